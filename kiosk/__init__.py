@@ -1,0 +1,75 @@
+"""VNPT SmartCA counter kiosk: application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from .settings import DEFAULTS, database_uri, ensure_instance_secrets
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("KIOSK_INSTANCE_PATH")
+        or os.path.join(_ROOT, "instance"),
+        template_folder=os.path.join(_ROOT, "templates"),
+        static_folder=os.path.join(_ROOT, "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    if test_config is None:
+        ensure_instance_secrets(app.instance_path)
+        app.config.from_pyfile("secrets.py")
+        # Optional operator settings (providers, printer, kiosk id …), see docs/operations.md.
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("KIOSK")
+    else:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.instance_path))
+
+    _init_extensions(app)
+
+    from . import cli, errors, providers, security, web
+    from .staff import bp as staff_bp
+    from .wizard import bp as wizard_bp
+
+    providers.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    web.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(wizard_bp)
+    app.register_blueprint(staff_bp)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from .crypto import DataCipher
+    from .extensions import csrf, db, htmx, migrate
+
+    app.extensions["kiosk_cipher"] = DataCipher.from_b64(app.config["DATA_KEY"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(_ROOT, "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # WAL lets the kiosk read while a write is in progress; FKs are off by default.
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()

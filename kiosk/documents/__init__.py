@@ -1,0 +1,65 @@
+"""PDF documents of a SmartCA registration: e-contract, acceptance record, receipt.
+
+Pure Python on ReportLab (no Flask): callers pass plain dataclasses from `content` and get
+PDF bytes back. Import everything from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .acceptance import ACCEPTANCE_TITLE, acceptance_sections, render_acceptance
+from .content import (
+    CustomerInfo,
+    DocumentContext,
+    OfficeInfo,
+    PackageInfo,
+    ReceiptContext,
+    Section,
+    Signature,
+    amount_in_words,
+    format_date_vn,
+    format_datetime_vn,
+    format_duration,
+    format_vnd,
+    format_vnd_words,
+)
+from .contract import CONTRACT_TITLE, contract_sections, render_contract
+from .fonts import register_fonts
+from .layout import SANDBOX_LABEL
+from .qr import qr_png
+from .receipt import RECEIPT_TITLE, render_receipt
+
+
+def sha256_hex(pdf_bytes: bytes) -> str:
+    """Fingerprint stored next to a signed PDF (and shown to staff) to detect tampering."""
+    return hashlib.sha256(pdf_bytes).hexdigest()
+
+
+__all__ = [
+    "ACCEPTANCE_TITLE",
+    "CONTRACT_TITLE",
+    "RECEIPT_TITLE",
+    "SANDBOX_LABEL",
+    "CustomerInfo",
+    "DocumentContext",
+    "OfficeInfo",
+    "PackageInfo",
+    "ReceiptContext",
+    "Section",
+    "Signature",
+    "acceptance_sections",
+    "amount_in_words",
+    "contract_sections",
+    "format_date_vn",
+    "format_datetime_vn",
+    "format_duration",
+    "format_vnd",
+    "format_vnd_words",
+    "qr_png",
+    "register_fonts",
+    "render_acceptance",
+    "render_contract",
+    "render_receipt",
+    "sha256_hex",
+]

@@ -1,0 +1,77 @@
+"""Default configuration and the instance-folder secrets generated on first run."""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # Wizard behaviour
+    "IDLE_TIMEOUT_SECONDS": 120,
+    "IDLE_WARNING_SECONDS": 20,
+    "DONE_RETURN_SECONDS": 90,
+    "MIN_CUSTOMER_AGE": 18,
+    # Activation code (OTP) rules of step 5
+    "OTP_TTL_SECONDS": 300,
+    "OTP_MAX_ATTEMPTS": 5,
+    "OTP_RESEND_COOLDOWN_SECONDS": 60,
+    "OTP_MAX_RESENDS": 3,
+    # Staff confirmation on the kiosk (step 6) and staff logins
+    "STAFF_MAX_FAILED_LOGINS": 5,
+    "STAFF_LOCK_SECONDS": 900,
+    # Uploads: a 4K JPEG is < 8 MB; anything bigger is not a camera frame
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    # Providers: "sandbox" is the embedded default; "http" talks to a real service
+    "SMARTCA_BACKEND": "sandbox",
+    "SMARTCA_BACKEND_URL": None,
+    "SMARTCA_BACKEND_TOKEN": None,
+    "SMS_PROVIDER": "sandbox",
+    "SMS_GATEWAY_URL": None,
+    "SMS_GATEWAY_TOKEN": None,
+    "PRINTER": "browser",  # browser | cups | file
+    "PRINTER_QUEUE": None,
+    # In the sandbox nobody receives the SMS: show it on the kiosk, clearly labelled.
+    "SANDBOX_SHOW_SMS": True,
+    "KIOSK_ID": "quay-01",
+    # Session cookie: the kiosk browser keeps only the opaque registration token in it
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle timeout ends it
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+
+def database_uri(instance_path: str) -> str:
+    """DATABASE_URL wins (PostgreSQL for a province-wide deployment); else SQLite in instance/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the dialect "postgres"; SQLAlchemy 2 wants "postgresql".
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url[len("postgres://"):]
+        return url
+    return "sqlite:///" + os.path.join(instance_path, "kiosk.sqlite")
+
+
+def ensure_instance_secrets(instance_path: str) -> Path:
+    """Create instance/secrets.py with SECRET_KEY and DATA_KEY once; never overwrite it.
+
+    The data key encrypts personal data and biometrics: losing it loses that data,
+    so it is generated once and kept next to the database (see docs/operations.md).
+    """
+    path = Path(instance_path) / "secrets.py"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret_key = secrets.token_urlsafe(48)
+    data_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    content = (
+        "# Generated on first run. Keep this file private and backed up with the database.\n"
+        f"SECRET_KEY = {secret_key!r}\n"
+        f"DATA_KEY = {data_key!r}\n"
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(content)
+    return path

@@ -1,0 +1,1 @@
+"""Computer vision on image arrays (pure functions, no Flask). Heavy models load lazily."""

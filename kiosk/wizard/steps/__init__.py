@@ -1,0 +1,1 @@
+"""Per-step handlers: each step module offers view(reg, readonly) and submit(reg)."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command: set everything up and start the kiosk on the embedded defaults
+# (SQLite in instance/, sandbox providers). PORT and HOST may be set in the environment.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+echo
+echo "Kiosk đang chạy tại: http://$HOST:$PORT/   (Ctrl+C để dừng)"
+echo "Tạo tài khoản nhân viên:  .venv/bin/flask --app kiosk create-staff TEN_DANG_NHAP"
+exec .venv/bin/waitress-serve --host "$HOST" --port "$PORT" --threads 8 --call kiosk:create_app

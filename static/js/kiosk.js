@@ -1,0 +1,172 @@
+/* kiosk.js — small glue between htmx and the kiosk screens.
+ *
+ *  - CSRF: every non-GET htmx request gets header X-CSRFToken from <meta name="csrf-token">.
+ *  - No double submits: the requesting form (or element) gets aria-busy="true" while its htmx
+ *    request runs; a second submit of a busy form is swallowed.
+ *  - After a swap: the swapped content is scrolled to the top of the screen, and the input of
+ *    the first .field-error (or .field.has-error) is focused so the customer sees what to fix;
+ *    without errors, h1.step-title receives focus (tabindex=-1) for screen readers.
+ *  - label.choice gets/loses class "selected" with its radio/checkbox (for :has-less browsers).
+ *  - Network failure / server error that swapped nothing: a Vietnamese .notice.error
+ *    [data-request-error] is shown at the top of the requesting form.
+ */
+(function () {
+  'use strict';
+
+  var MSG_NETWORK = 'Không kết nối được với máy chủ. Quý khách vui lòng thử lại hoặc nhờ nhân viên hỗ trợ.';
+  var MSG_CLIENT = 'Không thực hiện được yêu cầu. Quý khách vui lòng tải lại trang hoặc nhờ nhân viên hỗ trợ.';
+  var MSG_SERVER = 'Hệ thống đang gặp sự cố. Quý khách vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.';
+
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') || '' : '';
+  }
+
+  function busyHost(elt) {
+    if (!elt || !elt.closest) return null;
+    return elt.tagName === 'FORM' ? elt : (elt.closest('form') || elt);
+  }
+
+  // --- CSRF header on htmx requests
+  document.addEventListener('htmx:configRequest', function (e) {
+    var d = e.detail || {};
+    var verb = String(d.verb || '').toUpperCase();
+    if (verb === 'GET' || !d.headers) return;
+    var token = csrfToken();
+    if (token && !d.headers['X-CSRFToken']) d.headers['X-CSRFToken'] = token;
+  });
+
+  // --- double-submit guard
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (form && form.getAttribute && form.getAttribute('aria-busy') === 'true') {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var host = busyHost(e.detail && e.detail.elt);
+    if (!host) return;
+    // Polling or background requests (hx-trigger="every …", load) must not lock the form.
+    if (e.detail.elt && e.detail.elt.hasAttribute && e.detail.elt.hasAttribute('data-no-busy')) return;
+    host.setAttribute('aria-busy', 'true');
+    var old = host.querySelector && host.querySelector('[data-request-error]');
+    if (old) old.remove();
+  });
+
+  document.addEventListener('htmx:afterRequest', function (e) {
+    var host = busyHost(e.detail && e.detail.elt);
+    if (host) host.removeAttribute('aria-busy');
+  });
+
+  function showRequestError(e, text) {
+    var elt = e.detail && e.detail.elt;
+    var host = busyHost(elt);
+    if (!host || !host.isConnected) return;  // the server's answer replaced it: nothing to say
+    if (host.getAttribute('aria-busy') === 'true') host.removeAttribute('aria-busy');
+    var box = host.querySelector('[data-request-error]');
+    if (!box) {
+      box = document.createElement('div');
+      box.className = 'notice error';
+      box.setAttribute('role', 'alert');
+      box.setAttribute('data-request-error', '');
+      host.insertBefore(box, host.firstChild);
+    }
+    box.textContent = text;
+    box.scrollIntoView({ block: 'center' });
+  }
+  document.addEventListener('htmx:sendError', function (e) { showRequestError(e, MSG_NETWORK); });
+  document.addEventListener('htmx:timeout', function (e) { showRequestError(e, MSG_NETWORK); });
+  var swapped = new WeakSet();   // xhr objects whose response htmx swapped into the page
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    var d = e.detail || {};
+    if (d.xhr && d.shouldSwap) swapped.add(d.xhr);
+  });
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var d = e.detail || {};
+    if (d.xhr) swapped.add(d.xhr);
+  });
+  document.addEventListener('htmx:responseError', function (e) {
+    var xhr = e.detail && e.detail.xhr;
+    // An error answer that htmx swapped in (e.g. a 422 re-rendered form, if responseHandling is
+    // configured so) speaks for itself.
+    if (xhr && swapped.has(xhr)) return;
+    showRequestError(e, xhr && xhr.status >= 500 ? MSG_SERVER : MSG_CLIENT);
+  });
+
+  // --- after each swap: scroll to the new step, focus the first error
+  function focusable(field) {
+    return field.querySelector(
+      'input:not([type="hidden"]):not([disabled]), select:not([disabled]), textarea:not([disabled]), ' +
+      '[data-signature-pad] canvas, [data-keypad] button.key, button:not([disabled])'
+    );
+  }
+
+  function isNavigation(d) {
+    // Only swaps caused by the customer moving on (submit, click, programmatic htmx.ajax) may
+    // scroll or move focus; live updates while typing (hx-trigger="input", polling) must not.
+    var elt = d.elt;
+    if (elt && elt.closest && elt.closest('[data-no-focus]')) return false;
+    var cfg = d.requestConfig;
+    var trig = cfg && cfg.triggeringEvent;
+    var type = trig && trig.type;
+    return !type || type === 'submit' || type === 'click';
+  }
+
+  function afterSettle(e) {
+    var d = e.detail || {};
+    if (!isNavigation(d)) return;
+    var target = d.target || document.body;
+    if (!target.isConnected) target = document.querySelector('main.kiosk-main') || document.body;
+    var isBoosted = d.boosted;
+    var err = target.querySelector('.field-error, .field.has-error') ||
+      document.querySelector('.field-error, .field.has-error');
+    if (err) {
+      var field = err.closest('.field') || err.parentElement;
+      var control = field && focusable(field);
+      if (control) {
+        try { control.focus({ preventScroll: true }); } catch (x) { control.focus(); }
+      }
+      (field || err).scrollIntoView({ block: 'center' });
+      return;
+    }
+    var alert = target.querySelector('.notice.error[role="alert"]');
+    if (target === document.body || isBoosted || target.contains(document.querySelector('h1.step-title'))) {
+      window.scrollTo(0, 0);
+    } else {
+      var r = target.getBoundingClientRect();
+      if (r.top < 0 || r.top > window.innerHeight * 0.5) target.scrollIntoView({ block: 'start' });
+    }
+    if (alert) { alert.scrollIntoView({ block: 'center' }); return; }
+    var title = document.querySelector('h1.step-title');
+    if (title && target.contains(title)) {
+      if (!title.hasAttribute('tabindex')) title.setAttribute('tabindex', '-1');
+      try { title.focus({ preventScroll: true }); } catch (x) { title.focus(); }
+    }
+  }
+  document.addEventListener('htmx:afterSettle', afterSettle);
+
+  // --- choice cards: mirror :checked as .selected
+  function syncChoices(scope) {
+    (scope || document).querySelectorAll('label.choice, .package-card').forEach(function (label) {
+      var input = label.querySelector('input[type="radio"], input[type="checkbox"]');
+      if (input) label.classList.toggle('selected', input.checked);
+    });
+  }
+  document.addEventListener('change', function (e) {
+    var t = e.target;
+    if (!t || (t.type !== 'radio' && t.type !== 'checkbox')) return;
+    var scope = (t.form) || document;
+    syncChoices(scope);
+  });
+
+  function init(root) {
+    syncChoices(root && root.querySelectorAll ? root : document);
+  }
+  function boot() { init(document); }
+  if (window.htmx && typeof window.htmx.onLoad === 'function') window.htmx.onLoad(init);
+  else document.addEventListener('htmx:load', function (e) { init(e.target); });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();

@@ -1,0 +1,125 @@
+/* print.js — receipt printing and the automatic return to the start screen.
+ *
+ * DOM contract:
+ *   <iframe data-autoprint src="/receipt/123.pdf" [data-autoprint-delay="600"]></iframe>
+ *       printed once when loaded: contentWindow.focus(); contentWindow.print().
+ *       If printing throws, the PDF URL is opened in the same tab instead.
+ *   <button type="button" data-print-again ["=iframe-id"]>In lại</button>
+ *       re-prints the iframe named by the attribute value, else the first iframe[data-autoprint].
+ *   <div data-return-after="90" [data-return-url="/"]> … <span data-return-countdown></span> … </div>
+ *       after N seconds: location.assign(data-return-url || '/'); the countdown element(s) inside
+ *       (or anywhere in the page if none inside) show the seconds left.
+ */
+(function () {
+  'use strict';
+
+  var PRINTED = new WeakSet();
+  var FRAMES = new WeakSet();
+  var RETURNS = new WeakMap();   // element -> interval id
+
+  function iframeUrl(frame) {
+    return frame.getAttribute('src') || frame.getAttribute('data-src') || '';
+  }
+
+  function printFrame(frame) {
+    try {
+      var w = frame.contentWindow;
+      if (!w) throw new Error('no window');
+      w.focus();
+      w.print();
+      return true;
+    } catch (e) {
+      var url = iframeUrl(frame);
+      if (url) window.location.assign(url);
+      return false;
+    }
+  }
+
+  function loadedDocument(frame) {
+    // True when the iframe already shows its real document (not the initial about:blank).
+    try {
+      var w = frame.contentWindow;
+      var d = frame.contentDocument;
+      if (!w || !d) return false;
+      return d.readyState === 'complete' && w.location.href !== 'about:blank';
+    } catch (e) {
+      return false;  // cross-origin: wait for the load event
+    }
+  }
+
+  function autoprint(frame) {
+    if (PRINTED.has(frame)) return;
+    PRINTED.add(frame);
+    var delay = parseInt(frame.getAttribute('data-autoprint-delay'), 10);
+    if (!(delay >= 0)) delay = 500;   // give the PDF viewer time to lay out the pages
+    setTimeout(function () {
+      if (frame.isConnected) printFrame(frame);
+    }, delay);
+  }
+
+  function initFrame(frame) {
+    if (FRAMES.has(frame)) return;
+    FRAMES.add(frame);
+    if (!iframeUrl(frame)) return;
+    frame.addEventListener('load', function () { autoprint(frame); });
+    if (loadedDocument(frame)) autoprint(frame);
+  }
+
+  function startReturn(el) {
+    if (RETURNS.has(el)) return;
+    var secs = parseInt(el.getAttribute('data-return-after'), 10);
+    if (!(secs > 0)) return;
+    var url = el.getAttribute('data-return-url') || '/';
+    var deadline = Date.now() + secs * 1000;
+    var targets = el.querySelectorAll('[data-return-countdown]');
+    if (!targets.length) targets = document.querySelectorAll('[data-return-countdown]');
+    var update = function () {
+      if (!el.isConnected) { stopReturn(el); return; }
+      var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      for (var i = 0; i < targets.length; i++) targets[i].textContent = String(left);
+      if (left <= 0) {
+        stopReturn(el);
+        window.location.assign(url);
+      }
+    };
+    update();
+    RETURNS.set(el, setInterval(update, 250));
+  }
+
+  function stopReturn(el) {
+    var id = RETURNS.get(el);
+    if (id) clearInterval(id);
+    RETURNS.delete(el);
+  }
+
+  function init(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var match = function (sel, fn) {
+      if (scope.matches && scope.matches(sel)) fn(scope);
+      scope.querySelectorAll(sel).forEach(fn);
+    };
+    match('iframe[data-autoprint]', initFrame);
+    match('[data-return-after]', startReturn);
+  }
+
+  document.addEventListener('click', function (e) {
+    var btn = e.target.closest && e.target.closest('[data-print-again]');
+    if (!btn) return;
+    e.preventDefault();
+    var id = btn.getAttribute('data-print-again');
+    var frame = (id && document.getElementById(id)) || document.querySelector('iframe[data-autoprint]');
+    if (frame && frame.tagName === 'IFRAME') printFrame(frame);
+    else window.print();
+  });
+
+  document.addEventListener('htmx:beforeCleanupElement', function (evt) {
+    var el = evt.target;
+    if (el && el.hasAttribute && el.hasAttribute('data-return-after')) stopReturn(el);
+  });
+
+  function boot() { init(document); }
+  if (window.htmx && typeof window.htmx.onLoad === 'function') window.htmx.onLoad(init);
+  else document.addEventListener('htmx:load', function (e) { init(e.target); });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();

@@ -1,0 +1,91 @@
+"""Migrations, seed data, encryption at rest, CLI commands."""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import inspect, select
+
+from kiosk.extensions import db
+from kiosk.models import Evidence, Office, ServicePackage, StaffUser
+
+
+def test_migrations_upgrade_a_fresh_database(app):
+    with app.app_context():
+        tables = set(inspect(db.engine).get_table_names())
+    assert {"registration", "service_package", "office", "staff_user", "evidence", "document",
+            "sms_message", "audit_event", "alembic_version"} <= tables
+
+
+def test_migrations_match_the_models(app):
+    """An autogenerate diff against the migrated DB must be empty (no model change unmigrated)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context(), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []
+
+
+def test_init_command_seeds_office_and_sample_packages(runner, app):
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        office = db.session.scalar(select(Office))
+        assert office.hotline == "18001260 nhánh 1"
+        assert office.email == "hotrodichvu.tha@vnpt.vn"
+        packages = list(db.session.scalars(select(ServicePackage)))
+        assert len(packages) == 3 and all(p.is_sample for p in packages)
+
+
+def test_init_command_is_idempotent(runner, app):
+    runner.invoke(args=["init"])
+    runner.invoke(args=["init"])
+    with app.app_context():
+        assert db.session.query(ServicePackage).count() == 3
+        assert db.session.query(Office).count() == 1
+
+
+def test_create_staff_hashes_the_password(runner, app):
+    result = runner.invoke(args=["create-staff", "nv.binh", "--full-name", "Lê Văn Bình",
+                                 "--password-stdin"], input="Binh@2026\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == "nv.binh"))
+        assert user.password_hash.startswith("$argon2id$")
+        assert "Binh@2026" not in user.password_hash
+
+
+def test_create_staff_refuses_a_weak_password(runner, app):
+    result = runner.invoke(args=["create-staff", "nv.yeu", "--full-name", "Yếu", "--password-stdin"],
+                           input="123\n")
+    assert result.exit_code != 0
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser).where(StaffUser.username == "nv.yeu")) is None
+
+
+def test_personal_data_and_evidence_are_encrypted_at_rest(app, kiosk):
+    kiosk.walk_to(7)
+    with app.app_context():
+        path = db.engine.url.database
+        evidence = db.session.scalars(select(Evidence)).all()
+        assert evidence and all(e.content[:3] == b"\xff\xd8\xff" for e in evidence
+                                if e.kind != "signature_contract")
+    raw = sqlite3.connect(path)
+    blob = b"".join(row[0] for row in raw.execute("select personal from registration"))
+    contents = [row[0] for row in raw.execute("select content from evidence")]
+    assert "Nguyễn Văn An".encode() not in blob and b"038085012345" not in blob
+    assert all(not c.startswith(b"\xff\xd8\xff") and b"JFIF" not in c[:64] for c in contents)
+    sms = b"".join(row[0] for row in raw.execute("select body from sms_message"))
+    assert b"Ma kich hoat" not in sms
+
+
+def test_secrets_are_generated_into_the_instance_folder(tmp_path, monkeypatch):
+    from kiosk import create_app
+
+    monkeypatch.setenv("KIOSK_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    first = create_app()
+    second = create_app()
+    assert (tmp_path / "inst" / "secrets.py").stat().st_mode & 0o077 == 0
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["DATA_KEY"]) == 44  # base64 of 32 bytes

@@ -1,0 +1,86 @@
+"""The PDFs a registration produces, read back; printing; nothing secret anywhere."""
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+from pathlib import Path
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from kiosk.extensions import db
+from kiosk.models import AuditEvent, Document
+
+from .kiosk_driver import CUSTOMER, PASSWORD, PIN
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return unicodedata.normalize("NFC", "\n".join(p.extract_text() for p in reader.pages))
+
+
+def test_receipt_has_login_name_and_office_but_no_secrets(kiosk):
+    kiosk.walk_to(10)
+    response = kiosk.get(f"/r/{kiosk.token}/receipt.pdf")
+    assert response.mimetype == "application/pdf"
+    text = _text(response.data)
+    assert CUSTOMER["id_number"] in text
+    assert "Nguyễn Văn An" in text
+    assert "18001260" in text and "hotrodichvu.tha@vnpt.vn" in text
+    assert "MÔI TRƯỜNG THỬ NGHIỆM" in text
+    assert PASSWORD not in text and PIN not in text
+    width = float(PdfReader(io.BytesIO(response.data)).pages[0].mediabox.width)
+    assert abs(width - 226.77) < 1  # 80 mm
+
+
+def test_signed_contract_is_stored_with_its_sha256(app, kiosk):
+    kiosk.walk_to(8)
+    with app.app_context():
+        doc = db.session.scalar(select(Document).where(Document.kind == "contract"))
+        assert hashlib.sha256(doc.content).hexdigest() == doc.sha256
+        assert doc.signed_at is not None
+        reader = PdfReader(io.BytesIO(doc.content))
+        assert sum(len(p.images) for p in reader.pages) >= 1  # the signature image
+    text = _text(kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data)
+    assert "HỢP ĐỒNG" in text and "Nguyễn Văn An" in text
+
+
+def test_acceptance_record_is_signed_and_readable(app, kiosk):
+    kiosk.walk_to(10)
+    text = _text(kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").data)
+    assert "NGHIỆM THU" in text and CUSTOMER["id_number"] in text
+    assert PASSWORD not in text and PIN not in text
+
+
+def test_file_printer_writes_the_receipt_and_print_again_works(app, kiosk):
+    kiosk.walk_to(10)
+    prints = list((Path(app.instance_path) / "prints").glob("*.pdf"))
+    assert len(prints) == 1
+    html = kiosk.post(f"/r/{kiosk.token}/print").get_data(as_text=True)
+    assert "in lại" in html.lower()
+    prints = list((Path(app.instance_path) / "prints").glob("*.pdf"))
+    assert len(prints) == 2
+
+
+def test_receipt_is_not_available_before_finishing(kiosk):
+    kiosk.walk_to(9)
+    assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 404
+
+
+def test_audit_log_never_holds_secrets(app, kiosk):
+    kiosk.walk_to(10)
+    with app.app_context():
+        sms_code = kiosk.last_sms_code()
+        dump = repr([(e.event, e.details) for e in db.session.scalars(select(AuditEvent))])
+    for secret in (PASSWORD, PIN, sms_code, "Staff@2026"):
+        assert secret not in dump
+
+
+def test_audit_record_rejects_secret_keys(app):
+    import pytest
+
+    from kiosk import audit
+
+    with app.app_context(), pytest.raises(ValueError):
+        audit.record("x", password="Hoa@1234")
