@@ -141,7 +141,7 @@ class PasswordForm(KioskForm):
 class StaffConfirmForm(KioskForm):
     staff_username = StringField("Tên đăng nhập nhân viên")
     staff_password = PasswordField("Mật khẩu nhân viên")
-    verdict = HiddenField(default="confirm")
+    verdict = HiddenField(default="confirm")  # sent by the clicked button: confirm | reject
 
 
 class CaptureForm(KioskForm):

@@ -104,7 +104,7 @@ def personal_problems(id_type: str, id_number: str, values: dict, today: date,
     except IdentityError as err:
         problems.setdefault("date_of_birth", []).append(err.message)
     try:
-        check_issue_date(values["issue_date"], dob, today)
+        check_issue_date(values["issue_date"], dob, today, id_type=id_type or None)
     except IdentityError as err:
         problems.setdefault("issue_date", []).append(err.message)
     if id_type == IdType.CCCD.value:

@@ -1,0 +1,164 @@
+"""Face detection, encoding and card-portrait ↔ live-face verification (pure, no Flask).
+
+Speed: HOG detection cost grows with the pixel count, so a big frame is shrunk to at most
+``DETECT_MAX_SIDE`` pixels and searched without upsampling; only when that finds nothing is it
+searched again at 2× (small or distant faces). The landmarks and the 128-d encoding are then
+computed on a crop of the *original* image around the face, so shrinking for detection loses
+no detail in the encoding. See docs/vision-faces.md for the measurements behind the defaults.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from . import models
+from .decision import DEFAULT_THRESHOLDS, Thresholds, decide
+
+DETECT_MAX_SIDE = 480  # frames larger than this are shrunk before HOG detection
+CROP_MARGIN = 0.6  # crop around the detected box, as a share of its size, for landmarks
+DEFAULT_LANDMARK_MODEL = "small"  # 5-point alignment; see docs/vision-faces.md
+
+Location = tuple[int, int, int, int]  # (top, right, bottom, left), face_recognition's order
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    location: Location  # in the input image's pixel coordinates
+    encoding: np.ndarray | None  # shape (128,), float64 (None when not asked for)
+    landmarks: np.ndarray  # shape (5, 2) or (68, 2), int, input image coordinates (x, y)
+    score: float = 0.0  # detector confidence
+
+    @property
+    def size(self) -> int:
+        top, right, bottom, left = self.location
+        return min(right - left, bottom - top)
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """BGR, BGRA or grayscale uint8 array → C-contiguous RGB uint8 (what dlib wants)."""
+    if image is None or not isinstance(image, np.ndarray) or image.size == 0:
+        raise ValueError("expected a non-empty image array")
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_GRAY2RGB))
+    if image.ndim == 3 and image.shape[2] == 1:
+        return np.ascontiguousarray(cv2.cvtColor(image[:, :, 0], cv2.COLOR_GRAY2RGB))
+    if image.ndim == 3 and image.shape[2] == 4:
+        return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGRA2RGB))
+    if image.ndim == 3 and image.shape[2] == 3:
+        return np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    raise ValueError(f"unsupported image shape {image.shape}")
+
+
+def detect_faces(rgb: np.ndarray, upsample: int | None = None, model: str = "hog",
+                 detect_max_side: int = DETECT_MAX_SIDE):
+    """Face rectangles in ``rgb`` coordinates as [(left, top, right, bottom, score)], best first.
+
+    The image is shrunk so that its longer side is at most ``detect_max_side``. With
+    ``upsample=None`` (automatic) the detector first looks at that resolution and, only if it
+    finds nothing, once more at twice the resolution (small or distant faces): a customer in
+    front of the kiosk or a card portrait is found by the cheap pass.
+    """
+    if model not in ("hog", "cnn"):
+        raise ValueError(f"unknown detector model {model!r}")
+    height, width = rgb.shape[:2]
+    scale = min(1.0, detect_max_side / max(height, width))
+    small = rgb
+    if scale < 1.0:
+        small = np.ascontiguousarray(cv2.resize(
+            rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA))
+    run = models.detect_cnn if model == "cnn" else models.detect_hog
+    found = run(small, 0 if upsample is None else upsample)
+    if not found and upsample is None:
+        found = run(small, 1)
+    out = []
+    for rect, score in found:
+        left, top = round(rect.left() / scale), round(rect.top() / scale)
+        right, bottom = round(rect.right() / scale), round(rect.bottom() / scale)
+        out.append((left, top, right, bottom, float(score)))
+    return out
+
+
+def _largest(boxes):
+    return max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+
+
+def encode_face(rgb: np.ndarray, box, landmark_model: str = DEFAULT_LANDMARK_MODEL,
+                num_jitters: int = 1, encode: bool = True) -> FaceResult:
+    """Landmarks + encoding of the face in ``box`` (left, top, right, bottom[, score]).
+
+    Works on a crop of ``rgb`` around the box, at the image's own resolution. With
+    ``encode=False`` only the landmarks are computed (liveness frames).
+    """
+    import dlib
+
+    left, top, right, bottom = (int(v) for v in box[:4])
+    score = float(box[4]) if len(box) > 4 else 0.0
+    height, width = rgb.shape[:2]
+    mx = int((right - left) * CROP_MARGIN)
+    my = int((bottom - top) * CROP_MARGIN)
+    x0, y0 = max(0, left - mx), max(0, top - my)
+    x1, y1 = min(width, right + mx), min(height, bottom + my)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    rect = dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0)
+    face_shape = models.shape(crop, rect, landmark_model)
+    encoding = None
+    if encode:
+        encoding = np.array(models.descriptor(crop, face_shape, num_jitters), dtype=np.float64)
+    points = np.array([(p.x + x0, p.y + y0) for p in face_shape.parts()], dtype=np.int32)
+    location = (max(top, 0), min(right, width), min(bottom, height), max(left, 0))
+    return FaceResult(location=location, encoding=encoding, landmarks=points, score=score)
+
+
+def largest_face_encoding(image_bgr: np.ndarray, upsample: int | None = None, model: str = "hog",
+                          landmark_model: str = DEFAULT_LANDMARK_MODEL, num_jitters: int = 1,
+                          detect_max_side: int = DETECT_MAX_SIDE) -> FaceResult | None:
+    """The largest face in a BGR (or grayscale/BGRA) image with its encoding, or None.
+
+    ``upsample=None`` picks the detector resolution automatically (see ``detect_faces``).
+    """
+    rgb = to_rgb(image_bgr)
+    boxes = detect_faces(rgb, upsample=upsample, model=model, detect_max_side=detect_max_side)
+    if not boxes:
+        return None
+    return encode_face(rgb, _largest(boxes), landmark_model=landmark_model,
+                       num_jitters=num_jitters)
+
+
+def face_distance(a, b) -> float:
+    """Euclidean distance between two 128-d encodings (FaceResult or arrays)."""
+    va = np.asarray(a.encoding if isinstance(a, FaceResult) else a, dtype=np.float64)
+    vb = np.asarray(b.encoding if isinstance(b, FaceResult) else b, dtype=np.float64)
+    if va.shape != (128,) or vb.shape != (128,):
+        raise ValueError("face encodings must have shape (128,)")
+    return float(np.linalg.norm(va - vb))
+
+
+def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
+           thresholds: Thresholds = DEFAULT_THRESHOLDS,
+           portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None) -> dict:
+    """Compare the card portrait (or a portrait photo) with the live face.
+
+    ``portrait_locator`` (e.g. ``card.portrait_crop``) cuts the portrait out of a card frame;
+    when it finds none the result is ``no_face`` — the whole frame is *not* searched instead,
+    because a frame of a hand-held card may also show the holder's own face.
+    Returns ``{"decision": "match"|"review"|"no_match"|"no_face", "distance": float|None}``.
+    """
+    reference = card_or_portrait_bgr
+    if portrait_locator is not None:
+        reference = portrait_locator(card_or_portrait_bgr)
+        if reference is None or getattr(reference, "size", 0) == 0:
+            return {"decision": "no_face", "distance": None}
+    ref_face = largest_face_encoding(reference)
+    if ref_face is None:
+        return {"decision": "no_face", "distance": None}
+    live_face = largest_face_encoding(face_bgr)
+    if live_face is None:
+        return {"decision": "no_face", "distance": None}
+    distance = face_distance(ref_face, live_face)
+    return {"decision": decide(distance, thresholds), "distance": round(distance, 4)}

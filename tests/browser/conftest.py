@@ -1,0 +1,111 @@
+"""A live kiosk on 127.0.0.1 and Debian's chromium driven by Playwright, with a fake camera."""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import threading
+
+import cv2
+import numpy as np
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
+
+
+def _require_chromium():
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"chromium not found at {CHROMIUM}; scripts/setup.sh --test installs it")
+    pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+
+
+def write_fake_camera(path, frames: list[np.ndarray]) -> None:
+    """Chromium's --use-file-for-fake-video-capture reads an MJPEG file of JPEG frames."""
+    with open(path, "wb") as fh:
+        for frame in frames:
+            ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+            assert ok
+            fh.write(buf.tobytes())
+
+
+def default_camera_frames(count=10) -> list[np.ndarray]:
+    rng = np.random.default_rng(7)
+    frames = []
+    for i in range(count):
+        frame = np.full((480, 640, 3), 90, np.uint8)
+        cv2.rectangle(frame, (120, 110), (520, 370), (235, 230, 220), -1)  # a card-like shape
+        cv2.putText(frame, f"frame {i}", (140, 160), cv2.FONT_HERSHEY_SIMPLEX, 1, (20, 20, 20), 2)
+        frame = cv2.add(frame, rng.integers(0, 12, frame.shape, dtype=np.uint8))
+        frames.append(frame)
+    return frames
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    from flask_migrate import upgrade
+
+    from kiosk import create_app
+    from kiosk.credentials import hash_secret
+    from kiosk.extensions import db
+    from kiosk.models import StaffUser
+    from kiosk.seed import seed
+
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "browser-test",
+        "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kiosk.sqlite'}",
+        "PRINTER": "file",
+    })
+    with app.app_context():
+        upgrade()
+        seed()
+        db.session.add(StaffUser(username="nv.hoa", full_name="Nguyễn Thị Hoa",
+                                 password_hash=hash_secret("Staff@2026")))
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def camera_file(tmp_path):
+    path = tmp_path / "cam.mjpeg"
+    write_fake_camera(path, default_camera_frames())
+    return path
+
+
+@pytest.fixture
+def browser_page(tmp_path, camera_file):
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={camera_file}",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.js_errors = errors
+        yield page
+        if os.environ.get("KIOSK_SCREENSHOTS"):  # the last screen, to see why a test stopped
+            page.screenshot(path=os.path.join(os.environ["KIOSK_SCREENSHOTS"], "zz-last.png"))
+        context.close()
+        browser.close()
