@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import flow
@@ -108,6 +108,11 @@ class Registration(db.Model):
     pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     kyc_decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    face_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    face_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The random order of liveness actions asked of this customer (e.g. ["turn_left", "blink"]).
+    liveness_challenge: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    liveness_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     kyc_decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     kyc_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -23,6 +23,11 @@ DEFAULTS = {
     # Uploads: a 4K JPEG is < 8 MB; anything bigger is not a camera frame
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 40_000_000,
+    # Face decision (docs/vision-faces.md): <= accept → match; <= reject → clerk review.
+    "FACE_ACCEPT_DISTANCE": 0.42,
+    "FACE_REJECT_DISTANCE": 0.59,
+    "FACE_MAX_ATTEMPTS": 3,  # automatic no_match retries before a clerk decides
+    "LIVENESS_MIRRORED": False,  # frames are sent unmirrored (camera.js never flips the image)
     # Providers: "sandbox" is the embedded default; "http" talks to a real service
     "SMARTCA_BACKEND": "sandbox",
     "SMARTCA_BACKEND_URL": None,

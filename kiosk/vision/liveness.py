@@ -385,3 +385,36 @@ def observe(frame_bgr: np.ndarray, with_encoding: bool = False) -> Observation |
     top, right, bottom, left = face.location
     return Observation(landmarks=face.landmarks, box=(left, top, right, bottom),
                        encoding=face.encoding)
+
+
+def run_sequence(frames, challenge: list[str], mirrored: bool = False,
+                 params: LivenessParams | None = None):
+    """Run a whole recorded challenge: ``frames`` is [(t_seconds, frame_bgr)] in time order.
+
+    Returns ``(status, index)`` where ``index`` is the frame best suited to be kept as the face
+    photo (the first frame with the most frontal face seen before the first action), or None.
+    Identity is checked between that frame and the last frame with a face.
+    """
+    session = LivenessSession(challenge, mirrored=mirrored, params=params)
+    best, best_yaw, last_seen = None, None, None
+    status = session.status()
+    for index, (t, frame) in enumerate(frames):
+        obs = observe(frame, with_encoding=(best is None))
+        if obs is None:
+            status = session.update(t, None)
+        else:
+            status = session.update(t, obs.landmarks, obs.box, obs.encoding)
+            yaw = abs(yaw_ratio(obs.landmarks))
+            if session.step == 0 and (best_yaw is None or yaw < best_yaw):
+                best, best_yaw = index, yaw
+            last_seen = index
+        if status.state != "running":
+            break
+    if status.state == "running" and frames:
+        # Frames stopped before the end of the challenge: judge at the last timestamp.
+        status = session.tick(frames[-1][0] + session.params.time_limit_s + 0.001)
+    if status.state == "passed" and last_seen is not None and last_seen != best:
+        last = observe(frames[last_seen][1], with_encoding=True)
+        if last is not None and last.encoding is not None:
+            status = session.check_identity(last.encoding)
+    return status, best

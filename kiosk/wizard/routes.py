@@ -205,3 +205,8 @@ def store_qr(store: str):
     buffer = io.BytesIO()
     segno.make(urls[store], error="m").save(buffer, kind="svg", scale=6, border=2)
     return Response(buffer.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.post("/r/<token>/step/6/liveness")
+def liveness(token: str):
+    return verification.liveness(_editable(token, 6))

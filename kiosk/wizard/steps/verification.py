@@ -1,25 +1,32 @@
-"""Step 6: photograph the card (front, back) and the face; a clerk confirms the match.
+"""Step 6: photograph the card (front, back) and the face; match the face to the card portrait.
 
-The decision is a kyc.Decision so that automatic face matching can take the clerk's place
-where the machine is sure, without changing this flow.
+The machine decides where it is sure (kyc.Decision MATCH after a passed liveness challenge);
+a clerk beside the customer decides with their staff credentials where it is not (REVIEW,
+NO_FACE, or NO_MATCH after FACE_MAX_ATTEMPTS tries), or when the face photo was taken
+without the liveness challenge.
 """
 from __future__ import annotations
 
 import hashlib
+import random
 
+import cv2
 from flask import current_app, request
 from sqlalchemy import select
 
-from ... import audit, providers
+from ... import audit, ekyc, providers
 from ...extensions import db
 from ...kyc import CAPTURE_LABELS, REQUIRED_CAPTURES, Decision, missing_captures
 from ...models import Evidence, Registration, utcnow
 from ...providers import ProviderError
 from ...staff.auth import authenticate
 from ...vision.images import ImageError, bytes_from_data_url, decode_image
+from ...vision.liveness import PROMPTS, new_challenge, run_sequence
 from ..forms import CaptureForm, StaffConfirmForm
 from ..render import go_to, render_step
 from ..state import complete_step
+
+MAX_LIVENESS_FRAMES = 240  # 20 s at 12 fps; more is not a camera recording of the challenge
 
 
 def latest_captures(reg: Registration) -> dict[str, Evidence]:
@@ -31,15 +38,64 @@ def latest_captures(reg: Registration) -> dict[str, Evidence]:
     return {row.kind: row for row in rows}  # later rows (retakes) win
 
 
+def staff_needed(reg: Registration) -> bool:
+    decision = reg.kyc_decision
+    if decision in (Decision.REVIEW, "no_face"):
+        return True
+    return decision == Decision.NO_MATCH and reg.face_attempts >= current_app.config["FACE_MAX_ATTEMPTS"]
+
+
+def _ensure_challenge(reg: Registration) -> list[str]:
+    if not reg.liveness_challenge:
+        reg.liveness_challenge = new_challenge(random.SystemRandom())
+        db.session.commit()
+    return reg.liveness_challenge
+
+
 def view_verification(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
                       error_kind=None, notice=None):
     captures = latest_captures(reg)
+    challenge = [] if readonly else _ensure_challenge(reg)
     return render_step(
         reg, 6, readonly=readonly, captures=captures, labels=CAPTURE_LABELS,
         missing=missing_captures(set(captures)), capture_form=CaptureForm(formdata=None),
         staff_form=staff_form or StaffConfirmForm(formdata=None),
         capture_error=capture_error, error_kind=error_kind, notice=notice,
+        staff_needed=staff_needed(reg), challenge=[(a, PROMPTS[a]) for a in challenge],
+        max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
     )
+
+
+def _store(reg: Registration, kind: str, data: bytes, mime: str, source: str) -> Evidence:
+    evidence = Evidence(registration_id=reg.id, kind=kind, mime_type=mime, content=data,
+                        sha256=hashlib.sha256(data).hexdigest(), source=source)
+    db.session.add(evidence)
+    db.session.flush()
+    audit.record("evidence_captured", reg, kind=kind, source=source, sha256=evidence.sha256)
+    return evidence
+
+
+def _decide_automatically(reg: Registration, live: bool) -> None:
+    """Compare the face with the card portrait; record decision, distance and thresholds."""
+    captures = latest_captures(reg)
+    if "card_front" not in captures or "face" not in captures:
+        return
+    try:
+        result = ekyc.compare_faces(captures["card_front"].content, captures["face"].content)
+    except Exception as exc:  # vision must never take the kiosk down: the clerk decides
+        current_app.logger.exception("face comparison failed for %s", reg.number)
+        result = {"decision": "no_face", "distance": None, "reference": None, "error": type(exc).__name__}
+    decision = result["decision"]
+    if decision == Decision.MATCH and not live:
+        decision = Decision.REVIEW.value  # no liveness check on this photo: a clerk looks
+    reg.face_attempts += 1
+    reg.kyc_decision = decision
+    reg.face_distance = result["distance"]
+    th = ekyc.thresholds()
+    audit.record("face_match", reg, actor="system", decision=decision,
+                 raw_decision=result["decision"], distance=result["distance"],
+                 accept_threshold=th.accept, reject_threshold=th.reject,
+                 reference=result.get("reference"), liveness=live, attempt=reg.face_attempts)
 
 
 def capture(reg: Registration, kind: str):
@@ -59,18 +115,53 @@ def capture(reg: Registration, kind: str):
         audit.record("capture_refused", reg, kind=kind, reason=err.message)
         db.session.commit()
         return view_verification(reg, False, capture_error=err.message, error_kind=kind)
-    evidence = Evidence(registration_id=reg.id, kind=kind, mime_type=mime, content=data,
-                        sha256=hashlib.sha256(data).hexdigest(), source=source)
-    db.session.add(evidence)
-    # A new photo invalidates an earlier decision about the old ones.
-    reg.kyc_decision = None
-    audit.record("evidence_captured", reg, kind=kind, source=source, sha256=evidence.sha256)
+    _store(reg, kind, data, mime, source)
+    if kind == "face":
+        reg.liveness_passed_at = None  # this photo was not taken during the challenge
+    if kind in ("face", "card_front"):
+        reg.kyc_decision = None
+        _decide_automatically(reg, live=reg.liveness_passed_at is not None)
+    db.session.commit()
+    return view_verification(reg, False)
+
+
+def liveness(reg: Registration):
+    """A recorded liveness challenge: frames + timestamps from the camera, judged here."""
+    form = CaptureForm()
+    if not form.validate():
+        return view_verification(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind="face")
+    files = request.files.getlist("frames")
+    try:
+        stamps = [float(v) / 1000.0 for v in request.form.get("timestamps", "").split(",") if v]
+        if not files or len(files) != len(stamps) or len(files) > MAX_LIVENESS_FRAMES:
+            raise ValueError("frames and timestamps do not match")
+        raw = [f.read(2_000_000) for f in files]
+        frames = [(t, decode_image(b, current_app.config["MAX_IMAGE_PIXELS"])[0])
+                  for t, b in zip(stamps, raw, strict=True)]
+    except (ValueError, ImageError):
+        return view_verification(reg, False, error_kind="face",
+                                 capture_error="Không nhận được hình từ camera. Vui lòng thử lại.")
+    challenge = _ensure_challenge(reg)
+    mirrored = current_app.config["LIVENESS_MIRRORED"]
+    status, best = run_sequence(frames, challenge, mirrored=mirrored)
+    audit.record("liveness_checked", reg, actor="system", state=status.state, reason=status.reason,
+                 challenge=challenge, frames=len(frames), still=status.still)
+    reg.liveness_challenge = None  # a new random order for any next try
+    if status.state != "passed" or best is None:
+        db.session.commit()
+        return view_verification(reg, False, error_kind="face",
+                                 capture_error=status.message or "Chưa kiểm tra được. Vui lòng thử lại.")
+    ok, buf = cv2.imencode(".jpg", frames[best][1], [cv2.IMWRITE_JPEG_QUALITY, 92])
+    data = raw[best] if not ok else buf.tobytes()
+    _store(reg, "face", data, "image/jpeg", "liveness")
+    reg.liveness_passed_at = utcnow()
+    _decide_automatically(reg, live=True)
     db.session.commit()
     return view_verification(reg, False)
 
 
 def submit_verification(reg: Registration):
-    """The clerk beside the customer confirms (or rejects) with their staff credentials."""
+    """Continue after an automatic match, or a clerk confirms/rejects with staff credentials."""
     form = StaffConfirmForm()
     captures = latest_captures(reg)
     if missing_captures(set(captures)):
@@ -78,6 +169,14 @@ def submit_verification(reg: Registration):
                                  notice="Cần chụp đủ mặt trước, mặt sau giấy tờ và khuôn mặt.")
     if not form.validate():
         return view_verification(reg, False, staff_form=form)
+    evidence = {kind: row.sha256 for kind, row in captures.items()}
+    if form.verdict.data == "auto":
+        if reg.kyc_decision != Decision.MATCH or reg.liveness_passed_at is None:
+            return view_verification(reg, False, notice="Chưa xác thực tự động được. Vui lòng làm theo hướng dẫn.")
+        return _accept(reg, Decision.MATCH, "system", evidence)
+    if not staff_needed(reg):
+        return view_verification(reg, False, staff_form=form, notice=(
+            "Vui lòng chụp lại khuôn mặt theo hướng dẫn trước; nhân viên xác nhận khi máy chưa chắc chắn."))
     username = (form.staff_username.data or "").strip()
     user = authenticate(username, form.staff_password.data or "")
     if user is None:
@@ -87,22 +186,30 @@ def submit_verification(reg: Registration):
             "Tên đăng nhập hoặc mật khẩu nhân viên không đúng, hoặc tài khoản đang bị khóa."]
         return view_verification(reg, False, staff_form=form)
     actor = f"staff:{user.username}"
-    evidence = {kind: row.sha256 for kind, row in captures.items()}
     if form.verdict.data == "reject":
         reg.kyc_decision = Decision.STAFF_REJECTED.value
-        audit.record("kyc_rejected", reg, actor=actor, evidence=evidence)
+        reg.face_attempts = 0
+        audit.record("kyc_rejected", reg, actor=actor, evidence=evidence,
+                     distance=reg.face_distance)
         db.session.commit()
         return view_verification(reg, False, notice=(
             "Nhân viên chưa xác nhận ảnh khớp với giấy tờ. Vui lòng chụp lại theo hướng dẫn."))
+    reg.kyc_decided_by = user.id
+    return _accept(reg, Decision.STAFF_CONFIRMED, actor, evidence)
+
+
+def _accept(reg: Registration, decision: Decision, actor: str, evidence: dict):
     try:
-        providers.registration_backend().submit_kyc(
-            reg.subscriber_ref, Decision.STAFF_CONFIRMED.value, evidence)
+        providers.registration_backend().submit_kyc(reg.subscriber_ref, decision.value, evidence)
     except ProviderError as err:
         return view_verification(reg, False, notice=err.message)
-    reg.kyc_decision = Decision.STAFF_CONFIRMED.value
-    reg.kyc_decided_by = user.id
+    automatic = reg.kyc_decision
+    reg.kyc_decision = decision.value
     reg.kyc_decided_at = utcnow()
-    audit.record("kyc_confirmed", reg, actor=actor, decision=reg.kyc_decision, evidence=evidence)
+    th = ekyc.thresholds()
+    audit.record("kyc_confirmed", reg, actor=actor, decision=decision.value,
+                 automatic_decision=automatic, distance=reg.face_distance,
+                 accept_threshold=th.accept, reject_threshold=th.reject, evidence=evidence)
     nxt = complete_step(reg, 6)
     db.session.commit()
     from .signing import view_contract

@@ -1,0 +1,132 @@
+/* liveness.js — records the liveness challenge at step 6 and sends it to the server.
+ *
+ * DOM contract:
+ *   <form data-liveness-form data-liveness-url="..." data-challenge='[["blink","Chớp mắt"], ...]'>
+ *     <video data-camera-video>         (opened by camera.js: this form is also data-camera-form)
+ *     <div data-liveness-prompt></div>  (big prompt over the video)
+ *     <p data-camera-status></p>
+ *     <button type="button" data-liveness-start>Bắt đầu</button>
+ *   </form>
+ * The server decides: the prompts below only pace the customer. Frames (480 px wide JPEG,
+ * ~8 per second, never mirrored) and their timestamps in ms are POSTed as multipart
+ * "frames" + "timestamps"; the answer (the step's partial) is swapped into #wizard.
+ */
+(function () {
+  'use strict';
+
+  var FPS = 8;
+  var WIDTH = 480;
+  var LEAD_IN_MS = 1500;     // look straight at the camera first: the kept face photo
+  var ACTION_MS = { blink: 3500, turn_left: 4000, turn_right: 4000 };
+  var JPEG_QUALITY = 0.8;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  function setText(el, text) { if (el) el.textContent = text; }
+
+  function grab(video, canvas) {
+    var h = Math.round(WIDTH * (video.videoHeight / video.videoWidth));
+    canvas.width = WIDTH;
+    canvas.height = h;
+    canvas.getContext('2d').drawImage(video, 0, 0, WIDTH, h);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, 'image/jpeg', JPEG_QUALITY); });
+  }
+
+  function record(form, video, challenge, promptEl) {
+    var canvas = document.createElement('canvas');
+    var frames = [];
+    var stamps = [];
+    var t0 = performance.now();
+    var schedule = [{ until: LEAD_IN_MS, text: 'Nhìn thẳng vào camera' }];
+    var at = LEAD_IN_MS;
+    challenge.forEach(function (item) {
+      at += ACTION_MS[item[0]] || 4000;
+      schedule.push({ until: at, text: item[1] });
+    });
+    return new Promise(function (resolve) {
+      var timer = setInterval(function () {
+        var elapsed = performance.now() - t0;
+        var slot = schedule.find(function (s) { return elapsed < s.until; });
+        if (!slot) {
+          clearInterval(timer);
+          setText(promptEl, '');
+          Promise.all(frames).then(function (blobs) { resolve({ blobs: blobs, stamps: stamps }); });
+          return;
+        }
+        setText(promptEl, slot.text);
+        if (video.readyState >= 2 && video.videoWidth) {
+          stamps.push(Math.round(elapsed));
+          frames.push(grab(video, canvas));
+        }
+      }, 1000 / FPS);
+    });
+  }
+
+  function send(form, recording, statusEl) {
+    var data = new FormData();
+    data.append('csrf_token', csrfToken());
+    recording.blobs.forEach(function (blob, i) {
+      if (blob) data.append('frames', blob, 'f' + i + '.jpg');
+    });
+    data.append('timestamps', recording.stamps.filter(function (_, i) {
+      return recording.blobs[i];
+    }).join(','));
+    setText(statusEl, 'Đang kiểm tra…');
+    return fetch(form.getAttribute('data-liveness-url'), {
+      method: 'POST',
+      body: data,
+      credentials: 'same-origin',
+      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' },
+    }).then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.text();
+    }).then(function (html) {
+      var target = document.getElementById('wizard');
+      if (window.htmx && htmx.swap && target) {
+        htmx.swap(target, html, { swapStyle: 'innerHTML' });
+        window.scrollTo(0, 0);
+      } else {
+        window.location.reload();
+      }
+    });
+  }
+
+  function init(form) {
+    if (form.__livenessReady) return;
+    form.__livenessReady = true;
+    var button = form.querySelector('[data-liveness-start]');
+    var video = form.querySelector('video[data-camera-video]');
+    var promptEl = form.querySelector('[data-liveness-prompt]');
+    var statusEl = form.querySelector('[data-camera-status]');
+    var challenge = [];
+    try { challenge = JSON.parse(form.getAttribute('data-challenge') || '[]'); } catch (e) { challenge = []; }
+    if (!button || !video || !challenge.length) return;
+    button.addEventListener('click', function () {
+      if (!(video.readyState >= 2 && video.videoWidth)) {
+        setText(statusEl, 'Camera chưa sẵn sàng, xin vui lòng chờ trong giây lát.');
+        return;
+      }
+      form.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
+      form.setAttribute('data-liveness-state', 'recording');
+      record(form, video, challenge, promptEl)
+        .then(function (recording) { return send(form, recording, statusEl); })
+        .catch(function () {
+          form.setAttribute('data-liveness-state', 'error');
+          setText(statusEl, 'Không gửi được hình. Vui lòng bấm «Bắt đầu» để thử lại.');
+          form.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
+        });
+    });
+  }
+
+  function scan(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches('form[data-liveness-form]')) init(scope);
+    scope.querySelectorAll('form[data-liveness-form]').forEach(init);
+  }
+
+  if (window.htmx && htmx.onLoad) htmx.onLoad(scan);
+  document.addEventListener('DOMContentLoaded', function () { scan(document); });
+})();

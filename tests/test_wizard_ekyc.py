@@ -1,0 +1,148 @@
+"""Step 6 with automatic eKYC: face match decisions, retries, liveness, clerk review."""
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from kiosk.models import AuditEvent, Evidence
+from kiosk.vision.liveness import LivenessStatus
+
+from .faces_data import face_data_dir, load, require_face_models
+from .kiosk_driver import STAFF
+
+SAME = ("megawati_sukarnoputri/4.jpg", "megawati_sukarnoputri/5.jpg")  # calibration, ≈ 0.25
+DIFFERENT = ("joe_biden/1.jpg", "zhang_ziyi/1.jpg")
+
+
+@pytest.fixture(autouse=True)
+def _needs_faces():
+    face_data_dir()
+    require_face_models()
+
+
+def jpeg(image) -> bytes:
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    ok, buf = cv2.imencode(".jpg", image)
+    assert ok
+    return buf.tobytes()
+
+
+def selfie(image) -> bytes:
+    """The photo placed in a grey 640×480 webcam-like frame."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    canvas = np.full((480, 640, 3), 128, np.uint8)
+    scale = min(440 / image.shape[0], 600 / image.shape[1])
+    small = cv2.resize(image[:, :, :3], None, fx=scale, fy=scale)
+    y, x = (480 - small.shape[0]) // 2, (640 - small.shape[1]) // 2
+    canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
+    return jpeg(canvas)
+
+
+def _photos_to_step6(kiosk, card_file, face_file=None):
+    kiosk.walk_to(6)
+    kiosk.capture("card_front", jpeg(load(card_file)))
+    kiosk.capture("card_back")
+    if face_file:
+        return kiosk.capture("face", selfie(load(face_file)))
+    return None
+
+
+def _events(name):
+    from kiosk.extensions import db
+
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.event == name)))
+
+
+def test_matching_plain_photo_still_goes_to_clerk_review(kiosk):
+    html = _photos_to_step6(kiosk, *SAME).get_data(as_text=True)
+    assert "Nhân viên sẽ kiểm tra" in html
+    reg = kiosk.registration()
+    assert reg.kyc_decision == "review" and reg.face_distance < 0.42
+    event = _events("face_match")[-1]
+    assert event.details["raw_decision"] == "match" and event.details["liveness"] is False
+    assert event.details["accept_threshold"] == 0.42 and event.details["reject_threshold"] == 0.59
+
+
+def test_different_person_is_no_match_and_asks_to_retry(kiosk):
+    html = _photos_to_step6(kiosk, *DIFFERENT).get_data(as_text=True)
+    assert "chưa khớp" in html and "lần 1/3" in html
+    assert kiosk.registration().kyc_decision == "no_match"
+    # a clerk is not asked yet: the customer retries first
+    html = kiosk.staff_confirm().get_data(as_text=True)
+    assert "chụp lại khuôn mặt" in html
+    assert kiosk.registration().furthest_step == 6
+
+
+def test_after_three_no_matches_a_clerk_decides(kiosk):
+    _photos_to_step6(kiosk, *DIFFERENT)
+    for _ in range(2):
+        kiosk.capture("face", selfie(load(DIFFERENT[1])))
+    html = kiosk.get(kiosk.url(6)).get_data(as_text=True)
+    assert "sau 3 lần" in html and "Nhân viên xác nhận" in html
+    kiosk.staff_confirm()
+    reg = kiosk.registration()
+    assert reg.furthest_step == 7 and reg.kyc_decision == "staff_confirmed"
+    event = _events("kyc_confirmed")[-1]
+    assert event.actor == f"staff:{STAFF[0]}" and event.details["automatic_decision"] == "no_match"
+
+
+def test_automatic_continue_is_refused_without_a_live_match(kiosk):
+    _photos_to_step6(kiosk, *SAME)
+    kiosk.post_step(6, {"verdict": "auto"})
+    assert kiosk.registration().furthest_step == 6
+
+
+def _post_frames(kiosk, frames, stamps):
+    files = [(io.BytesIO(jpeg(f)), f"f{i}.jpg") for i, f in enumerate(frames)]
+    return kiosk.post(f"/r/{kiosk.token}/step/6/liveness",
+                      {"frames": files, "timestamps": ",".join(str(s) for s in stamps)},
+                      content_type="multipart/form-data")
+
+
+def test_still_photo_held_to_the_camera_fails_liveness(kiosk):
+    _photos_to_step6(kiosk, SAME[0])
+    frame = cv2.imdecode(np.frombuffer(selfie(load(SAME[1])), np.uint8), cv2.IMREAD_COLOR)
+    frames = [frame] * 24
+    stamps = [i * 900 for i in range(24)]  # 21 s of the same picture
+    html = _post_frames(kiosk, frames, stamps).get_data(as_text=True)
+    assert "thử lại" in html
+    reg = kiosk.registration()
+    assert reg.liveness_passed_at is None
+    assert "face" not in {e.kind for e in kiosk.registration().evidence}
+    event = _events("liveness_checked")[-1]
+    assert event.details["state"] == "failed" and event.details["still"] is True
+
+
+def test_liveness_with_mismatched_timestamps_is_refused_clearly(kiosk):
+    _photos_to_step6(kiosk, SAME[0])
+    frame = np.full((360, 480, 3), 120, np.uint8)
+    html = _post_frames(kiosk, [frame, frame], [0]).get_data(as_text=True)
+    assert "Không nhận được hình" in html
+
+
+def test_passed_liveness_with_matching_face_continues_automatically(kiosk, monkeypatch):
+    from kiosk.wizard.steps import verification
+
+    passed = LivenessStatus("passed", None, "ok", ["blink", "turn_left"])
+    monkeypatch.setattr(verification, "run_sequence", lambda frames, challenge, mirrored: (passed, 0))
+    _photos_to_step6(kiosk, SAME[0])
+    frame = cv2.imdecode(np.frombuffer(selfie(load(SAME[1])), np.uint8), cv2.IMREAD_COLOR)
+    html = _post_frames(kiosk, [frame] * 3, [0, 125, 250]).get_data(as_text=True)
+    assert "Khuôn mặt khớp" in html
+    reg = kiosk.registration()
+    assert reg.kyc_decision == "match" and reg.liveness_passed_at is not None
+    kiosk.post_step(6, {"verdict": "auto"})
+    reg = kiosk.registration()
+    assert reg.furthest_step == 7
+    event = _events("kyc_confirmed")[-1]
+    assert event.actor == "system" and event.details["decision"] == "match"
+    from kiosk.extensions import db
+
+    face = db.session.scalar(select(Evidence).where(Evidence.kind == "face"))
+    assert face.source == "liveness"
