@@ -56,3 +56,7 @@ def create_staff_command(username, full_name, role, password_stdin):
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(create_staff_command)
+
+    from .cli_vision import vision_cli
+
+    app.cli.add_command(vision_cli)

@@ -56,9 +56,9 @@ def runner(app):
 
 
 @pytest.fixture
-def kiosk(app, client):
-    """Walks the wizard; its look-ups (registration row, SMS outbox) need an app context."""
+def kiosk(client):
+    """Walks the wizard like the kiosk browser. It holds no app context between requests:
+    an outer context would be shared by every request (and its `g`, e.g. the CSRF token)."""
     from tests.kiosk_driver import KioskDriver
 
-    with app.app_context():
-        yield KioskDriver(client)
+    return KioskDriver(client)

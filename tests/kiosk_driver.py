@@ -7,6 +7,7 @@ import re
 import cv2
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from kiosk.extensions import db
 from kiosk.models import Registration, SmsMessage
@@ -80,17 +81,23 @@ class KioskDriver:
     def post_step(self, number: int, data=None, htmx=True, **kw):
         return self.post(self.url(number), data, htmx, **kw)
 
-    def registration(self) -> Registration:
-        db.session.expire_all()
+    def row(self) -> Registration:
+        """The registration in the caller's app context (to change it behind the wizard's back)."""
         return db.session.scalar(select(Registration).where(Registration.token == self.token))
+
+    def registration(self) -> Registration:
+        """A fresh, detached snapshot of the registration (its own short app context)."""
+        with self.client.application.app_context():
+            return db.session.scalar(
+                select(Registration).where(Registration.token == self.token)
+                .options(selectinload(Registration.evidence), selectinload(Registration.documents)))
 
     def last_sms_code(self) -> str:
         reg = self.registration()
-        msg = db.session.scalar(select(SmsMessage).where(SmsMessage.registration_id == reg.id)
-                                .order_by(SmsMessage.id.desc()).limit(1))
-        if msg is None:  # gateways that don't know the registration id
-            msg = db.session.scalar(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(1))
-        return re.search(r"\b(\d{6})\b", msg.body["text"]).group(1)
+        with self.client.application.app_context():
+            msg = db.session.scalar(select(SmsMessage).where(SmsMessage.registration_id == reg.id)
+                                    .order_by(SmsMessage.id.desc()).limit(1))
+            return re.search(r"\b(\d{6})\b", msg.body["text"]).group(1)
 
     # -- the steps ----------------------------------------------------------------------------
     def start(self):

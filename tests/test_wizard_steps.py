@@ -120,7 +120,7 @@ def test_under_18_is_refused_clearly(kiosk):
 def test_provisioning_revalidates_earlier_data(app, kiosk):
     kiosk.walk_to(4)
     with app.app_context():
-        reg = kiosk.registration()
+        reg = kiosk.row()
         reg.update_personal(gender="Nữ")  # e.g. data edited behind the wizard's back
         db.session.commit()
     html = _html(kiosk.provision())
@@ -153,9 +153,10 @@ def test_expired_activation_code_is_refused(app, kiosk):
     code = kiosk.last_sms_code()
     from kiosk.models import SandboxSubscriber, utcnow
 
-    sub = db.session.scalar(select(SandboxSubscriber))
-    sub.activation_expires_at = utcnow() - timedelta(seconds=1)  # five minutes have passed
-    db.session.commit()
+    with app.app_context():
+        sub = db.session.scalar(select(SandboxSubscriber))
+        sub.activation_expires_at = utcnow() - timedelta(seconds=1)  # five minutes have passed
+        db.session.commit()
     html = _html(kiosk.activate(code))
     assert "hết hạn" in html
     assert kiosk.registration().otp_verified_at is None
@@ -172,7 +173,7 @@ def test_resend_after_cooldown_sends_a_new_code_at_most_three_times(app, kiosk):
     kiosk.walk_to(5)
     for expected in (2, 3, 4, 4):
         with app.app_context():
-            reg = kiosk.registration()
+            reg = kiosk.row()
             reg.otp_sent_at = reg.otp_sent_at - timedelta(seconds=61)
             db.session.commit()
         kiosk.post(f"/r/{kiosk.token}/step/5/resend")

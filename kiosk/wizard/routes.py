@@ -20,7 +20,7 @@ from ..models import Evidence
 from . import bp
 from .render import step_url
 from .state import bound_registration, release_session, session_registration, start_registration
-from .steps import account, activation, signing, verification
+from .steps import account, activation, card_scan, signing, verification
 
 # step number -> (view(reg, readonly), submit(reg))
 STEPS = {
@@ -210,3 +210,30 @@ def store_qr(store: str):
 @bp.post("/r/<token>/step/6/liveness")
 def liveness(token: str):
     return verification.liveness(_editable(token, 6))
+
+
+@bp.route("/r/<token>/step/1/scan", methods=["GET", "POST"])
+def scan_card(token: str):
+    reg = _editable(token, 1)
+    if request.method == "GET":
+        return card_scan.view_scan(reg)
+    return card_scan.scan(reg)
+
+
+@bp.post("/r/<token>/guidance")
+def guidance(token: str):
+    """Live advice while the customer holds the card up: what to fix, and when it is good."""
+    reg = bound_registration(token)
+    if reg.finished:
+        abort(409)
+    from ..vision.guidance import analyse_frame
+    from ..vision.images import ImageError, decode_image
+
+    upload = request.files.get("frame")
+    try:
+        frame, _ = decode_image(upload.read(2_000_000) if upload else b"",
+                                current_app.config["MAX_IMAGE_PIXELS"])
+    except ImageError as err:
+        return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
+    result = analyse_frame(frame)
+    return {"ok": bool(result.ok), "issues": list(result.issues), "messages": list(result.messages)}

@@ -27,7 +27,8 @@ CONSENT_VERSION = "2026-11"
 
 # ---- Step 1: Đăng ký tài khoản -------------------------------------------------------------
 
-def view_account(reg: Registration, readonly: bool, form: AccountForm | None = None):
+def view_account(reg: Registration, readonly: bool, form: AccountForm | None = None,
+                 scan_mode: bool = False, scan_error: str | None = None, scanned: dict | None = None):
     if form is None:
         data = reg.data
         form = AccountForm(data={
@@ -36,7 +37,8 @@ def view_account(reg: Registration, readonly: bool, form: AccountForm | None = N
             "phone": national_format(data["phone"]) if data.get("phone") else "",
             "consent": reg.consent_at is not None,
         })
-    return render_step(reg, 1, form=form, readonly=readonly)
+    return render_step(reg, 1, form=form, readonly=readonly, scan_mode=scan_mode,
+                       scan_error=scan_error, scanned=scanned or reg.data.get("scanned"))
 
 
 def submit_account(reg: Registration):
@@ -44,6 +46,11 @@ def submit_account(reg: Registration):
     if not form.validate():
         return view_account(reg, False, form)
     id_number = form.clean["id_number"]
+    from .card_scan import corrected_fields
+
+    changed = corrected_fields(reg.data.get("scanned"), {"id_number": id_number})
+    if changed:
+        audit.record("scan_corrected", reg, step=1, fields=changed)
     cipher = current_app.extensions["kiosk_cipher"]
     reg.update_personal(id_type=form.id_type.data, id_number=id_number, phone=form.clean["phone"])
     reg.id_digest = cipher.lookup_digest(id_number)
@@ -120,7 +127,9 @@ def view_personal(reg: Registration, readonly: bool, form: PersonalForm | None =
     if form is None:
         form = PersonalForm(formdata=None)
         form.fill_from(reg.data)
-    return render_step(reg, 3, form=form, readonly=readonly, mismatch=mismatch)
+        form.fill_from(reg.data.get("scanned") or {})  # what the card's QR said, to confirm
+    return render_step(reg, 3, form=form, readonly=readonly, mismatch=mismatch,
+                       from_scan=bool(reg.data.get("scanned")))
 
 
 def submit_personal(reg: Registration):
@@ -139,6 +148,11 @@ def submit_personal(reg: Registration):
         audit.record("personal_details_refused", reg, fields=sorted(problems))
         db.session.commit()
         return view_personal(reg, False, form, mismatch=True)
+    from .card_scan import corrected_fields
+
+    changed = corrected_fields(reg.data.get("scanned"), values)
+    if changed:
+        audit.record("scan_corrected", reg, step=3, fields=changed)
     reg.update_personal(
         full_name=values["full_name"],
         date_of_birth=values["date_of_birth"].isoformat(),

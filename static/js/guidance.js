@@ -1,0 +1,78 @@
+/* guidance.js — live advice while the customer holds the ID card to the camera.
+ *
+ * DOM contract: <form data-camera-form data-guidance-url="..."> with the camera.js markup
+ * (video[data-camera-video], [data-camera-status], button[data-camera-shoot]).
+ * About three times a second a 640-px JPEG of the current picture is POSTed as "frame";
+ * the server answers {"ok": bool, "messages": [...]} ("Đưa giấy tờ lại gần hơn", …), shown in
+ * the status line. After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
+ * the full-resolution photo and htmx sends it).
+ */
+(function () {
+  'use strict';
+
+  var INTERVAL_MS = 300;
+  var GOOD_IN_A_ROW = 3;
+  var WIDTH = 640;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  function init(form) {
+    if (form.__guidance) return;
+    form.__guidance = true;
+    var video = form.querySelector('video[data-camera-video]');
+    var status = form.querySelector('[data-camera-status]');
+    var shoot = form.querySelector('[data-camera-shoot]');
+    var url = form.getAttribute('data-guidance-url');
+    var canvas = document.createElement('canvas');
+    var good = 0;
+    var busy = false;
+    var done = false;
+
+    function tick() {
+      if (done || !document.body.contains(form)) return;  // swapped away: stop
+      setTimeout(tick, INTERVAL_MS);
+      if (busy || !(video && video.readyState >= 2 && video.videoWidth)) return;
+      busy = true;
+      canvas.width = WIDTH;
+      canvas.height = Math.round(WIDTH * video.videoHeight / video.videoWidth);
+      canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) {
+        var data = new FormData();
+        data.append('frame', blob, 'frame.jpg');
+        fetch(url, { method: 'POST', body: data, credentials: 'same-origin',
+                     headers: { 'X-CSRFToken': csrfToken() } })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (advice) {
+            busy = false;
+            if (!advice || done) return;
+            form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
+            if (advice.ok) {
+              good += 1;
+              if (status) status.textContent = 'Tốt lắm, giữ yên tay…';
+              if (good >= GOOD_IN_A_ROW && shoot && !shoot.disabled) {
+                done = true;
+                shoot.click();
+              }
+            } else {
+              good = 0;
+              if (status && advice.messages && advice.messages.length) status.textContent = advice.messages[0];
+            }
+          })
+          .catch(function () { busy = false; });
+      }, 'image/jpeg', 0.8);
+    }
+    tick();
+  }
+
+  function scan(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches('form[data-guidance-url]')) init(scope);
+    scope.querySelectorAll('form[data-guidance-url]').forEach(init);
+  }
+
+  if (window.htmx && htmx.onLoad) htmx.onLoad(scan);
+  document.addEventListener('DOMContentLoaded', function () { scan(document); });
+})();
