@@ -44,7 +44,8 @@ def default_camera_frames(count=10) -> list[np.ndarray]:
 
 
 @pytest.fixture
-def live_app(tmp_path):
+def live_app_factory(tmp_path):
+    """Start a kiosk on 127.0.0.1 with config overrides; stopped at the end of the test."""
     from flask_migrate import upgrade
 
     from kiosk import create_app
@@ -53,27 +54,40 @@ def live_app(tmp_path):
     from kiosk.models import StaffUser
     from kiosk.seed import seed
 
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "browser-test",
-        "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kiosk.sqlite'}",
-        "PRINTER": "file",
-    })
-    with app.app_context():
-        upgrade()
-        seed()
-        db.session.add(StaffUser(username="nv.hoa", full_name="Nguyễn Thị Hoa",
-                                 password_hash=hash_secret("Staff@2026")))
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    thread.join(5)
+    servers = []
+
+    def start(**overrides):
+        app = create_app({
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "browser-test",
+            "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kiosk.sqlite'}",
+            "PRINTER": "file",
+            **overrides,
+        })
+        with app.app_context():
+            upgrade()
+            seed()
+            db.session.add(StaffUser(username="nv.hoa", full_name="Nguyễn Thị Hoa",
+                                     password_hash=hash_secret("Staff@2026")))
+            db.session.commit()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+        return app
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def live_app(live_app_factory):
+    return live_app_factory()
 
 
 @pytest.fixture
