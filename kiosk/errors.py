@@ -9,6 +9,7 @@ MESSAGES = {
     403: ("Không được phép", "Quý khách không có quyền mở trang này."),
     404: ("Không tìm thấy trang", "Trang quý khách tìm không tồn tại hoặc hồ sơ đã được đóng."),
     405: ("Thao tác không hợp lệ", "Thao tác này không được hỗ trợ ở đây."),
+    409: ("Bước này đã đóng", "Bước này không còn thay đổi được. Vui lòng quay lại bước đang làm."),
     413: ("Tệp quá lớn", "Ảnh hoặc tệp gửi lên quá lớn. Vui lòng chụp lại hoặc chọn tệp nhỏ hơn."),
     500: ("Đã có lỗi", "Hệ thống gặp sự cố. Thông tin đã nhập vẫn được giữ lại; nhân viên sẽ hỗ trợ quý khách."),
 }
@@ -32,5 +33,5 @@ def init_app(app: Flask) -> None:
         app.logger.warning("CSRF refused on %s: %s", request.path, err.description)
         return _render(400, "Phiên làm việc đã hết hạn hoặc thiếu mã bảo vệ. Vui lòng thử lại.")
 
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 409, 413, 500):
         app.register_error_handler(code, lambda err, code=code: _render(code))

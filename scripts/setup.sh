@@ -10,12 +10,13 @@ want_test=0
 
 # dlib is compiled from source (~10 min on 2 cores). Built against OpenBLAS a face encoding
 # takes ~24 ms instead of ~107 ms, so the BLAS headers must be present *before* it compiles.
-sys_pkgs=(build-essential cmake libopenblas-dev liblapack-dev fonts-dejavu-core)
+sys_pkgs=(build-essential cmake libopenblas-dev liblapack-dev python3-venv python3-dev fonts-dejavu-core)
 [ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils)
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
 for p in "${sys_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -25,6 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "!! Missing system packages: ${missing[*]}"
     echo "!! Install them as root first:  sudo apt-get install -y ${missing[*]}"
+    missing_build=0
+    for p in build-essential cmake python3-dev; do installed "$p" || missing_build=1; done
+    if [ $missing_build = 1 ] && ! [ -x .venv/bin/python ] ; then
+      echo "!! dlib must be compiled and the compilers/headers are missing: stopping here."
+      exit 1
+    fi
     echo "!! (continuing; without libopenblas-dev dlib is ~4x slower)"
   fi
 fi
@@ -38,7 +45,8 @@ VPY=.venv/bin/python
 # setuptools < 81 on purpose: face_recognition_models imports pkg_resources (docs/dependencies.md).
 $VPY -m pip install -q --upgrade pip "setuptools>=68,<81" wheel
 
-have_blas_lib() { ldconfig -p 2>/dev/null | grep -q libopenblas; }
+# The -dev package, not just the runtime library: dlib's build looks for the headers.
+have_blas_lib() { installed libopenblas-dev || installed libblas-dev; }
 dlib_blas() { $VPY -c "import dlib,sys; sys.stdout.write(str(dlib.DLIB_USE_BLAS))" 2>/dev/null || echo none; }
 
 if [ "$(dlib_blas)" = none ]; then

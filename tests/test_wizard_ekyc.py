@@ -145,3 +145,14 @@ def test_passed_liveness_with_matching_face_continues_automatically(kiosk, monke
     assert event.actor == "system" and event.details["decision"] == "match"
     faces = [e for e in reg.evidence if e.kind == "face"]
     assert [e.source for e in faces] == ["liveness"]
+
+
+@pytest.mark.parametrize("stamps", ["300,200,100", "0,1e400,2", "0,nan,2", "a,b,c"])
+def test_liveness_with_bad_timestamps_asks_to_retry(kiosk, stamps):
+    _photos_to_step6(kiosk, SAME[0])
+    frame = np.full((360, 480, 3), 120, np.uint8)
+    files = [(io.BytesIO(jpeg(frame)), f"f{i}.jpg") for i in range(3)]
+    response = kiosk.post(f"/r/{kiosk.token}/step/6/liveness",
+                          {"frames": files, "timestamps": stamps}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "Không nhận được hình" in response.get_data(as_text=True)

@@ -160,3 +160,27 @@ def test_idle_timeout_releases_the_screen_but_keeps_the_registration(app, kiosk)
         reg = db.session.scalar(select(Registration))
         assert reg.status == "in_progress" and reg.furthest_step == 3
         assert "idle_timeout" in [e.event for e in db.session.scalars(select(AuditEvent))]
+
+
+def test_non_ascii_token_is_not_found_not_a_crash(kiosk):
+    kiosk.start()
+    assert kiosk.get("/r/%C3%A9/step/1").status_code == 404
+
+
+def test_going_back_then_forward_lands_on_the_next_step(kiosk):
+    kiosk.walk_to(4)
+    response = kiosk.account()
+    assert response.headers["HX-Push-Url"] == kiosk.url(2)
+    assert "Bước 2/9" in response.get_data(as_text=True)
+
+
+def test_welcome_does_not_offer_a_registration_left_long_ago(app, kiosk):
+    from datetime import timedelta
+
+    kiosk.walk_to(3)
+    with app.app_context():
+        reg = kiosk.row()
+        reg.updated_at = reg.updated_at - timedelta(minutes=30)
+        db.session.commit()
+    assert "Tiếp tục hồ sơ này" not in kiosk.get("/").get_data(as_text=True)
+    assert kiosk.get(kiosk.url(3)).status_code == 404

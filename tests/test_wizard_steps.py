@@ -324,3 +324,41 @@ def test_pin_must_be_six_digits(kiosk):
     kiosk.walk_to(8)
     _html(kiosk.pin("90817"))
     assert kiosk.registration().pin_hash is None
+
+
+def test_any_photo_can_be_retaken(kiosk):
+    kiosk.walk_to(6)
+    kiosk.capture_all()
+    html = _html(kiosk.get(f"/r/{kiosk.token}/step/6/retake/card_front", htmx=True))
+    assert "Chụp lại: Mặt trước giấy tờ" in html
+    assert f"/r/{kiosk.token}/step/6/capture/card_front" in html
+    kiosk.capture("card_front", jpeg_bytes(seed=99))
+    fronts = [e for e in kiosk.registration().evidence if e.kind == "card_front"]
+    assert len(fronts) == 2
+
+
+def test_no_face_offers_both_a_retake_and_the_clerk(kiosk):
+    kiosk.walk_to(6)
+    kiosk.capture_all()  # noise pictures: no face anywhere
+    html = _html(kiosk.get(kiosk.url(6)))
+    assert "data-liveness-form" in html and "Nhân viên xác nhận" in html
+
+
+def test_otp_attempts_cannot_exceed_the_limit_even_when_reserved_in_parallel(app, kiosk):
+    from kiosk.wizard.steps.activation import _reserve_attempt
+
+    kiosk.walk_to(5)
+    with app.test_request_context():
+        reg = kiosk.row()
+        taken = [_reserve_attempt(reg) for _ in range(8)]
+    assert taken.count(True) == 5
+    assert kiosk.registration().otp_failed_attempts == 5
+
+
+def test_unknown_staff_username_is_not_written_to_the_audit_log(app, kiosk):
+    kiosk.walk_to(6)
+    kiosk.capture_all()
+    kiosk.staff_confirm(username="Staff@2026", password="x")  # password typed in the wrong box
+    with app.app_context():
+        dump = repr([e.details for e in db.session.scalars(select(AuditEvent))])
+    assert "Staff@2026" not in dump

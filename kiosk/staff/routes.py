@@ -9,7 +9,7 @@ from .. import audit
 from ..extensions import db
 from ..models import Registration, SmsMessage
 from . import bp
-from .auth import SESSION_KEY, authenticate, current_staff, staff_required
+from .auth import SESSION_KEY, audit_name, authenticate, current_staff, staff_required
 
 
 class LoginForm(FlaskForm):
@@ -29,6 +29,7 @@ def login():
             audit.record("staff_login", actor=f"staff:{user.username}")
             db.session.commit()
             return redirect(url_for("staff.index"))
+        audit.record("staff_login_refused", actor="system", username=audit_name(form.username.data or ""))
         db.session.commit()
         error = "Tên đăng nhập hoặc mật khẩu không đúng, hoặc tài khoản đang bị khóa."
     return render_template("staff/login.html", form=form, error=error)

@@ -19,7 +19,13 @@ from ..kyc import REQUIRED_CAPTURES
 from ..models import Evidence
 from . import bp
 from .render import step_url
-from .state import bound_registration, release_session, session_registration, start_registration
+from .state import (
+    bound_registration,
+    release_session,
+    resumable,
+    session_registration,
+    start_registration,
+)
 from .steps import account, activation, card_scan, signing, verification
 
 # step number -> (view(reg, readonly), submit(reg))
@@ -47,8 +53,8 @@ def _redirect(url: str):
 @bp.get("/")
 def welcome():
     reg = session_registration()
-    if reg is not None and reg.finished:
-        release_session()  # the previous customer is done: start clean
+    if reg is not None and not resumable(reg):
+        release_session()  # finished, or left long ago: the next customer starts clean
         reg = None
     return render_template("wizard/welcome.html", resume=reg)
 
@@ -157,7 +163,8 @@ def done(token: str):
         return redirect(step_url(reg, reg.furthest_step), code=303)
     return render_template(
         "wizard/done.html", reg=reg, data=reg.data, printer_mode=current_app.config["PRINTER"],
-        return_after=current_app.config["DONE_RETURN_SECONDS"], print_error=None,
+        return_after=current_app.config["DONE_RETURN_SECONDS"],
+        print_error=signing.last_print_error(reg),
     )
 
 
@@ -237,3 +244,15 @@ def guidance(token: str):
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
     result = analyse_frame(frame)
     return {"ok": bool(result.ok), "issues": list(result.issues), "messages": list(result.messages)}
+
+
+@bp.get("/r/<token>/step/6/retake/<kind>")
+def retake(token: str, kind: str):
+    if kind not in REQUIRED_CAPTURES:
+        abort(404)
+    return verification.view_verification(_editable(token, 6), False, retake=kind)
+
+
+@bp.post("/r/<token>/step/1/scan/consent")
+def scan_consent(token: str):
+    return card_scan.give_consent(_editable(token, 1))

@@ -47,7 +47,8 @@ def bound_registration(token: str) -> Registration:
     The token in the URL alone is not enough: a photographed screen or a leaked
     URL must not open someone's personal data on another device.
     """
-    if not secrets.compare_digest(session.get(SESSION_KEY, ""), token):
+    bound = session.get(SESSION_KEY, "")
+    if not (token.isascii() and bound.isascii() and secrets.compare_digest(bound, token)):
         abort(404)
     reg = db.session.scalar(select(Registration).where(Registration.token == token))
     if reg is None:
@@ -62,6 +63,16 @@ def session_registration() -> Registration | None:
     return db.session.scalar(select(Registration).where(Registration.token == token))
 
 
+def resumable(reg: Registration) -> bool:
+    """Offer "continue" on the welcome screen only right after a crash or reload.
+
+    Past the idle timeout the customer has gone (or the kiosk was off): the next person at
+    the counter must not be offered someone else's registration; staff can resume it.
+    """
+    limit = current_app.config["IDLE_TIMEOUT_SECONDS"] + 60
+    return not reg.finished and (utcnow() - reg.updated_at).total_seconds() <= limit
+
+
 def release_session() -> None:
     session.pop(SESSION_KEY, None)
 
@@ -71,7 +82,9 @@ def move_to(reg: Registration, number: int) -> None:
 
 
 def complete_step(reg: Registration, number: int) -> int:
+    """Accept step `number`; the customer goes on to the next step in order (after going
+    back to fix step 1, that is step 2 again, not the furthest step reached)."""
     reg.furthest_step = flow.advance(number, reg.furthest_step)
-    reg.current_step = min(reg.furthest_step, flow.DONE)
+    reg.current_step = number + 1
     audit.record("step_completed", reg, step=number)
     return reg.current_step

@@ -49,6 +49,9 @@
             busy = false;
             if (!advice || done) return;
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
+            if (!(advice.issues || []).includes('no_card')) {
+              document.dispatchEvent(new CustomEvent('kiosk:activity'));  // a card is in view
+            }
             if (advice.ok) {
               good += 1;
               if (status) status.textContent = 'Tốt lắm, giữ yên tay…';

@@ -8,7 +8,8 @@
  * (pointerdown, keydown, touchstart, input, scroll, wheel) a .idle-dialog is shown with a countdown;
  * at timeout: POST data-idle-url (fetch, header X-CSRFToken, same-origin credentials), then
  * location.assign(data-idle-home || '/') whatever the answer. Any activity and every htmx swap
- * (htmx:afterSwap) restart the clock.
+ * (htmx:afterSwap) restart the clock, and so does a 'kiosk:activity' event on document
+ * (sent by guidance.js while a card is in view and by liveness.js while recording).
  */
 (function () {
   'use strict';
@@ -151,6 +152,8 @@
       if (holding) setTimeout(function () { holding = false; }, 400);
     }, true);
     document.addEventListener('htmx:afterSwap', reset);
+    // Someone is in front of the camera (card guidance, liveness recording): not idle.
+    document.addEventListener('kiosk:activity', reset);
     window.addEventListener('pageshow', function (e) {
       if (e.persisted) { fired = false; last = Date.now(); hide(); if (!timer) timer = setInterval(tick, 500); }
     });

@@ -57,6 +57,7 @@
           return;
         }
         setText(promptEl, slot.text);
+        document.dispatchEvent(new CustomEvent('kiosk:activity'));
         if (video.readyState >= 2 && video.videoWidth) {
           stamps.push(Math.round(elapsed));
           frames.push(grab(video, canvas));

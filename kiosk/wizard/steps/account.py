@@ -27,6 +27,13 @@ CONSENT_VERSION = "2026-11"
 
 # ---- Step 1: Đăng ký tài khoản -------------------------------------------------------------
 
+def record_consent(reg: Registration) -> None:
+    if reg.consent_at is None:
+        reg.consent_at = utcnow()
+        reg.consent_version = CONSENT_VERSION
+        audit.record("consent_given", reg, version=CONSENT_VERSION)
+
+
 def view_account(reg: Registration, readonly: bool, form: AccountForm | None = None,
                  scan_mode: bool = False, scan_error: str | None = None, scanned: dict | None = None):
     if form is None:
@@ -54,10 +61,7 @@ def submit_account(reg: Registration):
     cipher = current_app.extensions["kiosk_cipher"]
     reg.update_personal(id_type=form.id_type.data, id_number=id_number, phone=form.clean["phone"])
     reg.id_digest = cipher.lookup_digest(id_number)
-    if reg.consent_at is None:
-        reg.consent_at = utcnow()
-        reg.consent_version = CONSENT_VERSION
-        audit.record("consent_given", reg, version=CONSENT_VERSION)
+    record_consent(reg)
     nxt = complete_step(reg, 1)
     db.session.commit()
     return go_to(reg, nxt, lambda: view_package(reg, False))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import update
 
 from ... import audit, providers
 from ...credentials import hash_secret, password_checklist, password_problems
@@ -137,28 +138,43 @@ def submit_activation(reg: Registration):
     return _submit_password(reg)
 
 
+def _reserve_attempt(reg: Registration) -> bool:
+    """Take one of the allowed tries atomically in SQL, before checking the code, so that
+    parallel guesses cannot slip past the limit (a read-modify-write in Python would)."""
+    taken = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id,
+               Registration.otp_failed_attempts < current_app.config["OTP_MAX_ATTEMPTS"])
+        .values(otp_failed_attempts=Registration.otp_failed_attempts + 1)
+    ).rowcount
+    db.session.commit()  # expires reg: the next read sees the stored count
+    return taken == 1
+
+
 def _submit_code(reg: Registration):
     form = OtpForm()
-    state = otp_state(reg)
-    if state.locked:
+    if otp_state(reg).locked or not form.validate():
         return view_activation(reg, False, otp_form=form)
-    if not form.validate():
+    if not _reserve_attempt(reg):
         return view_activation(reg, False, otp_form=form)
     try:
         result = providers.registration_backend().verify_activation(
             reg.subscriber_ref, form.clean["code"])
     except ProviderError as err:
+        _give_back_attempt(reg)
         return view_activation(reg, False, otp_form=form, notice=err.message)
     if result is VerifyResult.OK:
+        _give_back_attempt(reg)
         reg.otp_verified_at = utcnow()
         audit.record("activation_code_verified", reg)
         db.session.commit()
         return view_activation(reg, False, notice="Mã kích hoạt đúng. Bây giờ quý khách tạo mật khẩu.")
     if result is VerifyResult.EXPIRED:
-        form.code.errors = ["Mã kích hoạt đã hết hạn (hiệu lực 5 phút). Vui lòng bấm «Gửi lại mã»."]
+        _give_back_attempt(reg)  # an expired code is not a guess
+        minutes = current_app.config["OTP_TTL_SECONDS"] // 60
+        form.code.errors = [f"Mã kích hoạt đã hết hạn (hiệu lực {minutes} phút). Vui lòng bấm «Gửi lại mã»."]
         audit.record("activation_code_expired", reg)
     else:
-        reg.otp_failed_attempts += 1
         left = otp_state(reg).attempts_left
         audit.record("activation_code_wrong", reg, attempts=reg.otp_failed_attempts)
         if left:
@@ -169,12 +185,20 @@ def _submit_code(reg: Registration):
     return view_activation(reg, False, otp_form=form)
 
 
+def _give_back_attempt(reg: Registration) -> None:
+    db.session.execute(
+        update(Registration).where(Registration.id == reg.id)
+        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1))
+    db.session.commit()
+
+
 def resend_code(reg: Registration):
     state = otp_state(reg)
     if state.locked or reg.otp_verified_at is not None:
         return view_activation(reg, False)
     if state.resends_left == 0:
-        return view_activation(reg, False, notice="Đã gửi lại mã tối đa 3 lần. Vui lòng nhờ nhân viên hỗ trợ.")
+        return view_activation(reg, False, notice=(
+            f"Đã gửi lại mã tối đa {current_app.config['OTP_MAX_RESENDS']} lần. Vui lòng nhờ nhân viên hỗ trợ."))
     if state.resend_in > 0:
         return view_activation(reg, False, notice=f"Vui lòng chờ {state.resend_in} giây rồi gửi lại mã.")
     try:

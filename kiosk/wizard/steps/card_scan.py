@@ -15,7 +15,7 @@ from ...identity import IdType, national_format
 from ...models import Evidence, Registration
 from ...vision.images import ImageError, bytes_from_data_url, decode_image
 from ..forms import AccountForm, CaptureForm
-from .account import view_account
+from .account import record_consent, view_account
 
 SCANNED_FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender",
                   "address", "issue_date")
@@ -25,10 +25,23 @@ def view_scan(reg: Registration, error: str | None = None):
     return view_account(reg, False, scan_mode=True, scan_error=error)
 
 
+def give_consent(reg: Registration):
+    """Consent comes first: nothing is read from the card before the customer agrees."""
+    form = CaptureForm()
+    if not form.validate() or request.form.get("consent") != "y":
+        return view_scan(reg, "Cần có sự đồng ý của quý khách trước khi quét thẻ. "
+                              "Vui lòng đánh dấu vào ô đồng ý.")
+    record_consent(reg)
+    db.session.commit()
+    return view_scan(reg)
+
+
 def scan(reg: Registration):
     form = CaptureForm()
     if not form.validate():
         return view_scan(reg, "Phiên làm việc đã hết hạn. Vui lòng thử lại.")
+    if reg.consent_at is None:
+        return view_scan(reg)
     upload = request.files.get("image_file")
     try:
         if upload and upload.filename:

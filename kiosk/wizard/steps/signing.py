@@ -130,6 +130,20 @@ def submit_acceptance(reg: Registration):
     return go_to(reg, nxt, lambda: None)
 
 
+def last_print_error(reg: Registration) -> str | None:
+    """The outcome of the latest print of this receipt, for the done screen."""
+    from sqlalchemy import select
+
+    from ...models import AuditEvent
+
+    last = db.session.scalar(
+        select(AuditEvent.event).where(
+            AuditEvent.registration_id == reg.id,
+            AuditEvent.event.in_(("receipt_printed", "receipt_print_failed")))
+        .order_by(AuditEvent.id.desc()).limit(1))
+    return providers.PRINTER_MESSAGE if last == "receipt_print_failed" else None
+
+
 def print_receipt(reg: Registration, pdf: bytes) -> str | None:
     """Send the receipt to the configured printer; returns an error message for the screen."""
     try:

@@ -8,6 +8,7 @@ without the liveness challenge.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 
 import cv2
@@ -19,7 +20,7 @@ from ...extensions import db
 from ...kyc import CAPTURE_LABELS, REQUIRED_CAPTURES, Decision, missing_captures
 from ...models import Evidence, Registration, utcnow
 from ...providers import ProviderError
-from ...staff.auth import authenticate
+from ...staff.auth import audit_name, authenticate
 from ...vision.images import ImageError, bytes_from_data_url, decode_image
 from ...vision.liveness import PROMPTS, new_challenge, run_sequence
 from ..forms import CaptureForm, StaffConfirmForm
@@ -53,7 +54,7 @@ def _ensure_challenge(reg: Registration) -> list[str]:
 
 
 def view_verification(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
-                      error_kind=None, notice=None):
+                      error_kind=None, notice=None, retake: str | None = None):
     captures = latest_captures(reg)
     challenge = [] if readonly else _ensure_challenge(reg)
     return render_step(
@@ -63,6 +64,7 @@ def view_verification(reg: Registration, readonly: bool, staff_form=None, captur
         capture_error=capture_error, error_kind=error_kind, notice=notice,
         staff_needed=staff_needed(reg), challenge=[(a, PROMPTS[a]) for a in challenge],
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
+        retake=retake if retake in REQUIRED_CAPTURES else None,
     )
 
 
@@ -114,7 +116,7 @@ def capture(reg: Registration, kind: str):
     except ImageError as err:
         audit.record("capture_refused", reg, kind=kind, reason=err.message)
         db.session.commit()
-        return view_verification(reg, False, capture_error=err.message, error_kind=kind)
+        return view_verification(reg, False, capture_error=err.message, error_kind=kind, retake=kind)
     _store(reg, kind, data, mime, source)
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
@@ -125,6 +127,16 @@ def capture(reg: Registration, kind: str):
     return view_verification(reg, False)
 
 
+def _timestamps(raw: str) -> list[float]:
+    """Milliseconds since the start, finite and in order (seconds out)."""
+    stamps = [float(v) / 1000.0 for v in raw.split(",") if v.strip()]
+    if any(not math.isfinite(t) or t < 0 for t in stamps):
+        raise ValueError("timestamps must be finite and non-negative")
+    if any(b < a for a, b in zip(stamps, stamps[1:])):
+        raise ValueError("timestamps must not go backwards")
+    return stamps
+
+
 def liveness(reg: Registration):
     """A recorded liveness challenge: frames + timestamps from the camera, judged here."""
     form = CaptureForm()
@@ -132,7 +144,7 @@ def liveness(reg: Registration):
         return view_verification(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind="face")
     files = request.files.getlist("frames")
     try:
-        stamps = [float(v) / 1000.0 for v in request.form.get("timestamps", "").split(",") if v]
+        stamps = _timestamps(request.form.get("timestamps", ""))
         if not files or len(files) != len(stamps) or len(files) > MAX_LIVENESS_FRAMES:
             raise ValueError("frames and timestamps do not match")
         raw = [f.read(2_000_000) for f in files]
@@ -180,7 +192,7 @@ def submit_verification(reg: Registration):
     username = (form.staff_username.data or "").strip()
     user = authenticate(username, form.staff_password.data or "")
     if user is None:
-        audit.record("staff_confirmation_refused", reg, actor="system", username=username)
+        audit.record("staff_confirmation_refused", reg, actor="system", username=audit_name(username))
         db.session.commit()
         form.staff_password.errors = [
             "Tên đăng nhập hoặc mật khẩu nhân viên không đúng, hoặc tài khoản đang bị khóa."]
