@@ -30,13 +30,19 @@ CARD_ASPECT = 85.6 / 54.0  # ≈ 1.585 (ISO/IEC 7810 ID-1)
 
 # Layout of the chip CCCD front (canonical pixels, (x0, y0, x1, y1)).
 PORTRAIT_BOX = (36, 178, 236, 428)  # 20 × 25 mm photo on the left, below the emblem
-QR_BOX = (670, 26, 830, 186)  # the QR symbol itself (no quiet zone), top right
-QR_SEARCH_BOX = (586, -12, 868, 272)  # where the QR reader looks: QR_BOX + generous margins
+QR_BOX = (640, 22, 832, 214)  # the QR symbol itself (no quiet zone), ~19 mm, top right
+QR_SEARCH_BOX = (556, -14, 870, 300)  # where the QR reader looks: QR_BOX + generous margins
 HEADER_BOTTOM = 160
 
 DETECT_SIDE = 480  # long side of the downscaled grey image used for detection
 _MIN_AREA_FRACTION = 0.03  # smaller candidates are noise (the guidance says "too far" above this)
 _ASPECT_RANGE = (1.22, 2.05)  # measured side ratio allowed under perspective
+_MIN_SIDE_SUPPORT = 0.55  # every side must be an edge for at least this share of its length
+_MIN_MEAN_SUPPORT = 0.7  # … and the four sides on average for this share
+_REPAIR_OTHERS = 0.6  # a side is re-placed only when the other sides are at least this good
+_REPAIRED_OTHERS = 0.8  # after re-placing, the sides kept must be this good
+_REPAIRED_SIDE = 0.3  # … and a re-placed side at least this (a faint edge on a paper)
+_QR_CONTRAST = 0.18  # grey-level std / mean in the QR corner of a plausible CCCD front
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -134,25 +140,41 @@ def corners_from_qr(qr_points: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- detection
 
 
-def _downscale(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    h, w = gray.shape[:2]
+def _downscale(image: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    h, w = image.shape[:2]
     factor = min(1.0, side / max(h, w))
     if factor >= 1.0:
-        return gray, 1.0
-    small = cv2.resize(gray, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA)
+        return image, 1.0
+    small = cv2.resize(image, (round(w * factor), round(h * factor)), interpolation=cv2.INTER_AREA)
     return small, factor
+
+
+def _reduce_to_quad(poly: np.ndarray) -> np.ndarray | None:
+    """Drop, one at a time, the vertex whose triangle with its neighbours has the smallest
+    area (Visvalingam) until four remain: keeps the real corners of a rounded or bumpy outline."""
+    pts = [p for p in poly.reshape(-1, 2).astype(np.float64)]
+    if len(pts) < 4:
+        return None
+    while len(pts) > 4:
+        n = len(pts)
+        areas = []
+        for i in range(n):
+            u, v = pts[i - 1] - pts[i], pts[(i + 1) % n] - pts[i]
+            areas.append(abs(float(u[0] * v[1] - u[1] * v[0])))
+        del pts[int(np.argmin(areas))]
+    return np.array(pts, np.float32)
 
 
 def _quad_from_contour(contour: np.ndarray) -> np.ndarray | None:
     hull = cv2.convexHull(contour)
     perimeter = cv2.arcLength(hull, True)
-    for eps in (0.015, 0.025, 0.035, 0.05, 0.07):
+    for eps in (0.015, 0.025, 0.035, 0.05):
         approx = cv2.approxPolyDP(hull, eps * perimeter, True)
         if len(approx) == 4:
             return approx.reshape(4, 2).astype(np.float32)
         if len(approx) < 4:
             break
-    return None
+    return _reduce_to_quad(cv2.approxPolyDP(hull, 0.005 * perimeter, True))
 
 
 def _quad_shape_ok(quad: np.ndarray) -> tuple[bool, float]:
@@ -179,45 +201,165 @@ def _quad_shape_ok(quad: np.ndarray) -> tuple[bool, float]:
     return True, aspect
 
 
-def _candidates(small: np.ndarray) -> list[np.ndarray]:
-    """Contours that may be the card outline, from edges and from brightness."""
-    blurred = cv2.GaussianBlur(small, (5, 5), 0)
-    out: list[np.ndarray] = []
-    median = float(np.median(blurred))
-    low = max(10.0, 0.4 * median)
-    edges = cv2.Canny(blurred, low, max(30.0, 1.0 * median + 20))
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    out.extend(contours)
-    _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    out.extend(contours)
+def _side_shares(quad: np.ndarray, gray: np.ndarray, samples: int = 24,
+                 offset: float = 3.0, step: float = 9.0) -> list[float]:
+    """For each side, the share of points along it where the grey level steps by at least
+    ``step`` across it (``offset`` px on either side), the same way.
+
+    A true card outline is such a step almost all along (less where a thumb covers it, or
+    where the card lies on a paper of the same shade); a quad that merely approximates a blob
+    of card + something next to it crosses flat areas."""
+    h, w = gray.shape[:2]
+    t = (np.arange(samples, dtype=np.float32) + 0.5) / samples * 0.8 + 0.1
+    shares = []
+    for i in range(len(quad)):
+        a, b = quad[i], quad[(i + 1) % len(quad)]
+        d = b - a
+        n = np.array([-d[1], d[0]], np.float32) / (float(np.hypot(*d)) + 1e-6)
+        pts = a[None, :] + d[None, :] * t[:, None]
+        values = []
+        for sign in (1.0, -1.0):
+            q = pts + sign * offset * n
+            xs = np.clip(np.round(q[:, 0]).astype(int), 0, w - 1)
+            ys = np.clip(np.round(q[:, 1]).astype(int), 0, h - 1)
+            values.append(gray[ys, xs].astype(np.float32))
+        diff = values[0] - values[1]
+        # the step must keep its sign (card lighter, or darker, than what is beside it): a
+        # line across texture or print steps both ways
+        up, down = np.count_nonzero(diff >= step), np.count_nonzero(diff <= -step)
+        shares.append(float(max(up, down)) / samples)
+    return shares
+
+
+def _side_support(quad: np.ndarray, gray: np.ndarray) -> tuple[float, float]:
+    """(smallest, mean) of :func:`_side_shares`."""
+    shares = _side_shares(quad, gray)
+    return min(shares), sum(shares) / len(shares)
+
+
+def _intersect(p1, d1, p2, d2) -> np.ndarray | None:
+    mat = np.array([[d1[0], -d2[0]], [d1[1], -d2[1]]], np.float64)
+    if abs(np.linalg.det(mat)) < 1e-6:
+        return None
+    s = np.linalg.solve(mat, (np.asarray(p2) - np.asarray(p1)).astype(np.float64))
+    return np.asarray(p1, np.float64) + s[0] * np.asarray(d1, np.float64)
+
+
+def _repair_side(quad: np.ndarray, gray: np.ndarray, side: int) -> np.ndarray | None:
+    """Re-place side ``side`` of a quad whose other sides are good: parallel to the opposite
+    side, at the distance the card's aspect ratio predicts (±15 %), where the grey level steps
+    most along it. For a card lying partly on a paper of nearly its shade, whose outline then
+    merges with the paper's."""
+    opp = (side + 2) % 4
+    a, b = quad[opp], quad[(opp + 1) % 4]
+    d = (b - a).astype(np.float64)
+    opp_len = float(np.hypot(*d))
+    if opp_len < 1e-6:
+        return None
+    u = d / opp_len
+    n = np.array([-u[1], u[0]])
+    # which way the card lies from the opposite side
+    centre = quad.mean(axis=0)
+    if (centre - a) @ n < 0:
+        n = -n
+    long_side = side % 2 == 0  # sides 0 (top) and 2 (bottom) are the long ones
+    expected = opp_len / CARD_ASPECT if long_side else opp_len * CARD_ASPECT
+    prev_p, prev_d = quad[side - 1], quad[side] - quad[side - 1]
+    next_p, next_d = quad[(side + 1) % 4], quad[(side + 2) % 4] - quad[(side + 1) % 4]
+    tried = []
+    for dist in np.linspace(0.85 * expected, 1.15 * expected, 25):
+        p = a + n * dist
+        c1 = _intersect(p, u, prev_p, prev_d)
+        c2 = _intersect(p, u, next_p, next_d)
+        if c1 is None or c2 is None:
+            continue
+        tried.append((_side_shares(np.array([c1, c2], np.float32), gray)[0], dist, c1, c2))
+    if not tried:
+        return None
+    # the outermost clear edge: the print inside the card (portrait frame, QR code) makes edges
+    # parallel to the card's own a little further in
+    clear = [t for t in tried if t[0] >= 0.7]
+    best = max(clear, key=lambda t: t[1]) if clear else max(tried, key=lambda t: t[0])
+    best = (best[2], best[3])
+    out = quad.copy().astype(np.float32)
+    out[side] = best[0]
+    out[(side + 1) % 4] = best[1]
     return out
 
 
-def _fit_sides(quad: np.ndarray, edges_pts: np.ndarray, tol: float) -> np.ndarray:
-    """Refit each side of ``quad`` to the edge points near it (middle 80 % of the side) and
-    intersect neighbouring sides. Falls back to the input corner where a fit is impossible."""
+def _candidates(small: np.ndarray, small_bgr: np.ndarray | None = None
+                ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Contours that may be the card outline (from edges, brightness and colour), and the
+    smoothed grey image used to check them."""
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    out: list[np.ndarray] = []
+    median = float(np.median(blurred))
+    low, high = max(10.0, 0.4 * median), max(30.0, 1.0 * median + 20)
+    kernel = np.ones((3, 3), np.uint8)
+    edges = cv2.dilate(cv2.Canny(blurred, low, high), kernel)
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    out.extend(contours)
+    # Regions enclosed by edges, with thin attachments opened away: the card's outline often
+    # touches the QR code (dilated) or the edge of a paper under it; the filled region of the
+    # card minus such lines is the card.
+    padded = cv2.copyMakeBorder(edges, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.floodFill(padded, None, (0, 0), 128)
+    enclosed = np.where(padded[1:-1, 1:-1] == 128, 0, 255).astype(np.uint8)
+    k = max(5, round(0.016 * max(small.shape)) | 1)
+    enclosed = cv2.morphologyEx(enclosed, cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    contours, _ = cv2.findContours(enclosed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    out.extend(contours)
+    _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    c = max(7, round(0.025 * max(small.shape)) | 1)
+    close_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (c, c))
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, close_kernel)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    out.extend(contours)
+    if small_bgr is not None:
+        # the card is light and nearly colourless: separates it from coloured things it touches
+        hsv = cv2.cvtColor(cv2.GaussianBlur(small_bgr, (5, 5), 0), cv2.COLOR_BGR2HSV)
+        v_cut, _ = cv2.threshold(hsv[:, :, 2], 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        pale = ((hsv[:, :, 1] < 60) & (hsv[:, :, 2] > v_cut)).astype(np.uint8) * 255
+        # close over the dark print (the QR code reaches close to the card's edge)
+        pale = cv2.morphologyEx(pale, cv2.MORPH_CLOSE, close_kernel)
+        pale = cv2.morphologyEx(pale, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+        contours, _ = cv2.findContours(pale, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        out.extend(contours)
+    return out, blurred
+
+
+def _fit_sides(quad: np.ndarray, points: np.ndarray, tol: float) -> np.ndarray:
+    """Refit each side of ``quad`` to the outline points near it (middle 80 % of the side, twice,
+    the second time closer to the first fit) and intersect neighbouring sides. This puts the
+    corners where the straight edges meet (a card's corners are rounded) and ignores a thumb
+    over an edge. Keeps the input corner where a fit is impossible."""
     lines = []
     for i in range(4):
         a, b = quad[i], quad[(i + 1) % 4]
         d = b - a
         length = float(np.hypot(*d))
-        if length < 1e-6 or len(edges_pts) == 0:
+        if length < 1e-6:
             return quad
-        u = d / length
-        n = np.array([-u[1], u[0]], np.float32)
-        rel = edges_pts - a
-        t = rel @ u
-        dist = np.abs(rel @ n)
-        sel = (dist <= tol) & (t > 0.1 * length) & (t < 0.9 * length)
-        pts = edges_pts[sel]
-        if len(pts) < 10:
-            lines.append((a, u))
-            continue
-        vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)))
+        point, direction = a.astype(np.float32), (d / length).astype(np.float32)
+        for band in (tol, tol / 2):
+            u = direction
+            n = np.array([-u[1], u[0]], np.float32)
+            rel = points - point
+            t = rel @ u
+            t0 = (a - point) @ u
+            sel = ((np.abs(rel @ n) <= band) & (t > t0 + 0.1 * length)
+                   & (t < t0 + 0.9 * length))
+            pts = points[sel]
+            if len(pts) < 8:
+                break
+            vx, vy, x0, y0 = cv2.fitLine(pts, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+            direction = np.array([vx, vy], np.float32)
+            if direction @ (d / length) < 0:
+                direction = -direction
+            point = np.array([x0, y0], np.float32)
+        lines.append((point, direction))
     out = np.empty((4, 2), np.float32)
     for i in range(4):
         (p1, d1), (p2, d2) = lines[i - 1], lines[i]
@@ -232,12 +374,41 @@ def _fit_sides(quad: np.ndarray, edges_pts: np.ndarray, tol: float) -> np.ndarra
     return out
 
 
-def find_card_small(small: np.ndarray) -> np.ndarray | None:
-    """Corners (ordered) of the card in an already downscaled grey image, or None."""
+def _inside(quad: np.ndarray, w: int, h: int, margin: float = 0.02) -> bool:
+    """All corners within the image (give or take ``margin`` of its size): a card cut by the
+    frame's edge cannot be located reliably."""
+    mx, my = margin * w, margin * h
+    return bool(((quad[:, 0] >= -mx) & (quad[:, 0] <= w + mx)
+                 & (quad[:, 1] >= -my) & (quad[:, 1] <= h + my)).all())
+
+
+_CHECK_SIZE = (214, 135)  # a quarter of the canonical card
+
+
+def _has_qr_corner(gray: np.ndarray, quad: np.ndarray) -> bool:
+    """Whether the quad's top-right (or, upside down, bottom-left) corner region is busy like a
+    QR code — what tells a CCCD front from a sheet of paper or a book of the same shape."""
+    f = _CHECK_SIZE[0] / CARD_SIZE[0]
+    small = cv2.warpPerspective(gray, card_homography(quad, _CHECK_SIZE), _CHECK_SIZE,
+                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    mean = max(float(small.mean()), 1.0)
+    x0, y0, x1, y1 = (round(v * f) for v in QR_BOX)
+    w, h = _CHECK_SIZE
+    for box in (small[y0:y1, x0:x1], small[h - y1:h - y0, w - x1:w - x0]):
+        if box.size and float(box.std()) / mean >= _QR_CONTRAST:
+            return True
+    return False
+
+
+def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None) -> np.ndarray | None:
+    """Corners (ordered) of the card in an already downscaled grey image (and its colour
+    version, if there is one), or None."""
     h, w = small.shape[:2]
     image_area = float(h * w)
+    tol = max(3.0, 0.015 * max(h, w))
     best, best_score = None, 0.0
-    for contour in _candidates(small):
+    contours, blurred = _candidates(small, small_bgr)
+    for contour in contours:
         area = cv2.contourArea(contour)
         if area < _MIN_AREA_FRACTION * image_area:
             continue
@@ -249,36 +420,109 @@ def find_card_small(small: np.ndarray) -> np.ndarray | None:
                 continue
             quad = cv2.boxPoints(rect).astype(np.float32)
         quad = order_corners(quad)
+        ok, _ = _quad_shape_ok(quad)
+        if not ok:
+            continue
+        hull_area = cv2.contourArea(cv2.convexHull(contour))
+        quad = order_corners(_fit_sides(quad, contour.reshape(-1, 2).astype(np.float32), tol))
         ok, aspect = _quad_shape_ok(quad)
         if not ok:
             continue
         quad_area = cv2.contourArea(quad)
-        hull_area = cv2.contourArea(cv2.convexHull(contour))
         fill = min(hull_area, quad_area) / max(hull_area, quad_area)
-        if fill < 0.85:
+        shares = _side_shares(quad, blurred)
+        # A bad side or two (adjacent) while the others are good: the card merged with
+        # something next to it (a paper of nearly its shade); re-place those sides.
+        repaired: list[int] = []
+        bad_sides = sorted((j for j in range(4) if shares[j] < _MIN_SIDE_SUPPORT),
+                           key=lambda j: shares[j])
+        fixable = (0 < len(bad_sides) <= 2
+                   and (len(bad_sides) == 1 or (bad_sides[0] - bad_sides[1]) % 2 == 1)
+                   and all(shares[j] >= _REPAIR_OTHERS for j in range(4) if j not in bad_sides))
+        for bad in bad_sides if fixable else ():
+            new_quad = _repair_side(quad, blurred, bad)
+            if new_quad is None:
+                break
+            quad, shares = new_quad, _side_shares(new_quad, blurred)
+            repaired.append(bad)
+        if repaired:
+            kept = [shares[j] for j in range(4) if j not in repaired]
+            ok, aspect = _quad_shape_ok(order_corners(quad))
+            if (not ok or min(kept) < _REPAIRED_OTHERS
+                    or min(shares[j] for j in repaired) < _REPAIRED_SIDE):
+                continue
+            quad = order_corners(quad)
+            quad_area, fill = cv2.contourArea(quad), 0.9
+            shares = [max(v, _MIN_SIDE_SUPPORT) for v in shares]
+            shares = [max(v, _MIN_MEAN_SUPPORT) if i in repaired else v
+                      for i, v in enumerate(shares)]
+        if fill < 0.8:
+            continue
+        worst, support = min(shares), sum(shares) / 4
+        if worst < _MIN_SIDE_SUPPORT or support < _MIN_MEAN_SUPPORT:
+            continue
+        if not _inside(quad, w, h) or not _has_qr_corner(blurred, quad):
             continue
         aspect_fit = math.exp(-((math.log(aspect / CARD_ASPECT) / 0.15) ** 2))
-        score = quad_area * fill * (0.5 + 0.5 * aspect_fit)
+        score = quad_area * fill * (0.5 + 0.5 * aspect_fit) * support
         if score > best_score:
             best, best_score = quad, score
-    if best is None:
-        return None
-    edges = cv2.Canny(cv2.GaussianBlur(small, (3, 3), 0), 30, 90)
-    ys, xs = np.nonzero(edges)
-    pts = np.stack([xs, ys], axis=1).astype(np.float32)
-    tol = max(2.0, 0.012 * max(h, w))
-    refined = _fit_sides(best, pts, tol)
-    return order_corners(refined)
+    return best
 
 
-def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE) -> np.ndarray | None:
+def refine_corners(gray: np.ndarray, corners: np.ndarray, radius: float) -> np.ndarray:
+    """Move each side of the quad onto the strongest grey-level step within ``radius`` px of
+    it (at the image's own resolution), refit the sides and intersect them. Undoes most of the
+    error of a detection made on a downscaled copy."""
+    img = gray.astype(np.float32)
+    ts = np.linspace(0.12, 0.88, 32, dtype=np.float32)
+    offs = np.arange(-radius, radius + 0.01, 0.5, dtype=np.float32)
+    lines = []
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        d = b - a
+        length = float(np.hypot(*d))
+        if length < 1e-6:
+            return corners
+        n = np.array([-d[1], d[0]], np.float32) / length
+        pts = a[None, :] + ts[:, None] * d[None, :]
+        xs = pts[:, 0:1] + offs[None, :] * n[0]
+        ys = pts[:, 1:2] + offs[None, :] * n[1]
+        profile = cv2.remap(img, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        step = np.abs(np.diff(profile, axis=1))
+        best = np.argmax(step, axis=1)
+        strong = step[np.arange(len(ts)), best] >= 4.0
+        if np.count_nonzero(strong) < 8:
+            lines.append((a, d / length))
+            continue
+        shift = (offs[best] + offs[best + 1]) / 2
+        edge = pts + shift[:, None] * n[None, :]
+        vx, vy, x0, y0 = cv2.fitLine(edge[strong], cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)))
+    out = corners.copy()
+    for i in range(4):
+        corner = _intersect(lines[i - 1][0], lines[i - 1][1], lines[i][0], lines[i][1])
+        if corner is not None and np.hypot(*(corner - corners[i])) <= 3 * radius:
+            out[i] = corner
+    return out.astype(np.float32)
+
+
+def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE,
+              refine: bool = True) -> np.ndarray | None:
     """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None."""
-    gray = to_gray(image)
-    small, factor = _downscale(gray, detect_side)
-    corners = find_card_small(small)
+    if image.ndim == 3:
+        small_bgr, factor = _downscale(to_bgr(image), detect_side)
+        small = to_gray(small_bgr)
+    else:
+        small, factor = _downscale(image, detect_side)
+        small_bgr = None
+    corners = find_card_small(small, small_bgr)
     if corners is None:
         return None
-    return (corners / factor).astype(np.float32)
+    corners = (corners / factor).astype(np.float32)
+    if refine and factor < 0.9:
+        corners = refine_corners(to_gray(image), corners, radius=1.5 / factor + 1.0)
+    return corners
 
 
 # ----------------------------------------------------------------------------- portrait

@@ -8,6 +8,7 @@ without the liveness challenge.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 
@@ -132,7 +133,7 @@ def _timestamps(raw: str) -> list[float]:
     stamps = [float(v) / 1000.0 for v in raw.split(",") if v.strip()]
     if any(not math.isfinite(t) or t < 0 for t in stamps):
         raise ValueError("timestamps must be finite and non-negative")
-    if any(b < a for a, b in zip(stamps, stamps[1:])):
+    if any(b < a for a, b in itertools.pairwise(stamps)):
         raise ValueError("timestamps must not go backwards")
     return stamps
 
