@@ -81,8 +81,10 @@ def verify_command(card_image, face_image):
 
     def work():
         card, face = _load(card_image), _load(face_image)
-        portrait = ekyc.card_portrait(card)
-        result = faces.verify(portrait if portrait is not None else card, face, ekyc.thresholds())
+        reference, _, _ = ekyc.reference_face(card)
+        if reference is None:  # a card, but nothing in its portrait area
+            return {"decision": "no_face", "distance": None}
+        result = faces.verify(reference, face, ekyc.thresholds())
         return {"decision": result["decision"], "distance": result["distance"]}
 
     _run(work)

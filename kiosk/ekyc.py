@@ -16,17 +16,25 @@ def thresholds() -> Thresholds:
     return Thresholds(accept=cfg["FACE_ACCEPT_DISTANCE"], reject=cfg["FACE_REJECT_DISTANCE"])
 
 
-def card_portrait(image):
-    """The portrait cut from a card frame, or None when no card is found in the frame."""
-    try:
-        from .vision.card import portrait_from_frame
-    except ImportError:  # card reading not installed: treat the image as a portrait photo
-        return None
-    return portrait_from_frame(image)
+def reference_face(card_image) -> tuple[object | None, str, dict]:
+    """What the live face is compared with, and what the card says.
+
+    A frame where a card is found → its portrait ("card_portrait"; None when the portrait
+    area is empty). No card in the frame → the image is taken as a portrait photo ("photo"):
+    the kiosk then never decides alone, because a frame of a hand-held card can also show the
+    holder's own face.
+    """
+    from .vision.card import portrait_crop
+    from .vision.read_card import read_card
+
+    info = read_card(card_image)
+    if info["card_found"]:
+        return portrait_crop(card_image), "card_portrait", info
+    return card_image, "photo", info
 
 
 def compare_faces(card_bytes: bytes, face_bytes: bytes) -> dict:
-    """Card portrait (or, where no card is found, the photo itself) against the live face."""
+    """Card portrait (or portrait photo) against the live face, plus the card's QR identity."""
     from .vision import faces
 
     max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
@@ -34,8 +42,26 @@ def compare_faces(card_bytes: bytes, face_bytes: bytes) -> dict:
         card, _ = decode_image(card_bytes, max_pixels)
         face, _ = decode_image(face_bytes, max_pixels)
     except ImageError:
-        return {"decision": "no_face", "distance": None, "reference": None}
-    portrait = card_portrait(card)
-    reference = "card_portrait" if portrait is not None else "photo"
-    result = faces.verify(portrait if portrait is not None else card, face, thresholds())
-    return {**result, "reference": reference}
+        return {"decision": "no_face", "distance": None, "reference": None, "card": {}}
+    reference, kind, info = reference_face(card)
+    if reference is None:
+        result = {"decision": "no_face", "distance": None}
+    else:
+        result = faces.verify(reference, face, thresholds())
+    return {**result, "reference": kind,
+            "card": {"id_number": info.get("id_number"), "date_of_birth": info.get("date_of_birth")}}
+
+
+def identity_problems(compared: dict, declared: dict) -> list[str]:
+    """Why the card photo cannot vouch for the declared identity on its own (codes)."""
+    problems = []
+    if compared.get("reference") != "card_portrait":
+        problems.append("no_card_in_photo")
+    card = compared.get("card") or {}
+    if not card.get("id_number"):
+        problems.append("card_qr_unread")
+    elif card["id_number"] != declared.get("id_number"):
+        problems.append("card_number_differs")
+    if card.get("date_of_birth") and card["date_of_birth"] != declared.get("date_of_birth"):
+        problems.append("card_birth_date_differs")
+    return problems

@@ -81,3 +81,36 @@ def test_huge_image_is_refused_before_decoding(runner, tmp_path):
     huge.write_bytes(png)
     code, out = run(runner, "read-card", huge)
     assert code == 2 and out["error"] == "bad_image" and "quá lớn" in out["message"]
+
+
+def test_verify_uses_the_card_portrait_not_a_face_elsewhere_in_the_frame(runner, faces, tmp_path):
+    from .test_wizard_ekyc import card_frame
+
+    card = tmp_path / "card.jpg"
+    card.write_bytes(card_frame(DIFFERENT[1]))  # B's card
+    code, out = run(runner, "verify", card, faces / DIFFERENT[0])  # A's face
+    assert code == 0 and out["decision"] == "no_match"
+    code, out = run(runner, "verify", card, faces / "zhang_ziyi/2.jpg")  # B's other photo
+    assert code == 0 and out["decision"] in ("match", "review")
+
+
+def test_read_card_returns_the_contract_fields_from_a_camera_frame(runner, faces, tmp_path):
+    from .test_wizard_ekyc import card_frame
+
+    frame = tmp_path / "frame.jpg"
+    frame.write_bytes(card_frame(SAME[0]))
+    code, out = run(runner, "read-card", frame)
+    assert code == 0
+    assert set(out) == {"card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
+                        "gender", "address", "issue_date", "portrait_found", "quality", "elapsed_ms"}
+    assert out["card_found"] and out["portrait_found"]
+    assert out["id_number"] == "038085012345" and out["full_name"] == "Nguyễn Văn An"
+    assert out["date_of_birth"] == "1985-09-05" and out["issue_date"] == "2021-04-20"
+    assert out["gender"] == "Nam" and out["old_id_number"] is None
+
+
+def test_read_card_on_a_frame_without_a_card(runner, tmp_path):
+    empty = tmp_path / "desk.jpg"
+    cv2.imwrite(str(empty), np.full((480, 640, 3), 90, np.uint8))
+    code, out = run(runner, "read-card", empty)
+    assert code == 0 and out["card_found"] is False and out["id_number"] is None

@@ -44,9 +44,28 @@ def selfie(image) -> bytes:
     return jpeg(canvas)
 
 
-def _photos_to_step6(kiosk, card_file, face_file=None):
+def card_frame(portrait_file, seed=3, **overrides) -> bytes:
+    """A camera frame of a synthetic chip CCCD of the test customer, with this portrait."""
+    from datetime import date
+
+    from kiosk.vision.synthetic import place_in_scene, render_card_front
+
+    fields = {
+        "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
+        "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
+        "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
+        "issue_date": date(2021, 4, 20), "expiry_date": None, **overrides,
+    }
+    card = render_card_front(fields, load(portrait_file), seed=seed)
+    frame, _ = place_in_scene(card, (1280, 720), seed, rotation_deg=3.0, perspective=(4.0, 3.0),
+                              blur=0.4, noise=1.5, light=0.1, brightness=0.95, occluder=False,
+                              jpeg_quality=92)
+    return jpeg(frame)
+
+
+def _photos_to_step6(kiosk, card_file, face_file=None, card=None):
     kiosk.walk_to(6)
-    kiosk.capture("card_front", jpeg(load(card_file)))
+    kiosk.capture("card_front", card if card is not None else jpeg(load(card_file)))
     kiosk.capture("card_back")
     if face_file:
         return kiosk.capture("face", selfie(load(face_file)))
@@ -127,14 +146,18 @@ def test_liveness_with_mismatched_timestamps_is_refused_clearly(kiosk):
     assert "Không nhận được hình" in html
 
 
-def test_passed_liveness_with_matching_face_continues_automatically(kiosk, monkeypatch):
+def _pass_liveness(kiosk, monkeypatch, face_file):
     from kiosk.wizard.steps import verification
 
     passed = LivenessStatus("passed", None, "ok", ["blink", "turn_left"])
     monkeypatch.setattr(verification, "run_sequence", lambda frames, challenge, mirrored: (passed, 0))
-    _photos_to_step6(kiosk, SAME[0])
-    frame = cv2.imdecode(np.frombuffer(selfie(load(SAME[1])), np.uint8), cv2.IMREAD_COLOR)
-    html = _post_frames(kiosk, [frame] * 3, [0, 125, 250]).get_data(as_text=True)
+    frame = cv2.imdecode(np.frombuffer(selfie(load(face_file)), np.uint8), cv2.IMREAD_COLOR)
+    return _post_frames(kiosk, [frame] * 3, [0, 125, 250]).get_data(as_text=True)
+
+
+def test_live_face_matching_the_declared_persons_card_continues_automatically(kiosk, monkeypatch):
+    _photos_to_step6(kiosk, None, card=card_frame(SAME[0]))
+    html = _pass_liveness(kiosk, monkeypatch, SAME[1])
     assert "Khuôn mặt khớp" in html
     reg = kiosk.registration()
     assert reg.kyc_decision == "match" and reg.liveness_passed_at is not None
@@ -143,8 +166,25 @@ def test_passed_liveness_with_matching_face_continues_automatically(kiosk, monke
     assert reg.furthest_step == 7
     event = _events(kiosk, "kyc_confirmed")[-1]
     assert event.actor == "system" and event.details["decision"] == "match"
-    faces = [e for e in reg.evidence if e.kind == "face"]
-    assert [e.source for e in faces] == ["liveness"]
+    assert [e.source for e in reg.evidence if e.kind == "face"] == ["liveness"]
+
+
+def test_someone_elses_card_goes_to_the_clerk_even_when_the_face_matches(kiosk, monkeypatch):
+    # The face matches the card portrait, but the card's QR carries another ID number.
+    _photos_to_step6(kiosk, None, card=card_frame(SAME[0], id_number="038085099999"))
+    html = _pass_liveness(kiosk, monkeypatch, SAME[1])
+    assert "Nhân viên xác nhận" in html and "KHÁC số giấy tờ" in html
+    assert kiosk.registration().kyc_decision == "review"
+    event = _events(kiosk, "face_match")[-1]
+    assert event.details["raw_decision"] == "match"
+    assert "card_number_differs" in event.details["problems"]
+
+
+def test_card_portrait_not_the_holders_face_behind_it_is_compared(kiosk, monkeypatch):
+    # A card with B's portrait: the live face is A's. Must not match.
+    _photos_to_step6(kiosk, None, card=card_frame(DIFFERENT[1]))
+    _pass_liveness(kiosk, monkeypatch, DIFFERENT[0])
+    assert kiosk.registration().kyc_decision == "no_match"
 
 
 @pytest.mark.parametrize("stamps", ["300,200,100", "0,1e400,2", "0,nan,2", "a,b,c"])

@@ -66,6 +66,7 @@ def view_verification(reg: Registration, readonly: bool, staff_form=None, captur
         staff_needed=staff_needed(reg), challenge=[(a, PROMPTS[a]) for a in challenge],
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         retake=retake if retake in REQUIRED_CAPTURES else None,
+        review_reasons=review_reasons(reg) if staff_needed(reg) else [],
     )
 
 
@@ -79,7 +80,11 @@ def _store(reg: Registration, kind: str, data: bytes, mime: str, source: str) ->
 
 
 def _decide_automatically(reg: Registration, live: bool) -> None:
-    """Compare the face with the card portrait; record decision, distance and thresholds."""
+    """Compare the face with the card portrait; record decision, distance and thresholds.
+
+    The machine accepts alone only when the face matches the card portrait, the liveness
+    challenge passed, and the card's QR says the declared ID number and birth date.
+    """
     captures = latest_captures(reg)
     if "card_front" not in captures or "face" not in captures:
         return
@@ -87,10 +92,14 @@ def _decide_automatically(reg: Registration, live: bool) -> None:
         result = ekyc.compare_faces(captures["card_front"].content, captures["face"].content)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
         current_app.logger.exception("face comparison failed for %s", reg.number)
-        result = {"decision": "no_face", "distance": None, "reference": None, "error": type(exc).__name__}
+        result = {"decision": "no_face", "distance": None, "reference": None,
+                  "card": {}, "error": type(exc).__name__}
+    problems = ekyc.identity_problems(result, reg.data)
+    if not live:
+        problems.append("no_liveness")
     decision = result["decision"]
-    if decision == Decision.MATCH and not live:
-        decision = Decision.REVIEW.value  # no liveness check on this photo: a clerk looks
+    if decision == Decision.MATCH and problems:
+        decision = Decision.REVIEW.value  # the face matches, but a clerk must look
     reg.face_attempts += 1
     reg.kyc_decision = decision
     reg.face_distance = result["distance"]
@@ -98,7 +107,29 @@ def _decide_automatically(reg: Registration, live: bool) -> None:
     audit.record("face_match", reg, actor="system", decision=decision,
                  raw_decision=result["decision"], distance=result["distance"],
                  accept_threshold=th.accept, reject_threshold=th.reject,
-                 reference=result.get("reference"), liveness=live, attempt=reg.face_attempts)
+                 reference=result.get("reference"), liveness=live, attempt=reg.face_attempts,
+                 problems=problems)
+
+
+def review_reasons(reg: Registration) -> list[str]:
+    """The problems of the latest automatic decision, in words for the clerk."""
+    from ...models import AuditEvent
+
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.registration_id == reg.id,
+                                 AuditEvent.event == "face_match")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    codes = (event.details or {}).get("problems", []) if event else []
+    return [REVIEW_REASONS[c] for c in codes if c in REVIEW_REASONS]
+
+
+REVIEW_REASONS = {
+    "no_card_in_photo": "Không tìm thấy thẻ trong ảnh mặt trước: đã so với cả ảnh.",
+    "card_qr_unread": "Chưa đọc được mã QR trên thẻ (hoặc giấy tờ không có mã QR).",
+    "card_number_differs": "Số trên mã QR của thẻ KHÁC số giấy tờ đã khai.",
+    "card_birth_date_differs": "Ngày sinh trên mã QR của thẻ KHÁC ngày sinh đã khai.",
+    "no_liveness": "Ảnh khuôn mặt chụp thường, chưa kiểm tra cử động.",
+}
 
 
 def capture(reg: Registration, kind: str):

@@ -1,0 +1,95 @@
+"""Decoding the CCCD QR code from webcam frames (zxing-cpp; OpenCV kept for comparison)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.vision import card, qr, synthetic
+
+
+@pytest.fixture(scope="module")
+def holder():
+    fields = synthetic.random_fields(np.random.default_rng(31))
+    fields["full_name"] = "Nguyễn Thị Ngọc Ánh"  # plenty of diacritics
+    return fields
+
+
+@pytest.fixture(scope="module")
+def front(holder):
+    return synthetic.render_card_front(holder, None, seed=31)
+
+
+@pytest.fixture(scope="module")
+def payload(holder):
+    return synthetic.build_qr_payload(holder)
+
+
+def test_reads_the_vietnamese_payload_exactly(front, payload):
+    frame, _ = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(1))
+    assert qr.decode_qr(frame) == payload
+
+
+def test_reads_a_640x480_frame(front, payload):
+    frame, _ = synthetic.place_in_scene(front, (640, 480), np.random.default_rng(2))
+    assert qr.decode_qr(frame) == payload
+
+
+def test_card_region_is_tried_first(front, payload):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(3))
+    result = qr.decode_card_qr(frame, corners)
+    assert result.text == payload and result.where == "card" and result.decoder == "zxing"
+
+
+def test_card_given_upside_down_is_read_and_reported(front, payload):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(4))
+    result = qr.decode_card_qr(frame, card.rotate_corners(corners, 2))
+    assert result.text == payload and result.where == "card_rotated"
+
+
+def test_upside_down_card_in_the_frame(front, payload):
+    frame, _ = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(9),
+                                        rotation_deg=183.0)
+    assert qr.decode_qr(frame) == payload
+
+
+def test_whole_frame_is_searched_without_card_outline(front, payload):
+    frame, _ = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(5))
+    result = qr.decode_card_qr(frame, None)
+    assert result.text == payload and result.where == "frame"
+
+
+def test_reported_points_are_the_qr_symbol_corners(front):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(6),
+                                              occluder=False)
+    result = qr.decode_card_qr(frame, card.find_card(frame))
+    x0, y0, x1, y1 = card.QR_BOX
+    box = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32)
+    to_frame = np.linalg.inv(card.card_homography(corners))
+    truth = cv2.perspectiveTransform(box, to_frame)[0]
+    assert np.abs(result.points - truth).max() < 8
+
+
+@pytest.mark.parametrize("decoder", ["zxing", "opencv"])
+def test_each_decoder_reads_a_clear_card(front, payload, decoder):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(7),
+                                              blur=0.4, occluder=False, scale=0.65)
+    result = qr.decode_card_qr(frame, card.find_card(frame), decoders=(decoder,))
+    assert result is not None and result.text == payload and result.decoder == decoder
+
+
+def test_frame_without_qr_gives_none(front):
+    frame, _ = synthetic.place_in_scene(front, (640, 480), np.random.default_rng(8),
+                                        centre=(-5000.0, -5000.0))
+    assert qr.decode_qr(frame) is None
+
+
+def test_utf8_bytes_are_decoded_as_utf8():
+    assert qr._bytes_to_text("Hóa|Nữ".encode(), "garbled") == "Hóa|Nữ"
+    assert qr._bytes_to_text(b"\xef\xbb\xbfabc", None) == "abc"
+    assert qr._bytes_to_text(b"\xff\xfe", "decoder text") == "decoder text"
+
+
+def test_chosen_decoder_is_zxing_alone():
+    # measured in bench/bench_qr.py, recorded in docs/vision-card.md
+    assert qr.DECODER_ORDER == ("zxing",)

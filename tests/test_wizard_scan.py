@@ -1,0 +1,96 @@
+""""Quét CCCD" at step 1: consent first, the card's QR fills steps 1 and 3, corrections audited."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.models import AuditEvent
+
+from .faces_data import face_data_dir
+from .kiosk_driver import data_url, jpeg_bytes
+from .test_wizard_ekyc import card_frame
+
+SCAN = "/r/{token}/step/1/scan"
+
+
+@pytest.fixture(autouse=True)
+def _needs_faces():
+    face_data_dir()  # the synthetic card carries a real portrait
+
+
+def _scan(kiosk, image: bytes):
+    return kiosk.post(SCAN.format(token=kiosk.token), {"image_data": data_url("image/jpeg", image)})
+
+
+def _consent(kiosk):
+    return kiosk.post(SCAN.format(token=kiosk.token) + "/consent", {"consent": "y"})
+
+
+def test_scan_asks_for_consent_before_the_camera(kiosk):
+    kiosk.start()
+    html = kiosk.get(SCAN.format(token=kiosk.token), htmx=True).get_data(as_text=True)
+    assert "Trước khi quét thẻ" in html and "data-camera-form" not in html
+    html = _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg")).get_data(as_text=True)
+    assert "Trước khi quét thẻ" in html
+    assert not kiosk.registration().evidence  # nothing kept without consent
+
+
+def test_consent_box_must_be_ticked(kiosk):
+    kiosk.start()
+    html = kiosk.post(SCAN.format(token=kiosk.token) + "/consent", {}).get_data(as_text=True)
+    assert "Cần có sự đồng ý" in html
+    assert kiosk.registration().consent_at is None
+
+
+def test_scanned_card_fills_step_1_and_step_3(kiosk):
+    kiosk.start()
+    assert "data-guidance-url" in _consent(kiosk).get_data(as_text=True)
+    html = _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg")).get_data(as_text=True)
+    assert 'value="038085012345"' in html and "Đã đọc thẻ CCCD" in html
+    reg = kiosk.registration()
+    assert reg.data["scanned"]["full_name"] == "Nguyễn Văn An"
+    assert [(e.kind, e.source) for e in reg.evidence] == [("card_front", "scan")]
+    kiosk.account()
+    kiosk.package()
+    step3 = kiosk.get(kiosk.url(3)).get_data(as_text=True)
+    assert 'value="Nguyễn Văn An"' in step3 and 'value="05/09/1985"' in step3
+    assert "điền từ mã QR" in step3
+
+
+def test_corrections_to_scanned_data_are_audited_by_field_name(app, kiosk):
+    kiosk.start()
+    _consent(kiosk)
+    _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))
+    kiosk.account()
+    kiosk.package()
+    kiosk.personal(address="Số 14 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
+    with app.app_context():
+        from kiosk.extensions import db
+
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "scan_corrected"))
+    assert event.details == {"step": 3, "fields": ["address"]}
+    assert "Lê Lai" not in repr(event.details)
+
+
+def test_frame_without_a_card_says_what_to_do(kiosk):
+    kiosk.start()
+    _consent(kiosk)
+    html = _scan(kiosk, jpeg_bytes()).get_data(as_text=True)
+    assert "Chưa thấy thẻ" in html
+    assert not kiosk.registration().evidence
+
+
+def test_guidance_endpoint_reports_what_to_fix(kiosk):
+    import io
+
+    kiosk.start()
+    response = kiosk.post(f"/r/{kiosk.token}/guidance",
+                          {"frame": (io.BytesIO(jpeg_bytes()), "f.jpg")},
+                          content_type="multipart/form-data")
+    advice = response.get_json()
+    assert advice["ok"] is False and "no_card" in advice["issues"]
+    assert advice["messages"] and all(isinstance(m, str) for m in advice["messages"])
+    response = kiosk.post(f"/r/{kiosk.token}/guidance",
+                          {"frame": (io.BytesIO(card_frame("megawati_sukarnoputri/4.jpg")), "f.jpg")},
+                          content_type="multipart/form-data")
+    assert response.get_json()["ok"] is True
