@@ -24,12 +24,13 @@ def reference_face(card_image) -> tuple[object | None, str, dict]:
     the kiosk then never decides alone, because a frame of a hand-held card can also show the
     holder's own face.
     """
-    from .vision.card import portrait_crop
+    from .vision.card import portrait_from_frame
     from .vision.read_card import read_card
 
     info = read_card(card_image)
     if info["card_found"]:
-        return portrait_crop(card_image), "card_portrait", info
+        # portrait_from_frame lets the QR settle which way up the card is
+        return portrait_from_frame(card_image), "card_portrait", info
     return card_image, "photo", info
 
 

@@ -46,7 +46,6 @@ CARD_ASPECT = 85.6 / 54.0  # ≈ 1.585 (ISO/IEC 7810 ID-1)
 PORTRAIT_BOX = (36, 178, 236, 428)  # 20 × 25 mm photo on the left, below the emblem
 QR_BOX = (640, 22, 832, 214)  # the QR symbol itself (no quiet zone), ~19 mm, top right
 QR_SEARCH_BOX = (556, -14, 870, 300)  # where the QR reader looks: QR_BOX + generous margins
-HEADER_BOTTOM = 160
 
 DETECT_SIDE = 480  # long side of the downscaled grey image used for detection
 _MIN_AREA_FRACTION = 0.03  # smaller candidates are noise (the guidance says "too far" above this)

@@ -2,7 +2,7 @@
  *
  * DOM contract: <form data-camera-form data-guidance-url="..."> with the camera.js markup
  * (video[data-camera-video], [data-camera-status], button[data-camera-shoot]).
- * About three times a second a 640-px JPEG of the current picture is POSTed as "frame";
+ * About three times a second a JPEG (native size, at most 1280 px wide) of the current picture is POSTed as "frame";
  * the server answers {"ok": bool, "messages": [...]} ("Đưa giấy tờ lại gần hơn", …), shown in
  * the status line. After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
  * the full-resolution photo and htmx sends it).
@@ -12,7 +12,9 @@
 
   var INTERVAL_MS = 300;
   var GOOD_IN_A_ROW = 3;
-  var WIDTH = 640;
+  // Native resolution up to 1280 px: the card's edge must be ≥ 450 px for its QR to read
+  // (docs/vision-card.md), so a shrunk preview would always be "too far".
+  var MAX_WIDTH = 1280;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -36,8 +38,9 @@
       setTimeout(tick, INTERVAL_MS);
       if (busy || !(video && video.readyState >= 2 && video.videoWidth)) return;
       busy = true;
-      canvas.width = WIDTH;
-      canvas.height = Math.round(WIDTH * video.videoHeight / video.videoWidth);
+      var width = Math.min(MAX_WIDTH, video.videoWidth);
+      canvas.width = width;
+      canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
       canvas.toBlob(function (blob) {
         var data = new FormData();

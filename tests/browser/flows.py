@@ -1,0 +1,62 @@
+"""Steps a customer takes in the browser, shared by the browser tests."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+
+def expect_step(page, number, timeout=15000):
+    page.wait_for_selector(f"h1.step-title:has-text('Bước {number}/9')", timeout=timeout)
+
+
+def sms_code(app) -> str:
+    from kiosk.extensions import db
+    from kiosk.models import SmsMessage
+
+    with app.app_context():
+        msg = db.session.scalar(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(1))
+        return re.search(r"\b(\d{6})\b", msg.body["text"]).group(1)
+
+
+def start(page, app):
+    page.goto(app.config["LIVE_URL"] + "/")
+    page.get_by_role("button", name="Bắt đầu đăng ký").click()
+    expect_step(page, 1)
+
+
+def fill_account(page):
+    page.fill("#id_number", "038085012345")
+    page.fill("#phone", "0912345678")
+    page.locator("label.choice", has_text="đồng ý").click()
+
+
+def fill_personal(page, dob="05/09/1985"):
+    page.fill("#full_name", "Nguyễn Văn An")
+    page.fill("#date_of_birth", dob)
+    page.locator("label.choice", has_text="Nam").click()
+    page.fill("#address", "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
+    page.fill("#issue_date", "20/04/2021")
+
+
+def walk_to_step6(page, app):
+    """Steps 1–5 on the happy path, typing everything."""
+    start(page, app)
+    fill_account(page)
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect_step(page, 2)
+    page.locator("label.package-card").first.click()
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect_step(page, 3)
+    fill_personal(page)
+    page.get_by_role("button", name="Tiếp tục").click()
+    expect_step(page, 4)
+    page.get_by_role("button", name="Khởi tạo dịch vụ").click()
+    expect_step(page, 5)
+    page.fill("#code", sms_code(app))
+    page.get_by_role("button", name="Xác nhận mã").click()
+    page.wait_for_selector("#password")
+    page.fill("#password", "Hoa@1234")
+    page.fill("#password_confirm", "Hoa@1234")
+    page.get_by_role("button", name="Lưu mật khẩu").click()
+    expect_step(page, 6)

@@ -1,0 +1,54 @@
+"""The liveness challenge in a real browser: a still photo in front of the camera fails."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from ..faces_data import face_data_dir, load
+from .conftest import write_fake_camera
+from .flows import walk_to_step6
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def camera_file(tmp_path):
+    face_data_dir()
+    photo = load("megawati_sukarnoputri/5.jpg")
+    if photo.ndim == 2:
+        photo = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR)
+    frame = np.full((480, 640, 3), 110, np.uint8)
+    scale = 400 / photo.shape[0]
+    small = cv2.resize(photo[:, :, :3], None, fx=scale, fy=scale)
+    x = (640 - small.shape[1]) // 2
+    frame[40:40 + small.shape[0], x:x + small.shape[1]] = small[:, : 640 - x]
+    path = tmp_path / "still.mjpeg"
+    write_fake_camera(path, [frame] * 30)
+    return path
+
+
+def _upload(page, kind_label, tmp_path, seed):
+    image = tmp_path / f"scan-{seed}.jpg"
+    rng = np.random.default_rng(seed)
+    cv2.imwrite(str(image), rng.integers(0, 255, (600, 900, 3), dtype=np.uint8))
+    page.locator("details.upload-fallback summary").click()
+    page.set_input_files("input[name=image_file]", str(image))
+    page.get_by_role("button", name="Tải ảnh lên").click()
+    page.wait_for_selector(f"#capture-{kind_label}.done img")
+
+
+def test_still_photo_fails_the_liveness_challenge(live_app, browser_page, tmp_path):
+    page = browser_page
+    walk_to_step6(page, live_app)
+    _upload(page, "card_front", tmp_path, 1)  # the document-scanner path
+    _upload(page, "card_back", tmp_path, 2)
+    page.wait_for_selector("form[data-liveness-form][data-camera-state='ready']", timeout=15000)
+    page.get_by_role("button", name="Bắt đầu").click()
+    expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=3000)
+    error = page.locator("#capture-face .field-error")
+    expect(error).to_be_visible(timeout=40000)
+    expect(error).to_contain_text("thử lại")
+    expect(page.locator("#capture-face img")).to_have_count(0)
+    assert page.js_errors == []
