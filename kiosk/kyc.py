@@ -1,7 +1,8 @@
 """The decision at step 6: who or what says the card and the face belong to the customer.
 
-Today a clerk beside the kiosk confirms with their staff credentials. Automatic eKYC
-(face match, liveness) will produce the same Decision values, so the wizard does not change.
+The machine decides alone only on MATCH (face ↔ card portrait within the accept threshold,
+liveness passed, card QR = declared identity); REVIEW, NO_FACE and repeated NO_MATCH go to a
+clerk beside the kiosk, who confirms or rejects with their staff credentials.
 """
 from __future__ import annotations
 
@@ -21,14 +22,9 @@ class Decision(str, Enum):
     NO_MATCH = "no_match"  # automatic: retry, then a clerk
     STAFF_CONFIRMED = "staff_confirmed"
     STAFF_REJECTED = "staff_rejected"
-
-
-PASSING = {Decision.MATCH, Decision.STAFF_CONFIRMED}
+    NO_FACE = "no_face"  # no face found in the card portrait or the live photo: retry or a clerk
 
 
 def missing_captures(captured_kinds: set[str]) -> list[str]:
     return [kind for kind in REQUIRED_CAPTURES if kind not in captured_kinds]
 
-
-def can_continue(decision: Decision | None) -> bool:
-    return decision in PASSING

@@ -6,33 +6,29 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from .documents import format_date_vn, format_datetime_vn, format_vnd
 from .extensions import db
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def format_vnd(amount: int | None) -> str:
-    if amount is None:
-        return ""
-    return f"{amount:,}".replace(",", ".") + " ₫"
 
 
 def local_time(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(LOCAL_TZ)
 
 
-def format_date(value: date | str | None) -> str:
+# The screen formats money and dates exactly like the printed documents.
+def vnd_filter(amount: int | None) -> str:
+    return "" if amount is None else format_vnd(amount)
+
+
+def date_filter(value: date | str | None) -> str:
     if not value:
         return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    return value.strftime("%d/%m/%Y")
+    return format_date_vn(date.fromisoformat(value) if isinstance(value, str) else value)
 
 
-def format_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return local_time(value).strftime("%H:%M ngày %d/%m/%Y")
+def datetime_filter(value: datetime | None) -> str:
+    return "" if value is None else format_datetime_vn(local_time(value))
 
 
 def _national_phone(e164: str | None) -> str:
@@ -42,9 +38,9 @@ def _national_phone(e164: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["vnd"] = format_vnd
-    app.jinja_env.filters["vn_date"] = format_date
-    app.jinja_env.filters["vn_datetime"] = format_datetime
+    app.jinja_env.filters["vnd"] = vnd_filter
+    app.jinja_env.filters["vn_date"] = date_filter
+    app.jinja_env.filters["vn_datetime"] = datetime_filter
     app.jinja_env.filters["national_phone"] = _national_phone
 
     @app.context_processor

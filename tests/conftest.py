@@ -1,15 +1,11 @@
 """Flaskr-style fixtures: app (fresh migrated DB per test), client, runner, and a kiosk helper."""
 from __future__ import annotations
 
-import base64
-import os
-
 import pytest
 
-from kiosk import create_app
 from kiosk.credentials import configure_hasher
 from kiosk.extensions import db
-from kiosk.models import StaffUser
+from tests.app_factory import make_app
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -20,26 +16,7 @@ def _fast_argon2():
 
 @pytest.fixture
 def app(tmp_path):
-    from flask_migrate import upgrade
-
-    from kiosk.seed import seed
-
-    app = create_app({
-        "TESTING": True,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SECRET_KEY": "test-secret-key",
-        "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kiosk.sqlite'}",
-        "PRINTER": "file",
-    })
-    with app.app_context():
-        upgrade()
-        seed()
-        from kiosk.credentials import hash_secret
-
-        db.session.add(StaffUser(username="nv.hoa", full_name="Nguyễn Thị Hoa",
-                                 password_hash=hash_secret("Staff@2026")))
-        db.session.commit()
+    app = make_app(tmp_path)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from kiosk.extensions import db
 from kiosk.models import Registration, SmsMessage
+from tests.app_factory import STAFF
 
 CUSTOMER = {
     "id_type": "cccd",
@@ -25,7 +26,6 @@ CUSTOMER = {
 }
 PASSWORD = "Hoa@1234"
 PIN = "908172"
-STAFF = ("nv.hoa", "Staff@2026")
 
 
 def jpeg_bytes(width=640, height=480, seed=0) -> bytes:

@@ -77,10 +77,6 @@ def release_session() -> None:
     session.pop(SESSION_KEY, None)
 
 
-def move_to(reg: Registration, number: int) -> None:
-    reg.current_step = number
-
-
 def complete_step(reg: Registration, number: int) -> int:
     """Accept step `number`; the customer goes on to the next step in order (after going
     back to fix step 1, that is step 2 again, not the furthest step reached)."""

@@ -1,7 +1,6 @@
 """A live kiosk on 127.0.0.1 and Debian's chromium driven by Playwright, with a fake camera."""
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import threading
@@ -10,6 +9,8 @@ import cv2
 import numpy as np
 import pytest
 from werkzeug.serving import make_server
+
+from tests.app_factory import make_app
 
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
 
@@ -46,32 +47,10 @@ def default_camera_frames(count=10) -> list[np.ndarray]:
 @pytest.fixture
 def live_app_factory(tmp_path):
     """Start a kiosk on 127.0.0.1 with config overrides; stopped at the end of the test."""
-    from flask_migrate import upgrade
-
-    from kiosk import create_app
-    from kiosk.credentials import hash_secret
-    from kiosk.extensions import db
-    from kiosk.models import StaffUser
-    from kiosk.seed import seed
-
     servers = []
 
     def start(**overrides):
-        app = create_app({
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "browser-test",
-            "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'kiosk.sqlite'}",
-            "PRINTER": "file",
-            **overrides,
-        })
-        with app.app_context():
-            upgrade()
-            seed()
-            db.session.add(StaffUser(username="nv.hoa", full_name="Nguyễn Thị Hoa",
-                                     password_hash=hash_secret("Staff@2026")))
-            db.session.commit()
+        app = make_app(tmp_path, **overrides)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

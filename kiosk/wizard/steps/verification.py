@@ -42,7 +42,7 @@ def latest_captures(reg: Registration) -> dict[str, Evidence]:
 
 def staff_needed(reg: Registration) -> bool:
     decision = reg.kyc_decision
-    if decision in (Decision.REVIEW, "no_face"):
+    if decision in (Decision.REVIEW, Decision.NO_FACE):
         return True
     return decision == Decision.NO_MATCH and reg.face_attempts >= current_app.config["FACE_MAX_ATTEMPTS"]
 
@@ -92,7 +92,7 @@ def _decide_automatically(reg: Registration, live: bool) -> None:
         result = ekyc.compare_faces(captures["card_front"].content, captures["face"].content)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
         current_app.logger.exception("face comparison failed for %s", reg.number)
-        result = {"decision": "no_face", "distance": None, "reference": None,
+        result = {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
                   "card": {}, "error": type(exc).__name__}
     problems = ekyc.identity_problems(result, reg.data)
     if not live:
