@@ -242,7 +242,11 @@ def guidance(token: str):
                                 current_app.config["MAX_IMAGE_PIXELS"])
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
-    result = analyse_frame(frame)
+    try:
+        result = analyse_frame(frame)
+    except Exception:  # advice is best-effort: the customer can still press «Chụp ảnh»
+        current_app.logger.exception("guidance failed")
+        return {"ok": False, "issues": ["error"], "messages": []}
     return {"ok": bool(result.ok), "issues": list(result.issues), "messages": list(result.messages)}
 
 

@@ -53,7 +53,11 @@ def scan(reg: Registration):
         return view_scan(reg, err.message)
     from ...vision.read_card import read_card
 
-    result = read_card(image)
+    try:
+        result = read_card(image)
+    except Exception:  # a vision bug must not cost the customer the step: they can type
+        current_app.logger.exception("card scan failed for %s", reg.number)
+        return view_scan(reg, "Máy chưa đọc được thẻ. Vui lòng chụp lại, hoặc bấm «Nhập tay».")
     if not result.get("id_number"):
         reason = "no_card" if not result.get("card_found") else "no_qr"
         audit.record("card_scan_failed", reg, reason=reason, quality=_quality_codes(result))
