@@ -94,3 +94,18 @@ def test_guidance_endpoint_reports_what_to_fix(kiosk):
                           {"frame": (io.BytesIO(card_frame("megawati_sukarnoputri/4.jpg")), "f.jpg")},
                           content_type="multipart/form-data")
     assert response.get_json()["ok"] is True
+
+
+def test_a_vision_failure_during_the_scan_asks_to_retry_or_type(kiosk, monkeypatch):
+    import kiosk.vision.read_card as read_card_module
+
+    def broken(image, today=None):
+        raise RuntimeError("detector exploded")
+
+    monkeypatch.setattr(read_card_module, "read_card", broken)
+    kiosk.start()
+    _consent(kiosk)
+    response = _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))
+    assert response.status_code == 200
+    assert "Nhập tay" in response.get_data(as_text=True)
+    assert not kiosk.registration().evidence
