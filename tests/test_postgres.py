@@ -37,9 +37,8 @@ def pg_url():
 
 @pytest.fixture
 def pg_app(tmp_path, pg_url):
-    from tests.app_factory import make_app
-
     from kiosk.extensions import db
+    from tests.app_factory import make_app
 
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=pg_url)
     yield app
