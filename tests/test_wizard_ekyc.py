@@ -196,3 +196,22 @@ def test_liveness_with_bad_timestamps_asks_to_retry(kiosk, stamps):
                           {"frames": files, "timestamps": stamps}, content_type="multipart/form-data")
     assert response.status_code == 200
     assert "Không nhận được hình" in response.get_data(as_text=True)
+
+
+def test_clerk_sees_the_card_portrait_beside_the_face(kiosk, monkeypatch):
+    _photos_to_step6(kiosk, None, card=card_frame(SAME[0], id_number="038085099999"))
+    html = _pass_liveness(kiosk, monkeypatch, SAME[1])
+    reg = kiosk.registration()
+    front = next(e for e in reg.evidence if e.kind == "card_front")
+    url = f"/r/{kiosk.token}/evidence/{front.id}/portrait"
+    assert url in html
+    response = kiosk.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    portrait = cv2.imdecode(np.frombuffer(response.data, np.uint8), cv2.IMREAD_COLOR)
+    assert portrait.shape[0] > portrait.shape[1]  # a portrait, not the whole card
+
+
+def test_portrait_of_a_photo_without_a_card_is_not_found(kiosk):
+    _photos_to_step6(kiosk, *DIFFERENT)
+    front = next(e for e in kiosk.registration().evidence if e.kind == "card_front")
+    assert kiosk.get(f"/r/{kiosk.token}/evidence/{front.id}/portrait").status_code == 404

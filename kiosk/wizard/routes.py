@@ -260,3 +260,28 @@ def retake(token: str, kind: str):
 @bp.post("/r/<token>/step/1/scan/consent")
 def scan_consent(token: str):
     return card_scan.give_consent(_editable(token, 1))
+
+
+@bp.get("/r/<token>/evidence/<int:evidence_id>/portrait")
+def evidence_portrait(token: str, evidence_id: int):
+    """The portrait cut from a card-front photo, large, for the clerk's side-by-side check."""
+    import cv2
+
+    from ..vision.card import portrait_from_frame
+    from ..vision.images import ImageError, decode_image
+
+    reg = bound_registration(token)
+    row = db.session.get(Evidence, evidence_id)
+    if row is None or row.registration_id != reg.id or row.kind != "card_front":
+        abort(404)
+    try:
+        image, _ = decode_image(row.content, current_app.config["MAX_IMAGE_PIXELS"])
+        portrait = portrait_from_frame(image)
+    except ImageError:
+        portrait = None
+    if portrait is None:
+        abort(404)
+    ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        abort(404)
+    return Response(buf.tobytes(), mimetype="image/jpeg")

@@ -58,15 +58,18 @@ def view_verification(reg: Registration, readonly: bool, staff_form=None, captur
                       error_kind=None, notice=None, retake: str | None = None):
     captures = latest_captures(reg)
     challenge = [] if readonly else _ensure_challenge(reg)
+    needed = staff_needed(reg)
+    last = latest_face_match(reg) if needed else {}
     return render_step(
         reg, 6, readonly=readonly, captures=captures, labels=CAPTURE_LABELS,
         missing=missing_captures(set(captures)), capture_form=CaptureForm(formdata=None),
         staff_form=staff_form or StaffConfirmForm(formdata=None),
         capture_error=capture_error, error_kind=error_kind, notice=notice,
-        staff_needed=staff_needed(reg), challenge=[(a, PROMPTS[a]) for a in challenge],
+        staff_needed=needed, challenge=[(a, PROMPTS[a]) for a in challenge],
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         retake=retake if retake in REQUIRED_CAPTURES else None,
-        review_reasons=review_reasons(reg) if staff_needed(reg) else [],
+        review_reasons=review_reasons(last) if needed else [],
+        portrait_on_card=last.get("reference") == "card_portrait",
     )
 
 
@@ -111,16 +114,20 @@ def _decide_automatically(reg: Registration, live: bool) -> None:
                  problems=problems)
 
 
-def review_reasons(reg: Registration) -> list[str]:
-    """The problems of the latest automatic decision, in words for the clerk."""
+def latest_face_match(reg: Registration) -> dict:
+    """Details of the latest automatic decision (problems, reference, distance …), or {}."""
     from ...models import AuditEvent
 
     event = db.session.scalar(
         select(AuditEvent).where(AuditEvent.registration_id == reg.id,
                                  AuditEvent.event == "face_match")
         .order_by(AuditEvent.id.desc()).limit(1))
-    codes = (event.details or {}).get("problems", []) if event else []
-    return [REVIEW_REASONS[c] for c in codes if c in REVIEW_REASONS]
+    return dict(event.details or {}) if event else {}
+
+
+def review_reasons(details: dict) -> list[str]:
+    """The problems of an automatic decision, in words for the clerk."""
+    return [REVIEW_REASONS[c] for c in details.get("problems", []) if c in REVIEW_REASONS]
 
 
 REVIEW_REASONS = {
