@@ -341,7 +341,9 @@ def test_no_face_offers_both_a_retake_and_the_clerk(kiosk):
     kiosk.walk_to(6)
     kiosk.capture_all()  # noise pictures: no face anywhere
     html = _html(kiosk.get(kiosk.url(6)))
-    assert "data-liveness-form" in html and "Nhân viên xác nhận" in html
+    assert f"/r/{kiosk.token}/step/6/retake/face" in html and "Nhân viên xác nhận" in html
+    html = _html(kiosk.get(f"/r/{kiosk.token}/step/6/retake/face", htmx=True))
+    assert "data-liveness-form" in html
 
 
 def test_otp_attempts_cannot_exceed_the_limit_even_when_reserved_in_parallel(app, kiosk):
