@@ -2,6 +2,7 @@
 their Vietnamese messages into field errors, so the form re-renders with what was typed."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -127,8 +128,9 @@ class OtpForm(KioskForm):
     code = StringField("Mã kích hoạt (6 chữ số)")
 
     def validate_code(self, field):
-        value = (field.data or "").strip().replace(" ", "")
-        if not (len(value) == 6 and value.isdigit()):
+        # NFKC turns full-width digits from some on-screen keyboards into 0–9.
+        value = unicodedata.normalize("NFKC", field.data or "").strip().replace(" ", "")
+        if not (len(value) == 6 and value.isascii() and value.isdigit()):
             raise ValidationError("Mã kích hoạt gồm đúng 6 chữ số trong tin nhắn SMS.")
         self.clean["code"] = value
 
