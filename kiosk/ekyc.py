@@ -24,13 +24,12 @@ def reference_face(card_image) -> tuple[object | None, str, dict]:
     the kiosk then never decides alone, because a frame of a hand-held card can also show the
     holder's own face.
     """
-    from .vision.card import portrait_from_frame
-    from .vision.read_card import read_card
+    from .vision.read_card import read_card_and_portrait
 
-    info = read_card(card_image)
+    # One pass: the portrait is cut with the corners read_card found (QR settles which way up).
+    info, portrait = read_card_and_portrait(card_image)
     if info["card_found"]:
-        # portrait_from_frame lets the QR settle which way up the card is
-        return portrait_from_frame(card_image), "card_portrait", info
+        return portrait, "card_portrait", info
     return card_image, "photo", info
 
 

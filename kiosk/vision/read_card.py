@@ -52,7 +52,14 @@ def _plausible(corners: np.ndarray, shape: tuple[int, ...]) -> bool:
 
 
 def read_card(image: np.ndarray, today: date | None = None) -> dict:
-    """The read-card JSON object (without ``elapsed_ms``, which the CLI adds).
+    """The read-card JSON object (without ``elapsed_ms``); see :func:`read_card_and_portrait`."""
+    return read_card_and_portrait(image, today)[0]
+
+
+def read_card_and_portrait(image: np.ndarray, today: date | None = None
+                           ) -> tuple[dict, np.ndarray | None]:
+    """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
+    portrait crop (None without a card) — so a face check needs no second card search.
 
     ``image``: a camera frame or photo of the card front (BGR, BGRA or grey uint8 array).
     Keys: card_found, id_number, old_id_number, full_name, date_of_birth ("YYYY-MM-DD"),
@@ -100,8 +107,9 @@ def read_card(image: np.ndarray, today: date | None = None) -> dict:
 
     card_found = corners is not None
     portrait_found = False
+    crop = None
     if card_found:
-        crop = cardmod.portrait_crop(frame, corners)
+        crop = cardmod.portrait_crop(frame, corners)  # corners already turned the QR's way up
         portrait_found = bool(cardmod.portrait_has_face(crop))
     else:
         fields = _empty_fields()  # no card: nothing to report, even from a stray QR code
@@ -119,4 +127,4 @@ def read_card(image: np.ndarray, today: date | None = None) -> dict:
         "qr_error": qr_error,
     }
     return {"card_found": card_found, **fields, "portrait_found": portrait_found,
-            "quality": quality}
+            "quality": quality}, crop
