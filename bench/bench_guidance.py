@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import card, guidance, synthetic  # noqa: E402
+from kiosk.vision import card, guidance  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 TARGET_MS = 33.0
 DEFECTS = [

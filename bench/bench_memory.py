@@ -44,13 +44,13 @@ PROBE = textwrap.dedent("""
 SCENARIOS = {
     "python+numpy+cv2": "import numpy, cv2",
     "import": "import numpy, cv2, kiosk.vision.faces, kiosk.vision.liveness\n"
-              "from kiosk.vision import models\nassert models.loaded() == []",
-    "verify": "import cv2\nfrom kiosk.vision import faces, models\n"
+              "from kiosk.vision import dlib_models as models\nassert models.loaded() == []",
+    "verify": "import cv2\nfrom kiosk.vision import faces\nfrom kiosk.vision import dlib_models as models\n"
               "models.preload(liveness=False)\n"
               "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
               "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"
               "assert faces.verify(a, b)['decision'] != 'no_face'",
-    "verify+liveness": "import cv2\nfrom kiosk.vision import faces, liveness, models\n"
+    "verify+liveness": "import cv2\nfrom kiosk.vision import faces, liveness\nfrom kiosk.vision import dlib_models as models\n"
                        "models.preload(liveness=True)\n"
                        "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
                        "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"

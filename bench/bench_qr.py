@@ -6,7 +6,7 @@ Scenes (``kiosk.vision.synthetic``): random made-up holders, the card placed on 
 desk in 1280×720 and 640×480 frames (alternating), rotated ±20° (one in ten upside down),
 tilted up to 12°, camera blur sigma 0.3–1.2 px, sensor noise, uneven light, a thumb over an
 edge in 30 %, JPEG quality 70–95, card 450 px wide or more (the guidance's "too far" limit,
-``Thresholds.min_card_px``) — what the kiosk decodes once the customer holds the card close
+``GuidanceLimits.min_card_px``) — what the kiosk decodes once the customer holds the card close
 enough. A smaller ``stress`` set (card 380–450 px, blur 1.0–1.6 px: frames the guidance
 refuses as too far or blurred) is reported separately.
 
@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import card, guidance, qr, synthetic  # noqa: E402
+from kiosk.vision import card, guidance  # noqa: E402
+from kiosk.vision import qr_decode as qr  # noqa: E402
+from tests.support import synthetic  # noqa: E402
 
 TARGET = 0.995
 MIN_CARD_PX = guidance.DEFAULT_THRESHOLDS.min_card_px  # closer than "too far"

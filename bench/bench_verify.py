@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import faces, models  # noqa: E402
+from kiosk.vision import dlib_models as models  # noqa: E402
+from kiosk.vision import faces  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "testdata" / "faces"
 PORTRAIT = "megawati_sukarnoputri/4.jpg"  # calibration split
@@ -73,7 +74,7 @@ def card_frame(portrait):
     """(1280×720 BGR frame, portrait_locator or None, description)."""
     try:
         # optional modules, written elsewhere: imported by name so their absence is no error
-        synthetic = importlib.import_module("kiosk.vision.synthetic")
+        synthetic = importlib.import_module("tests.support.synthetic")
         portrait_crop = importlib.import_module("kiosk.vision.card").portrait_crop
         card = _call_flexibly(synthetic.render_card_front,
                               ((), {"portrait": portrait}), ((portrait,), {}), ((), {}))

@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from kiosk.domain.face_decision import FaceThresholds  # noqa: E402
 from kiosk.vision import faces  # noqa: E402
-from kiosk.vision.decision import Thresholds  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "testdata" / "faces"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "smartca-kiosk"
@@ -179,7 +179,7 @@ def constraint_sets(pairs) -> dict[str, list]:
     return sets
 
 
-def pick_thresholds(pairs, margin: float = SAFETY_MARGIN) -> tuple[Thresholds, dict]:
+def pick_thresholds(pairs, margin: float = SAFETY_MARGIN) -> tuple[FaceThresholds, dict]:
     accepts, rejects = {}, {}
     for name, sub in constraint_sets(pairs).items():
         same = np.array([d for d, s, *_ in sub if s])
@@ -194,7 +194,7 @@ def pick_thresholds(pairs, margin: float = SAFETY_MARGIN) -> tuple[Thresholds, d
     accept = math.floor((raw_accept - margin) * 100) / 100
     reject = math.ceil((raw_reject + margin) * 100) / 100
     reject = max(reject, accept)
-    return Thresholds(accept=accept, reject=reject), {
+    return FaceThresholds(accept=accept, reject=reject), {
         "raw_accept": round(raw_accept, 4), "accept_bound_by": bind_a,
         "raw_reject": round(raw_reject, 4), "reject_bound_by": bind_r,
         "raw_accept_per_set": {k: round(v, 4) for k, v in accepts.items()},
@@ -203,7 +203,7 @@ def pick_thresholds(pairs, margin: float = SAFETY_MARGIN) -> tuple[Thresholds, d
     }
 
 
-def rates(pairs, th: Thresholds) -> dict:
+def rates(pairs, th: FaceThresholds) -> dict:
     same = [d for d, s, *_ in pairs if s]
     diff = [d for d, s, *_ in pairs if not s]
 
@@ -226,7 +226,7 @@ def rates(pairs, th: Thresholds) -> dict:
     }
 
 
-def breakdown(pairs, th: Thresholds) -> dict:
+def breakdown(pairs, th: FaceThresholds) -> dict:
     """Overall, per exact group tag and per coarse region.
 
     Same-person pairs count under their person's group. Different-person pairs count under a
@@ -302,7 +302,7 @@ def main(argv=None) -> int:
                                          args.detect_max_side)
     cal_pairs = make_pairs(rows, enc, "calibration")
     th, detail = pick_thresholds(cal_pairs, args.margin)
-    naive = Thresholds(NAIVE_TOLERANCE, NAIVE_TOLERANCE)
+    naive = FaceThresholds(NAIVE_TOLERANCE, NAIVE_TOLERANCE)
     result = {
         "data": str(folder),
         "photos": len(rows),

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from .settings import DEFAULTS, database_uri, ensure_instance_secrets
+from kiosk.core.config import DEFAULTS, database_uri, ensure_instance_secrets
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,25 +35,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _init_extensions(app)
 
-    from . import cli, errors, providers, security, web
-    from .staff import bp as staff_bp
-    from .wizard import bp as wizard_bp
+    from kiosk import cli, providers, services, web
 
     providers.init_app(app)
-    security.init_app(app)
-    errors.init_app(app)
+    services.init_app(app)
     web.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(wizard_bp)
-    app.register_blueprint(staff_bp)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
 
-    from .crypto import DataCipher
-    from .extensions import csrf, db, htmx, migrate
+    from kiosk.core.crypto import DataCipher
+    from kiosk.core.extensions import csrf, db, htmx, migrate
 
     app.extensions["kiosk_cipher"] = DataCipher.from_b64(app.config["DATA_KEY"])
     db.init_app(app)

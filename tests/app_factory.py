@@ -5,9 +5,9 @@ import base64
 import os
 
 from kiosk import create_app
-from kiosk.credentials import hash_secret
-from kiosk.extensions import db
-from kiosk.models import StaffUser
+from kiosk.core.extensions import db
+from kiosk.core.models import StaffUser
+from kiosk.domain.credentials import hash_secret
 
 STAFF = ("nv.hoa", "Staff@2026")
 
@@ -15,7 +15,7 @@ STAFF = ("nv.hoa", "Staff@2026")
 def make_app(tmp_path, **overrides):
     from flask_migrate import upgrade
 
-    from kiosk.seed import seed
+    from kiosk.core.seed import seed
 
     app = create_app({
         "TESTING": True,

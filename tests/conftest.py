@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.credentials import configure_hasher
-from kiosk.extensions import db
+from kiosk.core.extensions import db
+from kiosk.domain.credentials import configure_hasher
 from tests.app_factory import make_app
 
 

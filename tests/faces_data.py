@@ -43,7 +43,7 @@ def require_face_models() -> None:
     try:
         import dlib  # noqa: F401
 
-        from kiosk.vision import models
+        from kiosk.vision import dlib_models as models
 
         for name in ("shape_5", "shape_68", "encoder"):
             path = models.models_dir() / models.MODEL_FILES[name]

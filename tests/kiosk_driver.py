@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from kiosk.extensions import db
-from kiosk.models import Registration, SmsMessage
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, SmsMessage
 from tests.app_factory import STAFF
 
 CUSTOMER = {

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.credentials import (
+from kiosk.domain.credentials import (
     DEFAULT_HASHER_PARAMS,
     PASSWORD_RULES,
     configure_hasher,

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from kiosk.crypto import DataCipher, DecryptionError
+from kiosk.core.crypto import DataCipher, DecryptionError
 
 
 def test_round_trip():

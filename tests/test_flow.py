@@ -1,6 +1,6 @@
 """The nine steps as data and the rules for moving between them (no Flask)."""
-from kiosk import flow
-from kiosk.flow import Access
+from kiosk.domain import flow
+from kiosk.domain.flow import Access
 
 
 def test_there_are_nine_official_steps_in_order():

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.identity import (
+from kiosk.domain.identity import (
     GENDERS,
     IdentityError,
     age_on,

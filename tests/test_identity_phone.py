@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from kiosk.identity import IdentityError, mask_phone, national_format, normalize_mobile
+from kiosk.domain.identity import IdentityError, mask_phone, national_format, normalize_mobile
 
 
 def _error(raw) -> IdentityError:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kiosk.identity import CccdQrData, IdentityError, QrPayloadError, parse_cccd_qr
+from kiosk.domain.identity import CccdQrData, IdentityError, QrPayloadError, parse_cccd_qr
 
 TODAY = date(2025, 6, 1)
 FIELDS = [

@@ -37,7 +37,7 @@ def pg_url():
 
 @pytest.fixture
 def pg_app(tmp_path, pg_url):
-    from kiosk.extensions import db
+    from kiosk.core.extensions import db
     from tests.app_factory import make_app
 
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=pg_url)
@@ -51,7 +51,7 @@ def test_migrations_build_the_model_schema_on_postgresql(pg_app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from kiosk.extensions import db
+    from kiosk.core.extensions import db
 
     with pg_app.app_context(), db.engine.connect() as conn:
         assert conn.dialect.name == "postgresql"

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.providers import PrintResult, ProviderError
 from kiosk.providers.base import PRINTER_MESSAGE
-from kiosk.providers.printer import BrowserPrinter, CupsPrinter, FilePrinter, safe_job_name
+from kiosk.providers.printing import BrowserPrinter, CupsPrinter, FilePrinter, safe_job_name
 
 PDF = b"%PDF-1.4\n% fake receipt\n%%EOF\n"
 T0 = datetime(2025, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)

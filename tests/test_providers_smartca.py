@@ -10,12 +10,12 @@ from flask import Flask
 from sqlalchemy import text
 
 from kiosk import providers
-from kiosk.crypto import DataCipher
-from kiosk.extensions import db
-from kiosk.models import Registration, SandboxSubscriber, SmsMessage
+from kiosk.core.crypto import DataCipher
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, SandboxSubscriber, SmsMessage
 from kiosk.providers import ProviderConfigError, ProviderError, VerifyResult
 from kiosk.providers.base import BUSY_MESSAGE
-from kiosk.providers.printer import BrowserPrinter, CupsPrinter, FilePrinter
+from kiosk.providers.printing import BrowserPrinter, CupsPrinter, FilePrinter
 from kiosk.providers.smartca_http import HttpRegistrationBackend
 from kiosk.providers.smartca_sandbox import SandboxRegistrationBackend, random_code
 from kiosk.providers.sms import HttpSms, SandboxSms, latest_sandbox_message
@@ -495,8 +495,8 @@ def test_init_app_names_the_bad_setting(tmp_path, config, named):
 def test_printer_accessor_is_not_shadowed_by_the_printer_module():
     import importlib
 
-    import kiosk.providers.printer  # noqa: F401
+    import kiosk.providers.printing  # noqa: F401
 
-    module = importlib.import_module("kiosk.providers.printer")
+    module = importlib.import_module("kiosk.providers.printing")
     assert callable(providers.printer) and providers.printer is not module
     assert module.FilePrinter is FilePrinter

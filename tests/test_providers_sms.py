@@ -7,9 +7,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from kiosk.crypto import DataCipher
-from kiosk.extensions import db
-from kiosk.models import Registration, SmsMessage
+from kiosk.core.crypto import DataCipher
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, SmsMessage
 from kiosk.providers import ProviderError
 from kiosk.providers.base import SMS_MESSAGE
 from kiosk.providers.sms import HttpSms, SandboxSms, latest_sandbox_message

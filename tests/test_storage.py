@@ -5,8 +5,8 @@ import sqlite3
 
 from sqlalchemy import inspect, select
 
-from kiosk.extensions import db
-from kiosk.models import Evidence, Office, ServicePackage, StaffUser
+from kiosk.core.extensions import db
+from kiosk.core.models import Evidence, Office, ServicePackage, StaffUser
 
 
 def test_migrations_upgrade_a_fresh_database(app):

@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision import card, synthetic
+from kiosk.vision import card
 from kiosk.vision.read_card import read_card
 from tests.faces_data import ROOT, load, photos, skip_or_fail
+from tests.support import synthetic
 
 CONTRACT_KEYS = ["card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
                  "gender", "address", "issue_date", "portrait_found", "quality"]
@@ -239,7 +240,7 @@ def test_read_card_refuses_a_non_image():
 
 
 def test_importing_the_reader_loads_no_face_model():
-    code = ("import sys, kiosk.vision.read_card, kiosk.vision.guidance, kiosk.vision.qr; "
+    code = ("import sys, kiosk.vision.read_card, kiosk.vision.guidance, kiosk.vision.qr_decode; "
             "print('dlib' in sys.modules, 'face_recognition' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)

@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision import faces, models
-from kiosk.vision.decision import DEFAULT_THRESHOLDS
+from kiosk.domain.face_decision import DEFAULT_THRESHOLDS
+from kiosk.vision import dlib_models as models
+from kiosk.vision import faces
 from tests.faces_data import load, photos, require_face_models, row
 
 pytestmark = pytest.mark.vision
@@ -75,7 +76,7 @@ def _selfie(image, size=(640, 480)):
 
 def test_importing_kiosk_vision_loads_no_model_and_not_face_recognition():
     code = ("import sys, kiosk.vision, kiosk.vision.faces, kiosk.vision.liveness, "
-            "kiosk.vision.decision, kiosk.vision.models as m; "
+            "kiosk.domain.face_decision, kiosk.vision.dlib_models as m; "
             "assert 'face_recognition' not in sys.modules, 'face_recognition imported'; "
             "assert 'dlib' not in sys.modules, 'dlib imported'; "
             "assert m.loaded() == [], m.loaded()")

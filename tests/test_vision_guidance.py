@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from kiosk.vision import guidance, synthetic
+from kiosk.vision import guidance
+from tests.support import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import zxingcpp
 
-from kiosk.identity.id_numbers import cross_check_cccd
-from kiosk.identity.qr_payload import parse_cccd_qr
-from kiosk.vision import card, synthetic
+from kiosk.domain.identity.id_numbers import cross_check_cccd
+from kiosk.domain.identity.qr_payload import parse_cccd_qr
+from kiosk.vision import card
+from tests.support import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from kiosk.extensions import db
-from kiosk.models import AuditEvent, Document
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent, Document
 
 from .kiosk_driver import CUSTOMER, PASSWORD, PIN
 
@@ -80,7 +80,7 @@ def test_audit_log_never_holds_secrets(app, kiosk):
 def test_audit_record_rejects_secret_keys(app):
     import pytest
 
-    from kiosk import audit
+    from kiosk.core import audit
 
     with app.app_context(), pytest.raises(ValueError):
         audit.record("x", password="Hoa@1234")

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from kiosk.models import AuditEvent
-from kiosk.vision.liveness import LivenessStatus
+from kiosk.core.models import AuditEvent
 
 from .faces_data import face_data_dir, load, require_face_models
 from .kiosk_driver import STAFF
@@ -48,7 +47,7 @@ def card_frame(portrait_file, seed=3, **overrides) -> bytes:
     """A camera frame of a synthetic chip CCCD of the test customer, with this portrait."""
     from datetime import date
 
-    from kiosk.vision.synthetic import place_in_scene, render_card_front
+    from tests.support.synthetic import place_in_scene, render_card_front
 
     fields = {
         "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
@@ -73,7 +72,7 @@ def _photos_to_step6(kiosk, card_file, face_file=None, card=None):
 
 
 def _events(kiosk, name):
-    from kiosk.extensions import db
+    from kiosk.core.extensions import db
 
     with kiosk.client.application.app_context():
         return list(db.session.scalars(select(AuditEvent).where(AuditEvent.event == name)))
@@ -147,10 +146,11 @@ def test_liveness_with_mismatched_timestamps_is_refused_clearly(kiosk):
 
 
 def _pass_liveness(kiosk, monkeypatch, face_file):
-    from kiosk.wizard.steps import verification
+    from kiosk.services.ekyc import EXTENSION_KEY
+    from tests.support.fake_ekyc import LivenessAlwaysPasses
 
-    passed = LivenessStatus("passed", None, "ok", ["blink", "turn_left"])
-    monkeypatch.setattr(verification, "run_sequence", lambda frames, challenge, mirrored: (passed, 0))
+    extensions = kiosk.client.application.extensions
+    monkeypatch.setitem(extensions, EXTENSION_KEY, LivenessAlwaysPasses.like(extensions[EXTENSION_KEY]))
     frame = cv2.imdecode(np.frombuffer(selfie(load(face_file)), np.uint8), cv2.IMREAD_COLOR)
     return _post_frames(kiosk, [frame] * 3, [0, 125, 250]).get_data(as_text=True)
 

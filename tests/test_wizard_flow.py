@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from kiosk.extensions import db
-from kiosk.models import AuditEvent, Document
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent, Document
 
 from .kiosk_driver import CUSTOMER, PASSWORD, PIN
 
@@ -155,7 +155,7 @@ def test_idle_timeout_releases_the_screen_but_keeps_the_registration(app, kiosk)
     assert kiosk.get(kiosk.url(3)).status_code == 404  # the screen no longer holds it
     assert "Tiếp tục hồ sơ này" not in kiosk.get("/").get_data(as_text=True)
     with app.app_context():
-        from kiosk.models import Registration
+        from kiosk.core.models import Registration
 
         reg = db.session.scalar(select(Registration))
         assert reg.status == "in_progress" and reg.furthest_step == 3

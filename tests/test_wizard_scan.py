@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from kiosk.models import AuditEvent
+from kiosk.core.models import AuditEvent
 
 from .faces_data import face_data_dir
 from .kiosk_driver import data_url, jpeg_bytes
@@ -65,7 +65,7 @@ def test_corrections_to_scanned_data_are_audited_by_field_name(app, kiosk):
     kiosk.package()
     kiosk.personal(address="Số 14 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
     with app.app_context():
-        from kiosk.extensions import db
+        from kiosk.core.extensions import db
 
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "scan_corrected"))
     assert event.details == {"step": 3, "fields": ["address"]}

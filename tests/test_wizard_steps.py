@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from kiosk.extensions import db
-from kiosk.models import AuditEvent
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent
 
 from .kiosk_driver import CUSTOMER, jpeg_bytes, signature_png
 
@@ -151,7 +151,7 @@ def test_five_wrong_codes_lock_the_step_even_for_the_right_code(app, kiosk):
 def test_expired_activation_code_is_refused(app, kiosk):
     kiosk.walk_to(5)
     code = kiosk.last_sms_code()
-    from kiosk.models import SandboxSubscriber, utcnow
+    from kiosk.core.models import SandboxSubscriber, utcnow
 
     with app.app_context():
         sub = db.session.scalar(select(SandboxSubscriber))
@@ -347,7 +347,7 @@ def test_no_face_offers_both_a_retake_and_the_clerk(kiosk):
 
 
 def test_otp_attempts_cannot_exceed_the_limit_even_when_reserved_in_parallel(app, kiosk):
-    from kiosk.wizard.steps.activation import _reserve_attempt
+    from kiosk.web.wizard.steps.activation import _reserve_attempt
 
     kiosk.walk_to(5)
     with app.test_request_context():

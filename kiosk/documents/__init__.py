@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-from .acceptance import ACCEPTANCE_TITLE, acceptance_sections, render_acceptance
-from .content import (
+from kiosk.documents.acceptance import ACCEPTANCE_TITLE, acceptance_sections, render_acceptance
+from kiosk.documents.content import (
     CustomerInfo,
     DocumentContext,
     OfficeInfo,
@@ -24,11 +24,11 @@ from .content import (
     format_vnd,
     format_vnd_words,
 )
-from .contract import CONTRACT_TITLE, contract_sections, render_contract
-from .fonts import register_fonts
-from .layout import SANDBOX_LABEL
-from .qr import qr_png
-from .receipt import RECEIPT_TITLE, render_receipt
+from kiosk.documents.contract import CONTRACT_TITLE, contract_sections, render_contract
+from kiosk.documents.fonts import register_fonts
+from kiosk.documents.layout import SANDBOX_LABEL
+from kiosk.documents.qr_drawing import qr_png
+from kiosk.documents.receipt import RECEIPT_TITLE, render_receipt
 
 
 def sha256_hex(pdf_bytes: bytes) -> str:

@@ -6,7 +6,7 @@ now holds. It names the password and PIN only as things the customer created: ne
 
 from __future__ import annotations
 
-from .content import (
+from kiosk.documents.content import (
     DocumentContext,
     Section,
     Signature,
@@ -15,7 +15,7 @@ from .content import (
     format_vnd_words,
     nfc,
 )
-from .layout import render_a4
+from kiosk.documents.layout import render_a4
 
 ACCEPTANCE_TITLE = "BIÊN BẢN NGHIỆM THU VÀ BÀN GIAO DỊCH VỤ VNPT SmartCA"
 

@@ -7,7 +7,7 @@ plain-language service contract, not legal advice; the office's legal staff own 
 
 from __future__ import annotations
 
-from .content import (
+from kiosk.documents.content import (
     DocumentContext,
     Section,
     Signature,
@@ -19,7 +19,7 @@ from .content import (
     honorific,
     nfc,
 )
-from .layout import render_a4
+from kiosk.documents.layout import render_a4
 
 CONTRACT_TITLE = "HỢP ĐỒNG CUNG CẤP VÀ SỬ DỤNG DỊCH VỤ CHỨNG THƯ SỐ VNPT SmartCA"
 

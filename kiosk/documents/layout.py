@@ -27,8 +27,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from .content import DocumentContext, Section, Signature, format_datetime_vn, nfc
-from .fonts import register_fonts
+from kiosk.documents.content import DocumentContext, Section, Signature, format_datetime_vn, nfc
+from kiosk.documents.fonts import register_fonts
 
 SANDBOX_LABEL = "MÔI TRƯỜNG THỬ NGHIỆM"
 SANDBOX_NOTE = "Tài liệu thử nghiệm, không có giá trị pháp lý"

@@ -18,16 +18,23 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, Paragraph, Spacer, Table
 from reportlab.platypus.flowables import HRFlowable
 
-from .content import (
+from kiosk.documents.content import (
     ReceiptContext,
     format_datetime_vn,
     format_duration,
     format_vnd,
     nfc,
 )
-from .fonts import register_fonts
-from .layout import PDF_CREATOR, SANDBOX_LABEL, bold_label, set_pdf_date, table_style, text
-from .qr import qr_drawing
+from kiosk.documents.fonts import register_fonts
+from kiosk.documents.layout import (
+    PDF_CREATOR,
+    SANDBOX_LABEL,
+    bold_label,
+    set_pdf_date,
+    table_style,
+    text,
+)
+from kiosk.documents.qr_drawing import qr_drawing
 
 RECEIPT_TITLE = "PHIẾU ĐĂNG KÝ VNPT SmartCA"
 PAGE_WIDTH = 80 * mm

@@ -27,11 +27,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 
-# Import the ``printer`` submodule before ``def printer()`` below: a submodule import sets the
-# package attribute of the same name, and would otherwise replace the accessor function with
-# the module the first time ``kiosk.providers.printer`` is imported.
-from . import printer as _printer_module  # noqa: F401
-from .base import (
+from kiosk.providers.base import (
     BUSY_MESSAGE,
     PRINTER_MESSAGE,
     SMS_MESSAGE,
@@ -113,11 +109,11 @@ def _timeout(config, key: str) -> float:
 
 def build_providers(app: Flask) -> ProviderSet:
     """Validate the provider settings and return the factories (raises ProviderConfigError)."""
-    from ..extensions import db
-    from .printer import BrowserPrinter, CupsPrinter, FilePrinter
-    from .smartca_http import HttpRegistrationBackend
-    from .smartca_sandbox import SandboxRegistrationBackend
-    from .sms import HttpSms, SandboxSms
+    from kiosk.core.extensions import db
+    from kiosk.providers.printing import BrowserPrinter, CupsPrinter, FilePrinter
+    from kiosk.providers.smartca_http import HttpRegistrationBackend
+    from kiosk.providers.smartca_sandbox import SandboxRegistrationBackend
+    from kiosk.providers.sms import HttpSms, SandboxSms
 
     config = app.config
 
@@ -256,6 +252,6 @@ def sms_is_sandbox() -> bool:
 
 def latest_sandbox_message(session, registration_id: int):
     """The last sandbox SMS of a registration (see kiosk.providers.sms)."""
-    from .sms import latest_sandbox_message as _latest
+    from kiosk.providers.sms import latest_sandbox_message as _latest
 
     return _latest(session, registration_id)

@@ -66,7 +66,7 @@ from urllib.parse import quote
 
 import requests
 
-from .base import ProviderError, RegistrationBackend, VerifyResult, check_service_url
+from kiosk.providers.base import ProviderError, RegistrationBackend, VerifyResult, check_service_url
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from ..models import Registration, SandboxSubscriber, utcnow
-from .base import (
+from kiosk.core.models import Registration, SandboxSubscriber, utcnow
+from kiosk.providers.base import (
     ACTIVATION_SMS_TEMPLATE,
     ProviderError,
     RegistrationBackend,
@@ -41,8 +41,8 @@ def random_code() -> str:
 
 def _hash_code(code: str) -> str:
     try:
-        from ..credentials import hash_secret
-    except ImportError:  # pragma: no cover - kiosk.credentials not written yet
+        from kiosk.domain.credentials import hash_secret
+    except ImportError:  # pragma: no cover - kiosk.domain.credentials not written yet
         from argon2 import PasswordHasher
 
         return PasswordHasher().hash(code)
@@ -51,8 +51,8 @@ def _hash_code(code: str) -> str:
 
 def _verify_code(code_hash: str, code: str) -> bool:
     try:
-        from ..credentials import verify_secret
-    except ImportError:  # pragma: no cover - kiosk.credentials not written yet
+        from kiosk.domain.credentials import verify_secret
+    except ImportError:  # pragma: no cover - kiosk.domain.credentials not written yet
         from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 

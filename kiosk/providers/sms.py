@@ -13,8 +13,8 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from ..models import SmsMessage
-from .base import SMS_MESSAGE, ProviderError, SmsGateway, check_service_url
+from kiosk.core.models import SmsMessage
+from kiosk.providers.base import SMS_MESSAGE, ProviderError, SmsGateway, check_service_url
 
 log = logging.getLogger(__name__)
 

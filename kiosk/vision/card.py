@@ -641,7 +641,7 @@ def portrait_from_frame(image: np.ndarray) -> np.ndarray | None:
     texture check of :func:`find_card` could not, e.g. in a blurred frame), and when the card
     outline is not found (a hand over two corners, a busy background) the card's place is
     extrapolated from the QR code. For a plain portrait photo it returns None."""
-    from .qr import decode_card_qr  # qr imports this module
+    from kiosk.vision.qr_decode import decode_card_qr  # qr imports this module
 
     corners = find_card(image)
     if corners is not None:
@@ -670,7 +670,7 @@ def portrait_has_face(crop: np.ndarray) -> bool | None:
     if crop is None or crop.size == 0:
         return False
     try:
-        from . import models
+        from kiosk.vision import dlib_models as models
     except ImportError:  # pragma: no cover - models.py ships with the package
         return None
     rgb = cv2.cvtColor(to_bgr(crop), cv2.COLOR_BGR2RGB)

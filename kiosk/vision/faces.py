@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from . import models
-from .decision import DEFAULT_THRESHOLDS, Thresholds, decide
+from kiosk.domain.face_decision import DEFAULT_THRESHOLDS, FaceThresholds, decide
+from kiosk.vision import dlib_models as models
 
 DETECT_MAX_SIDE = 480  # frames larger than this are shrunk before HOG detection
 CROP_MARGIN = 0.6  # crop around the detected box, as a share of its size, for landmarks
@@ -140,7 +140,7 @@ def face_distance(a, b) -> float:
 
 
 def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
-           thresholds: Thresholds = DEFAULT_THRESHOLDS,
+           thresholds: FaceThresholds = DEFAULT_THRESHOLDS,
            portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None) -> dict:
     """Compare the card portrait (or a portrait photo) with the live face.
 

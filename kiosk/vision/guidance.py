@@ -17,7 +17,7 @@ blurred     variance of the Laplacian of the straightened card low
 glare       saturated (blown-out) pixels on the card
 =========== ==========================================================
 
-The thresholds are in :class:`Thresholds`; the defaults were set on synthetic frames
+The thresholds are in :class:`GuidanceLimits`; the defaults were set on synthetic frames
 (``synthetic.place_in_scene``) so that good frames pass and each defect is reported, see
 docs/vision-card.md. Metrics are plain floats, ready for JSON.
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from . import card as cardmod
+from kiosk.vision import card as cardmod
 
 METRIC_SIZE = (428, 270)  # half the canonical card: enough for blur/glare, cheap to warp
 
@@ -46,7 +46,7 @@ ISSUE_ORDER = ("too_dark", "no_card", "too_far", "too_close", "tilted", "blurred
 
 
 @dataclass(frozen=True)
-class Thresholds:
+class GuidanceLimits:
     min_card_px: float = 450.0  # card's long edge in frame pixels: below this the QR is unreliable
     min_width_fraction: float = 0.30  # … and at least this share of the frame width
     max_extent_fraction: float = 0.94  # card's bounding box over this share of width/height
@@ -59,7 +59,7 @@ class Thresholds:
     min_brightness: float = 70.0  # mean grey level, 0–255
 
 
-DEFAULT_THRESHOLDS = Thresholds()
+DEFAULT_THRESHOLDS = GuidanceLimits()
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def image_metrics(warp_gray: np.ndarray, glare_level: int = 250) -> dict:
             "brightness": round(mean, 1)}
 
 
-def analyse_frame(frame: np.ndarray, thresholds: Thresholds = DEFAULT_THRESHOLDS,
+def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_THRESHOLDS,
                   *, detect_side: int = cardmod.DETECT_SIDE,
                   metric_size: tuple[int, int] = METRIC_SIZE) -> Guidance:
     """Find the card in ``frame`` (BGR, BGRA or grey uint8) and judge the frame."""

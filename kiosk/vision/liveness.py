@@ -374,7 +374,7 @@ class Observation:
 
 def observe(frame_bgr: np.ndarray, with_encoding: bool = False) -> Observation | None:
     """68-point landmarks (and optionally the encoding) of the largest face in a frame."""
-    from . import faces
+    from kiosk.vision import faces
 
     rgb = faces.to_rgb(frame_bgr)
     boxes = faces.detect_faces(rgb)

@@ -7,7 +7,7 @@
     → check that the portrait area holds a face (card.portrait_crop + card.portrait_has_face)
 
 Nothing heavy happens at import time: dlib's HOG face detector (built into dlib, no weights
-file) is loaded on the first portrait check, through ``kiosk.vision.models``.
+file) is loaded on the first portrait check, through ``kiosk.vision.dlib_models``.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from datetime import date
 import cv2
 import numpy as np
 
-from ..identity.qr_payload import QrPayloadError, parse_cccd_qr
-from . import card as cardmod
-from . import guidance, qr
+from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
+from kiosk.vision import card as cardmod
+from kiosk.vision import guidance
+from kiosk.vision import qr_decode as qr
 
 FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender", "address",
           "issue_date")

@@ -21,8 +21,8 @@ def _shot(page, name):
 
 
 def _sms_code(app) -> str:
-    from kiosk.extensions import db
-    from kiosk.models import SmsMessage
+    from kiosk.core.extensions import db
+    from kiosk.core.models import SmsMessage
 
     with app.app_context():
         msg = db.session.scalar(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(1))

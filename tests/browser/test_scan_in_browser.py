@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def camera_file(tmp_path):
-    from kiosk.vision.synthetic import fake_camera_mjpeg, place_in_scene, render_card_front
+    from tests.support.synthetic import fake_camera_mjpeg, place_in_scene, render_card_front
 
     face_data_dir()
     fields = {

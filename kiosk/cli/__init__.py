@@ -1,0 +1,62 @@
+"""Command-line tools: `flask --app kiosk init | create-staff | ...`."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from kiosk.core.extensions import db
+from kiosk.core.models import StaffUser
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create or upgrade the database to the latest migration and seed missing data."""
+    from kiosk.core.seed import seed
+
+    upgrade()
+    added = seed()
+    click.echo(
+        f"Cơ sở dữ liệu đã sẵn sàng. Đã thêm: {added['office']} đơn vị, {added['packages']} gói mẫu."
+    )
+
+
+@click.command("create-staff")
+@with_appcontext
+@click.argument("username")
+@click.option("--full-name", prompt="Họ và tên nhân viên")
+@click.option("--role", type=click.Choice(["clerk", "admin"]), default="clerk", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_staff_command(username, full_name, role, password_stdin):
+    """Create a staff account (or reset its password if it exists)."""
+    from kiosk.domain.credentials import hash_secret, password_problems
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
+    problems = password_problems(password, id_number=None, phone_e164=None)
+    if problems:
+        raise click.ClickException("Mật khẩu chưa đạt: " + "; ".join(problems))
+    user = db.session.query(StaffUser).filter_by(username=username).one_or_none()
+    if user is None:
+        user = StaffUser(username=username, full_name=full_name, role=role, password_hash="")
+        db.session.add(user)
+    user.full_name, user.role, user.active = full_name, role, True
+    user.password_hash = hash_secret(password)
+    user.failed_logins, user.locked_until = 0, None
+    db.session.commit()
+    click.echo(f"Đã lưu tài khoản nhân viên {username} ({role}).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_command)
+    app.cli.add_command(create_staff_command)
+
+    from kiosk.cli.vision import vision_cli
+
+    app.cli.add_command(vision_cli)

@@ -1,0 +1,209 @@
+"""Database models. Personal data and biometrics are encrypted columns (see encrypted_types)."""
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kiosk.core.encrypted_types import EncryptedBytes, EncryptedJSON
+from kiosk.core.extensions import db
+from kiosk.domain import flow
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """SQLite drops tzinfo; store UTC and hand back aware datetimes on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Office(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    phone: Mapped[str] = mapped_column(String(50))
+    hotline: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(200), default="smartca.vnpt.vn")
+    app_store_url: Mapped[str] = mapped_column(String(500))
+    play_store_url: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ServicePackage(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    duration_months: Mapped[int] = mapped_column(Integer)
+    price_vnd: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Seeded prices are examples until a staff member edits them; the screen says so.
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffUser(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="clerk")  # clerk | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Registration(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Opaque token in URLs; the numeric id never leaves the server.
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kiosk_id: Mapped[str] = mapped_column(String(50), default="")
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    current_step: Mapped[int] = mapped_column(Integer, default=flow.FIRST_STEP)
+    furthest_step: Mapped[int] = mapped_column(Integer, default=flow.FIRST_STEP)
+    sandbox: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    # Step 1–3 personal data: one encrypted JSON document (id_type, id_number, phone,
+    # full_name, date_of_birth, gender, address, issue_date, email).
+    personal: Mapped[dict | None] = mapped_column(EncryptedJSON, nullable=True)
+    # Keyed digest of the ID number: lets staff find a registration without clear text.
+    id_digest: Mapped[str | None] = mapped_column(String(64), index=True, nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    consent_version: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("service_package.id"))
+    # Name/duration/price as chosen: the catalogue may change later.
+    package_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    subscriber_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    provisioned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    otp_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    otp_sends: Mapped[int] = mapped_column(Integer, default=0)
+    otp_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    otp_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    kyc_decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    face_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    face_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The random order of liveness actions asked of this customer (e.g. ["turn_left", "blink"]).
+    liveness_challenge: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    liveness_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kyc_decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    kyc_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    package: Mapped[ServicePackage | None] = relationship()
+    evidence: Mapped[list[Evidence]] = relationship(back_populates="registration")
+    documents: Mapped[list[Document]] = relationship(back_populates="registration")
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+    @property
+    def data(self) -> dict:
+        return dict(self.personal or {})
+
+    def update_personal(self, **values) -> None:
+        # Reassign (not mutate) so SQLAlchemy sees the change and re-encrypts.
+        merged = self.data
+        merged.update(values)
+        self.personal = merged
+
+
+class Evidence(db.Model):
+    """Photos and signature images, encrypted (AES-GCM) in the database."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # card_front, card_back, face, signature_*
+    mime_type: Mapped[str] = mapped_column(String(50))
+    content: Mapped[bytes] = mapped_column(EncryptedBytes)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(20), default="camera")  # camera | upload | pad
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="evidence")
+
+
+class Document(db.Model):
+    """Generated PDFs (contract, acceptance record, receipt), encrypted, with their SHA-256."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # contract | acceptance | receipt
+    content: Mapped[bytes] = mapped_column(EncryptedBytes)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="documents")
+
+
+class SmsMessage(db.Model):
+    """Outbox of the SMS provider. The body holds the activation code: encrypted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"))
+    to_number: Mapped[dict] = mapped_column(EncryptedJSON)
+    body: Mapped[dict] = mapped_column(EncryptedJSON)
+    provider: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxSubscriber(db.Model):
+    """The sandbox SmartCA backend's own records (the real backend keeps these at VNPT)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(100), unique=True)
+    username_digest: Mapped[str] = mapped_column(String(64))
+    package_code: Mapped[str] = mapped_column(String(50))
+    activation_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    activation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kyc_status: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    documents: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    pin_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Who did what and when. Never holds secrets (password, PIN, OTP) or raw images."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    registration_id: Mapped[int | None] = mapped_column(ForeignKey("registration.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(80))  # customer | staff:<username> | system
+    event: Mapped[str] = mapped_column(String(60))
+    details: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,40 @@
+"""The decision at step 6: who or what says the card and the face belong to the customer.
+
+The machine decides alone only on MATCH (face ↔ card portrait within the accept threshold,
+liveness passed, card QR = declared identity); REVIEW, NO_FACE and repeated NO_MATCH go to a
+clerk beside the kiosk, who confirms or rejects with their staff credentials.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+REQUIRED_CAPTURES = ("card_front", "card_back", "face")
+CAPTURE_LABELS = {
+    "card_front": "Mặt trước giấy tờ",
+    "card_back": "Mặt sau giấy tờ",
+    "face": "Khuôn mặt",
+}
+
+
+class Decision(str, Enum):
+    MATCH = "match"  # automatic: face matches the card portrait
+    REVIEW = "review"  # the machine is unsure: a clerk decides
+    NO_MATCH = "no_match"  # automatic: retry, then a clerk
+    STAFF_CONFIRMED = "staff_confirmed"
+    STAFF_REJECTED = "staff_rejected"
+    NO_FACE = "no_face"  # no face found in the card portrait or the live photo: retry or a clerk
+
+
+# Why the machine did not accept alone (codes recorded with each face_match), for the clerk.
+REVIEW_REASONS = {
+    "no_card_in_photo": "Không tìm thấy thẻ trong ảnh mặt trước: đã so với cả ảnh.",
+    "card_qr_unread": "Chưa đọc được mã QR trên thẻ (hoặc giấy tờ không có mã QR).",
+    "card_number_differs": "Số trên mã QR của thẻ KHÁC số giấy tờ đã khai.",
+    "card_birth_date_differs": "Ngày sinh trên mã QR của thẻ KHÁC ngày sinh đã khai.",
+    "no_liveness": "Ảnh khuôn mặt chụp thường, chưa kiểm tra cử động.",
+}
+
+
+def missing_captures(captured_kinds: set[str]) -> list[str]:
+    return [kind for kind in REQUIRED_CAPTURES if kind not in captured_kinds]
+

@@ -1,0 +1,39 @@
+"""Evidence photos (card front, card back, face): stored encrypted, one row per capture."""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import Evidence, Registration
+from kiosk.domain.kyc import REQUIRED_CAPTURES
+
+
+def store(reg: Registration, kind: str, data: bytes, mime: str, source: str) -> Evidence:
+    """Add one photo (not committed: the caller commits with the step's other changes)."""
+    evidence = Evidence(registration_id=reg.id, kind=kind, mime_type=mime, content=data,
+                        sha256=hashlib.sha256(data).hexdigest(), source=source)
+    db.session.add(evidence)
+    db.session.flush()
+    audit.record("evidence_captured", reg, kind=kind, source=source, sha256=evidence.sha256)
+    return evidence
+
+
+def latest_captures(reg: Registration) -> dict[str, Evidence]:
+    """The newest photo of each kind (a retake replaces the earlier one)."""
+    rows = db.session.scalars(
+        select(Evidence).where(Evidence.registration_id == reg.id,
+                               Evidence.kind.in_(REQUIRED_CAPTURES))
+        .order_by(Evidence.id)
+    )
+    return {row.kind: row for row in rows}
+
+
+def find(reg: Registration, evidence_id: int) -> Evidence | None:
+    """One of this registration's photos, or None (another registration's id finds nothing)."""
+    row = db.session.get(Evidence, evidence_id)
+    if row is None or row.registration_id != reg.id or row.kind not in REQUIRED_CAPTURES:
+        return None
+    return row

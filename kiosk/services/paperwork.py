@@ -1,0 +1,140 @@
+"""Glue between database rows and the pure document renderers in kiosk.documents."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from kiosk import providers
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent, Document, Office, Registration
+from kiosk.documents import (
+    CustomerInfo,
+    DocumentContext,
+    OfficeInfo,
+    PackageInfo,
+    ReceiptContext,
+    Signature,
+    render_acceptance,
+    render_contract,
+    render_receipt,
+)
+from kiosk.domain.identity import IdType, national_format
+from kiosk.domain.local_time import local_time
+from kiosk.providers import ProviderError
+
+
+def office_info() -> OfficeInfo:
+    office = db.session.query(Office).first()
+    if office is None:
+        return OfficeInfo()
+    return OfficeInfo(
+        name=office.name, address=office.address, phone=office.phone, hotline=office.hotline,
+        email=office.email, website=office.website, app_store_url=office.app_store_url,
+        play_store_url=office.play_store_url,
+    )
+
+
+def package_info(reg: Registration) -> PackageInfo:
+    snap = reg.package_snapshot or {}
+    return PackageInfo(name=snap.get("name", ""), duration_months=snap.get("duration_months", 0),
+                       price_vnd=snap.get("price_vnd", 0))
+
+
+def customer_info(reg: Registration) -> CustomerInfo:
+    data = reg.data
+    return CustomerInfo(
+        full_name=data.get("full_name", ""),
+        id_type_label=IdType(data.get("id_type", "cccd")).label,
+        id_number=data.get("id_number", ""),
+        date_of_birth=date.fromisoformat(data["date_of_birth"]),
+        gender=data.get("gender", ""),
+        address=data.get("address", ""),
+        phone_display=national_format(data["phone"]),
+        email=data.get("email"),
+        issue_date=date.fromisoformat(data["issue_date"]) if data.get("issue_date") else None,
+    )
+
+
+def document_context(reg: Registration) -> DocumentContext:
+    return DocumentContext(
+        registration_number=reg.number, created_at=local_time(reg.created_at),
+        customer=customer_info(reg), package=package_info(reg), office=office_info(),
+        sandbox=reg.sandbox,
+    )
+
+
+RENDERERS = {"contract": render_contract, "acceptance": render_acceptance}
+
+
+def render_signable(reg: Registration, kind: str, signature_png: bytes | None = None,
+                    signed_at: datetime | None = None) -> bytes:
+    signature = None
+    if signature_png is not None:
+        signature = Signature(png_bytes=signature_png, signed_at=local_time(signed_at))
+    return RENDERERS[kind](document_context(reg), signature)
+
+
+def render_receipt_for(reg: Registration) -> bytes:
+    data = reg.data
+    return render_receipt(ReceiptContext(
+        registration_number=reg.number, completed_at=local_time(reg.finished_at),
+        customer_name=data.get("full_name", ""), id_number=data.get("id_number", ""),
+        package=package_info(reg), office=office_info(), sandbox=reg.sandbox,
+    ))
+
+
+def store_document(reg: Registration, kind: str, pdf: bytes, signed_at: datetime | None = None) -> Document:
+    doc = Document(registration_id=reg.id, kind=kind, content=pdf,
+                   sha256=hashlib.sha256(pdf).hexdigest(), signed_at=signed_at)
+    db.session.add(doc)
+    return doc
+
+
+def latest_document(reg: Registration, kind: str) -> Document | None:
+    return db.session.scalar(
+        select(Document).where(Document.registration_id == reg.id, Document.kind == kind)
+        .order_by(Document.id.desc()).limit(1)
+    )
+
+
+def last_print_error(reg: Registration) -> str | None:
+    """The outcome of the latest print of this receipt, for the done screen."""
+    last = db.session.scalar(
+        select(AuditEvent.event).where(
+            AuditEvent.registration_id == reg.id,
+            AuditEvent.event.in_(("receipt_printed", "receipt_print_failed")))
+        .order_by(AuditEvent.id.desc()).limit(1))
+    return providers.PRINTER_MESSAGE if last == "receipt_print_failed" else None
+
+
+def print_receipt(reg: Registration, pdf: bytes) -> str | None:
+    """Send the receipt to the configured printer; returns an error message for the screen."""
+    try:
+        result = providers.printer().print_pdf(pdf, f"phieu-{reg.number}")
+    except ProviderError as err:
+        current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
+        audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
+        db.session.commit()
+        return err.message
+    audit.record("receipt_printed", reg, actor="system", mode=result.mode)
+    db.session.commit()
+    return None
+
+
+def store_qr_svg(store: str) -> bytes | None:
+    """SVG QR code of an app-store link from the office settings ("app-store" / "ch-play")."""
+    import io
+
+    import segno
+
+    office = db.session.query(Office).first()
+    urls = {"app-store": office.app_store_url, "ch-play": office.play_store_url} if office else {}
+    if store not in urls:
+        return None
+    buffer = io.BytesIO()
+    segno.make(urls[store], error="m").save(buffer, kind="svg", scale=6, border=2)
+    return buffer.getvalue()

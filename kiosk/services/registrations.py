@@ -1,0 +1,87 @@
+"""Registrations: start one, find one, accept a step, record consent, forget a screen's hold."""
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from kiosk import providers
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, utcnow
+from kiosk.domain import flow
+
+CONSENT_VERSION = "2026-11"
+_NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
+
+
+def new_registration_number() -> str:
+    # Date for the clerk, random part so numbers reveal nothing about volume.
+    today = (utcnow() + timedelta(hours=7)).strftime("%y%m%d")
+    return f"TH{today}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+
+
+def start(kiosk_id: str) -> Registration:
+    for _ in range(5):
+        number = new_registration_number()
+        if db.session.scalar(select(Registration.id).where(Registration.number == number)) is None:
+            break
+    reg = Registration(number=number, kiosk_id=kiosk_id, sandbox=providers.is_sandbox())
+    db.session.add(reg)
+    db.session.flush()
+    audit.record("registration_started", reg, kiosk=reg.kiosk_id)
+    db.session.commit()
+    return reg
+
+
+def by_token(token: str) -> Registration | None:
+    return db.session.scalar(select(Registration).where(Registration.token == token))
+
+
+def resumable(reg: Registration) -> bool:
+    """Offer "continue" on the welcome screen only right after a crash or reload.
+
+    Past the idle timeout the customer has gone (or the kiosk was off): the next person at
+    the counter must not be offered someone else's registration; staff can resume it.
+    """
+    limit = current_app.config["IDLE_TIMEOUT_SECONDS"] + 60
+    return not reg.finished and (utcnow() - reg.updated_at).total_seconds() <= limit
+
+
+def complete_step(reg: Registration, number: int) -> int:
+    """Accept step `number`; the customer goes on to the next step in order (after going
+    back to fix step 1, that is step 2 again, not the furthest step reached)."""
+    reg.furthest_step = flow.advance(number, reg.furthest_step)
+    reg.current_step = number + 1
+    audit.record("step_completed", reg, step=number)
+    return reg.current_step
+
+
+def show_step(reg: Registration, number: int) -> None:
+    """The customer is looking at step ``number`` (kept so a resume comes back to it)."""
+    if reg.current_step != number:
+        reg.current_step = number
+        db.session.commit()
+
+
+def record_consent(reg: Registration) -> None:
+    if reg.consent_at is None:
+        reg.consent_at = utcnow()
+        reg.consent_version = CONSENT_VERSION
+        audit.record("consent_given", reg, version=CONSENT_VERSION)
+
+
+def refuse(reg: Registration, event: str, **details) -> None:
+    """Record a refused request (step order, read-only change …) for the audit trail."""
+    audit.record(event, reg, **details)
+    db.session.commit()
+
+
+def left_idle(reg: Registration) -> None:
+    """The screen's idle timer ran out: the row stays in progress for staff."""
+    if not reg.finished:
+        audit.record("idle_timeout", reg, actor="system", step=reg.current_step)
+        db.session.commit()

@@ -1,0 +1,18 @@
+"""The web layer: the kiosk wizard and the staff console (blueprints), and what every page shares
+(security headers, error pages, template filters). Views parse the request, call a service and
+render; they hold no business rules (docs/architecture.md)."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from kiosk.web import errors, filters, security
+    from kiosk.web.staff import bp as staff_bp
+    from kiosk.web.wizard import bp as wizard_bp
+
+    security.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(wizard_bp)
+    app.register_blueprint(staff_bp)

@@ -1,0 +1,50 @@
+"""Template helpers shared by every page: formatting, the sandbox flag, the office."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from kiosk.core.extensions import db
+from kiosk.documents import format_date_vn, format_datetime_vn, format_vnd
+from kiosk.domain.local_time import local_time
+
+
+# The screen formats money and dates exactly like the printed documents.
+def vnd_filter(amount: int | None) -> str:
+    return "" if amount is None else format_vnd(amount)
+
+
+def date_filter(value: date | str | None) -> str:
+    if not value:
+        return ""
+    return format_date_vn(date.fromisoformat(value) if isinstance(value, str) else value)
+
+
+def datetime_filter(value: datetime | None) -> str:
+    return "" if value is None else format_datetime_vn(local_time(value))
+
+
+def _national_phone(e164: str | None) -> str:
+    from kiosk.domain.identity import national_format
+
+    return national_format(e164) if e164 else ""
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["vnd"] = vnd_filter
+    app.jinja_env.filters["vn_date"] = date_filter
+    app.jinja_env.filters["vn_datetime"] = datetime_filter
+    app.jinja_env.filters["national_phone"] = _national_phone
+
+    @app.context_processor
+    def _globals():
+        from kiosk import providers
+        from kiosk.core.models import Office
+
+        return {
+            "sandbox": providers.is_sandbox(),
+            "office": db.session.query(Office).first(),
+            "idle_timeout": app.config["IDLE_TIMEOUT_SECONDS"],
+            "idle_warning": app.config["IDLE_WARNING_SECONDS"],
+        }

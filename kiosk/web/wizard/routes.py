@@ -1,0 +1,242 @@
+"""Thin views: find the registration, ask flow.py what is allowed, hand over to the step, and
+turn the step's outcome into a response (render.respond). Steps never import each other."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request, url_for
+
+from kiosk.domain import flow
+from kiosk.domain.flow import Access
+from kiosk.domain.kyc import REQUIRED_CAPTURES
+from kiosk.services import ekyc, evidence, paperwork, registrations
+from kiosk.vision.images import ImageError
+from kiosk.web.wizard import bp
+from kiosk.web.wizard.render import redirect_to, respond, step_url
+from kiosk.web.wizard.state import (
+    bound_registration,
+    release_session,
+    session_registration,
+    start_registration,
+)
+from kiosk.web.wizard.steps import account, activation, package, personal, signing, verification
+
+# step number -> (view(reg, readonly), submit(reg) -> response | GoTo)
+STEPS = {
+    1: (account.view, account.submit),
+    2: (package.view, package.submit),
+    3: (personal.view, personal.submit),
+    4: (activation.view_provision, activation.submit_provision),
+    5: (activation.view_activation, activation.submit_activation),
+    6: (verification.view, verification.submit),
+    7: (signing.view_contract, signing.submit_contract),
+    8: (signing.view_pin, signing.submit_pin),
+    9: (signing.view_acceptance, signing.submit_acceptance),
+}
+
+
+def _view_step(reg, number: int):
+    return STEPS[number][0](reg, False)
+
+
+@bp.get("/")
+def welcome():
+    reg = session_registration()
+    if reg is not None and not registrations.resumable(reg):
+        release_session()  # finished, or left long ago: the next customer starts clean
+        reg = None
+    return render_template("wizard/welcome.html", resume=reg)
+
+
+@bp.post("/start")
+def start():
+    reg = start_registration()
+    return redirect_to(step_url(reg, flow.FIRST_STEP))
+
+
+@bp.post("/idle")
+def idle():
+    """The idle timer ran out: forget the registration on this screen, keep it for staff."""
+    reg = session_registration()
+    if reg is not None:
+        registrations.left_idle(reg)
+    release_session()
+    return Response(status=204)
+
+
+@bp.route("/r/<token>/step/<int:number>", methods=["GET", "POST"])
+def step_view(token: str, number: int):
+    reg = bound_registration(token)
+    access = flow.access(number, reg.furthest_step, reg.finished)
+    if access is Access.FINISHED:
+        if request.method == "POST":
+            registrations.refuse(reg, "finished_reentry_refused", step=number)
+        return redirect_to(url_for("wizard.done", token=token))
+    if access is Access.NOT_REACHED:
+        if request.method == "POST":
+            registrations.refuse(reg, "step_order_refused", step=number,
+                                 furthest=reg.furthest_step)
+        return redirect_to(step_url(reg, reg.furthest_step))
+    view, submit = STEPS[number]
+    if request.method == "POST":
+        if access is Access.READ_ONLY:
+            registrations.refuse(reg, "readonly_change_refused", step=number)
+            return redirect_to(step_url(reg, reg.furthest_step))
+        return respond(reg, submit(reg), _view_step)
+    registrations.show_step(reg, number)
+    return view(reg, access is Access.READ_ONLY)
+
+
+def _editable(token: str, number: int):
+    reg = bound_registration(token)
+    if flow.access(number, reg.furthest_step, reg.finished) is not Access.EDIT:
+        abort(409)
+    return reg
+
+
+@bp.post("/r/<token>/step/5/resend")
+def resend_code(token: str):
+    return activation.resend_code(_editable(token, 5))
+
+
+@bp.get("/r/<token>/step/5/resend-button")
+def resend_button(token: str):
+    """Small polling widget: counts down until «Gửi lại mã» may be pressed."""
+    reg = _editable(token, 5)
+    return render_template("wizard/_resend_button.html", reg=reg, otp=activation.otp_state(reg))
+
+
+@bp.post("/r/<token>/step/5/password-check")
+def password_check(token: str):
+    reg = _editable(token, 5)
+    checklist = activation.checklist_for(reg, request.form.get("password", ""))
+    return render_template("wizard/_password_checklist.html", checklist=checklist)
+
+
+@bp.post("/r/<token>/step/6/capture/<kind>")
+def capture(token: str, kind: str):
+    if kind not in REQUIRED_CAPTURES:
+        abort(404)
+    return verification.capture(_editable(token, 6), kind)
+
+
+@bp.get("/r/<token>/evidence/<int:evidence_id>")
+def evidence_image(token: str, evidence_id: int):
+    row = evidence.find(bound_registration(token), evidence_id)
+    if row is None:
+        abort(404)
+    return Response(row.content, mimetype=row.mime_type)
+
+
+@bp.get("/r/<token>/document/<kind>.pdf")
+def document_pdf(token: str, kind: str):
+    """The contract or acceptance record: signed copy if there is one, else the text to sign."""
+    reg = bound_registration(token)
+    if kind not in paperwork.RENDERERS or reg.furthest_step < signing.STEP_OF[kind]:
+        abort(404)
+    doc = paperwork.latest_document(reg, kind)
+    pdf = doc.content if doc is not None else paperwork.render_signable(reg, kind)
+    return _pdf_response(pdf, f"{kind}-{reg.number}.pdf")
+
+
+@bp.get("/r/<token>/done")
+def done(token: str):
+    reg = bound_registration(token)
+    if not reg.finished:
+        return redirect_to(step_url(reg, reg.furthest_step))
+    return render_template(
+        "wizard/done.html", reg=reg, data=reg.data, printer_mode=current_app.config["PRINTER"],
+        return_after=current_app.config["DONE_RETURN_SECONDS"],
+        print_error=paperwork.last_print_error(reg),
+    )
+
+
+@bp.get("/r/<token>/receipt.pdf")
+def receipt_pdf(token: str):
+    reg = bound_registration(token)
+    doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
+    if doc is None:
+        abort(404)
+    return _pdf_response(doc.content, f"phieu-{reg.number}.pdf")
+
+
+@bp.post("/r/<token>/print")
+def print_again(token: str):
+    reg = bound_registration(token)
+    doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
+    if doc is None:
+        abort(404)
+    error = paperwork.print_receipt(reg, doc.content)
+    return render_template("wizard/_print_status.html", reg=reg, print_error=error,
+                           printer_mode=current_app.config["PRINTER"], again=True)
+
+
+def _pdf_response(pdf: bytes, filename: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+
+
+@bp.get("/qr/<store>.svg")
+def store_qr(store: str):
+    """QR code of the app-store link set in the office settings (search page by default)."""
+    svg = paperwork.store_qr_svg(store)
+    if svg is None:
+        abort(404)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.post("/r/<token>/step/6/liveness")
+def liveness(token: str):
+    return verification.liveness(_editable(token, 6))
+
+
+@bp.route("/r/<token>/step/1/scan", methods=["GET", "POST"])
+def scan_card(token: str):
+    reg = _editable(token, 1)
+    if request.method == "GET":
+        return account.view_scan(reg)
+    return account.scan(reg)
+
+
+@bp.post("/r/<token>/guidance")
+def guidance(token: str):
+    """Live advice while the customer holds the card up: what to fix, and when it is good."""
+    reg = bound_registration(token)
+    if reg.finished:
+        abort(409)
+    upload = request.files.get("frame")
+    try:
+        return ekyc.engine().guidance(upload.read(2_000_000) if upload else b"")
+    except ImageError as err:
+        return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
+    except Exception:  # advice is best-effort: the customer can still press «Chụp ảnh»
+        current_app.logger.exception("guidance failed")
+        return {"ok": False, "issues": ["error"], "messages": []}
+
+
+@bp.get("/r/<token>/step/6/retake/<kind>")
+def retake(token: str, kind: str):
+    if kind not in REQUIRED_CAPTURES:
+        abort(404)
+    return verification.view(_editable(token, 6), False, retake=kind)
+
+
+@bp.post("/r/<token>/step/1/scan/consent")
+def scan_consent(token: str):
+    return account.give_consent(_editable(token, 1))
+
+
+@bp.get("/r/<token>/evidence/<int:evidence_id>/portrait")
+def evidence_portrait(token: str, evidence_id: int):
+    """The portrait cut from a card-front photo, large, for the clerk's side-by-side check."""
+    row = evidence.find(bound_registration(token), evidence_id)
+    if row is None or row.kind != "card_front":
+        abort(404)
+    try:
+        portrait = ekyc.engine().card_portrait_jpeg(row.content)
+    except ImageError:
+        portrait = None
+    if portrait is None:
+        abort(404)
+    return Response(portrait, mimetype="image/jpeg")

@@ -1,0 +1,144 @@
+"""Step 6 «Xác thực giấy tờ, khuôn mặt»: photograph the card (front, back) and the face.
+
+The machine decides where it is sure (a MATCH after a passed liveness challenge, see
+services.ekyc); a clerk beside the customer decides where it is not (REVIEW, NO_FACE, or
+NO_MATCH after FACE_MAX_ATTEMPTS tries), or when the face photo was taken without the challenge.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from flask import current_app, request
+
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration
+from kiosk.domain.kyc import (
+    CAPTURE_LABELS,
+    REQUIRED_CAPTURES,
+    REVIEW_REASONS,
+    Decision,
+    missing_captures,
+)
+from kiosk.providers import ProviderError
+from kiosk.services import ekyc, evidence, registrations
+from kiosk.services.staff_auth import audit_name, authenticate
+from kiosk.vision.images import ImageError, bytes_from_data_url
+from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
+from kiosk.web.wizard.render import GoTo, render_step
+
+MAX_LIVENESS_FRAMES = 240  # 20 s at 12 fps; more is not a camera recording of the challenge
+MAX_FRAME_BYTES = 2_000_000
+
+
+def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
+         error_kind=None, notice=None, retake: str | None = None):
+    captures = evidence.latest_captures(reg)
+    challenge = [] if readonly else ekyc.ensure_challenge(reg)
+    needed = ekyc.staff_needed(reg)
+    last = ekyc.latest_face_match(reg) if needed else {}
+    prompts = ekyc.engine().prompts()
+    return render_step(
+        reg, 6, readonly=readonly, captures=captures, labels=CAPTURE_LABELS,
+        missing=missing_captures(set(captures)), capture_form=CaptureForm(formdata=None),
+        staff_form=staff_form or StaffConfirmForm(formdata=None),
+        capture_error=capture_error, error_kind=error_kind, notice=notice,
+        staff_needed=needed, challenge=[(a, prompts[a]) for a in challenge],
+        max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
+        retake=retake if retake in REQUIRED_CAPTURES else None,
+        review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
+        portrait_on_card=last.get("reference") == "card_portrait",
+    )
+
+
+def capture(reg: Registration, kind: str):
+    """Store one photo (camera frame or uploaded scan) as encrypted evidence."""
+    form = CaptureForm()
+    if not form.validate():
+        return view(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind=kind)
+    upload = request.files.get("image_file")
+    source = "upload" if upload and upload.filename else "camera"
+    try:
+        if source == "upload":
+            data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+        else:
+            data = bytes_from_data_url(form.image_data.data or "")
+        ekyc.add_capture(reg, kind, data, source)
+    except ImageError as err:
+        registrations.refuse(reg, "capture_refused", kind=kind, reason=err.message)
+        return view(reg, False, capture_error=err.message, error_kind=kind, retake=kind)
+    return view(reg, False)
+
+
+def _timestamps(raw: str) -> list[float]:
+    """Milliseconds since the start, finite and in order (seconds out)."""
+    stamps = [float(v) / 1000.0 for v in raw.split(",") if v.strip()]
+    if any(not math.isfinite(t) or t < 0 for t in stamps):
+        raise ValueError("timestamps must be finite and non-negative")
+    if any(b < a for a, b in itertools.pairwise(stamps)):
+        raise ValueError("timestamps must not go backwards")
+    return stamps
+
+
+def liveness(reg: Registration):
+    """A recorded liveness challenge: frames + timestamps from the camera, judged by the engine."""
+    form = CaptureForm()
+    if not form.validate():
+        return view(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind="face")
+    files = request.files.getlist("frames")
+    try:
+        stamps = _timestamps(request.form.get("timestamps", ""))
+        if not files or len(files) != len(stamps) or len(files) > MAX_LIVENESS_FRAMES:
+            raise ValueError("frames and timestamps do not match")
+        blobs = [f.read(MAX_FRAME_BYTES) for f in files]
+        verdict = ekyc.record_liveness(reg, stamps, blobs)
+    except (ValueError, ImageError):
+        db.session.rollback()
+        return view(reg, False, error_kind="face",
+                    capture_error="Không nhận được hình từ camera. Vui lòng thử lại.")
+    if verdict.state != "passed" or verdict.face_jpeg is None:
+        return view(reg, False, error_kind="face",
+                    capture_error=verdict.message or "Chưa kiểm tra được. Vui lòng thử lại.")
+    return view(reg, False)
+
+
+def submit(reg: Registration):
+    """Continue after an automatic match, or a clerk confirms/rejects with staff credentials."""
+    form = StaffConfirmForm()
+    if missing_captures(set(evidence.latest_captures(reg))):
+        return view(reg, False, staff_form=form,
+                    notice="Cần chụp đủ mặt trước, mặt sau giấy tờ và khuôn mặt.")
+    if not form.validate():
+        return view(reg, False, staff_form=form)
+    if form.verdict.data == "auto":
+        if reg.kyc_decision != Decision.MATCH or reg.liveness_passed_at is None:
+            return view(reg, False, notice="Chưa xác thực tự động được. Vui lòng làm theo hướng dẫn.")
+        return _accept(reg, Decision.MATCH, "system")
+    if not ekyc.staff_needed(reg):
+        return view(reg, False, staff_form=form, notice=(
+            "Vui lòng chụp lại khuôn mặt theo hướng dẫn trước; nhân viên xác nhận khi máy chưa chắc chắn."))
+    username = (form.staff_username.data or "").strip()
+    user = authenticate(username, form.staff_password.data or "")
+    if user is None:
+        registrations.refuse(reg, "staff_confirmation_refused", actor="system",
+                             username=audit_name(username))
+        form.staff_password.errors = [
+            "Tên đăng nhập hoặc mật khẩu nhân viên không đúng, hoặc tài khoản đang bị khóa."]
+        return view(reg, False, staff_form=form)
+    actor = f"staff:{user.username}"
+    if form.verdict.data == "reject":
+        ekyc.reject_by_staff(reg, actor)
+        return view(reg, False, notice=(
+            "Nhân viên chưa xác nhận ảnh khớp với giấy tờ. Vui lòng chụp lại theo hướng dẫn."))
+    reg.kyc_decided_by = user.id
+    return _accept(reg, Decision.STAFF_CONFIRMED, actor)
+
+
+def _accept(reg: Registration, decision: Decision, actor: str):
+    try:
+        ekyc.accept(reg, decision, actor)
+    except ProviderError as err:
+        return view(reg, False, notice=err.message)
+    nxt = registrations.complete_step(reg, 6)
+    db.session.commit()
+    return GoTo(nxt)
