@@ -116,6 +116,12 @@ class Registration(db.Model):
     kyc_decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     kyc_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+    # Set while the registration waits for a clerk (kiosk "Gọi nhân viên" or an unsure machine);
+    # the staff console's queue lists these; cleared when a clerk has handled it.
+    help_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                               index=True)
+    help_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -38,3 +38,15 @@ REVIEW_REASONS = {
 def missing_captures(captured_kinds: set[str]) -> list[str]:
     return [kind for kind in REQUIRED_CAPTURES if kind not in captured_kinds]
 
+
+# Why a registration waits for a clerk (Registration.help_reason), in words for the clerk.
+HELP_REASONS = {
+    "customer_asked": "Khách bấm «Gọi nhân viên».",
+    "face_review": "Máy chưa chắc chắn khuôn mặt khớp với ảnh trên giấy tờ.",
+    "no_face": "Máy không thấy rõ khuôn mặt trong ảnh.",
+    "no_match": "Khuôn mặt không khớp sau nhiều lần thử.",
+    "liveness_failed": "Khách chưa làm được kiểm tra cử động khuôn mặt.",
+    "otp_locked": "Khách nhập sai mã kích hoạt quá số lần cho phép.",
+    "camera_unavailable": "Không dùng được camera của máy.",
+    "printer_error": "Máy in chưa in được phiếu.",
+}

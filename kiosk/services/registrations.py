@@ -85,3 +85,29 @@ def left_idle(reg: Registration) -> None:
     if not reg.finished:
         audit.record("idle_timeout", reg, actor="system", step=reg.current_step)
         db.session.commit()
+
+
+def request_help(reg: Registration, reason: str, actor: str = "customer") -> None:
+    """Put the registration in the clerks' queue (kiosk «Gọi nhân viên» or an unsure machine).
+
+    ``reason`` is a key of domain.kyc.HELP_REASONS. Asking again keeps the first time (the
+    queue is ordered by waiting time) but records the newest reason.
+    """
+    from kiosk.domain.kyc import HELP_REASONS
+
+    if reason not in HELP_REASONS:
+        raise ValueError(f"unknown help reason {reason!r}")
+    if reg.help_requested_at is None:
+        reg.help_requested_at = utcnow()
+    reg.help_reason = reason
+    audit.record("help_requested", reg, actor=actor, reason=reason, step=reg.current_step)
+    db.session.commit()
+
+
+def help_handled(reg: Registration, actor: str, outcome: str) -> None:
+    """A clerk has dealt with the request: the registration leaves the queue."""
+    if reg.help_requested_at is not None:
+        reg.help_requested_at = None
+        reg.help_reason = None
+        audit.record("help_handled", reg, actor=actor, outcome=outcome)
+    db.session.commit()

@@ -6,7 +6,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
-from kiosk.domain.kyc import REQUIRED_CAPTURES
+from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
 from kiosk.services import ekyc, evidence, paperwork, registrations
 from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
@@ -240,3 +240,26 @@ def evidence_portrait(token: str, evidence_id: int):
     if portrait is None:
         abort(404)
     return Response(portrait, mimetype="image/jpeg")
+
+
+@bp.post("/r/<token>/help")
+def request_help(token: str):
+    """«Gọi nhân viên»: the registration joins the clerks' queue; the kiosk shows a waiting
+    panel that polls until a clerk has handled it."""
+    reg = bound_registration(token)
+    if reg.finished:
+        abort(409)
+    reason = request.form.get("reason", "customer_asked")
+    if reason not in HELP_REASONS:
+        reason = "customer_asked"
+    registrations.request_help(reg, reason)
+    return render_template("wizard/_waiting_for_clerk.html", reg=reg)
+
+
+@bp.get("/r/<token>/help")
+def help_status(token: str):
+    """Small polling widget: still waiting → the same panel; handled → back to the current step."""
+    reg = bound_registration(token)
+    if reg.help_requested_at is None or reg.finished:
+        return redirect_to(step_url(reg, reg.furthest_step if not reg.finished else flow.DONE))
+    return render_template("wizard/_waiting_for_clerk.html", reg=reg)
