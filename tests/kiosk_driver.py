@@ -60,7 +60,7 @@ class KioskDriver:
     def csrf(self) -> str:
         if self._csrf is None:
             html = self.client.get("/").get_data(as_text=True)
-            self._csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+            self._csrf = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', html).group(1)
         return self._csrf
 
     def headers(self, htmx=True) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kiosk.vision import card
-from kiosk.vision.read_card import read_card
+from kiosk.vision.read_card import portrait_from_frame, read_card
 from tests.faces_data import ROOT, load, photos, skip_or_fail
 from tests.support import synthetic
 
@@ -140,7 +140,7 @@ def test_portrait_crop_shows_the_face_of_the_card(front_with_face):
 def test_portrait_from_an_upside_down_card_frame(front_with_face):
     frame, _ = synthetic.place_in_scene(front_with_face, (1280, 720), np.random.default_rng(20),
                                         rotation_deg=182.0)
-    crop = card.portrait_from_frame(frame)
+    crop = portrait_from_frame(frame)
     assert crop is not None
     assert require_face_detector(card.portrait_has_face(crop)) is True
 
@@ -148,7 +148,7 @@ def test_portrait_from_an_upside_down_card_frame(front_with_face):
 def test_portrait_located_from_the_qr_code_when_the_outline_is_lost(front, monkeypatch):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(22))
     monkeypatch.setattr(card, "find_card", lambda image, *a, **k: None)
-    crop = card.portrait_from_frame(frame)
+    crop = portrait_from_frame(frame)
     expected = card.portrait_crop(frame, truth)
     assert crop is not None and crop.shape == expected.shape
     diff = np.abs(crop.astype(np.float32) - expected.astype(np.float32)).mean()
@@ -158,7 +158,7 @@ def test_portrait_located_from_the_qr_code_when_the_outline_is_lost(front, monke
 def test_portrait_from_a_frame_without_card_is_none(front):
     frame, _ = synthetic.place_in_scene(front, (640, 480), np.random.default_rng(23),
                                         centre=(-5000.0, -5000.0))
-    assert card.portrait_from_frame(frame) is None
+    assert portrait_from_frame(frame) is None
 
 
 def test_silhouette_portrait_has_no_face(front):

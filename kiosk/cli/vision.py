@@ -1,6 +1,6 @@
 """`flask --app kiosk vision read-card IMAGE` and `vision verify CARD_IMAGE FACE_IMAGE`.
 
-A stable contract used by tests and outside checks (DESIGN.md): one JSON object on stdout.
+A stable contract used by tests and outside checks (docs/cli.md): one JSON object on stdout.
 Bad input gives {"error": code, "message": Vietnamese text} and exit status 2, never a traceback.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The three-way face decision (DESIGN.md, "Face decision"); pure, no models, no Flask.
+"""The three-way face decision (docs/vision-faces.md); pure, no models, no Flask.
 
     distance ≤ accept           → "match"     (automatic)
     accept < distance ≤ reject  → "review"    (a staff member compares the two pictures)

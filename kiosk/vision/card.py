@@ -634,33 +634,6 @@ def portrait_crop(image: np.ndarray, corners: np.ndarray | None = None) -> np.nd
     return warp_region(to_bgr(image), corners, (x0 - m, y0 - m, x1 + m, y1 + m), scale)
 
 
-def portrait_from_frame(image: np.ndarray) -> np.ndarray | None:
-    """The portrait of the card in a camera frame, or None when no card is found.
-
-    Like :func:`portrait_crop`, but the QR code settles which way up the card is (when the
-    texture check of :func:`find_card` could not, e.g. in a blurred frame), and when the card
-    outline is not found (a hand over two corners, a busy background) the card's place is
-    extrapolated from the QR code. For a plain portrait photo it returns None."""
-    from kiosk.vision.qr_decode import decode_card_qr  # qr imports this module
-
-    corners = find_card(image)
-    if corners is not None:
-        found = decode_card_qr(image, corners, search_frame=False)
-        if found is not None and found.where == "card_rotated":
-            corners = rotate_corners(corners, 2)
-        return portrait_crop(image, corners)
-    if _looks_like_bare_card(image):
-        return portrait_crop(image)
-    found = decode_card_qr(image, None)
-    if found is None or found.points is None:
-        return None
-    corners = corners_from_qr(found.points)
-    h, w = image.shape[:2]
-    if not _inside(corners, w, h, margin=0.15):
-        return None
-    return portrait_crop(image, corners)
-
-
 def portrait_has_face(crop: np.ndarray) -> bool | None:
     """Whether dlib's HOG detector finds a face in the portrait crop (None: dlib missing).
 

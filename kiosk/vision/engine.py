@@ -78,7 +78,7 @@ class EkycEngine:
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front, as JPEG, or None."""
-        from kiosk.vision.card import portrait_from_frame
+        from kiosk.vision.read_card import portrait_from_frame
 
         image, _ = decode_image(data, self.max_pixels)
         portrait = portrait_from_frame(image)

@@ -1,5 +1,5 @@
 """Read the front of a chip CCCD from one camera frame: the pipeline behind
-``flask --app kiosk vision read-card IMAGE`` (DESIGN.md, "Stable command-line contract").
+``flask --app kiosk vision read-card IMAGE`` (docs/cli.md).
 
     find the card (card.find_card, via guidance.analyse_frame, which also judges the frame)
     → decode the QR code (qr.decode_card_qr: card region first, then the whole frame)
@@ -129,3 +129,28 @@ def read_card_and_portrait(image: np.ndarray, today: date | None = None
     }
     return {"card_found": card_found, **fields, "portrait_found": portrait_found,
             "quality": quality}, crop
+
+
+def portrait_from_frame(image: np.ndarray) -> np.ndarray | None:
+    """The portrait of the card in a camera frame, or None when no card is found.
+
+    Like :func:`card.portrait_crop`, but the QR code settles which way up the card is (when the
+    texture check of :func:`card.find_card` could not, e.g. in a blurred frame), and when the card
+    outline is not found (a hand over two corners, a busy background) the card's place is
+    extrapolated from the QR code. For a plain portrait photo it returns None."""
+    corners = cardmod.find_card(image)
+    if corners is not None:
+        found = qr.decode_card_qr(image, corners, search_frame=False)
+        if found is not None and found.where == "card_rotated":
+            corners = cardmod.rotate_corners(corners, 2)
+        return cardmod.portrait_crop(image, corners)
+    if cardmod._looks_like_bare_card(image):
+        return cardmod.portrait_crop(image)
+    found = qr.decode_card_qr(image, None)
+    if found is None or found.points is None:
+        return None
+    corners = cardmod.corners_from_qr(found.points)
+    h, w = image.shape[:2]
+    if not cardmod._inside(corners, w, h, margin=0.15):
+        return None
+    return cardmod.portrait_crop(image, corners)

@@ -7,6 +7,8 @@ from flask import Flask
 
 from kiosk.core.extensions import db
 from kiosk.documents import format_date_vn, format_datetime_vn, format_vnd
+from kiosk.domain import flow
+from kiosk.domain.kyc import REQUIRED_CAPTURES, Decision
 from kiosk.domain.local_time import local_time
 
 
@@ -43,6 +45,10 @@ def init_app(app: Flask) -> None:
         from kiosk.core.models import Office
 
         return {
+            # Facts the templates show come from the code, never retyped in a template.
+            "step_count": flow.LAST_STEP,
+            "Decision": Decision,
+            "required_captures": REQUIRED_CAPTURES,
             "sandbox": providers.is_sandbox(),
             "office": db.session.query(Office).first(),
             "idle_timeout": app.config["IDLE_TIMEOUT_SECONDS"],

@@ -16,10 +16,7 @@
   // (docs/vision-card.md), so a shrunk preview would always be "too far".
   var MAX_WIDTH = 1280;
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
+  function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
   function init(form) {
     if (form.__guidance) return;

@@ -2,7 +2,6 @@
  *
  * DOM contract:
  *   <body data-idle-timeout="120" data-idle-warning="20" data-idle-url="/idle" [data-idle-home="/"]>
- *   <meta name="csrf-token" content="...">
  * No data-idle-timeout (or a value ≤ 0) = disabled. The attributes are re-read every tick, so a
  * swap that changes them takes effect at once. After (timeout − warning) s without activity
  * (pointerdown, keydown, touchstart, input, scroll, wheel) a .idle-dialog is shown with a countdown;
@@ -21,10 +20,7 @@
   var holding = false;   // a finger is down on the dialog: keep it until the click ends
   var timer = null;
 
-  function csrfToken() {
-    var m = document.querySelector('meta[name="csrf-token"]');
-    return m ? m.getAttribute('content') || '' : '';
-  }
+  function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
   function config() {
     var b = document.body;

@@ -1,6 +1,8 @@
 /* kiosk.js — small glue between htmx and the kiosk screens.
  *
- *  - CSRF: every non-GET htmx request gets header X-CSRFToken from <meta name="csrf-token">.
+ *  - CSRF: the token has one home, <body hx-headers='{"X-CSRFToken": …}'>: htmx sends it on
+ *    every request by itself; window.kioskCsrfToken() hands it to the few fetch() calls
+ *    (idle, guidance, liveness). Plain no-JS forms carry the hidden csrf_token input.
  *  - No double submits: the requesting form (or element) gets aria-busy="true" while its htmx
  *    request runs; a second submit of a busy form is swallowed.
  *  - After a swap: the swapped content is scrolled to the top of the screen, and the input of
@@ -18,23 +20,18 @@
   var MSG_SERVER = 'Hệ thống đang gặp sự cố. Quý khách vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.';
 
   function csrfToken() {
-    var m = document.querySelector('meta[name="csrf-token"]');
-    return m ? m.getAttribute('content') || '' : '';
+    try {
+      return JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRFToken'] || '';
+    } catch (err) {
+      return '';
+    }
   }
+  window.kioskCsrfToken = csrfToken;
 
   function busyHost(elt) {
     if (!elt || !elt.closest) return null;
     return elt.tagName === 'FORM' ? elt : (elt.closest('form') || elt);
   }
-
-  // --- CSRF header on htmx requests
-  document.addEventListener('htmx:configRequest', function (e) {
-    var d = e.detail || {};
-    var verb = String(d.verb || '').toUpperCase();
-    if (verb === 'GET' || !d.headers) return;
-    var token = csrfToken();
-    if (token && !d.headers['X-CSRFToken']) d.headers['X-CSRFToken'] = token;
-  });
 
   // --- double-submit guard
   document.addEventListener('submit', function (e) {

@@ -20,10 +20,7 @@
   var ACTION_MS = { blink: 3500, turn_left: 4000, turn_right: 4000 };
   var JPEG_QUALITY = 0.8;
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
+  function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
   function setText(el, text) { if (el) el.textContent = text; }
 
@@ -68,7 +65,6 @@
 
   function send(form, recording, statusEl) {
     var data = new FormData();
-    data.append('csrf_token', csrfToken());
     recording.blobs.forEach(function (blob, i) {
       if (blob) data.append('frames', blob, 'f' + i + '.jpg');
     });

@@ -1,0 +1,125 @@
+"""The layers point one way (docs/architecture.md): a short AST walk over kiosk/.
+
+pure (domain, vision, documents, chip) ← core ← providers ← services ← web, cli
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "kiosk"
+PURE = ("kiosk.domain", "kiosk.vision", "kiosk.documents", "kiosk.chip")
+FRAMEWORKS = ("flask", "flask_sqlalchemy", "flask_wtf", "flask_migrate", "htmx_flask", "werkzeug")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module imported anywhere in the file (top level or inside functions)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
+            found.add(base)
+            # `from kiosk.services import ekyc` imports the submodule kiosk.services.ekyc
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = {_module_name(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _within(name: str, prefixes) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def _kiosk_imports(module: str) -> set[str]:
+    return {m for m in MODULES[module] if m in MODULES and m != module}
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _within(m, PURE)))
+def test_pure_packages_import_no_framework_and_no_outer_layer(module):
+    bad = {m for m in MODULES[module]
+           if _within(m, FRAMEWORKS) or _within(m, ("kiosk.core", "kiosk.services", "kiosk.web",
+                                                     "kiosk.cli", "kiosk.providers"))}
+    assert not bad, f"{module} is pure but imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES
+                                          if _within(m, ("kiosk.core", "kiosk.providers",
+                                                         "kiosk.services"))))
+def test_inner_layers_never_import_the_web_or_cli_layer(module):
+    bad = {m for m in MODULES[module] if _within(m, ("kiosk.web", "kiosk.cli"))}
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _within(m, ("kiosk.core",))))
+def test_core_never_imports_services(module):
+    bad = {m for m in MODULES[module] if _within(m, ("kiosk.services",))}
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_wizard_and_staff_blueprints_do_not_import_each_other():
+    for a, b in (("kiosk.web.wizard", "kiosk.web.staff"), ("kiosk.web.staff", "kiosk.web.wizard")):
+        for module in (m for m in MODULES if _within(m, (a,))):
+            bad = {m for m in MODULES[module] if _within(m, (b,))}
+            assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_step_modules_never_import_another_step():
+    steps = {m for m in MODULES if m.startswith("kiosk.web.wizard.steps.")}
+    for module in steps:
+        bad = (MODULES[module] & steps) - {module}
+        assert not bad, f"{module} imports {sorted(bad)}: return GoTo(n) and let the router render"
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle in ``graph`` (module → modules it imports), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            found = visit(module)
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycles_in_the_package():
+    # A blueprint module importing its own package's ``bp`` is the Flask registration pattern:
+    # edges to an ancestor package are not counted.
+    graph = {m: {d for d in _kiosk_imports(m) if not m.startswith(d + ".")} for m in MODULES}
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " → ".join(cycle)
+
+
+def test_the_cycle_finder_finds_a_cycle_and_accepts_a_tree():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
