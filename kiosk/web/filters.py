@@ -39,16 +39,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["vn_datetime"] = datetime_filter
     app.jinja_env.filters["national_phone"] = _national_phone
 
+    # Facts the templates show come from the code, never retyped in a template. Globals (not a
+    # context processor) so that imported macros see them too.
+    app.jinja_env.globals.update(step_count=flow.LAST_STEP, Decision=Decision,
+                                 required_captures=REQUIRED_CAPTURES)
+
     @app.context_processor
     def _globals():
         from kiosk import providers
         from kiosk.core.models import Office
 
         return {
-            # Facts the templates show come from the code, never retyped in a template.
-            "step_count": flow.LAST_STEP,
-            "Decision": Decision,
-            "required_captures": REQUIRED_CAPTURES,
             "sandbox": providers.is_sandbox(),
             "office": db.session.query(Office).first(),
             "idle_timeout": app.config["IDLE_TIMEOUT_SECONDS"],
