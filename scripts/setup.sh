@@ -10,7 +10,8 @@ want_test=0
 
 # dlib comes prebuilt (dlib-bin wheel): nothing is compiled. Operators who select the dlib
 # encoder and want its BLAS speed can build dlib from source instead (docs/dependencies.md).
-sys_pkgs=(python3-venv python3-dev fonts-dejavu-core)
+# swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md)
+sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev)
 [ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -45,8 +46,8 @@ if $VPY -m pip show -q dlib >/dev/null 2>&1; then
   $VPY -m pip uninstall -q -y dlib
 fi
 
-extra=""
-[ $want_test = 1 ] && extra="[test]"
+extra="[chip]"
+[ $want_test = 1 ] && extra="[chip,test]"
 echo "==> Installing the kiosk package and its dependencies"
 $VPY -m pip install -q -e ".${extra}"
 # face_recognition (the library) is only the naive baseline of bench/ and a few tests; its
