@@ -8,14 +8,27 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from kiosk.chip import (
-    AccessDenied, BadKey, ChipError, MrzKey, SecureMessagingError, TransportError, UnsupportedError,
-    can_from_id_number, read_card,
+    AccessDenied,
+    BadKey,
+    ChipError,
+    MrzKey,
+    SecureMessagingError,
+    TransportError,
+    UnsupportedError,
+    active_auth,
+    can_from_id_number,
+    lds,
+    read_card,
 )
-from kiosk.chip import active_auth, lds
 from kiosk.chip.errors import ParseError
 from kiosk.chip.tlv import tlv
 from tests.support.simulated_chip import (
-    SAMPLE_PERSON, CardFiles, Person, SimulatedChip, make_card_files, make_test_pki,
+    SAMPLE_PERSON,
+    CardFiles,
+    Person,
+    SimulatedChip,
+    make_card_files,
+    make_test_pki,
 )
 
 

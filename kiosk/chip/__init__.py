@@ -5,8 +5,16 @@ channel (PACE first, BAC as fall-back), reads the data groups, parses them and r
 authentication. See docs/chip.md.
 """
 from kiosk.chip.errors import (  # noqa: F401
-    AccessDenied, BadKey, CardStatusError, ChipError, NoCard, ParseError, ReaderUnavailable,
-    SecureMessagingError, TransportError, UnsupportedError,
+    AccessDenied,
+    BadKey,
+    CardStatusError,
+    ChipError,
+    NoCard,
+    ParseError,
+    ReaderUnavailable,
+    SecureMessagingError,
+    TransportError,
+    UnsupportedError,
 )
 from kiosk.chip.keys import MrzKey, can_from_id_number  # noqa: F401
 from kiosk.chip.reader import ChipReadResult, read_card  # noqa: F401

@@ -24,7 +24,7 @@ class BacKeys:
 
 
 def session_from_keys(k_ifd: bytes, k_ic: bytes, rnd_ic: bytes, rnd_ifd: bytes) -> SecureChannel:
-    seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic))
+    seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic, strict=True))
     ssc = int.from_bytes(rnd_ic[4:8] + rnd_ifd[4:8], "big")
     return SecureChannel("3DES", p.kdf(seed, 1), p.kdf(seed, 2), ssc)
 

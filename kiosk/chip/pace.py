@@ -14,7 +14,13 @@ from asn1crypto.core import ObjectIdentifier
 from kiosk.chip import primitives as p
 from kiosk.chip.apdu import SW_OK, Command, split_response
 from kiosk.chip.ec import STANDARD_CURVES, Curve
-from kiosk.chip.errors import AccessDenied, ChipError, ParseError, SecureMessagingError, UnsupportedError
+from kiosk.chip.errors import (
+    AccessDenied,
+    ChipError,
+    ParseError,
+    SecureMessagingError,
+    UnsupportedError,
+)
 from kiosk.chip.sm import SecureChannel
 from kiosk.chip.tlv import iter_tlv, tlv
 

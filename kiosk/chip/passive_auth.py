@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from asn1crypto import algos, cms, core
@@ -152,7 +152,7 @@ def verify(sod_bytes: bytes | None, data_groups: dict[int, bytes], csca_dir: str
         return result
     result.level = "signature"
     result.signer = cert.subject.rfc4514_string()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if not (cert.not_valid_before_utc <= now <= cert.not_valid_after_utc):
         # a document signer signs for a few months but its documents stay valid for years:
         # report, do not fail (ICAO 9303-12 §5)

@@ -8,7 +8,13 @@ from pathlib import Path
 
 from kiosk.chip import active_auth, apdu, bac, lds, pace, passive_auth
 from kiosk.chip.errors import (
-    AccessDenied, BadKey, CardStatusError, ChipError, ParseError, TransportError, UnsupportedError,
+    AccessDenied,
+    BadKey,
+    CardStatusError,
+    ChipError,
+    ParseError,
+    TransportError,
+    UnsupportedError,
 )
 from kiosk.chip.keys import MrzKey, check_can
 from kiosk.chip.sm import SecureChannel

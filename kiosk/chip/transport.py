@@ -5,6 +5,7 @@ when a reader is actually used, so the kiosk runs (camera path) on machines with
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Protocol
 
 from kiosk.chip.errors import NoCard, ReaderUnavailable, TransportError
@@ -17,8 +18,8 @@ class Transport(Protocol):
 
 def _pyscard():
     try:
-        from smartcard import Exceptions, System  # noqa: PLC0415
-        from smartcard.pcsc import PCSCExceptions  # noqa: PLC0415
+        from smartcard import Exceptions, System
+        from smartcard.pcsc import PCSCExceptions
     except ImportError as exc:
         raise ReaderUnavailable("Máy chưa cài thư viện đọc thẻ (pyscard); xem docs/chip.md.",
                                 detail=str(exc)) from None
@@ -65,10 +66,9 @@ class PcscTransport:
         return bytes(data) + bytes([sw1, sw2])
 
     def close(self) -> None:
-        try:
+        # already gone with the card: nothing left to release
+        with contextlib.suppress(Exception):
             self._connection.disconnect()
-        except Exception:  # already gone with the card: nothing left to release
-            pass
 
 
 def reader_status(reader_name: str | None = None) -> dict:

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import cv2
 import numpy as np
@@ -107,7 +107,7 @@ def _name(cn: str) -> x509.Name:
 
 
 def make_test_pki(csca_cn: str = "TEST CSCA VN") -> TestPki:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     csca_key = ec.generate_private_key(ec.SECP256R1())
     csca_cert = (x509.CertificateBuilder().subject_name(_name(csca_cn)).issuer_name(_name(csca_cn))
                  .public_key(csca_key.public_key()).serial_number(x509.random_serial_number())
