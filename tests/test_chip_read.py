@@ -50,13 +50,13 @@ def test_pace_read_returns_every_data_group_verified(files):
     result = read_card(chip(files), can=SAMPLE_PERSON.can)
     assert result.access == "PACE"
     dg13 = result.data_groups["DG13"]
-    assert dg13["id_number"] == "038095001234"
+    assert dg13["id_number"] == "038195001234"
     assert dg13["full_name"] == "Nguyễn Thị Thu Hà"
     assert (dg13["father_name"], dg13["mother_name"]) == ("Nguyễn Văn Hùng", "Lê Thị Mai")
     assert dg13["old_id_number"] == "173456789"
     assert dg13["residence"].startswith("Số 12 Lê Lợi")
     dg1 = result.data_groups["DG1"]
-    assert (dg1["format"], dg1["document_number"], dg1["birth_date"]) == ("TD1", "095001234", "950412")
+    assert (dg1["format"], dg1["document_number"], dg1["birth_date"]) == ("TD1", "195001234", "950412")
     assert dg1["check_digits_ok"] is True
     assert result.portrait.mime == "image/jpeg" and result.portrait.data == files.jpeg
     assert result.passive.level == "signature"

@@ -10,7 +10,12 @@ from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Evidence
 from kiosk.services import chip_reading, registrations
 from tests.app_factory import make_app
-from tests.support.simulated_chip import SAMPLE_PERSON, SimulatedChip, make_card_files, make_test_pki
+from tests.support.simulated_chip import (
+    SAMPLE_PERSON,
+    SimulatedChip,
+    make_card_files,
+    make_test_pki,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,7 @@ def test_wrong_declared_number_is_refused_by_the_chip(chip_app, card_files):
     chip_reading.set_transport_factory(chip_app, lambda: SimulatedChip(card_files, SAMPLE_PERSON))
     with chip_app.app_context():
         reg = registrations.start("quay-01")
-        outcome = chip_reading.read_for(reg, "038095009999")
+        outcome = chip_reading.read_for(reg, "038195009999")
         assert not outcome.ok and "CAN" in outcome.message
         assert _events(reg, "chip_read_failed") == [{"error": "access_denied"}]
 

@@ -56,6 +56,13 @@ def reader_status() -> dict:
     if not enabled():
         return {"ready": False, "card": False, "message": "Kiosk chưa bật đầu đọc chip."}
     if current_app.extensions.get(_TRANSPORT_KEY) is not None:
+        try:
+            transport = _open_transport()
+        except ChipError as err:
+            return {"ready": False, "card": False, "message": err.message}
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
         return {"ready": True, "card": True, "message": "Đã có thẻ trên đầu đọc."}
     from kiosk.chip.transport import reader_status as pcsc_status
 
@@ -110,3 +117,61 @@ def read_for(reg: Registration, id_number: str) -> ChipOutcome:
                            id_matches=False)
     data = {k: result.data_groups[k] for k in ("DG1", "DG13") if k in result.data_groups}
     return ChipOutcome(True, pa.message, pa.level, result.access, data, portrait, id_matches)
+
+
+# ---- for the wizard: steps 1/3 (what the chip says) and step 6 (the reference portrait) ----------
+
+def _iso_date(text: str | None) -> str | None:
+    """DG13 dates as ISO (the chip writes dd/mm/yyyy or ddmmyyyy); None when unreadable."""
+    from datetime import datetime
+
+    value = (text or "").strip()
+    for fmt in ("%d/%m/%Y", "%d%m%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def scanned_fields(data: dict) -> dict:
+    """DG13 in the shape of the card scan (account.SCANNED_FIELDS), to prefill steps 1 and 3."""
+    dg13 = data.get("DG13") or {}
+    return {
+        "id_number": dg13.get("id_number") or None,
+        "old_id_number": dg13.get("old_id_number") or None,
+        "full_name": dg13.get("full_name") or None,
+        "date_of_birth": _iso_date(dg13.get("birth_date")),
+        "gender": dg13.get("sex") if dg13.get("sex") in ("Nam", "Nữ") else None,
+        "address": dg13.get("residence") or None,
+        "issue_date": _iso_date(dg13.get("issue_date")),
+    }
+
+
+@dataclass
+class ChipReference:
+    portrait: bytes
+    identity: dict  # {"id_number", "date_of_birth"} as the chip says them
+
+
+def reference_for(reg: Registration) -> ChipReference | None:
+    """The newest trusted chip portrait of ``reg`` and the chip's identity, or None.
+
+    Only portraits that passed passive authentication (and no failed clone check) are stored,
+    so a stored one is a trusted one.
+    """
+    from sqlalchemy import select
+
+    from kiosk.core.extensions import db
+
+    rows = {row.kind: row for row in db.session.scalars(
+        select(Evidence).where(Evidence.registration_id == reg.id,
+                               Evidence.kind.in_(("chip_portrait", "chip_data")))
+        .order_by(Evidence.id))}
+    if "chip_portrait" not in rows:
+        return None
+    identity = {}
+    if "chip_data" in rows:
+        scanned = scanned_fields(json.loads(rows["chip_data"].content))
+        identity = {"id_number": scanned["id_number"], "date_of_birth": scanned["date_of_birth"]}
+    return ChipReference(rows["chip_portrait"].content, identity)

@@ -53,7 +53,7 @@ class CardRemoved(OSError):
 
 @dataclass(frozen=True)
 class Person:
-    id_number: str = "038095001234"
+    id_number: str = "038195001234"
     full_name: str = "Nguyễn Thị Thu Hà"
     mrz_name: str = "NGUYEN<<THI<THU<HA"
     birth_date: str = "950412"       # YYMMDD
