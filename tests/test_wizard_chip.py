@@ -46,7 +46,7 @@ def read_chip(kiosk, id_number=P.id_number, consent="y"):
     return kiosk.post(f"/r/{kiosk.token}/step/1/chip", {"id_number": id_number, "consent": consent})
 
 
-def test_whole_registration_with_the_chip(chip_kiosk):
+def test_whole_registration_with_the_chip(chip_kiosk, card_files):
     k = chip_kiosk
     k.start()
     assert "Đặt thẻ lên đầu đọc" in k.get(k.url(1)).get_data(as_text=True)
@@ -68,6 +68,10 @@ def test_whole_registration_with_the_chip(chip_kiosk):
     assert match["reference"] == "chip_portrait"
     assert not {"no_card_in_photo", "card_qr_unread", "card_number_differs",
                 "card_birth_date_differs"} & set(match["problems"])
+    panel = k.get(k.url(6)).get_data(as_text=True)
+    assert "có chữ ký của cơ quan cấp" in panel and "Xác thực chủ động: đạt" in panel
+    portrait = k.get(f"/r/{k.token}/chip/portrait")
+    assert portrait.status_code == 200 and portrait.data == card_files.jpeg
     k.staff_confirm()
     k.sign(7)
     k.pin()
@@ -129,6 +133,7 @@ def test_no_reader_off_by_default(kiosk):
     assert "Đặt thẻ lên đầu đọc" not in kiosk.get(kiosk.url(1)).get_data(as_text=True)
     assert kiosk.get(f"/r/{kiosk.token}/step/1/chip").status_code == 404
     assert kiosk.get(f"/r/{kiosk.token}/chip/status").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/chip/portrait").status_code == 404
 
 
 def test_reader_missing_is_said_on_screen(tmp_path):

@@ -152,6 +152,7 @@ def scanned_fields(data: dict) -> dict:
 class ChipReference:
     portrait: bytes
     identity: dict  # {"id_number", "date_of_birth"} as the chip says them
+    mime: str = "image/jpeg"
 
 
 def reference_for(reg: Registration) -> ChipReference | None:
@@ -174,4 +175,26 @@ def reference_for(reg: Registration) -> ChipReference | None:
     if "chip_data" in rows:
         scanned = scanned_fields(json.loads(rows["chip_data"].content))
         identity = {"id_number": scanned["id_number"], "date_of_birth": scanned["date_of_birth"]}
-    return ChipReference(rows["chip_portrait"].content, identity)
+    return ChipReference(rows["chip_portrait"].content, identity, rows["chip_portrait"].mime_type)
+
+
+PA_LABELS = {
+    "none": "không xác thực được",
+    "hashes": "khớp mã băm, chưa xác minh chữ ký",
+    "signature": "có chữ ký của cơ quan cấp (chưa đối chiếu CSCA)",
+    "chain": "có chữ ký, đã đối chiếu chứng thư gốc CSCA",
+}
+AA_LABELS = {"passed": "đạt", "failed": "KHÔNG đạt (nghi thẻ sao chép)", "not_offered": "thẻ không hỗ trợ",
+             "error": "lỗi khi kiểm tra"}
+
+
+def latest_check(reg: Registration) -> dict | None:
+    """The last chip read of ``reg`` in words, for the clerk's review panel (None: no read)."""
+    details = audit.latest(reg, "chip_read")
+    if not details:
+        return None
+    return {"pa_level": details.get("pa_level"),
+            "pa_label": PA_LABELS.get(details.get("pa_level"), details.get("pa_level")),
+            "aa_label": AA_LABELS.get(details.get("active_authentication"), "—"),
+            "id_matches": details.get("id_matches_declared"),
+            "portrait": bool(details.get("portrait_sha256"))}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import abort, render_template, request
+from flask import Response, abort, render_template, request
 
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration
@@ -73,3 +73,12 @@ def chip_status(token: str):
     """Polled while the chip screen is open: is the reader there, is a card on it."""
     _step_1(token)
     return render_template("wizard/_chip_status.html", chip_status=chip_reading.reader_status())
+
+
+@bp.get("/r/<token>/chip/portrait")
+def chip_portrait(token: str):
+    """The signed chip portrait, for the clerk's side-by-side check at step 6."""
+    reference = chip_reading.reference_for(bound_registration(token))
+    if reference is None:
+        abort(404)
+    return Response(reference.portrait, mimetype=reference.mime)
