@@ -82,6 +82,12 @@ def test_bac_only_chip_is_read_with_the_mrz_key(files):
     assert result.data_groups["DG13"]["full_name"] == "Nguyễn Thị Thu Hà"
 
 
+def test_card_access_read_by_short_file_id(files):
+    card = chip(files, card_access_by_sfi_only=True)
+    assert read_card(card, can=SAMPLE_PERSON.can).access == "PACE"
+    assert any(apdu[:4] == bytes.fromhex("00B09C00") for apdu in card.log)
+
+
 def test_pace_with_the_mrz_key_when_no_can(files):
     assert read_card(chip(files), mrz_key=SAMPLE_PERSON.mrz_key).access == "PACE"
 

@@ -131,6 +131,8 @@ def _open(link: _Link, can: str | None, mrz_key: MrzKey | None) -> str:
     try:
         link.send(apdu.select_master_file())  # some chips want the MF selected; others refuse it
         card_access = _read_file(link, lds.CARD_ACCESS_FID, CHUNK, "EF.CardAccess")
+        if not card_access:
+            card_access = _read_card_access_by_sfi(link)
         if card_access:
             infos = [i for i in pace.pace_infos(card_access) if i.supported]
     except (ParseError, CardStatusError):
@@ -158,6 +160,12 @@ def _open(link: _Link, can: str | None, mrz_key: MrzKey | None) -> str:
         raise CardStatusError(sw, "chọn ứng dụng hộ chiếu điện tử")
     link.channel = bac.authenticate(link.raw, mrz_key)
     return "BAC"
+
+
+def _read_card_access_by_sfi(link: _Link) -> bytes | None:
+    """Some chips refuse SELECT of EF.CardAccess but serve it by its short file id 0x1C."""
+    data, sw = link.send(apdu.Command(0x00, 0xB0, 0x80 | 0x1C, 0x00, le=256))
+    return data if sw in (apdu.SW_OK, 0x6282) and data else None
 
 
 def _read_file(link: _Link, fid: int, chunk: int, name: str) -> bytes | None:

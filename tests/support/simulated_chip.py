@@ -276,6 +276,7 @@ class SimulatedChip:
     pace: bool = True
     bac: bool = True
     remove_after: int | None = None
+    card_access_by_sfi_only: bool = False  # refuse SELECT of EF.CardAccess, serve READ BINARY by SFI
     log: list[bytes] = field(default_factory=list, repr=False)
 
     def __post_init__(self):
@@ -341,7 +342,7 @@ class SimulatedChip:
             self._app, self._selected = False, None
             return b"", 0x9000
         fid = int.from_bytes(cmd.data, "big")
-        if fid == CARD_ACCESS_FID and self.pace:
+        if fid == CARD_ACCESS_FID and self.pace and not self.card_access_by_sfi_only:
             self._selected = card_access_bytes()
             return b"", 0x9000
         name = self._fid.get(fid)
@@ -353,6 +354,10 @@ class SimulatedChip:
         return b"", 0x9000
 
     def _read_binary(self, cmd: Command) -> tuple[bytes, int]:
+        if cmd.p1 & 0x80:  # short file identifier in P1: only EF.CardAccess (0x1C) here
+            if cmd.p1 & 0x1F != 0x1C or not self.pace or self._channel is not None:
+                return b"", 0x6A82
+            return card_access_bytes()[:cmd.le or 256], 0x9000
         if self._selected is None:
             return b"", 0x6986
         offset = (cmd.p1 << 8) | cmd.p2
