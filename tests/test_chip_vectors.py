@@ -97,6 +97,16 @@ def test_bac_response_with_a_flipped_mac_is_refused():
         channel.unprotect(h("990290008E08FA855A5D4C50A8EC9000"))
 
 
+def test_bare_status_words_under_secure_messaging():
+    from kiosk.chip.errors import SecureMessagingError
+
+    channel = _icao_channel()
+    assert channel.unprotect(h("6A82")) == (b"", 0x6A82)  # an error without SM objects is that error
+    for bare in ("9000", "6988", "6987"):  # ...but never a success or an SM failure
+        with pytest.raises(SecureMessagingError):
+            channel.unprotect(h(bare))
+
+
 def test_card_side_of_secure_messaging_mirrors_the_terminal():
     terminal, card = _icao_channel(), _icao_channel()
     cmd = card.unprotect_command(terminal.protect(select_file(0x011E)))

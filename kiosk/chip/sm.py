@@ -69,8 +69,11 @@ class SecureChannel:
         body, outer_sw = split_response(raw)
         self._next()
         if not body:
-            # a card that drops secure messaging answers with a bare error status
-            raise SecureMessagingError(detail=f"unprotected response sw={outer_sw:04X}")
+            # Some chips answer an error (e.g. 6A82 file not found) with a bare status word.
+            # That is accepted as the error it is; a bare success, or an SM error, is not.
+            if outer_sw == 0x9000 or outer_sw in (0x6987, 0x6988):
+                raise SecureMessagingError(detail=f"unprotected response sw={outer_sw:04X}")
+            return b"", outer_sw
         objects = _objects(body)
         if 0x8E not in objects:
             raise SecureMessagingError(detail="response without MAC")

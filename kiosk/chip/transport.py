@@ -26,21 +26,11 @@ def _pyscard():
     return System, Exceptions, PCSCExceptions
 
 
-def list_readers() -> list[str]:
-    System, _, PCSCExceptions = _pyscard()
-    try:
-        return [str(r) for r in System.readers()]
-    except PCSCExceptions.BaseSCardException as exc:
-        raise ReaderUnavailable(detail=str(exc)) from None
-    except Exception as exc:  # pcscd absent or refusing: pyscard raises several kinds
-        raise ReaderUnavailable(detail=f"{type(exc).__name__}: {exc}") from None
-
-
 class PcscTransport:
     """The first reader whose name contains ``reader_name`` (any reader when empty)."""
 
     def __init__(self, reader_name: str | None = None):
-        System, self._exc, PCSCExceptions = _pyscard()
+        System, self._exc, _ = _pyscard()
         try:
             readers = System.readers()
         except Exception as exc:
