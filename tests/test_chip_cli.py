@@ -78,3 +78,9 @@ def test_read_without_a_reader(runner, monkeypatch):
     monkeypatch.setattr("kiosk.chip.transport.PcscTransport", no_reader)
     code, out = run(runner, "read", "--can", "123456")
     assert code == 2 and out["error"] == "reader_unavailable"
+
+
+def test_selftest_without_the_test_folder_says_so(runner, monkeypatch):
+    monkeypatch.setattr("kiosk.cli.chip._simulated_chip_module", lambda: None)
+    code, out = run(runner, "selftest")
+    assert code == 2 and out["error"] == "selftest_unavailable" and "tests/" in out["message"]
