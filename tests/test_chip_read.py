@@ -278,3 +278,17 @@ def test_rsa_active_authentication_signature():
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
     assert active_auth.verify(aa_key, nonce, signature)
     assert not active_auth.verify(aa_key, os.urandom(8), signature)
+
+
+def test_data_group_with_an_unknown_tag_is_reported_and_the_rest_read(pki):
+    from tests.support.simulated_chip import sign_sod
+
+    base = make_card_files(SAMPLE_PERSON, pki)
+    files = dict(base.files, DG13=tlv(0x5A, b"\x01\x02"))  # signed, but not a DG13
+    numbers = {int(n[2:]): v for n, v in files.items() if n.startswith("DG")}
+    files["SOD"] = sign_sod(numbers, pki)
+    result = read_card(SimulatedChip(CardFiles(files, base.aa_key, base.jpeg, pki), SAMPLE_PERSON),
+                       can=SAMPLE_PERSON.can)
+    assert result.errors["DG13"]["error"] == "parse" and "DG13" in result.errors["DG13"]["message"]
+    assert "DG13" not in result.data_groups
+    assert result.portrait.data == base.jpeg and result.passive.level == "signature"
