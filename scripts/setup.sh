@@ -10,7 +10,8 @@ want_test=0
 
 # dlib comes prebuilt (dlib-bin wheel): nothing is compiled. Operators who select the dlib
 # encoder and want its BLAS speed can build dlib from source instead (docs/dependencies.md).
-sys_pkgs=(python3-venv python3-dev fonts-dejavu-core)
+# swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md)
+sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev)
 [ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
@@ -49,6 +50,10 @@ extra=""
 [ $want_test = 1 ] && extra="[test]"
 echo "==> Installing the kiosk package and its dependencies"
 $VPY -m pip install -q -e ".${extra}"
+# PC/SC access for the chip reader (the setup.cfg extra "chip"): built from source with swig and
+# libpcsclite-dev. Optional hardware, so a failed build only disables the reader (docs/chip.md).
+$VPY -m pip install -q "pyscard>=2.0" \
+  || echo "!! pyscard could not be built: the chip reader is unavailable (the camera path works)"
 # face_recognition (the library) is only the naive baseline of bench/ and a few tests; its
 # declared "dlib" requirement would compile dlib from source, so it comes without dependencies
 # (dlib-bin, face_recognition_models, numpy, Pillow and click are already installed above).

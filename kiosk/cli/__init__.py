@@ -60,3 +60,7 @@ def init_app(app: Flask) -> None:
     from kiosk.cli.vision import vision_cli
 
     app.cli.add_command(vision_cli)
+
+    from kiosk.cli.chip import chip_cli
+
+    app.cli.add_command(chip_cli)

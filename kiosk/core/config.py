@@ -40,6 +40,10 @@ DEFAULTS = {
     # In the sandbox nobody receives the SMS: show it on the kiosk, clearly labelled.
     "SANDBOX_SHOW_SMS": True,
     "KIOSK_ID": "quay-01",
+    # Chip reading over a PC/SC contactless reader (docs/chip.md). Off: the camera path only.
+    "CHIP_READER": False,
+    "CHIP_READER_NAME": None,  # part of the reader's name; None = the first reader
+    "CHIP_CSCA_DIR": None,  # folder of CSCA certificates; None = instance/csca
     # Session cookie: the kiosk browser keeps only the opaque registration token in it
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -51,7 +51,7 @@ def thresholds() -> FaceThresholds:
 def identity_problems(compared: dict, declared: dict) -> list[str]:
     """Why the card photo cannot vouch for the declared identity on its own (codes)."""
     problems = []
-    if compared.get("reference") != "card_portrait":
+    if compared.get("reference") not in ("card_portrait", "chip_portrait"):
         problems.append("no_card_in_photo")
     card = compared.get("card") or {}
     if not card.get("id_number"):
@@ -89,8 +89,15 @@ def decide_automatically(reg: Registration, live: bool) -> None:
     captures = evidence_service.latest_captures(reg)
     if "card_front" not in captures or "face" not in captures:
         return
+    from kiosk.services import chip_reading
+
+    chip = chip_reading.reference_for(reg)  # a signed chip portrait beats a photo of the card
     try:
-        result = engine().compare(captures["card_front"].content, captures["face"].content)
+        if chip is not None:
+            result = {**engine().compare(chip.portrait, captures["face"].content),
+                      "reference": "chip_portrait", "card": chip.identity}
+        else:
+            result = engine().compare(captures["card_front"].content, captures["face"].content)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
         current_app.logger.exception("face comparison failed for %s", reg.number)
         result = {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,

@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("wizard", __name__)
 
-from kiosk.web.wizard import routes  # noqa: E402,F401  (registers the views on bp)
+# registering the views on bp (the chip screens answer only when CHIP_READER is on)
+from kiosk.web.wizard import chip_routes, routes  # noqa: E402,F401

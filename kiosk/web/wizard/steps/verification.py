@@ -21,7 +21,7 @@ from kiosk.domain.kyc import (
     missing_captures,
 )
 from kiosk.providers import ProviderError
-from kiosk.services import ekyc, evidence, registrations
+from kiosk.services import chip_reading, ekyc, evidence, registrations
 from kiosk.services.staff_auth import audit_name, authenticate
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
@@ -48,6 +48,7 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         retake=retake if retake in REQUIRED_CAPTURES else None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
         portrait_on_card=last.get("reference") == "card_portrait",
+        chip_check=chip_reading.latest_check(reg) if needed else None,
     )
 
 

@@ -1,0 +1,84 @@
+"""«Đặt thẻ lên đầu đọc»: read the CCCD chip at step 1 when a reader is configured.
+
+Only when CHIP_READER is on (404 otherwise). The customer agrees to the data processing, types
+(or has typed) the 12-digit ID number whose last 6 digits open the chip, lays the card on the
+reader; a verified read fills steps 1 and 3 like the QR scan does and keeps the chip portrait
+for step 6 (services.chip_reading). Any failure leaves the camera path exactly as it was.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from flask import Response, abort, render_template, request
+
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration
+from kiosk.domain import flow
+from kiosk.domain.flow import Access
+from kiosk.domain.identity import IdType, national_format
+from kiosk.services import chip_reading, registrations
+from kiosk.web.wizard import bp
+from kiosk.web.wizard.forms import AccountForm, CaptureForm
+from kiosk.web.wizard.render import render_step
+from kiosk.web.wizard.state import bound_registration
+from kiosk.web.wizard.steps import account
+
+
+def _step_1(token: str) -> Registration:
+    if not chip_reading.enabled():
+        abort(404)
+    reg = bound_registration(token)
+    if flow.access(1, reg.furthest_step, reg.finished) is not Access.EDIT:
+        abort(409)
+    return reg
+
+
+def _view(reg: Registration, error: str | None = None, id_number: str | None = None):
+    return render_step(reg, 1, screen="chip", form=AccountForm(formdata=None), chip_error=error,
+                       chip_status=chip_reading.reader_status(),
+                       chip_id_number=id_number if id_number is not None else reg.data.get("id_number", ""))
+
+
+@bp.route("/r/<token>/step/1/chip", methods=["GET", "POST"])
+def chip_read(token: str):
+    reg = _step_1(token)
+    if request.method == "GET":
+        return _view(reg)
+    form = CaptureForm()
+    id_number = unicodedata.normalize("NFKC", request.form.get("id_number", "")).strip().replace(" ", "")
+    if not form.validate():
+        return _view(reg, "Phiên làm việc đã hết hạn. Vui lòng thử lại.", id_number)
+    if reg.consent_at is None and request.form.get("consent") != "y":
+        return _view(reg, "Cần có sự đồng ý của quý khách trước khi đọc chip. "
+                          "Vui lòng đánh dấu vào ô đồng ý.", id_number)
+    registrations.record_consent(reg)
+    outcome = chip_reading.read_for(reg, id_number)
+    if not outcome.ok:
+        db.session.commit()
+        return _view(reg, outcome.message + " Quý khách có thể thử lại, hoặc quét thẻ bằng camera.",
+                     id_number)
+    scanned = chip_reading.scanned_fields(outcome.data)
+    reg.update_personal(scanned=scanned)
+    db.session.commit()
+    phone = reg.data.get("phone")
+    prefilled = AccountForm(formdata=None, data={
+        "id_type": IdType.CCCD.value, "id_number": scanned["id_number"] or id_number,
+        "phone": national_format(phone) if phone else "", "consent": True,
+    })
+    return account.view(reg, False, prefilled, scanned=scanned)
+
+
+@bp.get("/r/<token>/chip/status")
+def chip_status(token: str):
+    """Polled while the chip screen is open: is the reader there, is a card on it."""
+    _step_1(token)
+    return render_template("wizard/_chip_status.html", chip_status=chip_reading.reader_status())
+
+
+@bp.get("/r/<token>/chip/portrait")
+def chip_portrait(token: str):
+    """The signed chip portrait, for the clerk's side-by-side check at step 6."""
+    reference = chip_reading.reference_for(bound_registration(token))
+    if reference is None:
+        abort(404)
+    return Response(reference.portrait, mimetype=reference.mime)

@@ -1,0 +1,154 @@
+"""The chip path of the wizard with the simulated chip: a whole registration in the test client."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent
+from kiosk.services import chip_reading
+from tests.app_factory import make_app
+from tests.kiosk_driver import KioskDriver
+from tests.support.simulated_chip import (
+    SAMPLE_PERSON,
+    SimulatedChip,
+    make_card_files,
+    make_test_pki,
+)
+
+P = SAMPLE_PERSON
+FROM_CHIP = {"full_name": P.full_name, "date_of_birth": P.birth_date_text, "gender": P.sex_text,
+             "address": P.residence, "issue_date": P.issue_date_text}
+
+
+@pytest.fixture(scope="module")
+def card_files():
+    return make_card_files(P, make_test_pki())
+
+
+@pytest.fixture
+def chip_kiosk(tmp_path, card_files):
+    app = make_app(tmp_path, CHIP_READER=True)
+    chip_reading.set_transport_factory(app, lambda: SimulatedChip(card_files, P))
+    yield KioskDriver(app.test_client())
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _audit(kiosk, event):
+    reg = kiosk.registration()
+    with kiosk.client.application.app_context():
+        return [e.details for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.registration_id == reg.id, AuditEvent.event == event))]
+
+
+def read_chip(kiosk, id_number=P.id_number, consent="y"):
+    return kiosk.post(f"/r/{kiosk.token}/step/1/chip", {"id_number": id_number, "consent": consent})
+
+
+def test_whole_registration_with_the_chip(chip_kiosk, card_files):
+    k = chip_kiosk
+    k.start()
+    assert "Đặt thẻ lên đầu đọc" in k.get(k.url(1)).get_data(as_text=True)
+    screen = k.get(f"/r/{k.token}/step/1/chip", htmx=True).get_data(as_text=True)
+    assert "Đầu đọc sẵn sàng, đã có thẻ." in screen
+    html = read_chip(k).get_data(as_text=True)
+    assert f"Đã đọc thẻ CCCD của <strong>{P.full_name}</strong>" in html
+    assert P.id_number in html
+    k.account(id_number=P.id_number)
+    k.package()
+    step3 = k.get(k.url(3)).get_data(as_text=True)
+    assert P.full_name in step3 and P.residence in step3 and "12/04/1995" in step3
+    k.personal(**FROM_CHIP)
+    k.provision()
+    k.activate()
+    k.password()
+    k.capture_all()
+    (match,) = _audit(k, "face_match")[-1:]
+    assert match["reference"] == "chip_portrait"
+    assert not {"no_card_in_photo", "card_qr_unread", "card_number_differs",
+                "card_birth_date_differs"} & set(match["problems"])
+    panel = k.get(k.url(6)).get_data(as_text=True)
+    assert "có chữ ký của cơ quan cấp" in panel and "Xác thực chủ động: đạt" in panel
+    portrait = k.get(f"/r/{k.token}/chip/portrait")
+    assert portrait.status_code == 200 and portrait.data == card_files.jpeg
+    k.staff_confirm()
+    k.sign(7)
+    k.pin()
+    k.sign(9)
+    reg = k.registration()
+    assert reg.finished
+    (chip_read,) = _audit(k, "chip_read")
+    assert chip_read["pa_level"] == "signature" and chip_read["id_matches_declared"] is True
+    assert {e.kind for e in reg.evidence} >= {"chip_portrait", "chip_data", "card_front", "face"}
+    assert not _audit(k, "scan_corrected")  # the chip's values were taken as they were
+
+
+def test_wrong_id_number_keeps_the_camera_path(chip_kiosk):
+    k = chip_kiosk
+    k.start()
+    response = read_chip(k, id_number="038195009999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Thẻ từ chối mã CAN" in html and "camera" in html
+    assert "Quét CCCD gắn chip" in k.get(k.url(1)).get_data(as_text=True)
+    assert k.registration().data.get("scanned") is None
+
+
+def test_chip_read_needs_consent_first(chip_kiosk):
+    k = chip_kiosk
+    k.start()
+    html = read_chip(k, consent="").get_data(as_text=True)
+    assert "Cần có sự đồng ý" in html
+    assert _audit(k, "chip_read") == [] and k.registration().consent_at is None
+
+
+def test_garbage_id_number_is_a_message(chip_kiosk):
+    k = chip_kiosk
+    k.start()
+    response = read_chip(k, id_number="<script>")
+    assert response.status_code == 200
+    assert "12 chữ số" in response.get_data(as_text=True)
+
+
+def test_tampered_chip_is_not_used(tmp_path, card_files):
+    def tampered():
+        card = SimulatedChip(card_files, P)
+        card.tamper("DG13")
+        return card
+
+    app = make_app(tmp_path, CHIP_READER=True)
+    chip_reading.set_transport_factory(app, tampered)
+    k = KioskDriver(app.test_client())
+    k.start()
+    html = read_chip(k).get_data(as_text=True)
+    assert "Không xác thực được dữ liệu chip" in html
+    assert k.registration().data.get("scanned") is None
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_no_reader_off_by_default(kiosk):
+    kiosk.start()
+    assert "Đặt thẻ lên đầu đọc" not in kiosk.get(kiosk.url(1)).get_data(as_text=True)
+    assert kiosk.get(f"/r/{kiosk.token}/step/1/chip").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/chip/status").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/chip/portrait").status_code == 404
+
+
+def test_reader_missing_is_said_on_screen(tmp_path):
+    from kiosk.chip.errors import ReaderUnavailable
+
+    def absent():
+        raise ReaderUnavailable()
+
+    app = make_app(tmp_path, CHIP_READER=True)
+    chip_reading.set_transport_factory(app, absent)
+    k = KioskDriver(app.test_client())
+    k.start()
+    screen = k.get(f"/r/{k.token}/chip/status", htmx=True).get_data(as_text=True)
+    assert "Không tìm thấy đầu đọc thẻ" in screen and "sẵn sàng" not in screen
+    html = read_chip(k).get_data(as_text=True)
+    assert "Không tìm thấy đầu đọc thẻ" in html
+    with app.app_context():
+        db.engine.dispose()
