@@ -30,6 +30,9 @@ def bound_registration(token: str) -> Registration:
     reg = registrations.by_token(token)
     if reg is None:
         abort(404)
+    if reg.status == "cancelled":  # a clerk cancelled it in the console: the kiosk lets go
+        release_session()
+        abort(404)
     return reg
 
 
