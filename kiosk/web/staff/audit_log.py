@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import request
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration
@@ -51,7 +51,7 @@ def audit_log():
     rows = list(db.session.scalars(query.offset(page * PAGE).limit(PAGE + 1)))
     numbers = dict(db.session.execute(select(Registration.id, Registration.number).where(
         Registration.id.in_({r.registration_id for r in rows if r.registration_id}))).all())
-    events = sorted(db.session.scalars(select(distinct(AuditEvent.event))))
+    events = sorted(db.session.scalars(select(AuditEvent.event).distinct()))
     return partial_or_page("staff/audit.html", "staff/_audit_rows.html", rows=rows[:PAGE],
                            more=len(rows) > PAGE, page=page, args=args, numbers=numbers,
                            events=events, warning=warning)

@@ -9,5 +9,5 @@ def is_partial_request() -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def partial_or_page(page: str, partial: str, **context):
-    return render_template(partial if is_partial_request() else page, **context)
+def partial_or_page(page_template: str, partial_template: str, **context):
+    return render_template(partial_template if is_partial_request() else page_template, **context)
