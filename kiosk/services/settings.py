@@ -84,7 +84,7 @@ def save_package(actor: StaffUser, form, package: ServicePackage | None = None) 
     # A price a person has set is no longer the seed's example: «giá mẫu» goes away.
     package.is_sample = False
     db.session.flush()
-    audit.record(event, actor=actor.actor, code=package.code, price_vnd=price,
+    audit.record(event, actor=actor.actor, package=package.code, price_vnd=price,
                  duration_months=months)
     db.session.commit()
     return package
@@ -98,7 +98,7 @@ def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) 
             raise SettingsError("Cần giữ ít nhất một gói đang bán.")
     package.active = active
     audit.record("package_restored" if active else "package_retired", actor=actor.actor,
-                 code=package.code)
+                 package=package.code)
     db.session.commit()
 
 
@@ -168,7 +168,7 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
         db.session.add(kiosk)
     kiosk.name, kiosk.printer, kiosk.printer_queue = name, printer, queue
     kiosk.active = form.get("active", "1") == "1"
-    audit.record("kiosk_saved", actor=actor.actor, code=kiosk.code, printer=printer or "default")
+    audit.record("kiosk_saved", actor=actor.actor, kiosk=kiosk.code, printer=printer or "default")
     db.session.commit()
     return kiosk
 
