@@ -47,7 +47,7 @@ def test_every_staff_route_requires_a_signed_in_clerk(app):
     anonymous = app.test_client()
     token = csrf_of(anonymous.get("/staff/login").get_data(as_text=True))
     checked = 0
-    for rule, method, url in _requests(app, number):
+    for _rule, method, url in _requests(app, number):
         response = anonymous.open(url, method=method, headers={"X-CSRFToken": token},
                                   data={"csrf_token": token})
         assert response.status_code == 302, (method, url, response.status_code)

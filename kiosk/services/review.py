@@ -30,7 +30,8 @@ REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values())
 # Why a clerk rejects: (for the clerk's list, for the customer on the kiosk).
 REJECT_REASONS = {
     "not_same_person": ("Không phải cùng một người",
-                        "Nhân viên chưa xác nhận ảnh khuôn mặt khớp với ảnh trên giấy tờ."),
+                        "Nhân viên chưa xác nhận ảnh khuôn mặt khớp với ảnh trên giấy tờ. "
+                        "Vui lòng chụp lại theo hướng dẫn."),
     "face_unclear": ("Ảnh khuôn mặt mờ hoặc bị che",
                      "Ảnh khuôn mặt chưa rõ. Vui lòng bỏ kính, khẩu trang, nhìn thẳng vào camera."),
     "card_unclear": ("Ảnh giấy tờ mờ, lóa hoặc thiếu góc",

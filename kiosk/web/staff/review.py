@@ -2,7 +2,7 @@
 The waiting kiosk polls and moves on by itself after approve or reject."""
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
@@ -57,9 +57,13 @@ def _case(number: str, **extra):
         reject_reasons=review.REJECT_REASONS, **extra)
 
 
+DONE = {"approved": "Đã xác nhận. Máy của khách chuyển sang bước tiếp theo.",
+        "rejected": "Đã từ chối. Máy của khách hướng dẫn chụp lại."}
+
+
 @bp.get("/review/<number>")
 def review_case(number: str):
-    return _case(number)
+    return _case(number, done=DONE.get(request.args.get("done", "")))
 
 
 @bp.post("/review/<number>/approve")
@@ -69,7 +73,8 @@ def approve(number: str):
         review.approve(reg, current_user)
     except review.ReviewError as err:
         return _case(number, error=str(err))
-    return _case(number, done="Đã xác nhận. Máy của khách chuyển sang bước tiếp theo.")
+    # Post/redirect/get: a reload of the result page does not post the verdict again.
+    return redirect(url_for("staff.review_case", number=number, done="approved"), code=303)
 
 
 @bp.post("/review/<number>/reject")
@@ -79,4 +84,4 @@ def reject(number: str):
         review.reject(reg, current_user, request.form.get("reason", ""), request.form.get("note", ""))
     except review.ReviewError as err:
         return _case(number, error=str(err))
-    return _case(number, done="Đã từ chối. Máy của khách hướng dẫn chụp lại.")
+    return redirect(url_for("staff.review_case", number=number, done="rejected"), code=303)
