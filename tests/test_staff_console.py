@@ -122,9 +122,26 @@ def test_cancel_with_a_reason_lets_the_kiosk_go(app, kiosk):
     html = clerk.post(f"/staff/r/{number}/cancel", {"reason": "customer_left"}).get_data(as_text=True)
     assert "Đã hủy hồ sơ" in html and kiosk.registration().status == "cancelled"
     assert _events(app, "registration_cancelled")[0].details["reason"] == "customer_left"
-    assert kiosk.get(kiosk.url(3)).status_code == 404  # the kiosk no longer opens it
+    gone = kiosk.get(kiosk.url(3))  # the kiosk lets go of it: back to the welcome screen
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/")
+    polled = kiosk.client.get(f"/r/{kiosk.token}/help", headers=kiosk.headers())
+    assert polled.status_code == 404  # the session no longer holds it
     again = clerk.post(f"/staff/r/{number}/cancel", {"reason": "customer_left"}).get_data(as_text=True)
     assert "đã hủy" in again
+
+
+def test_a_customer_who_asked_for_help_is_marked_helped_and_the_kiosk_moves_on(app, kiosk):
+    kiosk.walk_to(2)
+    kiosk.post(f"/r/{kiosk.token}/help", {"reason": "customer_asked"})
+    number = kiosk.registration().number
+    clerk = Clerk(app)
+    assert "Khách bấm «Gọi nhân viên»" in clerk.html("/staff/queue")
+    html = clerk.post(f"/staff/r/{number}/help-done").get_data(as_text=True)
+    assert "Đã ghi nhận" in html and kiosk.registration().help_requested_at is None
+    moved = kiosk.client.get(f"/r/{kiosk.token}/help", headers=kiosk.headers())
+    assert moved.headers["HX-Redirect"].endswith(f"/r/{kiosk.token}/step/2")
+    again = clerk.post(f"/staff/r/{number}/help-done").get_data(as_text=True)
+    assert "không chờ nhân viên" in again
 
 
 def test_reprint_renders_and_prints_a_new_receipt(app, kiosk):

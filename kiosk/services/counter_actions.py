@@ -117,3 +117,15 @@ def unlock_otp(reg: Registration, clerk: StaffUser) -> None:
     reg.otp_sent_at = utcnow()
     audit.record("otp_unlocked", reg, actor=clerk.actor)
     registrations.help_handled(reg, clerk.actor, "otp_unlocked")  # commits
+
+
+def help_done(reg: Registration, clerk: StaffUser) -> None:
+    """A clerk has helped a customer who pressed «Gọi nhân viên»: the kiosk goes back to its step.
+    (Step-6 reviews are closed by approve/reject, not here.)"""
+    from kiosk.services import review
+
+    if reg.help_requested_at is None:
+        raise ActionError("Hồ sơ này không chờ nhân viên.")
+    if review.needs_clerk(reg):
+        raise ActionError("Máy đang chờ nhân viên xác nhận ảnh: vui lòng dùng «Xem xét».")
+    registrations.help_handled(reg, clerk.actor, "helped")

@@ -152,3 +152,13 @@ def unlock_otp(number: str):
     except counter_actions.ActionError as err:
         return _action_result(reg, action_error=str(err))
     return _action_result(reg, action_done="Đã gửi mã kích hoạt mới tới điện thoại của khách.")
+
+
+@bp.post("/r/<number>/help-done")
+def help_done(number: str):
+    reg = registration_or_404(number)
+    try:
+        counter_actions.help_done(reg, current_user)
+    except counter_actions.ActionError as err:
+        return _action_result(reg, action_error=str(err))
+    return _action_result(reg, action_done="Đã ghi nhận: máy của khách quay lại bước đang làm.")
