@@ -70,10 +70,6 @@ def waiting() -> list[Registration]:
         .order_by(Registration.help_requested_at)))
 
 
-def is_review(reg: Registration) -> bool:
-    return reg.help_reason in REVIEW_HELP_REASONS and needs_clerk(reg)
-
-
 def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
     """The clerk confirms the face and the card belong to the customer: step 6 is complete.
 
