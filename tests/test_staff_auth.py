@@ -104,15 +104,17 @@ def test_idle_timeout_ends_the_session(app, monkeypatch):
     assert "Phiên làm việc đã hết hạn" in clerk.get(response.headers["Location"]).get_data(as_text=True)
 
 
-def test_the_board_polling_by_itself_does_not_keep_the_session_alive(app, monkeypatch):
+@pytest.mark.parametrize("poll", ["/staff/board/live", "/staff/queue/badge", "/staff/queue",
+                                  "/staff/outbox"])
+def test_the_board_polling_by_itself_does_not_keep_the_session_alive(app, monkeypatch, poll):
     clerk = Clerk(app)
     now = auth.time.time()
     idle = app.config["STAFF_IDLE_TIMEOUT_SECONDS"]
     for minutes in (5, 10, 14):
         monkeypatch.setattr(auth.time, "time", lambda m=minutes: now + m * 60)
-        assert clerk.get("/staff/board/live", headers={"HX-Request": "true"}).status_code == 200
+        assert clerk.get(poll, headers={"HX-Request": "true"}).status_code == 200
     monkeypatch.setattr(auth.time, "time", lambda: now + idle + 10)
-    response = clerk.get("/staff/board/live", headers={"HX-Request": "true"})
+    response = clerk.get(poll, headers={"HX-Request": "true"})
     assert "/staff/login" in response.headers.get("HX-Redirect", "")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user
 
-from kiosk.core.extensions import db
 from kiosk.services import staff_accounts
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
+from kiosk.web.staff.render import apply_form
 
 
 def _page(**extra):
@@ -23,12 +23,7 @@ def accounts():
 
 
 def _apply(action, section: str, done: str):
-    try:
-        action()
-    except staff_accounts.AccountError as err:
-        db.session.rollback()
-        return _page(errors={section: str(err)}, form=request.form)
-    return _page(saved={section: done})
+    return apply_form(action, staff_accounts.AccountError, _page, section, done)
 
 
 def _user(user_id: int):

@@ -107,58 +107,49 @@ def document(number: str, document_id: int):
     return response
 
 
-def _action_result(reg: Registration, **extra):
+def _act(number: str, action, done: str | None = None):
+    """Run ``action(reg)`` and re-render the actions panel with its outcome in place.
+    ``action`` returns extra context for the panel (or None); ActionError is shown as an error."""
+    reg = registration_or_404(number)
+    try:
+        extra = action(reg) or {}
+    except counter_actions.ActionError as err:
+        extra = {"action_error": str(err)}
+    else:
+        if done and "action_error" not in extra:
+            extra["action_done"] = done
     return render_template("staff/_actions.html", **detail_context(reg, **extra))
 
 
 @bp.post("/r/<number>/resume")
 def resume(number: str):
-    reg = registration_or_404(number)
-    try:
-        code = counter_actions.new_resume_code(reg, current_user)
-    except counter_actions.ActionError as err:
-        return _action_result(reg, action_error=str(err))
-    return _action_result(reg, resume_code=code)
+    return _act(number, lambda reg: {"resume_code": counter_actions.new_resume_code(reg, current_user)})
 
 
 @bp.post("/r/<number>/cancel")
 def cancel(number: str):
-    reg = registration_or_404(number)
-    try:
-        counter_actions.cancel(reg, current_user, request.form.get("reason", ""),
-                               request.form.get("note", ""))
-    except counter_actions.ActionError as err:
-        return _action_result(reg, action_error=str(err))
-    return _action_result(reg, action_done="Đã hủy hồ sơ.")
+    form = request.form
+    return _act(number, lambda reg: counter_actions.cancel(
+        reg, current_user, form.get("reason", ""), form.get("note", "")), "Đã hủy hồ sơ.")
+
+
+def _reprint(reg: Registration):
+    error = counter_actions.reprint_receipt(reg, current_user)
+    return {"action_error": error} if error else None
 
 
 @bp.post("/r/<number>/reprint")
 def reprint(number: str):
-    reg = registration_or_404(number)
-    try:
-        error = counter_actions.reprint_receipt(reg, current_user)
-    except counter_actions.ActionError as err:
-        return _action_result(reg, action_error=str(err))
-    if error:
-        return _action_result(reg, action_error=error)
-    return _action_result(reg, action_done="Đã gửi phiếu tới máy in. Có thể tải phiếu ở mục Tài liệu.")
+    return _act(number, _reprint, "Đã gửi phiếu tới máy in. Có thể tải phiếu ở mục Tài liệu.")
 
 
 @bp.post("/r/<number>/unlock-otp")
 def unlock_otp(number: str):
-    reg = registration_or_404(number)
-    try:
-        counter_actions.unlock_otp(reg, current_user)
-    except counter_actions.ActionError as err:
-        return _action_result(reg, action_error=str(err))
-    return _action_result(reg, action_done="Đã gửi mã kích hoạt mới tới điện thoại của khách.")
+    return _act(number, lambda reg: counter_actions.unlock_otp(reg, current_user),
+                "Đã gửi mã kích hoạt mới tới điện thoại của khách.")
 
 
 @bp.post("/r/<number>/help-done")
 def help_done(number: str):
-    reg = registration_or_404(number)
-    try:
-        counter_actions.help_done(reg, current_user)
-    except counter_actions.ActionError as err:
-        return _action_result(reg, action_error=str(err))
-    return _action_result(reg, action_done="Đã ghi nhận: máy của khách quay lại bước đang làm.")
+    return _act(number, lambda reg: counter_actions.help_done(reg, current_user),
+                "Đã ghi nhận: máy của khách quay lại bước đang làm.")

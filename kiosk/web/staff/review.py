@@ -8,6 +8,7 @@ from flask_login import current_user
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
 from kiosk.services import board, ekyc, evidence, review
 from kiosk.web.staff import bp
+from kiosk.web.staff.auth import passive
 from kiosk.web.staff.registrations import registration_or_404
 from kiosk.web.staff.render import partial_or_page
 
@@ -17,6 +18,7 @@ CARD_FIELDS = (("id_number", "Số giấy tờ"), ("full_name", "Họ và tên")
 
 
 @bp.get("/queue")
+@passive
 def queue():
     rows = [board.row(reg) for reg in review.waiting()]
     return partial_or_page("staff/queue.html", "staff/_queue.html", rows=rows)

@@ -10,6 +10,7 @@ from kiosk.core.models import Kiosk, ServicePackage
 from kiosk.services import ekyc, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
+from kiosk.web.staff.render import apply_form
 
 # From docs/vision-faces.md (calibration on the `calibration` split, report on `evaluation`).
 CALIBRATION = [
@@ -35,12 +36,7 @@ def settings_page():
 
 
 def _apply(action, section: str, done: str):
-    try:
-        action()
-    except settings.SettingsError as err:
-        db.session.rollback()
-        return _page(errors={section: str(err)}, form=request.form)
-    return _page(saved={section: done})
+    return apply_form(action, settings.SettingsError, _page, section, done)
 
 
 @bp.post("/settings/packages")
