@@ -52,7 +52,7 @@ def test_detail_shows_declared_data_decision_documents_and_audit_trail(app, kios
     clerk = Clerk(app)
     html = clerk.html(f"/staff/r/{reg.number}")
     assert "038085012345" in html and "Nguyễn Văn An" in html
-    assert "staff_confirmed" in html and "Hợp đồng điện tử" in html and "Phiếu đăng ký" in html
+    assert "Nhân viên xác nhận" in html and "Hợp đồng điện tử" in html and "Phiếu đăng ký" in html
     assert "registration_started" in html and "kyc_confirmed" in html
     assert "/evidence/" not in html  # pictures only on request
     assert _events(app, "staff_viewed_registration")

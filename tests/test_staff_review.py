@@ -48,6 +48,7 @@ def test_the_clerk_sees_the_case_in_the_queue_and_on_the_board(app, kiosk):
     case = clerk.html(f"/staff/review/{reg.number}")
     assert "Khoảng cách khuôn mặt" in case and "Kiểm tra cử động" in case
     assert "Mã QR / MRZ trên thẻ" in case and "038085012345" in case  # declared, beside the card
+    assert "05/09/1985" in case and "Không thấy rõ khuôn mặt" in case
     assert f"/staff/r/{reg.number}/evidence/" in case
 
 

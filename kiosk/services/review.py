@@ -42,6 +42,16 @@ REJECT_REASONS = {
 }
 
 
+DECISION_LABELS = {
+    Decision.MATCH.value: "Khớp (tự động)",
+    Decision.REVIEW.value: "Chưa chắc chắn — cần nhân viên xem",
+    Decision.NO_MATCH.value: "Không khớp",
+    Decision.NO_FACE.value: "Không thấy rõ khuôn mặt",
+    Decision.STAFF_CONFIRMED.value: "Nhân viên xác nhận",
+    Decision.STAFF_REJECTED.value: "Nhân viên không xác nhận",
+}
+
+
 class ReviewError(Exception):
     """A Vietnamese message for the clerk."""
 

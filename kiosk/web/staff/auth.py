@@ -180,5 +180,6 @@ def password():
 @bp.context_processor
 def _console_globals():
     from kiosk import providers
+    from kiosk.services.review import DECISION_LABELS
 
-    return {"sms_sandbox": providers.sms_is_sandbox()}
+    return {"sms_sandbox": providers.sms_is_sandbox(), "decision_labels": DECISION_LABELS}

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
 from kiosk.services import board, ekyc, evidence, review
+from kiosk.web.filters import date_filter
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import passive
 from kiosk.web.staff.registrations import registration_or_404
@@ -42,13 +43,25 @@ def card_reading(captures) -> dict:
     return merged
 
 
+def _shown(key: str, value) -> str:
+    """Dates as the clerk reads them (dd/mm/yyyy); the comparison uses the ISO values."""
+    if not value:
+        return ""
+    if key in ("date_of_birth", "issue_date"):
+        try:
+            return date_filter(str(value))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
 def _case(number: str, **extra):
     reg = registration_or_404(number)
     captures = evidence.latest_captures(reg)
     case = review.case(reg)
     card = card_reading(captures)
     declared = reg.data
-    compare = [(label, declared.get(key) or "", card.get(key) or "",
+    compare = [(label, _shown(key, declared.get(key)), _shown(key, card.get(key)),
                 bool(card.get(key)) and str(card.get(key)) != str(declared.get(key) or ""))
                for key, label in CARD_FIELDS]
     return render_template(
