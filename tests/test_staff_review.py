@@ -155,3 +155,27 @@ def test_no_match_is_queued_only_after_the_allowed_retries(app, kiosk, monkeypat
     reg = kiosk.registration()
     assert reg.face_attempts == 3 and reg.help_reason == "no_match"
     assert "Đang chờ nhân viên hỗ trợ" in kiosk.get(kiosk.url(6)).get_data(as_text=True)
+
+
+def test_two_clerks_deciding_at_once_cannot_both_decide(app, kiosk):
+    """The second clerk's page was loaded before the first clerk decided: its stale row must
+    not decide again (the queue entry is claimed atomically)."""
+    from sqlalchemy import update
+
+    from kiosk.core.models import Registration, StaffUser
+    from kiosk.services import registrations, review
+
+    _waiting_at_step6(kiosk)
+    with app.app_context():
+        stale = registrations.by_token(kiosk.token)
+        clerk = db.session.scalar(select(StaffUser))
+        with db.engine.begin() as other:  # the first clerk's decision, committed elsewhere
+            other.execute(update(Registration).where(Registration.id == stale.id)
+                          .values(help_requested_at=None))
+        try:
+            review.approve(stale, clerk)
+        except review.ReviewError as err:
+            assert "nhân viên khác" in str(err)
+        else:
+            raise AssertionError("a stale approval went through")
+    assert not _events(app, "kyc_confirmed") and kiosk.registration().furthest_step == 6

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kiosk.core import audit
 from kiosk.core.extensions import db
@@ -80,6 +80,21 @@ def waiting() -> list[Registration]:
         .order_by(Registration.help_requested_at)))
 
 
+def _claim(reg: Registration) -> None:
+    """Take the case out of the queue atomically, so two clerks (or a clerk at the console and
+    one at the kiosk) deciding at the same moment cannot both decide. The row stays locked
+    until this transaction ends; a refused backend call rolls the claim back."""
+    if reg.help_requested_at is None:
+        return  # not queued (a clerk at the kiosk before the queue existed): nothing to race
+    result = db.session.execute(
+        update(Registration).where(Registration.id == reg.id,
+                                   Registration.help_requested_at.is_not(None))
+        .values(help_requested_at=None).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ReviewError("Một nhân viên khác vừa xử lý hồ sơ này.")
+
+
 def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
     """The clerk confirms the face and the card belong to the customer: step 6 is complete.
 
@@ -88,6 +103,7 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
     """
     if not needs_clerk(reg):
         raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
+    _claim(reg)
     try:
         ekyc.accept(reg, Decision.STAFF_CONFIRMED, clerk.actor)
     except ProviderError as err:
@@ -110,6 +126,7 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
         raise ReviewError("Vui lòng ghi rõ lý do.")
     if not needs_clerk(reg):
         raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
+    _claim(reg)
     audit.record("review_rejected", reg, actor=clerk.actor, reason=reason, note=note, where=where)
     ekyc.reject_by_staff(reg, clerk.actor)  # commits
     registrations.help_handled(reg, clerk.actor, "rejected")
