@@ -222,3 +222,17 @@ def test_an_admin_cannot_lock_themselves_out(app):
         admin_id = db.session.query(StaffUser).filter_by(username=ADMIN[0]).one().id
     html = admin.post(f"/staff/accounts/{admin_id}/active", {"active": "0"}).get_data(as_text=True)
     assert "Không thể tự khóa" in html and admin.get("/staff/").status_code == 200
+
+
+def test_a_role_change_applies_from_the_next_sign_in(app):
+    add_admin(app)
+    clerk, admin = Clerk(app), Clerk(app, *ADMIN, addr="10.0.0.2")
+    with app.app_context():
+        clerk_id = db.session.query(StaffUser).filter_by(username=STAFF[0]).one().id
+        admin_id = db.session.query(StaffUser).filter_by(username=ADMIN[0]).one().id
+    assert "Đã đổi vai trò" in admin.post(f"/staff/accounts/{clerk_id}/role",
+                                          {"role": "admin"}).get_data(as_text=True)
+    assert clerk.get("/staff/").status_code == 302  # old session ended
+    assert Clerk(app).get("/staff/settings").status_code == 200  # signed in again: admin now
+    html = admin.post(f"/staff/accounts/{admin_id}/role", {"role": "clerk"}).get_data(as_text=True)
+    assert "Không thể tự bỏ quyền quản trị" in html

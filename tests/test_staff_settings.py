@@ -141,3 +141,19 @@ def test_thresholds_are_shown_read_only_with_calibration_figures(app):
     html = _admin(app).html("/staff/settings")
     assert "0.42" in html and "0.59" in html and "ROC AUC" in html
     assert 'name="accept"' not in html and 'name="FACE_ACCEPT_DISTANCE"' not in html
+
+
+def test_a_kiosks_own_printer_prints_its_receipts(app, kiosk, tmp_path):
+    """The kiosk row says CUPS queue «hp1»: the receipt goes to `lp -d hp1`, not to PRINTER."""
+    printed = tmp_path / "printed.pdf"
+    lp = tmp_path / "lp"
+    lp.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/args\ncat > {printed}\n'
+                  'echo "request id is hp1-7 (1 file(s))"\n')
+    lp.chmod(0o755)
+    app.config["PRINTER_LP_PATH"] = str(lp)
+    _admin(app).post("/staff/settings/kiosks", {"code": "quay-01", "name": "Quầy 1",
+                                                "printer": "cups", "printer_queue": "hp1"})
+    kiosk.walk_to(10)
+    assert printed.read_bytes().startswith(b"%PDF")
+    assert "-d hp1" in (tmp_path / "args").read_text()
+    assert not list((tmp_path / "instance" / "prints").glob("*.pdf"))  # not the app's printer
