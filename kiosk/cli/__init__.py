@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from kiosk.core.extensions import db
-from kiosk.core.models import StaffUser
+from kiosk.core.models import StaffUser, new_token
 
 
 @click.command("init")
@@ -49,6 +49,7 @@ def create_staff_command(username, full_name, role, password_stdin):
     user.full_name, user.role, user.active = full_name, role, True
     user.password_hash = hash_secret(password)
     user.failed_logins, user.locked_until = 0, None
+    user.session_nonce = new_token()  # a reset password ends every console session of this user
     db.session.commit()
     click.echo(f"Đã lưu tài khoản nhân viên {username} ({role}).")
 

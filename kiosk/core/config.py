@@ -18,8 +18,17 @@ DEFAULTS = {
     "OTP_RESEND_COOLDOWN_SECONDS": 60,
     "OTP_MAX_RESENDS": 3,
     # Staff confirmation on the kiosk (step 6) and staff logins
+    # Failures are counted per source (console client, kiosk form), never per clerk account.
     "STAFF_MAX_FAILED_LOGINS": 5,
     "STAFF_LOCK_SECONDS": 900,
+    "STAFF_THROTTLE_WINDOW_SECONDS": 900,
+    # Staff console sessions: idle timeout and absolute lifetime (one shift)
+    "STAFF_IDLE_TIMEOUT_SECONDS": 15 * 60,
+    "STAFF_SESSION_MAX_SECONDS": 9 * 3600,
+    # A resume code a clerk hands to a kiosk is good this long
+    "RESUME_CODE_TTL_SECONDS": 600,
+    # Reports: an unfinished registration with no activity for this long counts as abandoned
+    "ABANDONED_AFTER_SECONDS": 30 * 60,
     # Uploads: a 4K JPEG is < 8 MB; anything bigger is not a camera frame
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 40_000_000,

@@ -68,8 +68,58 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="clerk")  # clerk | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Unused since issue 8: a lockout per account let a customer lock a clerk out from the
+    # kiosk. Failures are now throttled per source (LoginThrottle).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the Flask-Login id kept in the session cookie: a new value (logout, password
+    # change, reset, disable) makes every cookie issued before it worthless, server-side.
+    session_nonce: Mapped[str] = mapped_column(String(64), default=new_token)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.username}"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per source (console client address, kiosk form), never per
+    account: whoever stands at a kiosk can only lock that kiosk's form, not a clerk."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Kiosk(db.Model):
+    """A counter kiosk known to the console (Registration.kiosk_id = Kiosk.code)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # "" = the app's PRINTER setting; else browser | cups | file
+    printer: Mapped[str] = mapped_column(String(20), default="")
+    printer_queue: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -121,6 +171,10 @@ class Registration(db.Model):
     help_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
                                                                index=True)
     help_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # A clerk's one-time code to continue this registration on a kiosk (keyed digest), and
+    # until when it is good.
+    resume_code_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resume_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -114,7 +114,10 @@ def last_print_error(reg: Registration) -> str | None:
 def print_receipt(reg: Registration, pdf: bytes) -> str | None:
     """Send the receipt to the configured printer; returns an error message for the screen."""
     try:
-        result = providers.printer().print_pdf(pdf, f"phieu-{reg.number}")
+        # The kiosk's own printer when the console sets one (settings.printer_for).
+        from kiosk.services.settings import printer_for
+
+        result = (printer_for(reg.kiosk_id) or providers.printer()).print_pdf(pdf, f"phieu-{reg.number}")
     except ProviderError as err:
         current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
         audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)

@@ -48,7 +48,7 @@ def resumable(reg: Registration) -> bool:
     the counter must not be offered someone else's registration; staff can resume it.
     """
     limit = current_app.config["IDLE_TIMEOUT_SECONDS"] + 60
-    return not reg.finished and (utcnow() - reg.updated_at).total_seconds() <= limit
+    return reg.status == "in_progress" and (utcnow() - reg.updated_at).total_seconds() <= limit
 
 
 def complete_step(reg: Registration, number: int) -> int:

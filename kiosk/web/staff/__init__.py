@@ -1,6 +1,19 @@
-"""Staff console (minimal for now): sign in, see registrations and the sandbox SMS outbox."""
+"""The clerks' console: live board, review queue, registration detail and actions, settings,
+reports, audit log, staff accounts. Every route needs a signed-in clerk (the guard in
+auth.py runs before each request); admin routes are marked with ``admin_required``."""
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from kiosk.web.staff import routes  # noqa: E402,F401
+from kiosk.web.staff import (  # noqa: E402,F401
+    accounts,
+    audit_log,
+    auth,
+    board,
+    outbox,
+    registrations,
+    reports,
+    review,
+    settings,
+)
+from kiosk.web.staff.handoff import handoff_bp  # noqa: E402,F401

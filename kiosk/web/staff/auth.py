@@ -1,29 +1,185 @@
-"""The console's signed-in clerk (credentials are checked by services.staff_auth)."""
+"""Sign-in, sign-out, own password; the guard every console request passes.
+
+Flask-Login keeps ``"<id>:<session_nonce>"`` in the (signed) session cookie; the loader only
+accepts it while the account is active and its nonce unchanged, so logout, a password change,
+a reset or disabling the account end every session of that clerk on the server side. The
+guard adds an idle timeout (STAFF_IDLE_TIMEOUT_SECONDS) and an absolute lifetime
+(STAFF_SESSION_MAX_SECONDS): polling by the open board does not count as activity.
+"""
 from __future__ import annotations
 
 import functools
+import secrets
+import time
 
-from flask import g, redirect, session, url_for
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
 
+from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import StaffUser
+from kiosk.services import staff_accounts
+from kiosk.services.staff_auth import audit_name, check
+from kiosk.web.staff import bp
 
-SESSION_KEY = "staff_id"
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+PUBLIC_ENDPOINTS = {"staff.login"}
+AUTH_AT, SEEN_AT = "staff_auth_at", "staff_seen_at"
+
+
+@bp.record_once
+def _setup(state):
+    login_manager.init_app(state.app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    staff_id, _, nonce = (user_id or "").partition(":")
+    if not staff_id.isdigit() or not nonce:
+        return None
+    user = db.session.get(StaffUser, int(staff_id))
+    if user is None or not user.active or not nonce.isascii():
+        return None
+    return user if secrets.compare_digest(user.session_nonce.encode(), nonce.encode()) else None
 
 
 def current_staff() -> StaffUser | None:
-    if "staff" not in g:
-        staff_id = session.get(SESSION_KEY)
-        g.staff = db.session.get(StaffUser, staff_id) if staff_id else None
-    return g.staff
+    return current_user if current_user.is_authenticated else None
 
 
-def staff_required(view):
+def admin_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        user = current_staff()
-        if user is None or not user.active:
-            return redirect(url_for("staff.login"))
+        if not current_user.is_authenticated or not current_user.is_admin:
+            abort(403)
         return view(*args, **kwargs)
 
+    wrapped.admin_only = True
     return wrapped
+
+
+def passive(view):
+    """A polling endpoint: answering it does not keep the session alive."""
+    view.passive = True
+    return view
+
+
+def _to_login(expired: bool = False):
+    url = url_for("staff.login", expired=1 if expired else None)
+    if request.headers.get("HX-Request"):
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _forget_session() -> None:
+    logout_user()
+    session.pop(AUTH_AT, None)
+    session.pop(SEEN_AT, None)
+
+
+@bp.before_request
+def _guard():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return _to_login()
+    cfg, now = current_app.config, time.time()
+    auth_at, seen_at = session.get(AUTH_AT), session.get(SEEN_AT)
+    if (not isinstance(auth_at, (int, float)) or not isinstance(seen_at, (int, float))
+            or now - auth_at > cfg["STAFF_SESSION_MAX_SECONDS"]
+            or now - seen_at > cfg["STAFF_IDLE_TIMEOUT_SECONDS"]):
+        audit.record("staff_session_expired", actor=current_user.actor)
+        db.session.commit()
+        _forget_session()
+        return _to_login(expired=True)
+    view = current_app.view_functions.get(request.endpoint)
+    # An htmx poll of a passive view is the open board refreshing itself, not the clerk.
+    if not (getattr(view, "passive", False) and request.headers.get("HX-Request")):
+        session[SEEN_AT] = now
+    return None
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Tên đăng nhập")
+    password = PasswordField("Mật khẩu")
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Mật khẩu hiện tại")
+    password = PasswordField("Mật khẩu mới")
+    confirm = PasswordField("Nhập lại mật khẩu mới")
+
+
+def _sign_in(user: StaffUser) -> None:
+    session.clear()  # nothing from before the sign-in is carried over
+    login_user(user)
+    now = time.time()
+    session[AUTH_AT] = now
+    session[SEEN_AT] = now
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user, error = check(form.username.data or "", form.password.data or "",
+                            source=f"console:{request.remote_addr}")
+        if user is not None:
+            _sign_in(user)
+            staff_accounts.signed_in(user)
+            return redirect(url_for("staff.index"))
+        audit.record("staff_login_refused", actor="system",
+                     username=audit_name(form.username.data or ""), source="console")
+        db.session.commit()
+    elif request.method == "POST":
+        error = "Phiên đăng nhập đã hết hạn. Vui lòng thử lại."
+    notice = "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại." if request.args.get("expired") else None
+    return render_template("staff/login.html", form=form, error=error, notice=notice)
+
+
+@bp.post("/logout")
+def logout():
+    staff_accounts.signed_out(current_user)
+    _forget_session()
+    return redirect(url_for("staff.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    form = PasswordChangeForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff_accounts.change_own_password(current_user, form.current.data or "",
+                                               form.password.data or "", form.confirm.data or "")
+        except staff_accounts.AccountError as err:
+            error = str(err)
+        else:
+            # Every other session of this clerk is over; this one goes on with the new nonce.
+            _sign_in(db.session.get(StaffUser, current_user.id))
+            return render_template("staff/password.html", form=PasswordChangeForm(formdata=None),
+                                   done=True)
+    return render_template("staff/password.html", form=form, error=error)
+
+
+@bp.context_processor
+def _console_globals():
+    from kiosk import providers
+    from kiosk.services.review import DECISION_LABELS
+
+    return {"sms_sandbox": providers.sms_is_sandbox(), "decision_labels": DECISION_LABELS}

@@ -30,6 +30,13 @@ def bound_registration(token: str) -> Registration:
     reg = registrations.by_token(token)
     if reg is None:
         abort(404)
+    if reg.status == "cancelled":  # a clerk cancelled it in the console: back to the welcome
+        from flask import url_for
+
+        from kiosk.web.wizard.render import redirect_to
+
+        release_session()
+        abort(redirect_to(url_for("wizard.welcome")))
     return reg
 
 

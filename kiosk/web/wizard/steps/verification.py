@@ -21,8 +21,8 @@ from kiosk.domain.kyc import (
     missing_captures,
 )
 from kiosk.providers import ProviderError
-from kiosk.services import chip_reading, ekyc, evidence, registrations
-from kiosk.services.staff_auth import audit_name, authenticate
+from kiosk.services import chip_reading, ekyc, evidence, registrations, review
+from kiosk.services.staff_auth import audit_name, check
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
 from kiosk.web.wizard.render import GoTo, render_step
@@ -35,7 +35,12 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
          error_kind=None, notice=None, retake: str | None = None):
     captures = evidence.latest_captures(reg)
     challenge = [] if readonly else ekyc.ensure_challenge(reg)
+    # An unsure machine puts the registration in the clerks' queue by itself; the step then
+    # shows the waiting panel, which moves on once a clerk decides in the console.
+    waiting = False if readonly else review.queue_if_needed(reg)
     needed = ekyc.staff_needed(reg)
+    if notice is None and not readonly:
+        notice = review.customer_message(reg)
     last = ekyc.latest_face_match(reg) if needed else {}
     prompts = ekyc.engine().prompts()
     return render_step(
@@ -47,6 +52,7 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         retake=retake if retake in REQUIRED_CAPTURES else None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
+        waiting_for_clerk=waiting and reg.help_requested_at is not None,
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
     )
@@ -118,21 +124,23 @@ def submit(reg: Registration):
     if not ekyc.staff_needed(reg):
         return view(reg, False, staff_form=form, notice=(
             "Vui lòng chụp lại khuôn mặt theo hướng dẫn trước; nhân viên xác nhận khi máy chưa chắc chắn."))
+    # A clerk standing at the kiosk: the same per-source throttling as the console, keyed to
+    # this kiosk's form, so a customer typing wrong passwords here locks this form, not a clerk.
     username = (form.staff_username.data or "").strip()
-    user = authenticate(username, form.staff_password.data or "")
+    user, message = check(username, form.staff_password.data or "",
+                          source=f"kiosk:{reg.kiosk_id}:{request.remote_addr}")
     if user is None:
         registrations.refuse(reg, "staff_confirmation_refused", actor="system",
                              username=audit_name(username))
-        form.staff_password.errors = [
-            "Tên đăng nhập hoặc mật khẩu nhân viên không đúng, hoặc tài khoản đang bị khóa."]
+        form.staff_password.errors = [message]
         return view(reg, False, staff_form=form)
-    actor = f"staff:{user.username}"
-    if form.verdict.data == "reject":
-        ekyc.reject_by_staff(reg, actor)
-        return view(reg, False, notice=(
-            "Nhân viên chưa xác nhận ảnh khớp với giấy tờ. Vui lòng chụp lại theo hướng dẫn."))
-    reg.kyc_decided_by = user.id
-    return _accept(reg, Decision.STAFF_CONFIRMED, actor)
+    try:
+        if form.verdict.data == "reject":
+            review.reject(reg, user, "not_same_person", where="kiosk")
+            return view(reg, False)
+        return GoTo(review.approve(reg, user, where="kiosk"))
+    except review.ReviewError as err:
+        return view(reg, False, notice=str(err))
 
 
 def _accept(reg: Registration, decision: Decision, actor: str):

@@ -1,0 +1,131 @@
+"""What a clerk does to one registration from the console, each action audited: resume it on a
+kiosk, cancel it with a reason, reprint the receipt, unlock the activation-code step."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from kiosk import providers
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, StaffUser, utcnow
+from kiosk.providers import ProviderError
+from kiosk.services import paperwork, registrations
+
+# No look-alike characters: a clerk reads the code out or types it on the kiosk.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+CANCEL_REASONS = {
+    "customer_left": "Khách đã về, không làm tiếp",
+    "customer_request": "Khách yêu cầu hủy",
+    "wrong_person_or_document": "Sai người hoặc sai giấy tờ",
+    "duplicate": "Hồ sơ trùng (khách đã làm hồ sơ khác)",
+    "other": "Lý do khác (ghi chú)",
+}
+
+
+class ActionError(Exception):
+    """A Vietnamese message for the clerk."""
+
+
+def _digest(code: str) -> str:
+    return current_app.extensions["kiosk_cipher"].lookup_digest("resume:" + code)
+
+
+def _open(reg: Registration) -> None:
+    if reg.status != "in_progress":
+        raise ActionError("Hồ sơ đã hoàn tất hoặc đã hủy.")
+
+
+def new_resume_code(reg: Registration, clerk: StaffUser) -> str:
+    """A one-time code that continues this registration on the kiosk where it is typed."""
+    _open(reg)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    reg.resume_code_digest = _digest(code)
+    reg.resume_code_expires_at = utcnow() + timedelta(
+        seconds=current_app.config["RESUME_CODE_TTL_SECONDS"])
+    audit.record("resume_code_issued", reg, actor=clerk.actor)
+    db.session.commit()
+    return code
+
+
+def redeem_resume_code(raw: str, kiosk_id: str) -> Registration | None:
+    """The registration a valid, unexpired code names (the code is used up), else None."""
+    code = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    if len(code) != CODE_LENGTH or not code.isascii():
+        return None
+    reg = db.session.scalar(select(Registration).where(
+        Registration.resume_code_digest == _digest(code)))
+    if (reg is None or reg.status != "in_progress" or reg.resume_code_expires_at is None
+            or reg.resume_code_expires_at < utcnow()):
+        return None
+    reg.resume_code_digest = reg.resume_code_expires_at = None
+    previous = reg.kiosk_id
+    reg.kiosk_id = kiosk_id
+    audit.record("registration_resumed", reg, actor="system", kiosk=kiosk_id, previous_kiosk=previous)
+    db.session.commit()
+    return reg
+
+
+def cancel(reg: Registration, clerk: StaffUser, reason: str, note: str = "") -> None:
+    _open(reg)
+    if reason not in CANCEL_REASONS:
+        raise ActionError("Vui lòng chọn lý do hủy.")
+    note = " ".join((note or "").split())[:300]
+    if reason == "other" and not note:
+        raise ActionError("Vui lòng ghi rõ lý do hủy.")
+    reg.status = "cancelled"
+    reg.resume_code_digest = reg.resume_code_expires_at = None
+    audit.record("registration_cancelled", reg, actor=clerk.actor, reason=reason, note=note)
+    registrations.help_handled(reg, clerk.actor, "cancelled")  # commits
+
+
+def reprint_receipt(reg: Registration, clerk: StaffUser) -> str | None:
+    """Render the receipt again (with today's office details) and send it to the printer.
+    Returns the printer's error message, or None."""
+    if not reg.finished:
+        raise ActionError("Chỉ in lại phiếu của hồ sơ đã hoàn tất.")
+    pdf = paperwork.render_receipt_for(reg)
+    paperwork.store_document(reg, "receipt", pdf)
+    audit.record("receipt_reprinted", reg, actor=clerk.actor)
+    db.session.commit()
+    return paperwork.print_receipt(reg, pdf)
+
+
+def otp_locked(reg: Registration) -> bool:
+    cfg = current_app.config
+    if reg.status != "in_progress" or reg.provisioned_at is None or reg.otp_verified_at is not None:
+        return False
+    return (reg.otp_failed_attempts >= cfg["OTP_MAX_ATTEMPTS"]
+            or reg.otp_sends - 1 >= cfg["OTP_MAX_RESENDS"])
+
+
+def unlock_otp(reg: Registration, clerk: StaffUser) -> None:
+    """Send a new activation code and give the customer their attempts back."""
+    if not otp_locked(reg):
+        raise ActionError("Bước nhập mã kích hoạt của hồ sơ này không bị khóa.")
+    try:
+        providers.registration_backend().send_activation(reg.subscriber_ref, reg.data["phone"])
+    except ProviderError as err:
+        db.session.rollback()
+        raise ActionError(err.message) from None
+    reg.otp_failed_attempts = 0
+    reg.otp_sends = 1
+    reg.otp_sent_at = utcnow()
+    audit.record("otp_unlocked", reg, actor=clerk.actor)
+    registrations.help_handled(reg, clerk.actor, "otp_unlocked")  # commits
+
+
+def help_done(reg: Registration, clerk: StaffUser) -> None:
+    """A clerk has helped a customer who pressed «Gọi nhân viên»: the kiosk goes back to its step.
+    (Step-6 reviews are closed by approve/reject, not here.)"""
+    from kiosk.services import review
+
+    if reg.help_requested_at is None:
+        raise ActionError("Hồ sơ này không chờ nhân viên.")
+    if review.needs_clerk(reg):
+        raise ActionError("Máy đang chờ nhân viên xác nhận ảnh: vui lòng dùng «Xem xét».")
+    registrations.help_handled(reg, clerk.actor, "helped")

@@ -1,0 +1,155 @@
+"""The clerks' review of step 6: the queue the kiosk waits on, approve, reject.
+
+When the machine cannot decide alone (REVIEW, NO_FACE, NO_MATCH after FACE_MAX_ATTEMPTS) the
+registration joins the queue by itself (``queue_if_needed``); the kiosk shows the waiting panel
+and polls. A clerk approves or rejects in the console, or at the kiosk with their credentials;
+either way the request is marked handled and the waiting kiosk moves on (the next step after an
+approval, the retake after a rejection).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration, StaffUser
+from kiosk.domain.kyc import Decision
+from kiosk.providers import ProviderError
+from kiosk.services import ekyc, registrations
+
+STEP = 6
+# The machine's decision → the queue reason (domain.kyc.HELP_REASONS).
+QUEUE_REASON = {
+    Decision.REVIEW.value: "face_review",
+    Decision.NO_FACE.value: "no_face",
+    Decision.NO_MATCH.value: "no_match",
+}
+REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values())
+# Why a clerk rejects: (for the clerk's list, for the customer on the kiosk).
+REJECT_REASONS = {
+    "not_same_person": ("Không phải cùng một người",
+                        "Nhân viên chưa xác nhận ảnh khuôn mặt khớp với ảnh trên giấy tờ. "
+                        "Vui lòng chụp lại theo hướng dẫn."),
+    "face_unclear": ("Ảnh khuôn mặt mờ hoặc bị che",
+                     "Ảnh khuôn mặt chưa rõ. Vui lòng bỏ kính, khẩu trang, nhìn thẳng vào camera."),
+    "card_unclear": ("Ảnh giấy tờ mờ, lóa hoặc thiếu góc",
+                     "Ảnh giấy tờ chưa rõ. Vui lòng chụp lại mặt trước giấy tờ."),
+    "card_mismatch": ("Giấy tờ không khớp với thông tin đã khai",
+                      "Thông tin trên giấy tờ chưa khớp với thông tin đã khai. Vui lòng gặp nhân viên."),
+    "other": ("Lý do khác (ghi chú)", "Nhân viên yêu cầu chụp lại ảnh. Vui lòng làm theo hướng dẫn."),
+}
+
+
+DECISION_LABELS = {
+    Decision.MATCH.value: "Khớp (tự động)",
+    Decision.REVIEW.value: "Chưa chắc chắn — cần nhân viên xem",
+    Decision.NO_MATCH.value: "Không khớp",
+    Decision.NO_FACE.value: "Không thấy rõ khuôn mặt",
+    Decision.STAFF_CONFIRMED.value: "Nhân viên xác nhận",
+    Decision.STAFF_REJECTED.value: "Nhân viên không xác nhận",
+}
+
+
+class ReviewError(Exception):
+    """A Vietnamese message for the clerk."""
+
+
+def needs_clerk(reg: Registration) -> bool:
+    return (not reg.finished and reg.status == "in_progress" and reg.furthest_step == STEP
+            and ekyc.staff_needed(reg))
+
+
+def queue_if_needed(reg: Registration) -> bool:
+    """Put a registration the machine could not decide into the clerks' queue (once per
+    decision); True when it is waiting for a clerk."""
+    if not needs_clerk(reg):
+        return False
+    reason = QUEUE_REASON.get(reg.kyc_decision, "face_review")
+    if reg.help_requested_at is None or reg.help_reason != reason:
+        registrations.request_help(reg, reason, actor="system")
+    return True
+
+
+def waiting() -> list[Registration]:
+    """Registrations waiting for a clerk, longest wait first (review cases and «Gọi nhân viên»)."""
+    return list(db.session.scalars(
+        select(Registration).where(Registration.help_requested_at.is_not(None),
+                                   Registration.status == "in_progress")
+        .order_by(Registration.help_requested_at)))
+
+
+def _claim(reg: Registration) -> None:
+    """Take the case out of the queue atomically, so two clerks (or a clerk at the console and
+    one at the kiosk) deciding at the same moment cannot both decide. The row stays locked
+    until this transaction ends; a refused backend call rolls the claim back."""
+    if reg.help_requested_at is None:
+        return  # not queued (a clerk at the kiosk before the queue existed): nothing to race
+    result = db.session.execute(
+        update(Registration).where(Registration.id == reg.id,
+                                   Registration.help_requested_at.is_not(None))
+        .values(help_requested_at=None).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ReviewError("Một nhân viên khác vừa xử lý hồ sơ này.")
+
+
+def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
+    """The clerk confirms the face and the card belong to the customer: step 6 is complete.
+
+    Returns the next step. Raises ReviewError when there is nothing to approve or the
+    SmartCA backend refuses (nothing is recorded then).
+    """
+    if not needs_clerk(reg):
+        raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
+    _claim(reg)
+    try:
+        ekyc.accept(reg, Decision.STAFF_CONFIRMED, clerk.actor)
+    except ProviderError as err:
+        db.session.rollback()
+        raise ReviewError(err.message) from None
+    reg.kyc_decided_by = clerk.id
+    audit.record("review_approved", reg, actor=clerk.actor, where=where)
+    nxt = registrations.complete_step(reg, STEP)
+    registrations.help_handled(reg, clerk.actor, "approved")  # commits
+    return nxt
+
+
+def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
+           where: str = "console") -> None:
+    """The clerk does not accept the photos: the customer retakes them (the kiosk says why)."""
+    if reason not in REJECT_REASONS:
+        raise ReviewError("Vui lòng chọn lý do không xác nhận.")
+    note = " ".join((note or "").split())[:300]
+    if reason == "other" and not note:
+        raise ReviewError("Vui lòng ghi rõ lý do.")
+    if not needs_clerk(reg):
+        raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
+    _claim(reg)
+    audit.record("review_rejected", reg, actor=clerk.actor, reason=reason, note=note, where=where)
+    ekyc.reject_by_staff(reg, clerk.actor)  # commits
+    registrations.help_handled(reg, clerk.actor, "rejected")
+
+
+def customer_message(reg: Registration) -> str | None:
+    """What the kiosk tells the customer after a clerk's rejection (None otherwise)."""
+    if reg.kyc_decision != Decision.STAFF_REJECTED.value:
+        return None
+    reason = audit.latest(reg, "review_rejected").get("reason")
+    return REJECT_REASONS.get(reason, REJECT_REASONS["not_same_person"])[1]
+
+
+@dataclass
+class ReviewCase:
+    reg: Registration
+    face_match: dict
+    liveness: dict
+    card: dict  # what the card's QR said (from the latest face_match)
+
+
+def case(reg: Registration) -> ReviewCase:
+    face_match = ekyc.latest_face_match(reg)
+    return ReviewCase(reg=reg, face_match=face_match,
+                      liveness=audit.latest(reg, "liveness_checked"),
+                      card=dict(face_match.get("card") or {}))

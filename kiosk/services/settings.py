@@ -1,0 +1,192 @@
+"""Office settings an admin keeps right: packages and prices, office contact and app-store
+links (printed on the next receipt), kiosks and their printers. Every change is audited."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from sqlalchemy import func, select
+
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import Kiosk, Office, ServicePackage, StaffUser
+
+PRINTERS = {"": "Theo cấu hình chung", "browser": "Trình duyệt (hộp thoại in)",
+            "cups": "Máy in CUPS (lp)", "file": "Lưu tệp PDF"}
+MAX_PRICE_VND = 100_000_000
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,49}$")
+_KIOSK_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_QUEUE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+class SettingsError(ValueError):
+    """A Vietnamese message for the form."""
+
+
+def _text(value, label: str, max_len: int = 200, required: bool = True) -> str:
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise SettingsError(f"Vui lòng nhập {label}.")
+    if len(text) > max_len:
+        raise SettingsError(f"{label[:1].upper() + label[1:]} dài quá {max_len} ký tự.")
+    return text
+
+
+def parse_price(raw) -> int:
+    """"250.000", "250 000 đ", "250000" → 250000 (VND has no minor unit)."""
+    text = str(raw or "").strip()
+    if not text or not re.fullmatch(r"[0-9.,\s]+(đ|₫|vnd|VND|VNĐ)?", text):
+        raise SettingsError("Giá: nhập số tiền bằng đồng, ví dụ 250.000.")
+    digits = re.sub(r"\D", "", text)
+    price = int(digits) if digits else 0
+    if not 0 < price <= MAX_PRICE_VND:
+        raise SettingsError("Giá phải lớn hơn 0 và không quá 100.000.000 đ.")
+    return price
+
+
+def _months(raw) -> int:
+    try:
+        months = int(str(raw).strip())
+    except ValueError:
+        raise SettingsError("Thời hạn: nhập số tháng, ví dụ 12.") from None
+    if not 1 <= months <= 120:
+        raise SettingsError("Thời hạn từ 1 đến 120 tháng.")
+    return months
+
+
+# ---- packages -------------------------------------------------------------------------------
+
+def packages() -> list[ServicePackage]:
+    return list(db.session.scalars(select(ServicePackage).order_by(
+        ServicePackage.active.desc(), ServicePackage.sort_order, ServicePackage.id)))
+
+
+def save_package(actor: StaffUser, form, package: ServicePackage | None = None) -> ServicePackage:
+    name = _text(form.get("name"), "tên gói")
+    months = _months(form.get("duration_months"))
+    price = parse_price(form.get("price_vnd"))
+    description = _text(form.get("description"), "mô tả", 500, required=False)
+    if package is None:
+        code = _text(form.get("code"), "mã gói", 50).upper()
+        if not _CODE.match(code):
+            raise SettingsError("Mã gói: chữ in hoa, số, dấu chấm, gạch ngang (ví dụ SMARTCA-CN-12).")
+        if db.session.scalar(select(ServicePackage.id).where(ServicePackage.code == code)):
+            raise SettingsError("Mã gói này đã có.")
+        order = db.session.scalar(select(func.max(ServicePackage.sort_order))) or 0
+        package = ServicePackage(code=code, sort_order=order + 1, active=True)
+        db.session.add(package)
+        event = "package_created"
+    else:
+        event = "package_updated"
+    package.name, package.duration_months, package.price_vnd = name, months, price
+    package.description = description
+    # A price a person has set is no longer the seed's example: «giá mẫu» goes away.
+    package.is_sample = False
+    db.session.flush()
+    audit.record(event, actor=actor.actor, package=package.code, price_vnd=price,
+                 duration_months=months)
+    db.session.commit()
+    return package
+
+
+def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) -> None:
+    if not active:
+        others = db.session.scalar(select(func.count(ServicePackage.id)).where(
+            ServicePackage.active.is_(True), ServicePackage.id != package.id))
+        if not others:
+            raise SettingsError("Cần giữ ít nhất một gói đang bán.")
+    package.active = active
+    audit.record("package_restored" if active else "package_retired", actor=actor.actor,
+                 package=package.code)
+    db.session.commit()
+
+
+# ---- office ---------------------------------------------------------------------------------
+
+def office() -> Office | None:
+    return db.session.query(Office).first()
+
+
+def _url(raw, label: str) -> str:
+    url = _text(raw, label, 500)
+    parsed = urlparse(url)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise SettingsError(f"{label}: cần một địa chỉ bắt đầu bằng https://")
+    return url
+
+
+def save_office(actor: StaffUser, form) -> Office:
+    values = {
+        "name": _text(form.get("name"), "tên đơn vị"),
+        "address": _text(form.get("address"), "địa chỉ", 300),
+        "phone": _text(form.get("phone"), "số điện thoại", 50),
+        "hotline": _text(form.get("hotline"), "đường dây nóng", 50),
+        "email": _text(form.get("email"), "email"),
+        "website": _text(form.get("website"), "trang web"),
+        "app_store_url": _url(form.get("app_store_url"), "Liên kết App Store"),
+        "play_store_url": _url(form.get("play_store_url"), "Liên kết CH Play"),
+    }
+    if not _EMAIL.match(values["email"]):
+        raise SettingsError("Email chưa đúng dạng, ví dụ hotro@vnpt.vn.")
+    row = office()
+    if row is None:
+        row = Office(**values)
+        db.session.add(row)
+    changed = sorted(k for k, v in values.items() if getattr(row, k, None) != v)
+    for key, value in values.items():
+        setattr(row, key, value)
+    audit.record("office_updated", actor=actor.actor, fields=changed)
+    db.session.commit()
+    return row
+
+
+# ---- kiosks ---------------------------------------------------------------------------------
+
+def kiosks() -> list[Kiosk]:
+    return list(db.session.scalars(select(Kiosk).order_by(Kiosk.code)))
+
+
+def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
+    name = _text(form.get("name"), "tên quầy")
+    printer = str(form.get("printer") or "")
+    if printer not in PRINTERS:
+        raise SettingsError("Chọn một kiểu máy in trong danh sách.")
+    queue = _text(form.get("printer_queue"), "tên hàng đợi in", 100, required=False) or None
+    if printer == "cups" and not queue:
+        raise SettingsError("Máy in CUPS cần tên hàng đợi in (lp -d …).")
+    if queue and not _QUEUE.match(queue):
+        raise SettingsError("Tên hàng đợi in chỉ gồm chữ, số, dấu chấm, gạch dưới, gạch ngang.")
+    if kiosk is None:
+        code = _text(form.get("code"), "mã quầy", 50).lower()
+        if not _KIOSK_CODE.match(code):
+            raise SettingsError("Mã quầy: chữ thường, số, gạch ngang (ví dụ quay-01), "
+                                "giống KIOSK_ID trong cấu hình của máy.")
+        if db.session.scalar(select(Kiosk.id).where(Kiosk.code == code)):
+            raise SettingsError("Mã quầy này đã có.")
+        kiosk = Kiosk(code=code)
+        db.session.add(kiosk)
+    kiosk.name, kiosk.printer, kiosk.printer_queue = name, printer, queue
+    kiosk.active = form.get("active", "1") == "1"
+    audit.record("kiosk_saved", actor=actor.actor, kiosk=kiosk.code, printer=printer or "default")
+    db.session.commit()
+    return kiosk
+
+
+def printer_for(kiosk_code: str):
+    """The printer set for this kiosk in the console, or None for the app's PRINTER setting."""
+    from flask import current_app
+
+    from kiosk.providers.printing import BrowserPrinter, CupsPrinter, FilePrinter
+
+    kiosk = db.session.scalar(select(Kiosk).where(Kiosk.code == kiosk_code))
+    if kiosk is None or not kiosk.printer:
+        return None
+    if kiosk.printer == "cups":
+        return CupsPrinter(kiosk.printer_queue or "", str(current_app.config.get("PRINTER_LP_PATH") or "lp"))
+    if kiosk.printer == "file":
+        import os
+
+        return FilePrinter(current_app.config.get("PRINTER_DIRECTORY")
+                           or os.path.join(current_app.instance_path, "prints"))
+    return BrowserPrinter()

@@ -1,0 +1,43 @@
+"""The live board (today's registrations by kiosk, polled by htmx) and search."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from kiosk.services import board, review
+from kiosk.web.staff import bp
+from kiosk.web.staff.auth import passive
+from kiosk.web.staff.render import partial_or_page
+
+
+@bp.get("/")
+def index():
+    return partial_or_page("staff/board.html", "staff/_board.html",
+                           groups=board.today_by_kiosk(), queue=_queue_rows())
+
+
+def _queue_rows():
+    return [board.row(reg) for reg in review.waiting()]
+
+
+@bp.get("/board/live")
+@passive
+def board_live():
+    """The board's body, polled every few seconds (does not keep the session alive)."""
+    return render_template("staff/_board.html", groups=board.today_by_kiosk(),
+                           queue=_queue_rows())
+
+
+@bp.get("/queue/badge")
+@passive
+def queue_badge():
+    """The count of registrations waiting for a clerk, in the nav; console.js plays the cue
+    when it grows."""
+    return render_template("staff/_queue_badge.html", count=len(review.waiting()))
+
+
+@bp.get("/search")
+def search():
+    query = request.args.get("q", "")[:100]
+    rows = board.search(query)
+    return partial_or_page("staff/search.html", "staff/_search_results.html",
+                           query=query, rows=rows)

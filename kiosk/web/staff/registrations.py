@@ -1,0 +1,155 @@
+"""One registration: detail, pictures (decrypted only when asked), documents, audit trail, and
+the clerk's actions (resume on a kiosk, cancel, reprint, unlock the activation code)."""
+from __future__ import annotations
+
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from kiosk.core import audit
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent, Document, Evidence, Registration
+from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
+from kiosk.services import board, counter_actions, ekyc, evidence, review
+from kiosk.vision.images import ImageError
+from kiosk.web.staff import bp
+
+DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biên bản nghiệm thu",
+                   "receipt": "Phiếu đăng ký"}
+
+
+def registration_or_404(number: str) -> Registration:
+    reg = board.find_by_number(number)
+    if reg is None:
+        abort(404)
+    return reg
+
+
+def detail_context(reg: Registration, **extra) -> dict:
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.registration_id == reg.id)
+                                     .order_by(AuditEvent.id)))
+    documents = list(db.session.scalars(select(Document).where(Document.registration_id == reg.id)
+                                        .order_by(Document.id)))
+    last = ekyc.latest_face_match(reg)
+    return dict(
+        reg=reg, row=board.row(reg), data=reg.data, events=events, documents=documents,
+        document_labels=DOCUMENT_LABELS, face_match=last,
+        liveness=audit.latest(reg, "liveness_checked"),
+        review_reasons=[REVIEW_REASONS.get(c, c) for c in last.get("problems", [])],
+        help_reasons=HELP_REASONS, cancel_reasons=counter_actions.CANCEL_REASONS,
+        otp_locked=counter_actions.otp_locked(reg), in_review=review.needs_clerk(reg),
+        thresholds=ekyc.thresholds(), **extra)
+
+
+@bp.get("/r/<number>")
+def detail(number: str):
+    reg = registration_or_404(number)
+    audit.record("staff_viewed_registration", reg, actor=current_user.actor)
+    db.session.commit()
+    return render_template("staff/detail.html", **detail_context(reg))
+
+
+@bp.get("/r/<number>/photos")
+def photos(number: str):
+    """The pictures, decrypted only now that the clerk asked (audited)."""
+    reg = registration_or_404(number)
+    rows = list(db.session.scalars(select(Evidence).where(Evidence.registration_id == reg.id)
+                                   .order_by(Evidence.id)))
+    audit.record("staff_viewed_photos", reg, actor=current_user.actor)
+    db.session.commit()
+    return render_template("staff/_photos.html", reg=reg, rows=rows, labels=CAPTURE_LABELS)
+
+
+def _evidence(reg: Registration, evidence_id: int) -> Evidence:
+    row = evidence.find(reg, evidence_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/r/<number>/evidence/<int:evidence_id>")
+def evidence_image(number: str, evidence_id: int):
+    row = _evidence(registration_or_404(number), evidence_id)
+    response = Response(row.content, mimetype=row.mime_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/r/<number>/evidence/<int:evidence_id>/portrait")
+def evidence_portrait(number: str, evidence_id: int):
+    row = _evidence(registration_or_404(number), evidence_id)
+    if row.kind != "card_front":
+        abort(404)
+    try:
+        portrait = ekyc.engine().card_portrait_jpeg(row.content)
+    except ImageError:
+        portrait = None
+    if portrait is None:
+        abort(404)
+    response = Response(portrait, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/r/<number>/document/<int:document_id>")
+def document(number: str, document_id: int):
+    reg = registration_or_404(number)
+    doc = db.session.get(Document, document_id)
+    if doc is None or doc.registration_id != reg.id:
+        abort(404)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    audit.record("staff_opened_document", reg, actor=current_user.actor, kind=doc.kind,
+                 document=doc.id)
+    db.session.commit()
+    response = Response(doc.content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{doc.kind}-{reg.number}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _act(number: str, action, done: str | None = None):
+    """Run ``action(reg)`` and re-render the actions panel with its outcome in place.
+    ``action`` returns extra context for the panel (or None); ActionError is shown as an error."""
+    reg = registration_or_404(number)
+    try:
+        extra = action(reg) or {}
+    except counter_actions.ActionError as err:
+        extra = {"action_error": str(err)}
+    else:
+        if done and "action_error" not in extra:
+            extra["action_done"] = done
+    return render_template("staff/_actions.html", **detail_context(reg, **extra))
+
+
+@bp.post("/r/<number>/resume")
+def resume(number: str):
+    return _act(number, lambda reg: {"resume_code": counter_actions.new_resume_code(reg, current_user)})
+
+
+@bp.post("/r/<number>/cancel")
+def cancel(number: str):
+    form = request.form
+    return _act(number, lambda reg: counter_actions.cancel(
+        reg, current_user, form.get("reason", ""), form.get("note", "")), "Đã hủy hồ sơ.")
+
+
+def _reprint(reg: Registration):
+    error = counter_actions.reprint_receipt(reg, current_user)
+    return {"action_error": error} if error else None
+
+
+@bp.post("/r/<number>/reprint")
+def reprint(number: str):
+    return _act(number, _reprint, "Đã gửi phiếu tới máy in. Có thể tải phiếu ở mục Tài liệu.")
+
+
+@bp.post("/r/<number>/unlock-otp")
+def unlock_otp(number: str):
+    return _act(number, lambda reg: counter_actions.unlock_otp(reg, current_user),
+                "Đã gửi mã kích hoạt mới tới điện thoại của khách.")
+
+
+@bp.post("/r/<number>/help-done")
+def help_done(number: str):
+    return _act(number, lambda reg: counter_actions.help_done(reg, current_user),
+                "Đã ghi nhận: máy của khách quay lại bước đang làm.")

@@ -1,0 +1,102 @@
+"""The review queue: what the machine hesitated about, side by side, and the clerk's verdict.
+The waiting kiosk polls and moves on by itself after approve or reject."""
+from __future__ import annotations
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
+from kiosk.services import board, ekyc, evidence, review
+from kiosk.web.filters import date_filter
+from kiosk.web.staff import bp
+from kiosk.web.staff.auth import passive
+from kiosk.web.staff.registrations import registration_or_404
+from kiosk.web.staff.render import partial_or_page
+
+CARD_FIELDS = (("id_number", "Số giấy tờ"), ("full_name", "Họ và tên"),
+               ("date_of_birth", "Ngày sinh"), ("gender", "Giới tính"), ("address", "Nơi thường trú"),
+               ("issue_date", "Ngày cấp"))
+
+
+@bp.get("/queue")
+@passive
+def queue():
+    rows = [board.row(reg) for reg in review.waiting()]
+    return partial_or_page("staff/queue.html", "staff/_queue.html", rows=rows)
+
+
+def card_reading(captures) -> dict:
+    """What the card's QR (or MRZ) says, read from the stored photos now (front, then back)."""
+    merged: dict = {}
+    for kind in ("card_front", "card_back"):
+        row = captures.get(kind)
+        if row is None:
+            continue
+        try:
+            info = ekyc.engine().read_card(row.content)
+        except Exception:  # a picture the reader cannot use: the clerk still sees it
+            current_app.logger.info("card read for review failed (%s)", kind)
+            continue
+        for key, value in info.items():
+            if value and not merged.get(key):
+                merged[key] = value
+    return merged
+
+
+def _shown(key: str, value) -> str:
+    """Dates as the clerk reads them (dd/mm/yyyy); the comparison uses the ISO values."""
+    if not value:
+        return ""
+    if key in ("date_of_birth", "issue_date"):
+        try:
+            return date_filter(str(value))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _case(number: str, **extra):
+    reg = registration_or_404(number)
+    captures = evidence.latest_captures(reg)
+    case = review.case(reg)
+    card = card_reading(captures)
+    declared = reg.data
+    compare = [(label, _shown(key, declared.get(key)), _shown(key, card.get(key)),
+                bool(card.get(key)) and str(card.get(key)) != str(declared.get(key) or ""))
+               for key, label in CARD_FIELDS]
+    return render_template(
+        "staff/review.html", reg=reg, case=case, captures=captures, labels=CAPTURE_LABELS,
+        compare=compare, card=card, open_case=review.needs_clerk(reg),
+        reasons=[REVIEW_REASONS.get(c, c) for c in case.face_match.get("problems", [])],
+        help_label=HELP_REASONS.get(reg.help_reason or ""), thresholds=ekyc.thresholds(),
+        reject_reasons=review.REJECT_REASONS, **extra)
+
+
+DONE = {"approved": "Đã xác nhận. Máy của khách chuyển sang bước tiếp theo.",
+        "rejected": "Đã từ chối. Máy của khách hướng dẫn chụp lại."}
+
+
+@bp.get("/review/<number>")
+def review_case(number: str):
+    return _case(number, done=DONE.get(request.args.get("done", "")))
+
+
+@bp.post("/review/<number>/approve")
+def approve(number: str):
+    reg = registration_or_404(number)
+    try:
+        review.approve(reg, current_user)
+    except review.ReviewError as err:
+        return _case(number, error=str(err))
+    # Post/redirect/get: a reload of the result page does not post the verdict again.
+    return redirect(url_for("staff.review_case", number=number, done="approved"), code=303)
+
+
+@bp.post("/review/<number>/reject")
+def reject(number: str):
+    reg = registration_or_404(number)
+    try:
+        review.reject(reg, current_user, request.form.get("reason", ""), request.form.get("note", ""))
+    except review.ReviewError as err:
+        return _case(number, error=str(err))
+    return redirect(url_for("staff.review_case", number=number, done="rejected"), code=303)

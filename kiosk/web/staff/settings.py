@@ -1,0 +1,85 @@
+"""Settings (admin): packages and prices, office contact and app-store links, kiosks, and the
+face thresholds (read-only, with their calibration figures)."""
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+
+from kiosk.core.extensions import db
+from kiosk.core.models import Kiosk, ServicePackage
+from kiosk.services import ekyc, settings
+from kiosk.web.staff import bp
+from kiosk.web.staff.auth import admin_required
+from kiosk.web.staff.render import apply_form
+
+# From docs/vision-faces.md (calibration on the `calibration` split, report on `evaluation`).
+CALIBRATION = [
+    ("Cặp khác người bị máy nhận nhầm là khớp (đánh giá)", "0 / 1052 (0,0 %)"),
+    ("Cặp cùng người bị máy từ chối (đánh giá)", "2 / 76 (2,6 %)"),
+    ("Cặp cùng người chuyển nhân viên xem (đánh giá)", "32,9 %"),
+    ("Người Đông Á + Đông Nam Á khác nhau bị nhận nhầm ở ngưỡng 0,6 cũ", "45 / 139 (32,4 %)"),
+    ("ROC AUC (hiệu chỉnh / đánh giá)", "0,9997 / 0,9982"),
+]
+
+
+def _page(**extra):
+    return render_template(
+        "staff/settings.html", packages=settings.packages(), office=settings.office(),
+        kiosks=settings.kiosks(), printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
+        max_attempts=current_app.config["FACE_MAX_ATTEMPTS"], calibration=CALIBRATION, **extra)
+
+
+@bp.get("/settings")
+@admin_required
+def settings_page():
+    return _page()
+
+
+def _apply(action, section: str, done: str):
+    return apply_form(action, settings.SettingsError, _page, section, done)
+
+
+@bp.post("/settings/packages")
+@admin_required
+def package_create():
+    return _apply(lambda: settings.save_package(current_user, request.form), "new_package",
+                  "Đã thêm gói dịch vụ.")
+
+
+@bp.post("/settings/packages/<int:package_id>")
+@admin_required
+def package_update(package_id: int):
+    package = db.session.get(ServicePackage, package_id) or abort(404)
+    return _apply(lambda: settings.save_package(current_user, request.form, package),
+                  f"package-{package_id}", "Đã lưu gói dịch vụ.")
+
+
+@bp.post("/settings/packages/<int:package_id>/active")
+@admin_required
+def package_active(package_id: int):
+    package = db.session.get(ServicePackage, package_id) or abort(404)
+    active = request.form.get("active") == "1"
+    return _apply(lambda: settings.set_package_active(current_user, package, active),
+                  f"package-{package_id}", "Đã mở bán lại gói." if active else "Đã ngừng bán gói.")
+
+
+@bp.post("/settings/office")
+@admin_required
+def office_update():
+    return _apply(lambda: settings.save_office(current_user, request.form), "office",
+                  "Đã lưu. Phiếu in tiếp theo dùng thông tin mới.")
+
+
+@bp.post("/settings/kiosks")
+@admin_required
+def kiosk_create():
+    return _apply(lambda: settings.save_kiosk(current_user, request.form), "new_kiosk",
+                  "Đã thêm quầy.")
+
+
+@bp.post("/settings/kiosks/<int:kiosk_id>")
+@admin_required
+def kiosk_update(kiosk_id: int):
+    kiosk = db.session.get(Kiosk, kiosk_id) or abort(404)
+    return _apply(lambda: settings.save_kiosk(current_user, request.form, kiosk),
+                  f"kiosk-{kiosk_id}", "Đã lưu quầy.")

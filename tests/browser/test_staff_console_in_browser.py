@@ -1,0 +1,73 @@
+"""A kiosk and the clerks' console side by side in one chromium (two browser contexts): the
+unsure step 6 waits, the clerk rejects then approves in the console, and the kiosk moves on by
+itself each time."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app_factory import STAFF
+
+from .flows import expect_step, walk_to_step6
+
+pytestmark = pytest.mark.browser
+
+
+def _shoot(page, kinds):
+    for kind in kinds:
+        page.wait_for_selector("[data-camera-form][data-camera-state='ready']", timeout=15000)
+        page.click("[data-camera-shoot]")
+        page.wait_for_selector(f"#capture-{kind}.done img", timeout=15000)
+
+
+def _clerk_page(kiosk_page, url):
+    context = kiosk_page.context.browser.new_context(viewport={"width": 1400, "height": 900},
+                                                     locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    page.js_errors = errors
+    page.goto(url + "/staff/login")
+    page.fill("#username", STAFF[0])
+    page.fill("#password", STAFF[1])
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_selector("h1:has-text('Hồ sơ hôm nay')")
+    return page
+
+
+def test_clerk_decides_in_the_console_and_the_waiting_kiosk_moves_on(live_app, browser_page):
+    kiosk, url = browser_page, live_app.config["LIVE_URL"]
+    clerk = _clerk_page(kiosk, url)
+    clerk.wait_for_selector("#queue-badge [data-queue-count='0']")
+
+    walk_to_step6(kiosk, live_app)
+    _shoot(kiosk, ("card_front", "card_back", "face"))  # the fake camera shows no face
+    kiosk.wait_for_selector("#waiting-for-clerk:has-text('Đang chờ nhân viên hỗ trợ')")
+
+    # The console notices by itself (board poll + queue badge), without a reload.
+    clerk.wait_for_selector("#queue-badge [data-queue-count='1']", timeout=10000)
+    clerk.wait_for_selector("#board tr.is-waiting", timeout=10000)
+    assert "038******345" in clerk.locator("#board").inner_text()
+    clerk.locator("#board tr.is-waiting a:has-text('Xem xét')").first.click()
+    clerk.wait_for_selector("h1:has-text('Xem xét hồ sơ')")
+    assert "Khoảng cách khuôn mặt" in clerk.content()
+
+    # Reject with a reason: the kiosk goes back to the face photo and says why.
+    clerk.select_option("select[name=reason]", "face_unclear")
+    clerk.click("#reject")
+    clerk.wait_for_selector("text=Đã từ chối")
+    kiosk.wait_for_selector("text=Ảnh khuôn mặt chưa rõ", timeout=10000)
+    assert kiosk.locator("#waiting-for-clerk").count() == 0
+
+    # A new plain photo: the registration is queued again; this time the clerk approves.
+    kiosk.wait_for_selector("[data-camera-form][data-camera-state='ready']", timeout=15000)
+    kiosk.click("[data-camera-shoot]")
+    kiosk.wait_for_selector("#waiting-for-clerk", timeout=15000)
+    clerk.goto(clerk.url.split("?")[0])
+    clerk.click("#approve")
+    clerk.wait_for_selector("text=Đã xác nhận")
+    expect_step(kiosk, 7, timeout=10000)
+
+    assert kiosk.js_errors == [] and clerk.js_errors == []
+    clerk.context.close()
