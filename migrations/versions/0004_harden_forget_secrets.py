@@ -38,9 +38,16 @@ def upgrade():
         # Overwrite before dropping: on engines that keep dropped column data around until
         # a rewrite, what remains is NULL rather than the hash.
         op.execute(f"UPDATE registration SET {column}_hash = NULL")
-    with op.batch_alter_table("registration") as batch:
-        batch.drop_column("password_hash")
-        batch.drop_column("pin_hash")
+    if bind.dialect.name == "sqlite":
+        # Native DROP COLUMN (SQLite >= 3.35) rewrites the rows in place. A batch "move and
+        # copy" would DROP TABLE registration, which the foreign keys of audit_event, evidence …
+        # forbid on a database that has data (PRAGMA foreign_keys cannot be turned off inside
+        # the migration's transaction).
+        op.execute("ALTER TABLE registration DROP COLUMN password_hash")
+        op.execute("ALTER TABLE registration DROP COLUMN pin_hash")
+    else:
+        op.drop_column("registration", "password_hash")
+        op.drop_column("registration", "pin_hash")
     op.create_table(
         "action_claim",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -60,6 +67,8 @@ def downgrade():
     with op.batch_alter_table("registration") as batch:
         batch.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("pin_hash", sa.String(length=255), nullable=True))
-        batch.drop_column("images_purged_at")
-        batch.drop_column("pin_set_at")
-        batch.drop_column("password_set_at")
+    for column in ("images_purged_at", "pin_set_at", "password_set_at"):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE registration DROP COLUMN {column}")
+        else:
+            op.drop_column("registration", column)
