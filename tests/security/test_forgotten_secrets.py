@@ -65,3 +65,11 @@ def test_migration_drops_the_hashes_and_keeps_when_they_were_set(tmp_path):
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     assert b"OLDPINHASHMARKER" not in _file_bytes(tmp_path / "old.sqlite")
+
+
+def test_consent_notice_cites_the_law_in_force_and_says_how_long(kiosk, app):
+    kiosk.start()
+    page = kiosk.get(f"/r/{kiosk.token}/step/1/scan").get_data(as_text=True)
+    assert "91/2025/QH15" in page and "356/2025/NĐ-CP" in page and "13/2023" not in page
+    assert f"sau {app.config['RETENTION_DAYS']} ngày" in page
+    assert "Mật khẩu và mã PIN không được lưu" in page
