@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from kiosk.core.extensions import db
 from kiosk.core.models import ActionClaim, Registration, utcnow
 
-STALE_AFTER_SECONDS = 300  # longer than any provider timeout plus a PDF render
+STALE_AFTER_SECONDS = 120  # provider timeouts are 10 s by default; a PDF renders in seconds
 
 PROVISION = "provision"
 SIGN_CONTRACT = "sign_contract"

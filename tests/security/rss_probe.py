@@ -1,8 +1,11 @@
 """Measures what one hostile request costs the server process, in a fresh child process.
 
-    python -m tests.security.rss_probe ATTACK      (from the project root)
+    python -m tests.security.rss_probe ATTACK PAYLOAD.pickle   (from the project root)
 
-prints one JSON object: the peak resident set (ru_maxrss, kB) after the app has served the same
+The payload is built by the caller (run_probe) and handed over in a file, so that making a
+40 MP test picture never counts against the server process being measured.
+
+prints one JSON object: the peak resident set (VmHWM, kB) after the app has served the same
 endpoint once with a legitimate image (so imports, models and caches are already paid for), the
 peak after the attack, the status and the start of the answer. The test compares the two peaks:
 what is measured is the process, not whether a check ran.
@@ -17,7 +20,19 @@ from pathlib import Path
 
 
 def _peak_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    """This process's peak resident set in kB: VmHWM of /proc/self/status.
+
+    Not getrusage's ru_maxrss: across fork+exec Linux carries the parent's high-water mark into
+    the child's ru_maxrss, so a child forked from a big pytest process would report the parent's
+    peak. VmHWM belongs to the new address space made by exec."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux; no /proc elsewhere
 
 
 def _driver(tmp: Path, step: int):
@@ -67,49 +82,78 @@ def _capture_data_url(kiosk, mime: str, image: bytes, kind="card_back"):
 
 
 def attacks():
-    """name -> (step to walk to, warm-up(kiosk), attack(kiosk)); built lazily."""
+    """name -> (step to walk to, warm-up(kiosk), build() -> payload, send(kiosk, payload)).
+
+    The payload is built BEFORE the baseline is read: making a 40 MP test picture costs the
+    test harness memory that the server never spends."""
     from tests.kiosk_driver import jpeg_bytes, signature_png
     from tests.security import bombs
 
     legit = jpeg_bytes()
+
+    def capture(mime):
+        return lambda k, payload: _capture_data_url(k, mime, payload)
+
+    def scan(name):
+        return lambda k, payload: _scan(k, payload, name)
+
+    warm_capture = lambda k: _capture_data_url(k, "image/jpeg", legit)  # noqa: E731
+    warm_guidance = lambda k: _guidance(k, legit)  # noqa: E731
+    warm_scan = lambda k: _scan(k, legit, "card.jpg")  # noqa: E731
+    warm_liveness = lambda k: _liveness(k, [legit] * 8)  # noqa: E731
     return {
-        "capture_jpeg_fill_bytes": (
-            6, lambda k: _capture_data_url(k, "image/jpeg", legit),
-            lambda k: _capture_data_url(k, "image/jpeg", bombs.jpeg_fill_bytes_bomb())),
-        "capture_webp": (
-            6, lambda k: _capture_data_url(k, "image/jpeg", legit),
-            lambda k: _capture_data_url(k, "image/webp", bombs.webp_bomb())),
+        "capture_jpeg_fill_bytes": (6, warm_capture, bombs.jpeg_fill_bytes_bomb, capture("image/jpeg")),
+        "capture_webp": (6, warm_capture, bombs.webp_bomb, capture("image/webp")),
         "capture_png_16bit_rgba_under_pixel_limit": (
-            6, lambda k: _capture_data_url(k, "image/jpeg", legit),
-            lambda k: _capture_data_url(k, "image/png", bombs.png_bomb(6000, 6600, 16, 6))),
+            6, warm_capture, lambda: bombs.png_bomb(6000, 6600, 16, 6), capture("image/png")),
         "capture_largest_allowed_jpeg": (
-            6, lambda k: _capture_data_url(k, "image/jpeg", legit),
-            lambda k: _capture_data_url(k, "image/jpeg", bombs.uniform_jpeg(7200, 5500))),
-        "guidance_jpeg_fill_bytes": (
-            1, lambda k: _guidance(k, legit), lambda k: _guidance(k, bombs.jpeg_fill_bytes_bomb())),
-        "guidance_webp": (1, lambda k: _guidance(k, legit), lambda k: _guidance(k, bombs.webp_bomb())),
-        "scan_png_bomb": (1, lambda k: _scan(k, legit, "card.jpg"), lambda k: _scan(k, bombs.png_bomb())),
-        "scan_jpeg_fill_bytes": (
-            1, lambda k: _scan(k, legit, "card.jpg"), lambda k: _scan(k, bombs.jpeg_fill_bytes_bomb(), "x.jpg")),
+            6, warm_capture, lambda: bombs.uniform_jpeg(7200, 5500), capture("image/jpeg")),
+        "guidance_jpeg_fill_bytes": (1, warm_guidance, bombs.jpeg_fill_bytes_bomb, _guidance),
+        "guidance_webp": (1, warm_guidance, bombs.webp_bomb, _guidance),
+        "scan_png_bomb": (1, warm_scan, bombs.png_bomb, scan("card.png")),
+        "scan_jpeg_fill_bytes": (1, warm_scan, bombs.jpeg_fill_bytes_bomb, scan("x.jpg")),
         "liveness_240_full_hd_frames": (
-            6, lambda k: _liveness(k, [legit] * 8),
-            lambda k: _liveness(k, [bombs.uniform_jpeg(1920, 1080)] * 240)),
+            6, warm_liveness, lambda: [bombs.uniform_jpeg(1920, 1080)] * 240, _liveness),
         "liveness_30_frames_of_12_mp": (
-            6, lambda k: _liveness(k, [legit] * 8),
-            lambda k: _liveness(k, [bombs.uniform_jpeg(4000, 3000)] * 30)),
+            6, warm_liveness, lambda: [bombs.uniform_jpeg(4000, 3000)] * 30, _liveness),
         "signature_png_bomb": (
-            7, lambda k: k.sign(7, signature_png(ink=False)),
-            lambda k: k.sign(7, bombs.png_bomb())),
+            7, lambda k: k.sign(7, signature_png(ink=False)), bombs.png_bomb,
+            lambda k, payload: k.sign(7, payload)),
     }
 
 
-def main(name: str) -> None:
-    step, warm, attack = attacks()[name]
+def run_probe(name: str, root: Path, timeout: int = 300) -> dict:
+    """Build the payload here, measure the attack in a fresh child process; its JSON result."""
+    import os
+    import pickle
+    import subprocess
+
+    payload = attacks()[name][2]()
+    with tempfile.NamedTemporaryFile(suffix=".pickle") as fh:
+        pickle.dump(payload, fh)
+        fh.flush()
+        del payload
+        done = subprocess.run([sys.executable, "-m", "tests.security.rss_probe", name, fh.name],
+                              cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+                              capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(name: str, payload_path: str) -> None:
+    import gc
+    import pickle
+
+    step, warm, _, send = attacks()[name]
     with tempfile.TemporaryDirectory() as tmp:
         kiosk = _driver(Path(tmp), step)
         warm(kiosk)
+        with open(payload_path, "rb") as fh:
+            payload = pickle.load(fh)  # our own file, written by run_probe
+        gc.collect()
         before = _peak_kb()
-        response = attack(kiosk)
+        response = send(kiosk, payload)
         after = _peak_kb()
         print(json.dumps({"attack": name, "baseline_kb": before, "peak_kb": after,
                           "status": response.status_code,
@@ -117,4 +161,4 @@ def main(name: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])

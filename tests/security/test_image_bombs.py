@@ -2,15 +2,12 @@
 
 Each attack runs in a fresh child process (tests/security/rss_probe.py) that first serves the
 same endpoint once with a legitimate image, then the bomb; the test compares the process's peak
-resident set (getrusage ru_maxrss) before and after. Before the fix these were 5.3 GB (JPEG with
+resident set (VmHWM from /proc/self/status) before and after. Before the fix these were 5.3 GB (JPEG with
 fill bytes), 1.7 GB (WebP) and 3.7 GB (30 liveness frames).
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,11 +34,9 @@ REFUSALS = {  # attack -> words the Vietnamese answer must contain
 
 
 def _probe(attack: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "tests.security.rss_probe", attack], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    from tests.security.rss_probe import run_probe
+
+    return run_probe(attack, ROOT)
 
 
 @pytest.mark.parametrize("attack", sorted(REFUSALS))
