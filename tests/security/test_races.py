@@ -109,3 +109,44 @@ def test_parallel_step_9_makes_one_acceptance_one_receipt_one_print_job(app, kio
     prints = list((tmp_path / "instance" / "prints").glob("*.pdf"))
     assert len(prints) == 1
     assert kiosk.registration().finished
+
+
+def _claim_row(app, kiosk, action, age_seconds):
+    from datetime import timedelta
+
+    from kiosk.core.models import ActionClaim, utcnow
+    with app.app_context():
+        db.session.add(ActionClaim(registration_id=kiosk.row().id, action=action,
+                                   claimed_at=utcnow() - timedelta(seconds=age_seconds)))
+        db.session.commit()
+
+
+def test_a_request_in_flight_makes_a_second_submit_wait_not_repeat(app, kiosk):
+    kiosk.walk_to(4)
+    _claim_row(app, kiosk, "provision", age_seconds=1)  # another request is provisioning now
+    response = kiosk.provision()
+    assert "đang được xử lý" in response.get_data(as_text=True)
+    assert _count(app, SandboxSubscriber) == 0
+
+
+def test_a_claim_left_by_a_killed_request_is_taken_over(app, kiosk):
+    from kiosk.services.claims import STALE_AFTER_SECONDS
+
+    kiosk.walk_to(4)
+    _claim_row(app, kiosk, "provision", age_seconds=STALE_AFTER_SECONDS + 5)  # kill -9 mid-step
+    kiosk.provision()
+    assert kiosk.registration().furthest_step == 5
+    assert _count(app, SandboxSubscriber) == 1
+
+
+def test_a_provider_failure_releases_the_claim(app, kiosk, monkeypatch):
+    from kiosk.providers import ProviderError
+
+    kiosk.walk_to(8)
+    original = SandboxRegistrationBackend.set_pin
+    monkeypatch.setattr(SandboxRegistrationBackend, "set_pin", lambda *a: (_ for _ in ()).throw(
+        ProviderError("backend down", "Hệ thống SmartCA đang bận.", "down")))
+    assert "Hệ thống SmartCA đang bận" in kiosk.pin().get_data(as_text=True)
+    monkeypatch.setattr(SandboxRegistrationBackend, "set_pin", original)
+    kiosk.pin()
+    assert kiosk.registration().furthest_step == 9
