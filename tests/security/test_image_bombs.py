@@ -92,3 +92,14 @@ def test_liveness_budget_is_checked_on_headers_before_any_decode():
         check_liveness_budget([frame] * 240)
     with pytest.raises(ImageError, match="quá lớn"):
         check_liveness_budget([bombs.uniform_jpeg(2600, 2000)])
+
+
+def test_cli_refuses_bombs_with_json_not_a_traceback(runner, tmp_path):
+    for name, data in (("bomb.webp", bombs.webp_bomb()), ("bomb.jpg", bombs.jpeg_fill_bytes_bomb()),
+                       ("cut.jpg", bombs.truncated_jpeg_padded())):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = runner.invoke(args=["vision", "guidance", str(path)])
+        assert result.exit_code != 0
+        payload = json.loads(result.output.strip().splitlines()[-1])
+        assert payload["error"] == "bad_image" and "Traceback" not in result.output
