@@ -99,7 +99,7 @@ def test_cli_refuses_bombs_with_json_not_a_traceback(runner, tmp_path):
                        ("cut.jpg", bombs.truncated_jpeg_padded())):
         path = tmp_path / name
         path.write_bytes(data)
-        result = runner.invoke(args=["vision", "guidance", str(path)])
+        result = runner.invoke(args=["vision", "read-card", str(path)])
         assert result.exit_code != 0
         payload = json.loads(result.output.strip().splitlines()[-1])
         assert payload["error"] == "bad_image" and "Traceback" not in result.output
