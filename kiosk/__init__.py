@@ -1,6 +1,7 @@
 """VNPT SmartCA counter kiosk: application factory."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 from flask import Flask
@@ -23,6 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     # instance/ holds the keys and the database: readable by the kiosk's own user only.
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    # An instance/ made by an older version (0755) is tightened too; one that is not ours
+    # (a read-only mount) is left alone: the files inside are still 0600.
+    with contextlib.suppress(OSError):
+        os.chmod(app.instance_path, 0o700)
 
     if test_config is None:
         ensure_instance_secrets(app.instance_path)

@@ -42,6 +42,7 @@ from PIL import Image, UnidentifiedImageError
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.DOTALL)
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 _PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+_BENIGN_JPEG_WARNING = re.compile(r"^Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}$")
 
 MIN_SIDE = 240  # smaller than this cannot show a readable card or face
 # The biggest decoded array one image may become: 64 MB is a 21 MP colour picture. A bigger
@@ -122,8 +123,12 @@ def check_integrity(data: bytes, header: ImageHeader) -> None:
         try:
             # 1/8 scale: every entropy-coded bit is still read, the output is 1/64 of the size.
             simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True, min_factor=8)
-        except (ValueError, RuntimeError):
-            raise broken from None
+        except (ValueError, RuntimeError) as err:
+            # Some phone cameras leave stray bytes between segments: libjpeg skips them and the
+            # picture is whole, so that one warning is let through. Any other (premature end,
+            # bad Huffman code …) means missing or garbled pixels.
+            if not _BENIGN_JPEG_WARNING.search(str(err)):
+                raise broken from None
     else:
         try:
             with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:

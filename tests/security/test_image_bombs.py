@@ -103,3 +103,16 @@ def test_cli_refuses_bombs_with_json_not_a_traceback(runner, tmp_path):
         assert result.exit_code != 0
         payload = json.loads(result.output.strip().splitlines()[-1])
         assert payload["error"] == "bad_image" and "Traceback" not in result.output
+
+
+def test_stray_bytes_between_jpeg_segments_are_tolerated_but_bad_data_is_not():
+    from tests.kiosk_driver import jpeg_bytes
+
+    data = jpeg_bytes()
+    at = data.find(b"\xff\xc4")
+    image, _ = decode_image(data[:at] + b"\x12\x34\x56" + data[at:], 40_000_000)
+    assert image.shape == (480, 640, 3)
+    scan = data.find(b"\xff\xda") + 200
+    garbled = data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400]) + data[scan + 400:]
+    with pytest.raises(ImageError):
+        decode_image(garbled, 40_000_000)
