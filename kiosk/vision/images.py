@@ -42,6 +42,9 @@ from PIL import Image, UnidentifiedImageError
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.DOTALL)
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 _PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# Phone cameras write a JPEG with extra pictures in an APP2 segment (CIPA MPO): Pillow calls it
+# "MPO"; the first picture is an ordinary JPEG and is what every decoder reads.
+_PIL_ALIASES = {"MPO": "image/jpeg"}
 _BENIGN_JPEG_WARNING = re.compile(r"^Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}$")
 
 MIN_SIDE = 240  # smaller than this cannot show a readable card or face
@@ -109,7 +112,7 @@ def inspect(data: bytes, max_pixels: int) -> ImageHeader:
         raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.") from None
-    if _PIL_FORMATS.get(fmt) != mime or width <= 0 or height <= 0:
+    if (_PIL_FORMATS.get(fmt) or _PIL_ALIASES.get(fmt)) != mime or width <= 0 or height <= 0:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if width * height > max_pixels:
         raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000))

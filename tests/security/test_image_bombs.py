@@ -116,3 +116,15 @@ def test_stray_bytes_between_jpeg_segments_are_tolerated_but_bad_data_is_not():
     garbled = data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400]) + data[scan + 400:]
     with pytest.raises(ImageError):
         decode_image(garbled, 40_000_000)
+
+
+def test_phone_camera_mpo_jpeg_is_accepted():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), "red").save(buf, "MPO", save_all=True,
+                                              append_images=[Image.new("RGB", (640, 480), "blue")])
+    image, mime = decode_image(buf.getvalue(), 40_000_000)
+    assert mime == "image/jpeg" and image.shape == (480, 640, 3)
