@@ -1,6 +1,7 @@
 """VNPT SmartCA counter kiosk: application factory."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 from flask import Flask
@@ -21,7 +22,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=os.path.join(_ROOT, "static"),
     )
     app.config.from_mapping(DEFAULTS)
-    os.makedirs(app.instance_path, exist_ok=True)
+    # instance/ holds the keys and the database: readable by the kiosk's own user only.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    # An instance/ made by an older version (0755) is tightened too; one that is not ours
+    # (a read-only mount) is left alone: the files inside are still 0600.
+    with contextlib.suppress(OSError):
+        os.chmod(app.instance_path, 0o700)
 
     if test_config is None:
         ensure_instance_secrets(app.instance_path)
@@ -32,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.instance_path))
+    _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
 
@@ -42,6 +49,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use 0644 under the usual umask);
+    SQLite gives its -wal and -shm files the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    for path in (url.database, url.database + "-wal", url.database + "-shm"):
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
+    if not os.path.exists(url.database):
+        os.close(os.open(url.database, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _init_extensions(app: Flask) -> None:
@@ -67,4 +89,6 @@ def _init_extensions(app: Flask) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=5000")
+            # Deleted rows (purged images, dropped hashes) are overwritten, not left in free pages.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()

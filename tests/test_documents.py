@@ -334,9 +334,12 @@ def test_contract_binds_the_subscriber_to_keep_password_and_pin_secret():
     assert "hotline 18001260 nhánh 1" in text
 
 
-def test_contract_cites_the_personal_data_decree_and_registration():
+def test_contract_cites_the_personal_data_law_in_force_and_registration():
     text = _contract_text()
-    assert "Nghị định 13/2023/NĐ-CP" in text
+    # Luật 91/2025/QH15 and its decree 356/2025/NĐ-CP replaced Nghị định 13/2023 on 1/1/2026.
+    assert "91/2025/QH15" in text and "356/2025/NĐ-CP" in text
+    assert "13/2023" not in text
+    assert "Mật khẩu và mã PIN ký số của Bên B không được lưu" in text
     assert "Số đăng ký: TH-2026-000123" in text
     assert "14:05 ngày 24/11/2026" in text
 

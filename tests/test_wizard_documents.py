@@ -48,7 +48,14 @@ def test_signed_contract_is_stored_with_its_sha256(app, kiosk):
 
 def test_acceptance_record_is_signed_and_readable(app, kiosk):
     kiosk.walk_to(10)
-    text = _text(kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").data)
+    # A finished registration's documents are no longer served to the kiosk browser (issue 9):
+    # read the stored, signed record.
+    from kiosk.services import paperwork
+
+    with app.app_context():
+        pdf = paperwork.latest_document(kiosk.row(), "acceptance").content
+    assert kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").status_code == 404
+    text = _text(pdf)
     assert "NGHIỆM THU" in text and CUSTOMER["id_number"] in text
     assert PASSWORD not in text and PIN not in text
 

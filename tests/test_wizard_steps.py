@@ -191,14 +191,14 @@ def test_weak_password_is_refused_with_the_rules_it_breaks(kiosk):
     kiosk.activate()
     html = _html(kiosk.password("hoa12345"))
     assert "chữ in hoa" in html.lower() or "chữ hoa" in html.lower()
-    assert kiosk.registration().password_hash is None
+    assert kiosk.registration().password_set_at is None
 
 
 def test_password_containing_the_id_number_is_refused(kiosk):
     kiosk.walk_to(5)
     kiosk.activate()
     _html(kiosk.password("Aa@" + CUSTOMER["id_number"]))
-    assert kiosk.registration().password_hash is None
+    assert kiosk.registration().password_set_at is None
 
 
 def test_password_confirmation_mismatch_is_refused(kiosk):
@@ -312,7 +312,7 @@ def test_weak_pins_are_refused(kiosk):
     for weak in ("111111", "123456", "654321", "050985", "012345"[:0] + CUSTOMER["id_number"][-6:]):
         html = _html(kiosk.pin(weak))
         assert "field-error" in html, weak
-    assert kiosk.registration().pin_hash is None
+    assert kiosk.registration().pin_set_at is None
 
 
 def test_pin_confirmation_mismatch_is_refused(kiosk):
@@ -323,7 +323,7 @@ def test_pin_confirmation_mismatch_is_refused(kiosk):
 def test_pin_must_be_six_digits(kiosk):
     kiosk.walk_to(8)
     _html(kiosk.pin("90817"))
-    assert kiosk.registration().pin_hash is None
+    assert kiosk.registration().pin_set_at is None
 
 
 def test_any_photo_can_be_retaken(kiosk):

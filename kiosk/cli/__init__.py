@@ -58,7 +58,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(create_staff_command)
 
+    from kiosk.cli.maintenance import purge_command, rotate_key_command
     from kiosk.cli.vision import vision_cli
+
+    app.cli.add_command(purge_command)
+    app.cli.add_command(rotate_key_command)
 
     app.cli.add_command(vision_cli)
 

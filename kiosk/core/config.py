@@ -58,6 +58,13 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle timeout ends it
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Behind a reverse proxy: how many proxies to believe for X-Forwarded-* (0 = none). With
+    # HTTPS at the proxy, cookies become Secure and HSTS is sent (web/security.py).
+    "TRUSTED_PROXIES": 0,
+    "ALLOWED_ORIGINS": (),  # other origins allowed to POST (e.g. "https://kiosk.vnpt.vn")
+    # Retention (docs/security.md): card/face/signature images are deleted this many days
+    # after the registration ended; the audit trail, document hashes and decision stay.
+    "RETENTION_DAYS": 90,
 }
 
 

@@ -154,8 +154,10 @@ class Registration(db.Model):
     otp_failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     otp_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
-    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    pin_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The password (step 5) and the signing PIN (step 8) go to the SmartCA backend and are
+    # forgotten: only when each was set is kept (a 6-digit PIN hash falls to an offline search).
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    pin_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     kyc_decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
     face_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -175,6 +177,9 @@ class Registration(db.Model):
     # until when it is good.
     resume_code_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     resume_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    # Retention (services/retention.py): when card/face/signature images were deleted.
+    images_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -226,6 +231,22 @@ class Document(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     registration: Mapped[Registration] = relationship(back_populates="documents")
+
+
+class ActionClaim(db.Model):
+    """A one-time action of a registration (provision, sign, set the PIN …) claimed by one request.
+
+    The row is inserted and committed BEFORE the slow or provider work: a parallel request for
+    the same action hits the unique constraint and does nothing (services/claims.py).
+    """
+
+    __table_args__ = (db.UniqueConstraint("registration_id", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SmsMessage(db.Model):

@@ -150,13 +150,21 @@ def _personal_data(ctx: DocumentContext) -> Section:
             (
                 "Bên B đồng ý để Bên A xử lý dữ liệu cá nhân của mình (họ và tên, ngày sinh, giới "
                 "tính, số và ảnh giấy tờ tùy thân, ảnh khuôn mặt, địa chỉ, số điện thoại, email) để "
-                "xác minh danh tính, cấp và quản lý chứng thư số, hỗ trợ khách hàng, theo Nghị định "
-                "13/2023/NĐ-CP ngày 17/4/2023 của Chính phủ về bảo vệ dữ liệu cá nhân và các quy "
-                "định pháp luật hiện hành về bảo vệ dữ liệu cá nhân."
+                "xác minh danh tính, cấp và quản lý chứng thư số, hỗ trợ khách hàng, theo Luật Bảo "
+                "vệ dữ liệu cá nhân số 91/2025/QH15 (hiệu lực từ ngày 01/01/2026) và Nghị định số "
+                "356/2025/NĐ-CP ngày 31/12/2025 của Chính phủ quy định chi tiết Luật này."
             ),
             (
-                "Ảnh khuôn mặt là dữ liệu cá nhân nhạy cảm; Bên A chỉ dùng ảnh này để đối chiếu với "
-                "ảnh trên giấy tờ tùy thân của Bên B."
+                "Ảnh giấy tờ tùy thân, ảnh khuôn mặt và ảnh chữ ký là dữ liệu cá nhân nhạy cảm; "
+                "Bên A chỉ dùng các ảnh này để xác minh danh tính của Bên B và lập hồ sơ đăng ký."
+            ),
+            (
+                "Thời hạn lưu trữ: ảnh giấy tờ, ảnh khuôn mặt và ảnh chữ ký được xóa khỏi hệ thống "
+                "đăng ký tại quầy khi hết thời hạn ghi trong thông báo xử lý dữ liệu cá nhân mà Bên "
+                "B đã đồng ý; hợp đồng đã ký, biên bản nghiệm thu, mã băm (SHA-256) của các ảnh và "
+                "kết quả xác minh được lưu trong thời gian hợp đồng có hiệu lực và thời hạn lưu trữ "
+                "hồ sơ theo quy định pháp luật. Mật khẩu và mã PIN ký số của Bên B không được lưu "
+                "tại quầy."
             ),
             (
                 "Bên A chỉ xử lý dữ liệu cá nhân đúng các mục đích nêu trên, áp dụng biện pháp bảo "

@@ -14,7 +14,8 @@ from kiosk.core.extensions import db
 from kiosk.core.models import Registration, utcnow
 from kiosk.domain import flow
 
-CONSENT_VERSION = "2026-11"
+# Bumped whenever the consent notice changes (2026-11-L91: Luật 91/2025/QH15, retention).
+CONSENT_VERSION = "2026-11-L91"
 _NUMBER_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
 
 

@@ -15,13 +15,31 @@ import cv2
 import numpy as np
 
 from kiosk.domain.face_decision import FaceThresholds
-from kiosk.vision.images import ImageError, decode_image
+from kiosk.vision.images import ImageError, decode_image, inspect
 
 __all__ = ["EkycEngine", "ImageError", "LivenessVerdict"]
 
-# Liveness frames are judged at most this wide: enough for 68 landmarks, and a 240-frame
-# recording then holds ~70 MB decoded instead of gigabytes (frames are decoded one by one).
+# Liveness frames are judged at most this wide: enough for 68 landmarks. Frames are decoded one
+# at a time (a JPEG straight at a reduced scale), so memory stays at one frame whatever the count.
 LIVENESS_MAX_SIDE = 640
+# The per-request budget, checked on the headers before the first frame is decoded: a camera
+# frame is at most Full HD, and the whole recording at most 80 MP (liveness.js sends 480-px
+# frames at 8 fps: a 20 s recording is ~28 MP). Beyond that a "recording" is an attack on the
+# CPU (240 frames of 40 MP each would be decoded one by one for minutes).
+LIVENESS_FRAME_MAX_PIXELS = 2_100_000
+LIVENESS_PIXEL_BUDGET = 80_000_000
+BUDGET_MESSAGE = "Đoạn ghi hình quá lớn. Vui lòng thử lại."
+
+
+def check_liveness_budget(blobs: Sequence[bytes],
+                          frame_max_pixels: int = LIVENESS_FRAME_MAX_PIXELS,
+                          budget: int = LIVENESS_PIXEL_BUDGET) -> None:
+    """Refuse a recording whose frames (read from their headers only) exceed the budget."""
+    total = 0
+    for blob in blobs:
+        total += inspect(blob, frame_max_pixels).pixels
+        if total > budget:
+            raise ImageError(BUDGET_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,7 @@ class _LazyFrames(Sequence):
         return len(self._blobs)
 
     def __getitem__(self, index):
-        image, _ = decode_image(self._blobs[index], self._max_pixels)
+        image, _ = decode_image(self._blobs[index], self._max_pixels, max_side=LIVENESS_MAX_SIDE)
         side = max(image.shape[:2])
         if side > LIVENESS_MAX_SIDE:
             scale = LIVENESS_MAX_SIDE / side
@@ -65,8 +83,11 @@ class EkycEngine:
 
     # ---- images ------------------------------------------------------------------------------
     def check_image(self, data: bytes) -> str:
-        """The MIME type of a decodable image within the limits; ImageError (Vietnamese) if not."""
-        return decode_image(data, self.max_pixels)[1]
+        """The MIME type of a decodable image within the limits; ImageError (Vietnamese) if not.
+
+        The decode is real (a file that only looks right is refused) but reduced for a big JPEG:
+        this answers "is it usable", the pixels are not kept."""
+        return decode_image(data, self.max_pixels, max_side=1600)[1]
 
     # ---- cards -------------------------------------------------------------------------------
     def read_card(self, data: bytes) -> dict:
@@ -141,9 +162,11 @@ class EkycEngine:
     def judge_liveness(self, stamps: list[float], blobs: list[bytes],
                        challenge: list[str]) -> LivenessVerdict:
         """Judge a recorded challenge. Frames are decoded lazily, one at a time; a frame that is
-        not a valid image raises ImageError before any judgement is returned."""
+        not a valid image raises ImageError before any judgement is returned, and so does a
+        recording over the budget (frames × pixels), before any frame is decoded."""
         from kiosk.vision.liveness import run_sequence
 
+        check_liveness_budget(blobs, min(self.max_pixels, LIVENESS_FRAME_MAX_PIXELS))
         frames = _LazyFrames(stamps, blobs, self.max_pixels)
         status, best = run_sequence(frames, challenge, mirrored=self.mirrored)
         face_jpeg = None

@@ -1,17 +1,63 @@
-"""Decoding and checking uploaded images (camera frames, scans, signatures)."""
+"""Image intake: every uploaded or camera image is checked here BEFORE anything decodes it.
+
+Order of the checks (docs/security.md, "Image bombs"):
+
+1. **Allow-list by content**, not by name or data-URL label: JPEG and PNG only. The webcam
+   (camera.js, liveness.js, guidance.js) sends JPEG, the signature pad PNG; a WebP upload is
+   refused rather than handing one more decoder to strangers (a 38-byte WebP can declare
+   16383×16383).
+2. **Dimensions from Pillow's header parser** (``Image.open`` is lazy: it reads the header and
+   decodes no pixel). It handles what a hand-written scan got wrong (fill bytes ``FF FF FF``
+   before a SOF marker, so a 1.6 kB file declaring 30000×30000 got through to OpenCV).
+   Above the pixel limit the image is refused before any pixel is decoded.
+3. **Decoder memory cap**: the decoded array may take at most :data:`DECODED_MAX_BYTES`.
+   A JPEG bigger than that is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (the
+   full-size pixels never exist in memory); a PNG that big is refused. OpenCV's own ceiling
+   (``OPENCV_IO_MAX_IMAGE_PIXELS``) is lowered as a second fence for any path that forgets us.
+4. **Integrity**: a JPEG must decode without a libjpeg warning (libjpeg-turbo through
+   ``simplejpeg`` in strict mode, at 1/8 scale so it costs little): a truncated upload padded with
+   ``FF D9`` decodes "fine" in OpenCV and Pillow, with a grey lower half. A PNG must pass
+   Pillow's chunk CRC check.
+"""
 from __future__ import annotations
 
 import base64
 import binascii
+import io
+import os
 import re
+import struct
+import warnings
+from dataclasses import dataclass
+
+# Read by OpenCV at its first decode: a hard ceiling (pixels) for any decode anywhere in the
+# process, well above MAX_IMAGE_PIXELS so that our own, clearer refusal comes first.
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(64_000_000))
 
 import cv2
 import numpy as np
+import simplejpeg
+from PIL import Image, UnidentifiedImageError
 
 _DATA_URL = re.compile(r"^data:(image/(?:jpeg|png|webp));base64,(.*)$", re.DOTALL)
-_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png", b"RIFF": "image/webp"}
+_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+_PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# Phone cameras write a JPEG with extra pictures in an APP2 segment (CIPA MPO): Pillow calls it
+# "MPO"; the first picture is an ordinary JPEG and is what every decoder reads.
+_PIL_ALIASES = {"MPO": "image/jpeg"}
+_BENIGN_JPEG_WARNING = re.compile(r"^Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}$")
 
 MIN_SIDE = 240  # smaller than this cannot show a readable card or face
+# The biggest decoded array one image may become: 64 MB is a 21 MP colour picture. A bigger
+# JPEG is decoded at a reduced scale; a bigger PNG is refused (PNG cannot be decoded reduced).
+DECODED_MAX_BYTES = 64 * 1024 * 1024
+# A signature pad is a canvas of about 900×260; a few megapixels is already absurd.
+SIGNATURE_MAX_PIXELS = 4_000_000
+
+_REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+                  4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+
+TOO_LARGE = "Ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn (tối đa {mp} megapixel)."
 
 
 class ImageError(ValueError):
@@ -20,11 +66,21 @@ class ImageError(ValueError):
         self.message = message
 
 
+@dataclass(frozen=True)
+class ImageHeader:
+    mime: str
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
 def sniff_mime(data: bytes) -> str | None:
+    """The allowed type these bytes start like (JPEG or PNG), or None."""
     for magic, mime in _MAGIC.items():
         if data.startswith(magic):
-            if mime == "image/webp" and data[8:12] != b"WEBP":
-                continue
             return mime
     return None
 
@@ -39,53 +95,93 @@ def bytes_from_data_url(value: str) -> bytes:
         raise ImageError("Ảnh gửi lên bị hỏng. Vui lòng chụp lại.") from exc
 
 
-def decode_image(data: bytes, max_pixels: int, flags: int = cv2.IMREAD_COLOR) -> tuple[np.ndarray, str]:
-    """Decode JPEG/PNG/WebP bytes fully (a truncated file fails here), within a pixel budget."""
+def inspect(data: bytes, max_pixels: int) -> ImageHeader:
+    """Type and size from the header only (no pixel decoded); refuses what must not be decoded."""
     if not data:
         raise ImageError("Chưa có ảnh. Vui lòng chụp hoặc chọn ảnh.")
     mime = sniff_mime(data)
     if mime is None:
         raise ImageError("Tệp này không phải ảnh JPEG hoặc PNG. Vui lòng chọn ảnh khác.")
-    width, height = _declared_size(data, mime)
-    if width and height and width * height > max_pixels:
-        raise ImageError("Ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn (tối đa 40 megapixel).")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and above 2× its own limit raises) on big images: we decide below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(_PIL_FORMATS)) as probe:
+                fmt, (width, height) = probe.format, probe.size
+    except Image.DecompressionBombError:
+        raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
+        raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.") from None
+    if (_PIL_FORMATS.get(fmt) or _PIL_ALIASES.get(fmt)) != mime or width <= 0 or height <= 0:
+        raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
+    if width * height > max_pixels:
+        raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000))
+    return ImageHeader(mime, width, height)
+
+
+def check_integrity(data: bytes, header: ImageHeader) -> None:
+    """Refuse a damaged or truncated file that decoders would silently patch up."""
+    broken = ImageError("Ảnh bị thiếu dữ liệu hoặc bị hỏng (tải lên chưa hết). Vui lòng chụp lại.")
+    if header.mime == "image/jpeg":
+        try:
+            # 1/8 scale: every entropy-coded bit is still read, the output is 1/64 of the size.
+            simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True, min_factor=8)
+        except (ValueError, RuntimeError) as err:
+            # Some phone cameras leave stray bytes between segments: libjpeg skips them and the
+            # picture is whole, so that one warning is let through. Any other (premature end,
+            # bad Huffman code …) means missing or garbled pixels.
+            if not _BENIGN_JPEG_WARNING.search(str(err)):
+                raise broken from None
+    else:
+        try:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:
+                probe.verify()  # chunk CRCs and the IEND chunk, without inflating the pixels
+        except Exception:  # Pillow raises several types for a broken PNG
+            raise broken from None
+
+
+def reduction_for(header: ImageHeader, max_side: int | None = None) -> int:
+    """The JPEG DCT scale (1, 2, 4 or 8) to decode at: the smallest that fits the memory cap,
+    or larger while the picture stays at least ``max_side`` on its long side."""
+    if header.mime != "image/jpeg":
+        return 1
+    factor = 1
+    while factor < 8 and header.pixels * 3 // (factor * factor) > DECODED_MAX_BYTES:
+        factor *= 2
+    if max_side:
+        while factor < 8 and max(header.width, header.height) // (factor * 2) >= max_side:
+            factor *= 2
+    return factor
+
+
+def decode_image(data: bytes, max_pixels: int, flags: int = cv2.IMREAD_COLOR,
+                 max_side: int | None = None) -> tuple[np.ndarray, str]:
+    """Check, then decode JPEG/PNG bytes to a BGR array (or grey with IMREAD_GRAYSCALE).
+
+    ``max_side``: the caller will shrink the picture to this long side anyway, so a big JPEG
+    may be decoded reduced straight away.
+    """
+    header = inspect(data, max_pixels)
+    if min(header.width, header.height) < MIN_SIDE:
+        raise ImageError("Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn.")
+    factor = reduction_for(header, max_side) if flags == cv2.IMREAD_COLOR else 1
+    # Bytes per decoded pixel: 3 for a colour JPEG; a PNG may carry alpha.
+    per_pixel = 3 if header.mime == "image/jpeg" else 4
+    if header.pixels * per_pixel // (factor * factor) > DECODED_MAX_BYTES:
+        raise ImageError(TOO_LARGE.format(mp=DECODED_MAX_BYTES // (per_pixel * 1_000_000)))
+    check_integrity(data, header)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED_COLOR[factor] if factor > 1 else flags)
     if image is None:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
-    if mime == "image/jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        # libjpeg fills a truncated JPEG with grey and only warns: refuse it ourselves.
-        raise ImageError("Ảnh bị thiếu dữ liệu (tải lên chưa hết). Vui lòng chụp lại.")
-    if image.shape[0] * image.shape[1] > max_pixels:
-        raise ImageError("Ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn (tối đa 40 megapixel).")
-    if min(image.shape[:2]) < MIN_SIDE:
+    if min(image.shape[:2]) < MIN_SIDE // factor:
         raise ImageError("Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn.")
-    return image, mime
-
-
-def _declared_size(data: bytes, mime: str) -> tuple[int, int]:
-    """Read width/height from the header before decoding, so a decompression bomb is refused cheaply."""
-    if mime == "image/png" and len(data) >= 24:
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if mime == "image/jpeg":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-                height = int.from_bytes(data[i + 5 : i + 7], "big")
-                width = int.from_bytes(data[i + 7 : i + 9], "big")
-                return width, height
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-                i += 2
-                continue
-            i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    return 0, 0
+    return image, header.mime
 
 
 def signature_ink_ratio(png: bytes) -> float:
     """Share of the pad covered by strokes (non-transparent, or dark on an opaque pad)."""
+    header = inspect(png, SIGNATURE_MAX_PIXELS)
+    check_integrity(png, header)
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ImageError("Chữ ký gửi lên bị hỏng. Vui lòng ký lại.")

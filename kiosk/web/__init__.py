@@ -9,7 +9,6 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from kiosk.web import errors, filters, security
     from kiosk.web.staff import bp as staff_bp
-    from kiosk.web.staff import handoff_bp
     from kiosk.web.wizard import bp as wizard_bp
 
     security.init_app(app)
@@ -17,4 +16,3 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.register_blueprint(wizard_bp)
     app.register_blueprint(staff_bp)
-    app.register_blueprint(handoff_bp)

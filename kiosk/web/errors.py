@@ -1,8 +1,19 @@
-"""Error pages in Vietnamese; never a bare 500 traceback."""
+"""Error pages in Vietnamese; never a bare 500 traceback, even when the database is what failed.
+
+Order matters (issue 9: four parallel step-4 submits got «Internal Server Error» because the
+error page itself queried a session left in a failed transaction): roll the session back first;
+if even that fails, throw the session away instead of touching it again; render the normal page;
+if rendering fails too (its context processor reads the office from the database), send a plain
+Vietnamese page built without the database or templates.
+"""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from html import escape
+
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+
+from kiosk.core.extensions import db
 
 MESSAGES = {
     400: ("Yêu cầu không hợp lệ", "Trang đã cũ hoặc dữ liệu gửi lên không đúng. Quý khách vui lòng thử lại."),
@@ -14,23 +25,53 @@ MESSAGES = {
     500: ("Đã có lỗi", "Hệ thống gặp sự cố. Thông tin đã nhập vẫn được giữ lại; nhân viên sẽ hỗ trợ quý khách."),
 }
 
+_PLAIN = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="/static/css/kiosk.css"></head>
+<body><main class="kiosk-main"><section class="card"><h1 class="step-title">{title}</h1>
+<p class="lead">{message}</p><a class="btn btn-primary" href="/">Về trang đầu</a></section></main>
+</body></html>"""
+
+
+def _reset_session() -> None:
+    """Leave no failed transaction behind for the page (or the next request) to trip on."""
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rollback failed on the error path; session discarded")
+        try:
+            db.session.remove()
+        except Exception:
+            current_app.logger.exception("discarding the session failed as well")
+
+
+def plain_page(title: str, message: str) -> str:
+    return _PLAIN.format(title=escape(title), message=escape(message))
+
 
 def _render(code: int, detail: str | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500])
-    response = render_template(
-        "errors/error.html", code=code, title=title, message=detail or message
-    )
-    headers = {}
+    message = detail or message
+    _reset_session()
+    try:
+        body = render_template("errors/error.html", code=code, title=title, message=message)
+    except Exception:
+        current_app.logger.exception("error page could not be rendered; plain page sent")
+        _reset_session()
+        body = plain_page(title, message)
+    headers = {"Cache-Control": "no-store"}
     if request.headers.get("HX-Request") == "true" and code in (400, 403):
         # An expired CSRF token or session: reload so the page gets a fresh one.
         headers["HX-Refresh"] = "true"
-    return response, code, headers
+    return body, code, headers
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(err):
-        app.logger.warning("CSRF refused on %s: %s", request.path, err.description)
+        # The route pattern, never the path: a path holds the registration token.
+        rule = request.url_rule.rule if request.url_rule is not None else "?"
+        app.logger.warning("CSRF refused on %s %s: %s", request.method, rule, err.description)
         return _render(400, "Phiên làm việc đã hết hạn hoặc thiếu mã bảo vệ. Vui lòng thử lại.")
 
     for code in (400, 403, 404, 405, 409, 413, 500):

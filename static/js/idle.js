@@ -9,12 +9,18 @@
  * location.assign(data-idle-home || '/') whatever the answer. Any activity and every htmx swap
  * (htmx:afterSwap) restart the clock, and so does a 'kiosk:activity' event on document
  * (sent by guidance.js while a card is in view and by liveness.js while recording).
+ *
+ * Optional data-idle-alive-url: while there is activity, POST it at most every ALIVE_EVERY s.
+ * The server closes a registration to a screen that has sent nothing for the idle timeout
+ * (wizard/state.py); someone reading the contract sends no request, so this says "still here".
  */
 (function () {
   'use strict';
 
   var ACTIVITY = ['pointerdown', 'keydown', 'touchstart', 'input', 'scroll', 'wheel'];
+  var ALIVE_EVERY = 30000;
   var last = Date.now();
+  var lastAlive = Date.now();
   var fired = false;
   var dialog = null, countdownEl = null, button = null, textEl = null;
   var holding = false;   // a finger is down on the dialog: keep it until the click ends
@@ -89,6 +95,18 @@
     if (fired) return;
     last = Date.now();
     if (!holding) hide();
+    alive();
+  }
+
+  function alive() {
+    var url = document.body && document.body.getAttribute('data-idle-alive-url');
+    if (!url || typeof fetch !== 'function' || Date.now() - lastAlive < ALIVE_EVERY) return;
+    lastAlive = Date.now();
+    fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-CSRFToken': csrfToken(), 'X-Requested-With': 'fetch' }
+    }).catch(function () { /* the next activity tries again */ });
   }
 
   function onActivity(e) {

@@ -16,4 +16,3 @@ from kiosk.web.staff import (  # noqa: E402,F401
     review,
     settings,
 )
-from kiosk.web.staff.handoff import handoff_bp  # noqa: E402,F401

@@ -14,6 +14,7 @@ from kiosk.web.wizard.render import redirect_to, respond, step_url
 from kiosk.web.wizard.state import (
     bound_registration,
     release_session,
+    resumable_here,
     session_registration,
     start_registration,
 )
@@ -40,10 +41,17 @@ def _view_step(reg, number: int):
 @bp.get("/")
 def welcome():
     reg = session_registration()
-    if reg is not None and not registrations.resumable(reg):
+    if reg is not None and not resumable_here(reg):
         release_session()  # finished, or left long ago: the next customer starts clean
         reg = None
     return render_template("wizard/welcome.html", resume=reg)
+
+
+@bp.post("/r/<token>/alive")
+def alive(token: str):
+    """idle.js: someone is touching this screen (reading, scrolling) without sending requests."""
+    bound_registration(token, allow_finished=True)
+    return Response(status=204)
 
 
 @bp.post("/start")
@@ -64,7 +72,7 @@ def idle():
 
 @bp.route("/r/<token>/step/<int:number>", methods=["GET", "POST"])
 def step_view(token: str, number: int):
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     access = flow.access(number, reg.furthest_step, reg.finished)
     if access is Access.FINISHED:
         if request.method == "POST":
@@ -139,19 +147,27 @@ def document_pdf(token: str, kind: str):
 
 @bp.get("/r/<token>/done")
 def done(token: str):
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     if not reg.finished:
         return redirect_to(step_url(reg, reg.furthest_step))
-    return render_template(
-        "wizard/done.html", reg=reg, data=reg.data, printer_mode=current_app.config["PRINTER"],
-        return_after=current_app.config["DONE_RETURN_SECONDS"],
-        print_error=paperwork.last_print_error(reg),
+    printer_mode = current_app.config["PRINTER"]
+    print_error = paperwork.last_print_error(reg)
+    html = render_template(
+        "wizard/done.html", reg=reg, data=reg.data, printer_mode=printer_mode,
+        return_after=current_app.config["DONE_RETURN_SECONDS"], print_error=print_error,
+        closed=printer_mode != "browser" and print_error is None,
     )
+    if printer_mode != "browser" and print_error is None:
+        # The receipt is out of the kiosk printer: this screen is the last the browser sees of
+        # the registration (a reload or the back button opens nothing). With browser printing
+        # the receipt PDF is still to be fetched: the done screen's timeout closes it.
+        release_session()
+    return html
 
 
 @bp.get("/r/<token>/receipt.pdf")
 def receipt_pdf(token: str):
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
     if doc is None:
         abort(404)
@@ -160,13 +176,17 @@ def receipt_pdf(token: str):
 
 @bp.post("/r/<token>/print")
 def print_again(token: str):
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
     if doc is None:
         abort(404)
     error = paperwork.print_receipt(reg, doc.content)
+    printer_mode = current_app.config["PRINTER"]
+    closed = printer_mode != "browser" and error is None
+    if closed:
+        release_session()  # printed at last: the registration closes to this browser (see done)
     return render_template("wizard/_print_status.html", reg=reg, print_error=error,
-                           printer_mode=current_app.config["PRINTER"], again=True)
+                           printer_mode=printer_mode, again=True, closed=closed)
 
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
@@ -259,7 +279,7 @@ def request_help(token: str):
 @bp.get("/r/<token>/help")
 def help_status(token: str):
     """Small polling widget: still waiting → the same panel; handled → back to the current step."""
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     if reg.help_requested_at is None or reg.finished:
         return redirect_to(step_url(reg, reg.furthest_step if not reg.finished else flow.DONE))
     return render_template("wizard/_waiting_for_clerk.html", reg=reg)

@@ -11,7 +11,7 @@ from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, utcnow
-from kiosk.domain.credentials import hash_secret, password_checklist, password_problems
+from kiosk.domain.credentials import password_checklist, password_problems
 from kiosk.domain.identity import (
     IdentityError,
     IdType,
@@ -21,8 +21,9 @@ from kiosk.domain.identity import (
 )
 from kiosk.domain.registration_rules import personal_problems
 from kiosk.providers import ProviderError, VerifyResult
-from kiosk.services import registrations
+from kiosk.services import claims, registrations
 from kiosk.web.wizard.forms import OtpForm, PasswordForm, ProvisionForm
+from kiosk.web.wizard.once import BUSY, busy
 from kiosk.web.wizard.render import GoTo, render_step
 
 # ---- Step 4: Khởi tạo dịch vụ --------------------------------------------------------------
@@ -66,6 +67,10 @@ def submit_provision(reg: Registration):
         audit.record("provisioning_refused", reg, steps=sorted({s for s, _ in problems}))
         db.session.commit()
         return view_provision(reg, False, problems=problems)
+    # One subscriber, one SMS: parallel submits stop here (services/claims.py).
+    if not claims.claim(reg, claims.PROVISION):
+        return busy(reg, claims.PROVISION, 4,
+                    lambda r: view_provision(r, False, provider_error=BUSY))
     data = reg.data
     backend = providers.registration_backend()
     try:
@@ -77,7 +82,7 @@ def submit_provision(reg: Registration):
         )
         backend.send_activation(reg.subscriber_ref, data["phone"])
     except ProviderError as err:
-        db.session.rollback()
+        claims.release(reg, claims.PROVISION)
         current_app.logger.warning("provisioning failed for %s: %s", reg.number, err.detail)
         audit.record("provisioning_failed", reg, detail=err.detail)
         db.session.commit()
@@ -86,6 +91,7 @@ def submit_provision(reg: Registration):
     reg.provisioned_at = reg.otp_sent_at = now
     reg.otp_sends = 1
     audit.record("service_initialised", reg, subscriber_ref=reg.subscriber_ref)
+    claims.mark_done(reg, claims.PROVISION)
     nxt = registrations.complete_step(reg, 4)
     db.session.commit()
     return GoTo(nxt)
@@ -208,12 +214,19 @@ def resend_code(reg: Registration):
             f"Đã gửi lại mã tối đa {current_app.config['OTP_MAX_RESENDS']} lần. Vui lòng nhờ nhân viên hỗ trợ."))
     if state.resend_in > 0:
         return view_activation(reg, False, notice=f"Vui lòng chờ {state.resend_in} giây rồi gửi lại mã.")
+    cfg = current_app.config
+    # The check above is for the message; this conditional UPDATE is what holds under parallel
+    # requests (it counts the SMS before it is sent).
+    if not claims.take_resend(reg, cfg["OTP_MAX_RESENDS"], cfg["OTP_RESEND_COOLDOWN_SECONDS"]):
+        state = otp_state(reg)
+        return view_activation(reg, False, notice=(
+            f"Vui lòng chờ {state.resend_in} giây rồi gửi lại mã." if state.resends_left
+            else f"Đã gửi lại mã tối đa {cfg['OTP_MAX_RESENDS']} lần. Vui lòng nhờ nhân viên hỗ trợ."))
     try:
         providers.registration_backend().send_activation(reg.subscriber_ref, reg.data["phone"])
     except ProviderError as err:
+        claims.give_back_resend(reg)
         return view_activation(reg, False, notice=err.message)
-    reg.otp_sent_at = utcnow()
-    reg.otp_sends += 1
     audit.record("activation_code_resent", reg, sends=reg.otp_sends)
     db.session.commit()
     return view_activation(reg, False, notice="Đã gửi lại mã kích hoạt mới. Mã cũ không còn dùng được.")
@@ -236,7 +249,7 @@ def _submit_password(reg: Registration):
         providers.registration_backend().set_password(reg.subscriber_ref, password)
     except ProviderError as err:
         return view_activation(reg, False, password_form=form, notice=err.message)
-    reg.password_hash = hash_secret(password)
+    reg.password_set_at = utcnow()  # the password itself is forgotten: the backend owns it
     audit.record("password_created", reg)
     nxt = registrations.complete_step(reg, 5)
     db.session.commit()

@@ -8,16 +8,18 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, Registration, utcnow
 from kiosk.documents import ACCEPTANCE_TITLE, CONTRACT_TITLE, acceptance_sections, contract_sections
-from kiosk.domain.credentials import hash_secret, pin_problems
+from kiosk.domain.credentials import pin_problems
 from kiosk.providers import ProviderError
-from kiosk.services import paperwork, registrations
+from kiosk.services import claims, paperwork, registrations
 from kiosk.vision.images import ImageError, bytes_from_data_url, check_signature
 from kiosk.web.wizard.forms import PinForm, SignatureForm
+from kiosk.web.wizard.once import BUSY, busy
 from kiosk.web.wizard.render import GoTo, render_step
 
 SECTIONS = {"contract": contract_sections, "acceptance": acceptance_sections}
 STEP_OF = {"contract": 7, "acceptance": 9}
 TITLES = {"contract": CONTRACT_TITLE, "acceptance": ACCEPTANCE_TITLE}
+CLAIMS = {"contract": claims.SIGN_CONTRACT, "acceptance": claims.SIGN_ACCEPTANCE}
 
 
 def _view_document(reg: Registration, kind: str, readonly: bool, form=None, error=None):
@@ -29,7 +31,11 @@ def _view_document(reg: Registration, kind: str, readonly: bool, form=None, erro
 
 
 def _sign(reg: Registration, kind: str):
-    """Validate the drawn signature, render the signed PDF, store it with its SHA-256."""
+    """Validate the drawn signature, render the signed PDF, store it with its SHA-256.
+
+    Only the request holding the claim goes past the checks: parallel submits make one signed
+    document (and at step 9 one receipt and one print job). On a provider error the claim is
+    released and nothing is kept."""
     form = SignatureForm()
     if not form.validate():
         return None, _view_document(reg, kind, False, form)
@@ -39,6 +45,9 @@ def _sign(reg: Registration, kind: str):
     except ImageError as err:
         message = err.message if form.signature.data else "Quý khách chưa ký. Vui lòng ký tên vào khung."
         return None, _view_document(reg, kind, False, form, error=message)
+    if not claims.claim(reg, CLAIMS[kind]):
+        return None, busy(reg, CLAIMS[kind], STEP_OF[kind],
+                          lambda r: _view_document(r, kind, False, error=BUSY))
     signed_at = utcnow()
     db.session.add(Evidence(registration_id=reg.id, kind=f"signature_{kind}", mime_type="image/png",
                             content=png, sha256=hashlib.sha256(png).hexdigest(), source="pad"))
@@ -47,9 +56,10 @@ def _sign(reg: Registration, kind: str):
     try:
         providers.registration_backend().register_document(reg.subscriber_ref, kind, doc.sha256, signed_at)
     except ProviderError as err:
-        db.session.rollback()
+        claims.release(reg, CLAIMS[kind])
         return None, _view_document(reg, kind, False, form, error=err.message)
     audit.record("document_signed", reg, kind=kind, sha256=doc.sha256)
+    claims.mark_done(reg, CLAIMS[kind])
     return doc, None
 
 
@@ -92,12 +102,21 @@ def submit_pin(reg: Registration):
         audit.record("pin_refused", reg)
         db.session.commit()
         return view_pin(reg, False, form)
+    # One PIN reaches the backend, whatever the number of parallel submits.
+    if not claims.claim(reg, claims.SET_PIN):
+        def _busy_view(r):
+            busy_form = PinForm(formdata=None)
+            busy_form.pin.errors = [BUSY]
+            return view_pin(r, False, busy_form)
+        return busy(reg, claims.SET_PIN, 8, _busy_view)
     try:
         providers.registration_backend().set_pin(reg.subscriber_ref, pin)
     except ProviderError as err:
+        claims.release(reg, claims.SET_PIN)
         form.pin.errors = [err.message]
         return view_pin(reg, False, form)
-    reg.pin_hash = hash_secret(pin)
+    reg.pin_set_at = utcnow()  # the PIN itself is forgotten: the backend owns it
+    claims.mark_done(reg, claims.SET_PIN)
     audit.record("pin_created", reg)
     nxt = registrations.complete_step(reg, 8)
     db.session.commit()
@@ -117,7 +136,7 @@ def submit_acceptance(reg: Registration):
     try:
         providers.registration_backend().complete(reg.subscriber_ref)
     except ProviderError as err:
-        db.session.rollback()
+        claims.release(reg, claims.SIGN_ACCEPTANCE)
         return view_acceptance(reg, False, error=err.message)
     nxt = registrations.complete_step(reg, 9)
     reg.status = "finished"

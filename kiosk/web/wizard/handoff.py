@@ -3,21 +3,17 @@ types it on the kiosk that should continue the registration. Public (the kiosk h
 session), so the code is single-use, expires, and wrong codes are throttled per source."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, url_for
 
 from kiosk.core.extensions import db
 from kiosk.services import counter_actions
 from kiosk.services.staff_auth import LOCKED_MESSAGE, count_failure, source_locked
-
-handoff_bp = Blueprint("handoff", __name__, url_prefix="/handoff")
-# The wizard keeps the registration token of this kiosk browser under this session key
-# (kiosk.web.wizard.state.SESSION_KEY; the two blueprints do not import each other, and
-# tests/test_staff_actions.py proves the resumed kiosk really reaches the step).
-WIZARD_SESSION_KEY = "reg_token"
+from kiosk.web.wizard import bp
+from kiosk.web.wizard.state import bind_registration
 
 
-@handoff_bp.route("", methods=["GET", "POST"])
-def enter_code():
+@bp.route("/handoff", methods=["GET", "POST"])
+def handoff():
     error = None
     if request.method == "POST":
         source = f"handoff:{request.remote_addr}"
@@ -27,11 +23,10 @@ def enter_code():
             reg = counter_actions.redeem_resume_code(request.form.get("code", ""),
                                                      current_app.config["KIOSK_ID"])
             if reg is not None:
-                session.permanent = True
-                session[WIZARD_SESSION_KEY] = reg.token
+                bind_registration(reg)
                 return redirect(url_for("wizard.step_view", token=reg.token,
                                         number=reg.furthest_step), code=303)
             count_failure(source)
             db.session.commit()
             error = "Mã không đúng hoặc đã hết hạn. Vui lòng hỏi nhân viên mã mới."
-    return render_template("staff/handoff.html", error=error)
+    return render_template("wizard/handoff.html", error=error)

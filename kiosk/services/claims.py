@@ -1,0 +1,102 @@
+"""One-time actions and counters that hold under parallel requests.
+
+A double tap, a retried request or an attacker's 20 parallel posts all pass the step's checks
+at the same moment (each request read the same row). What makes an action happen once is the
+database, not Python:
+
+- :func:`claim` inserts an ``action_claim`` row and COMMITS it before the slow or provider work
+  (creating the subscriber, sending the PIN, rendering and registering a PDF, printing). The
+  unique (registration, action) constraint lets exactly one request through; the others get
+  False and show "being processed" (or the next step once the first has finished).
+- :func:`take_resend` is one conditional UPDATE: the resend limit and the cooldown are in its
+  WHERE clause, so the counter cannot lose updates.
+
+A claim whose request died (kill -9 between claim and commit) would block the action forever;
+one older than :data:`STALE_AFTER_SECONDS` and not done may be taken over.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from kiosk.core.extensions import db
+from kiosk.core.models import ActionClaim, Registration, utcnow
+
+STALE_AFTER_SECONDS = 120  # provider timeouts are 10 s by default; a PDF renders in seconds
+
+PROVISION = "provision"
+SIGN_CONTRACT = "sign_contract"
+SET_PIN = "set_pin"
+SIGN_ACCEPTANCE = "sign_acceptance"
+
+
+def claim(reg: Registration, action: str) -> bool:
+    """Take ``action`` for this request (committed at once). False: another request has it."""
+    reg_id = reg.id
+    db.session.add(ActionClaim(registration_id=reg_id, action=action, claimed_at=utcnow()))
+    try:
+        db.session.commit()
+        return True
+    except IntegrityError:
+        db.session.rollback()
+    stale = utcnow() - timedelta(seconds=STALE_AFTER_SECONDS)
+    taken = db.session.execute(
+        update(ActionClaim)
+        .where(ActionClaim.registration_id == reg_id, ActionClaim.action == action,
+               ActionClaim.done_at.is_(None), ActionClaim.claimed_at < stale)
+        .values(claimed_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def release(reg: Registration, action: str) -> None:
+    """The action failed (provider refused, bad input found late): it may be tried again."""
+    db.session.rollback()
+    db.session.execute(delete(ActionClaim).where(
+        ActionClaim.registration_id == reg.id, ActionClaim.action == action,
+        ActionClaim.done_at.is_(None)))
+    db.session.commit()
+
+
+def mark_done(reg: Registration, action: str) -> None:
+    """Part of the caller's unit of work: committed together with the step's result."""
+    db.session.execute(update(ActionClaim).where(
+        ActionClaim.registration_id == reg.id, ActionClaim.action == action
+    ).values(done_at=utcnow()))
+
+
+def is_done(reg: Registration, action: str) -> bool:
+    return db.session.scalar(select(ActionClaim.done_at).where(
+        ActionClaim.registration_id == reg.id, ActionClaim.action == action)) is not None
+
+
+def take_resend(reg: Registration, max_resends: int, cooldown_seconds: int,
+                now: datetime | None = None) -> bool:
+    """Count one more activation SMS, if the limit and the cooldown allow it (atomic, committed).
+
+    ``otp_sends`` counts every SMS, the first one of step 4 included: ``max_resends`` more may
+    follow it.
+    """
+    now = now or utcnow()
+    ready = now - timedelta(seconds=cooldown_seconds)
+    taken = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id,
+               Registration.otp_verified_at.is_(None),
+               Registration.otp_sends < 1 + max_resends,
+               (Registration.otp_sent_at.is_(None)) | (Registration.otp_sent_at <= ready))
+        .values(otp_sends=Registration.otp_sends + 1, otp_sent_at=now)
+    ).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def give_back_resend(reg: Registration) -> None:
+    """The SMS could not be sent: it does not count against the limit (the cooldown stays)."""
+    db.session.rollback()
+    db.session.execute(update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
+                       .values(otp_sends=Registration.otp_sends - 1))
+    db.session.commit()

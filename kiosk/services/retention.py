@@ -1,0 +1,113 @@
+"""Retention and key rotation (docs/security.md, "What is kept, why, how long").
+
+purge: card, face and signature images are sensitive personal data (identity-document images
+and biometrics) kept only as long as the registration can still be disputed at the counter.
+After RETENTION_DAYS past the registration's end (finished, or last touched when abandoned) the
+image rows are deleted; what stays is the audit trail (which holds each image's SHA-256 from
+``evidence_captured``), the signed documents with their SHA-256, and the eKYC decision with its
+distance and thresholds. Sandbox SMS bodies (activation codes, phone numbers) go too.
+
+rotate_key: every encrypted column is decrypted with the current data key and encrypted again
+with a new one, in one transaction; keyed lookup digests are recomputed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text
+
+from kiosk.core import audit
+from kiosk.core.crypto import DataCipher
+from kiosk.core.extensions import db
+from kiosk.core.models import Evidence, Registration, SmsMessage, utcnow
+
+
+@dataclass
+class PurgeReport:
+    registrations: int = 0
+    images: int = 0
+    sms: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+def purge(older_than_days: int, now: datetime | None = None) -> PurgeReport:
+    """Delete the images of registrations that ended more than ``older_than_days`` ago."""
+    if older_than_days < 0:
+        raise ValueError("older_than_days must not be negative")
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    ended = func.coalesce(Registration.finished_at, Registration.updated_at)
+    report = PurgeReport()
+    regs = db.session.scalars(
+        select(Registration).where(ended < cutoff, Registration.evidence.any())).all()
+    for reg in regs:
+        rows = db.session.execute(
+            select(Evidence.kind, Evidence.sha256).where(Evidence.registration_id == reg.id)
+            .order_by(Evidence.id)).all()
+        kinds: dict[str, int] = {}
+        for kind, _ in rows:
+            kinds[kind] = kinds.get(kind, 0) + 1
+        db.session.execute(delete(Evidence).where(Evidence.registration_id == reg.id))
+        reg.images_purged_at = utcnow()
+        # The hashes stay in the audit trail: a kept document can still be matched to them.
+        audit.record("images_purged", reg, actor="system", kinds=kinds,
+                     hashes=[[kind, digest] for kind, digest in rows],
+                     retention_days=older_than_days)
+        report.registrations += 1
+        report.images += sum(kinds.values())
+        for kind, count in kinds.items():
+            report.kinds[kind] = report.kinds.get(kind, 0) + count
+    report.sms = db.session.execute(
+        delete(SmsMessage).where(SmsMessage.created_at < cutoff)).rowcount
+    db.session.commit()
+    _reclaim()
+    return report
+
+
+def _reclaim() -> None:
+    """On SQLite, push the WAL into the (secure_delete) main file so no deleted page lingers."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+
+
+# Every encrypted column: (table, column). Keep in step with core/models.py.
+ENCRYPTED_COLUMNS = (
+    ("registration", "personal"),
+    ("evidence", "content"),
+    ("document", "content"),
+    ("sms_message", "to_number"),
+    ("sms_message", "body"),
+)
+
+
+def rotate_key(old: DataCipher, new: DataCipher) -> dict[str, int]:
+    """Re-encrypt every encrypted value under ``new`` (one transaction); counts per column.
+
+    Raw SQL on purpose: the ORM column types would encrypt with the app's current key.
+    """
+    counts: dict[str, int] = {}
+    for table, column in ENCRYPTED_COLUMNS:
+        rows = db.session.execute(
+            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()
+        for row_id, blob in rows:
+            plain = old.decrypt(bytes(blob))
+            db.session.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :id"),
+                               {"v": new.encrypt(plain), "id": row_id})
+        counts[f"{table}.{column}"] = len(rows)
+    # Keyed digests (finding a registration by ID number) depend on the key too.
+    regs = db.session.execute(text(
+        "SELECT id, personal, number FROM registration WHERE personal IS NOT NULL")).all()
+    for reg_id, blob, number in regs:
+        id_number = new.decrypt_json(bytes(blob)).get("id_number") if blob else None  # done above
+        digest = new.lookup_digest(id_number) if id_number else None
+        db.session.execute(text("UPDATE registration SET id_digest = :d WHERE id = :id"),
+                           {"d": digest, "id": reg_id})
+        if digest:
+            db.session.execute(text(
+                "UPDATE sandbox_subscriber SET username_digest = :d WHERE ref = :ref"),
+                {"d": digest, "ref": f"SBX-{number}"})
+    audit.record("data_key_rotated", None, actor="system", columns=counts)
+    db.session.commit()
+    return counts
+

@@ -1,0 +1,130 @@
+"""Issue 9, item 1: no upload may raise the server's peak memory by more than 256 MB.
+
+Each attack runs in a fresh child process (tests/security/rss_probe.py) that first serves the
+same endpoint once with a legitimate image, then the bomb; the test compares the process's peak
+resident set (VmHWM from /proc/self/status) before and after. Before the fix these were 5.3 GB (JPEG with
+fill bytes), 1.7 GB (WebP) and 3.7 GB (30 liveness frames).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiosk.vision.images import ImageError, decode_image, inspect
+from tests.security import bombs
+
+ROOT = Path(__file__).resolve().parents[2]
+LIMIT_KB = 256 * 1024
+
+REFUSALS = {  # attack -> words the Vietnamese answer must contain
+    "capture_jpeg_fill_bytes": "Ảnh quá lớn",
+    "capture_webp": "không phải ảnh JPEG hoặc PNG",
+    "capture_png_16bit_rgba_under_pixel_limit": "Ảnh quá lớn",
+    "guidance_jpeg_fill_bytes": "bad_frame",
+    "guidance_webp": "bad_frame",
+    "scan_png_bomb": "Ảnh quá lớn",
+    "scan_jpeg_fill_bytes": "Ảnh quá lớn",
+    "liveness_240_full_hd_frames": "Không nhận được hình từ camera",
+    "liveness_30_frames_of_12_mp": "Không nhận được hình từ camera",
+    "signature_png_bomb": "Chữ ký",
+    "capture_largest_allowed_jpeg": None,  # accepted: a big but honest photo still fits
+}
+
+
+def _probe(attack: str) -> dict:
+    from tests.security.rss_probe import run_probe
+
+    return run_probe(attack, ROOT)
+
+
+@pytest.mark.parametrize("attack", sorted(REFUSALS))
+def test_upload_cannot_raise_peak_memory_by_more_than_256_mb(attack):
+    result = _probe(attack)
+    grown_kb = result["peak_kb"] - result["baseline_kb"]
+    assert grown_kb < LIMIT_KB, f"{attack}: peak RSS grew by {grown_kb // 1024} MB"
+    assert result["status"] == 200, result["body"][:500]
+    expected = REFUSALS[attack]
+    if expected is not None:
+        body = result["body"]
+        if body.lstrip().startswith("{"):
+            body = json.dumps(json.loads(body), ensure_ascii=False)
+        assert expected in body
+
+
+def test_fill_bytes_before_sof_do_not_hide_the_declared_size():
+    header = inspect(bombs.jpeg_fill_bytes_bomb(1000, 800), 40_000_000)
+    assert (header.width, header.height) == (1000, 800)
+    with pytest.raises(ImageError, match="quá lớn"):
+        inspect(bombs.jpeg_fill_bytes_bomb(), 40_000_000)
+
+
+def test_webp_is_not_on_the_allow_list():
+    with pytest.raises(ImageError, match="JPEG hoặc PNG"):
+        inspect(bombs.webp_bomb(), 40_000_000)
+
+
+def test_truncated_jpeg_padded_with_eoi_is_refused():
+    with pytest.raises(ImageError, match="thiếu dữ liệu"):
+        decode_image(bombs.truncated_jpeg_padded(), 40_000_000)
+
+
+def test_big_jpeg_is_decoded_reduced_within_the_memory_cap():
+    from kiosk.vision.images import DECODED_MAX_BYTES
+
+    image, mime = decode_image(bombs.uniform_jpeg(7200, 5500), 40_000_000)
+    assert mime == "image/jpeg" and image.nbytes <= DECODED_MAX_BYTES
+    assert image.shape[1] == 7200 // 2  # 40 MP × 3 bytes does not fit: decoded at 1/2
+
+
+def test_png_that_would_not_fit_the_memory_cap_is_refused_before_decoding():
+    with pytest.raises(ImageError, match="quá lớn"):
+        decode_image(bombs.png_bomb(6000, 6600, 16, 6), 40_000_000)
+
+
+def test_liveness_budget_is_checked_on_headers_before_any_decode():
+    from kiosk.vision.engine import check_liveness_budget
+
+    frame = bombs.uniform_jpeg(1920, 1080)
+    check_liveness_budget([frame] * 30)
+    with pytest.raises(ImageError, match="quá lớn"):
+        check_liveness_budget([frame] * 240)
+    with pytest.raises(ImageError, match="quá lớn"):
+        check_liveness_budget([bombs.uniform_jpeg(2600, 2000)])
+
+
+def test_cli_refuses_bombs_with_json_not_a_traceback(runner, tmp_path):
+    for name, data in (("bomb.webp", bombs.webp_bomb()), ("bomb.jpg", bombs.jpeg_fill_bytes_bomb()),
+                       ("cut.jpg", bombs.truncated_jpeg_padded())):
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = runner.invoke(args=["vision", "read-card", str(path)])
+        assert result.exit_code != 0
+        payload = json.loads(result.output.strip().splitlines()[-1])
+        assert payload["error"] == "bad_image" and "Traceback" not in result.output
+
+
+def test_stray_bytes_between_jpeg_segments_are_tolerated_but_bad_data_is_not():
+    from tests.kiosk_driver import jpeg_bytes
+
+    data = jpeg_bytes()
+    at = data.find(b"\xff\xc4")
+    image, _ = decode_image(data[:at] + b"\x12\x34\x56" + data[at:], 40_000_000)
+    assert image.shape == (480, 640, 3)
+    scan = data.find(b"\xff\xda") + 200
+    garbled = data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400]) + data[scan + 400:]
+    with pytest.raises(ImageError):
+        decode_image(garbled, 40_000_000)
+
+
+def test_phone_camera_mpo_jpeg_is_accepted():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), "red").save(buf, "MPO", save_all=True,
+                                              append_images=[Image.new("RGB", (640, 480), "blue")])
+    image, mime = decode_image(buf.getvalue(), 40_000_000)
+    assert mime == "image/jpeg" and image.shape == (480, 640, 3)
