@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +116,22 @@ def _bgr(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"unsupported image shape {image.shape}")
 
 
+@contextmanager
+def _quiet_opencv():
+    """OpenCV 5 warns on stderr that its new DNN engine ignores the (default) target when the
+    networks are created: harmless, but it would land in the CLI's output. Silence it there."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(level)
+
+
 class SFaceModel(FaceModel):
     """YuNet + SFace, loaded once (on first use or ``load()``), one lock per network.
 
@@ -147,11 +164,12 @@ class SFaceModel(FaceModel):
             if self._recognizer is not None:
                 return
             check_models(self.models_dir)
-            self._detector = cv2.FaceDetectorYN.create(
-                str(self.models_dir / DETECTOR_FILE), "", (320, 320), SCORE_THRESHOLD,
-                NMS_THRESHOLD, TOP_K)
-            self._recognizer = cv2.FaceRecognizerSF.create(
-                str(self.models_dir / RECOGNIZER_FILE), "")
+            with _quiet_opencv():
+                self._detector = cv2.FaceDetectorYN.create(
+                    str(self.models_dir / DETECTOR_FILE), "", (320, 320), SCORE_THRESHOLD,
+                    NMS_THRESHOLD, TOP_K)
+                self._recognizer = cv2.FaceRecognizerSF.create(
+                    str(self.models_dir / RECOGNIZER_FILE), "")
 
     # ---- detection -------------------------------------------------------------------------
     def detect(self, image_bgr: np.ndarray, portrait: bool = False,
