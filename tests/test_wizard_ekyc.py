@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from kiosk.core.config import DEFAULTS
 from kiosk.core.models import AuditEvent
 
 from .faces_data import face_data_dir, load, require_face_models
@@ -82,10 +83,12 @@ def test_matching_plain_photo_still_goes_to_clerk_review(kiosk):
     html = _photos_to_step6(kiosk, *SAME).get_data(as_text=True)
     assert "Nhân viên sẽ kiểm tra" in html
     reg = kiosk.registration()
-    assert reg.kyc_decision == "review" and reg.face_distance < 0.42
+    accept, reject = (DEFAULTS[k]["sface"] for k in ("FACE_ACCEPT_DISTANCE", "FACE_REJECT_DISTANCE"))
+    assert reg.kyc_decision == "review" and reg.face_distance < accept
     event = _events(kiosk, "face_match")[-1]
     assert event.details["raw_decision"] == "match" and event.details["liveness"] is False
-    assert event.details["accept_threshold"] == 0.42 and event.details["reject_threshold"] == 0.59
+    assert event.details["accept_threshold"] == accept and event.details["reject_threshold"] == reject
+    assert event.details["model"] == "sface" and event.details["shadow"] is None
 
 
 def test_different_person_is_no_match_and_asks_to_retry(kiosk):
