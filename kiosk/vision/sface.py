@@ -173,18 +173,20 @@ class SFaceModel(FaceModel):
 
     # ---- detection -------------------------------------------------------------------------
     def detect(self, image_bgr: np.ndarray, portrait: bool = False,
-               score_threshold: float | None = None) -> np.ndarray:
+               score_threshold: float | None = None, portrait_side: int = PORTRAIT_SIDE,
+               portrait_pad: float = PORTRAIT_PAD) -> np.ndarray:
         """YuNet rows in ``image_bgr`` coordinates, largest face first.
 
         Each row: x, y, w, h, five (x, y) landmarks (right eye, left eye, nose tip, mouth
         corners), score — the layout ``alignCrop`` expects. ``portrait=True`` for a tight crop
-        of a (card) portrait: upscaled and padded before detection (module docstring).
+        of a (card) portrait: upscaled and padded before detection (module docstring); the
+        ``portrait_*`` and ``score_threshold`` overrides are for bench/bench_card_faces.py.
         """
         self.load()
         image = _bgr(image_bgr)
         height, width = image.shape[:2]
         if portrait:
-            scale = PORTRAIT_SIDE / max(height, width)
+            scale = portrait_side / max(height, width)
             threshold = PORTRAIT_SCORE_THRESHOLD if score_threshold is None else score_threshold
         else:
             scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
@@ -193,7 +195,7 @@ class SFaceModel(FaceModel):
         if abs(scale - 1.0) > 1e-3:
             work = cv2.resize(image, (max(1, round(width * scale)), max(1, round(height * scale))),
                               interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-        pad = round(PORTRAIT_PAD * max(work.shape[:2])) if portrait else 0
+        pad = round(portrait_pad * max(work.shape[:2])) if portrait else 0
         if pad:
             work = cv2.copyMakeBorder(work, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         with self._detector_lock:
@@ -223,8 +225,9 @@ class SFaceModel(FaceModel):
             raise ValueError("SFace returned an empty feature")
         return vector / norm
 
-    def embed(self, image_bgr: np.ndarray, portrait: bool = False) -> Embedding | None:
-        rows = self.detect(image_bgr, portrait=portrait)
+    def embed(self, image_bgr: np.ndarray, portrait: bool = False, **detect_options
+              ) -> Embedding | None:
+        rows = self.detect(image_bgr, portrait=portrait, **detect_options)
         if not len(rows):
             return None
         row = rows[0]
