@@ -104,7 +104,7 @@ def _run_jsonl(handle, keys: dict[str, bool], warm_up=None) -> None:
         except Exception:  # each line then reports the error itself
             current_app.logger.warning("vision models could not be preloaded", exc_info=True)
     status = 0
-    for number, line in enumerate(click.get_text_stream("stdin"), 1):
+    for number, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
 
