@@ -11,9 +11,9 @@ uneven light, camera blur and JPEG quality. The kiosk's own card reader
 (``read_card_and_portrait``) cuts the portrait out, as at step 6; the crops are cached in
 ~/.cache/smartca-kiosk (keyed by photo sha256 and scene settings).
 
-Reported, for the detector settings in kiosk/vision/sface.py (and with ``--sweep`` for a grid
-of portrait side × padding × score threshold, plus "plain": the crop searched like a camera
-frame):
+Reported, for the detector settings in kiosk/vision/sface.py (and with ``--sweep`` the no-face
+rate alone — detection only, cheap — for a grid of portrait side × padding × score threshold,
+plus "plain": the crop searched like a camera frame):
 
 - ``card_no_face_rate``: portrait crops where YuNet finds no face;
 - card portrait ↔ 640×480 selfie of *another* photo of the same person: match / review /
@@ -51,7 +51,7 @@ CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sm
 SCENE_VERSION = 1  # bump when the scene recipe below changes
 
 SIDES = (160, 224, 320, 448)
-PADS = (0.0, 0.15, 0.25, 0.4)
+PADS = (0.0, 0.25, 0.5)
 SCORES = (0.3, 0.5, 0.7)
 
 
@@ -169,8 +169,17 @@ def evaluate(model_name: str, scenes: list[dict], selfies: dict, detect_options:
             if live is None or file == s["file"]:
                 continue
             d = model.distance(emb, live)
-            (same if identity == s["identity"] else diff).append(d)
-    decisions = [decide(d, th) for d in same]
+            if identity == s["identity"]:
+                same.append((d, s["settings"]["scale"]))
+            else:
+                diff.append(d)
+    decisions = [decide(d, th) for d, _ in same]
+    # the step-6 guidance refuses a card narrower than min_card_px ("come closer"): report the
+    # frames it accepts apart from the ones a customer would have been asked to retake
+    from kiosk.vision.guidance import DEFAULT_THRESHOLDS as GUIDANCE
+
+    near = [decide(d, th) for d, scale in same if scale * 1280 >= GUIDANCE.min_card_px]
+    far = [decide(d, th) for d, scale in same if scale * 1280 < GUIDANCE.min_card_px]
 
     def share(items, value):
         return round(items.count(value) / len(items), 4) if items else None
@@ -182,9 +191,31 @@ def evaluate(model_name: str, scenes: list[dict], selfies: dict, detect_options:
         "same_match": share(decisions, "match"), "same_review": share(decisions, "review"),
         "same_no_match": share(decisions, "no_match"),
         "different_pairs": len(diff), "false_accepts": sum(1 for d in diff if d <= th.accept),
-        "max_same_distance": round(max(same), 4) if same else None,
+        "different_reaching_review": sum(1 for d in diff if d <= th.reject),
+        "by_card_size": {
+            f"card >= {GUIDANCE.min_card_px:.0f} px wide (guidance accepts)": {
+                "same_person_pairs": len(near), "same_match": share(near, "match"),
+                "same_review": share(near, "review"), "same_no_match": share(near, "no_match")},
+            f"card < {GUIDANCE.min_card_px:.0f} px (guidance asks to come closer)": {
+                "same_person_pairs": len(far), "same_match": share(far, "match"),
+                "same_review": share(far, "review"), "same_no_match": share(far, "no_match")},
+        },
+        "max_same_distance": round(max(d for d, _ in same), 4) if same else None,
         "min_different_distance": round(min(diff), 4) if diff else None,
     }
+
+
+def detection_rate(model, scenes: list[dict], opts: dict) -> dict:
+    """No-face rate and median score of YuNet on the portrait crops with ``opts`` (no SFace)."""
+    crops = [s["crop"] for s in scenes if s["crop"] is not None]
+    scores = []
+    for crop in crops:
+        rows = (model.detect(crop) if opts.get("plain")
+                else model.detect(crop, portrait=True, **opts))
+        scores.append(float(rows[0][14]) if len(rows) else None)
+    found = [v for v in scores if v is not None]
+    return {"card_no_face_rate": round(1 - len(found) / len(crops), 4) if crops else None,
+            "median_score": round(float(np.median(found)), 3) if found else None}
 
 
 def main(argv=None) -> int:
@@ -231,11 +262,7 @@ def main(argv=None) -> int:
                 {"portrait_side": side, "portrait_pad": pad, "score_threshold": score}
                 for side, pad, score in itertools.product(SIDES, PADS, SCORES)]
             result["models"][name]["sweep"] = [
-                {**opts, **{k: v for k, v in evaluate(name, scenes, selfies, opts).items()
-                            if k in ("card_no_face_rate", "same_match", "same_review",
-                                     "same_no_match", "false_accepts", "max_same_distance",
-                                     "min_different_distance")}}
-                for opts in grid]
+                {**opts, **detection_rate(model, scenes, opts)} for opts in grid]
     result["elapsed_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

@@ -11,10 +11,15 @@ checked here — size and sha256 — before they are loaded: a missing or altere
 Detection speed and card portraits (docs/vision-faces.md, "Card portraits through the webcam"):
 a camera frame is shrunk to at most ``DETECT_MAX_SIDE`` before YuNet (its cost grows with the
 pixel count) and the face is aligned on the original pixels. A printed card portrait seen by a
-webcam is small (≈ 60–120 px high) and tightly cropped, which YuNet handles badly at its own
-size: a portrait crop is upscaled to ``PORTRAIT_SIDE`` and padded with its own edge pixels so
-that the face no longer touches the border, and searched with a lower score threshold (the
-crop is known to hold one face, so a false detection costs little).
+webcam is small (≈ 60–170 px wide in a 1280×720 frame) and blurred; the card reader hands
+over the portrait rectified to a fixed 228×278 px, so the face in the crop is always about the
+same size, and tightly framed. Measured on synthetic card scenes of the calibration photos
+(bench/bench_card_faces.py --sweep): YuNet finds the face in every crop at any setting (no-face
+0 %); what the setting changes is the landmark placement, hence the alignment and the
+distance. Scaling the crop so its longer side is ``PORTRAIT_SIDE`` = 160 px (the face then
+≈ 70 px, where YuNet is most at home — upscaling to 320–448 px did slightly worse), padding it
+by a quarter with its own edge pixels (so the face does not touch the border) and accepting a
+score of 0.5 (the crop is known to hold one face) gave the fewest same-person no-matches.
 """
 from __future__ import annotations
 
@@ -55,7 +60,7 @@ MODEL_FILES = {
 
 DETECT_MAX_SIDE = 640  # frames are shrunk to this before YuNet (a 640×480 selfie is not)
 SCORE_THRESHOLD = 0.6  # YuNet confidence for a camera frame or photo
-PORTRAIT_SIDE = 320  # a card-portrait crop is scaled so its longer side is this
+PORTRAIT_SIDE = 160  # a card-portrait crop is scaled so its longer side is this
 PORTRAIT_PAD = 0.25  # …and padded by this share of its size on every side
 PORTRAIT_SCORE_THRESHOLD = 0.5  # a crop is known to hold one face: accept a weaker detection
 NMS_THRESHOLD = 0.3
