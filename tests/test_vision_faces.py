@@ -369,9 +369,9 @@ def test_sface_same_person_matches_and_lookalike_does_not(sface_model):
     assert other["decision"] == "no_match" and other["distance"] > th.reject
 
 
-def test_sface_finds_a_small_card_portrait_only_with_the_portrait_settings(sface_model):
-    """A far card: its portrait crop is small and blurred. Searched like a camera frame YuNet
-    misses it; upscaled and padded (portrait=True) it is found and matches the customer."""
+def test_sface_finds_and_matches_the_portrait_of_a_far_dim_card(sface_model):
+    """A card 30 % of the frame wide, dim and blurred: the card reader's portrait crop, searched
+    with the portrait settings, is found and matches the customer's selfie."""
     from kiosk.vision.read_card import read_card_and_portrait
     from tests.support.synthetic import place_in_scene, random_fields, render_card_front
 
