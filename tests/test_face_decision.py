@@ -163,3 +163,14 @@ def test_the_shadow_model_gets_its_own_thresholds():
     engine = EkycEngine.from_config(_config(FACE_SHADOW_MODEL="dlib"))
     assert engine.thresholds == FaceThresholds(0.58, 0.75)
     assert engine.shadow_model == "dlib" and engine.shadow_thresholds == DEFAULT_THRESHOLDS
+
+
+def test_docs_state_each_models_configured_thresholds():
+    from kiosk.core.config import DEFAULTS
+
+    text = (ROOT / "docs" / "vision-faces.md").read_text(encoding="utf-8")
+    for model in ("sface", "dlib"):
+        accept = DEFAULTS["FACE_ACCEPT_DISTANCE"][model]
+        reject = DEFAULTS["FACE_REJECT_DISTANCE"][model]
+        assert f"{model}: FaceThresholds(accept={accept}, reject={reject})" in text.replace(
+            f"{model}:  ", f"{model}: ")
