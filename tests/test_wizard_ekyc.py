@@ -91,6 +91,20 @@ def test_matching_plain_photo_still_goes_to_clerk_review(kiosk):
     assert event.details["model"] == "sface" and event.details["shadow"] is None
 
 
+def test_shadow_model_is_recorded_in_the_audit_but_never_decides(tmp_path):
+    from .app_factory import make_app
+    from .kiosk_driver import KioskDriver
+
+    kiosk = KioskDriver(make_app(tmp_path, FACE_SHADOW_MODEL="dlib").test_client())
+    _photos_to_step6(kiosk, *DIFFERENT)
+    event = _events(kiosk, "face_match")[-1]
+    assert event.details["model"] == "sface" and event.details["raw_decision"] == "no_match"
+    shadow = event.details["shadow"]
+    assert shadow["model"] == "dlib" and shadow["decision"] == "no_match"
+    assert shadow["distance"] != event.details["distance"]  # another model, another scale
+    assert kiosk.registration().face_distance == event.details["distance"]  # SFace's
+
+
 def test_different_person_is_no_match_and_asks_to_retry(kiosk):
     html = _photos_to_step6(kiosk, *DIFFERENT).get_data(as_text=True)
     assert "chưa khớp" in html and "lần 1/3" in html
