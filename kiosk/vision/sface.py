@@ -184,7 +184,7 @@ class SFaceModel(FaceModel):
 
         Each row: x, y, w, h, five (x, y) landmarks (right eye, left eye, nose tip, mouth
         corners), score — the layout ``alignCrop`` expects. ``portrait=True`` for a tight crop
-        of a (card) portrait: upscaled and padded before detection (module docstring); the
+        of a (card) portrait: scaled to ``portrait_side`` and padded first (module docstring); the
         ``portrait_*`` and ``score_threshold`` overrides are for bench/bench_card_faces.py.
         """
         self.load()
