@@ -6,9 +6,12 @@ Each scenario runs in a fresh Python process and reads VmRSS / VmHWM (peak RSS) 
 /proc/self/status (ru_maxrss from getrusage where /proc is missing):
 
 - ``import``: after ``import kiosk.vision.faces, kiosk.vision.liveness`` (must load no model);
-- ``verify``: after ``models.preload(liveness=False)`` (HOG detector, 5-point predictor,
+- ``sface verify``: YuNet + SFace loaded (the default model) and one ``verify`` of two photos;
+- ``sface verify+liveness``: the same plus what liveness needs from dlib (HOG detector and
+  the 68-point predictor) — the kiosk's process with FACE_MODEL = "sface";
+- ``dlib verify``: after ``models.preload(liveness=False)`` (HOG detector, 5-point predictor,
   ResNet encoder) and one ``verify`` of two photos;
-- ``verify+liveness``: the same plus the 68-point predictor liveness needs;
+- ``dlib verify+liveness``: the same plus the 68-point predictor liveness needs;
 - baselines: ``import face_recognition`` (it loads all its models at import, including the
   CNN detector the kiosk never uses) and the same plus one default-args encoding of each photo.
 
@@ -45,12 +48,25 @@ SCENARIOS = {
     "python+numpy+cv2": "import numpy, cv2",
     "import": "import numpy, cv2, kiosk.vision.faces, kiosk.vision.liveness\n"
               "from kiosk.vision import dlib_models as models\nassert models.loaded() == []",
-    "verify": "import cv2\nfrom kiosk.vision import faces\nfrom kiosk.vision import dlib_models as models\n"
+    "sface verify": "import cv2\nfrom kiosk.vision import faces\n"
+                    "m = faces.get_model('sface'); m.load()\n"
+                    "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
+                    "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"
+                    "assert faces.verify(a, b, model=m)['decision'] != 'no_face'",
+    "sface verify+liveness": "import cv2\nfrom kiosk.vision import faces, liveness\n"
+                             "from kiosk.vision import dlib_models as models\n"
+                             "m = faces.get_model('sface'); m.load()\n"
+                             "models.get('hog_detector'); models.get('shape_68')\n"
+                             "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
+                             "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"
+                             "assert faces.verify(a, b, model=m)['decision'] != 'no_face'\n"
+                             "assert liveness.observe(b, with_encoding=True, model=m) is not None",
+    "dlib verify": "import cv2\nfrom kiosk.vision import faces\nfrom kiosk.vision import dlib_models as models\n"
               "models.preload(liveness=False)\n"
               "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
               "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"
               "assert faces.verify(a, b)['decision'] != 'no_face'",
-    "verify+liveness": "import cv2\nfrom kiosk.vision import faces, liveness\nfrom kiosk.vision import dlib_models as models\n"
+    "dlib verify+liveness": "import cv2\nfrom kiosk.vision import faces, liveness\nfrom kiosk.vision import dlib_models as models\n"
                        "models.preload(liveness=True)\n"
                        "a = cv2.imread(DATA + '/megawati_sukarnoputri/4.jpg')\n"
                        "b = cv2.imread(DATA + '/megawati_sukarnoputri/5.jpg')\n"

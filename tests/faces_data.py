@@ -53,6 +53,16 @@ def require_face_models() -> None:
         skip_or_fail(f"dlib face models unavailable: {exc}")
 
 
+def require_sface_models() -> None:
+    """Skip/fail unless YuNet and SFace are installed and intact (scripts/setup.sh does it)."""
+    from kiosk.vision import sface
+
+    try:
+        sface.check_models(sface.default_models_dir())
+    except sface.ModelsMissing as exc:
+        skip_or_fail(str(exc))
+
+
 @lru_cache(maxsize=4)
 def _manifest(folder: str) -> tuple[dict, ...]:
     with open(Path(folder) / "manifest.csv", newline="", encoding="utf-8") as fh:

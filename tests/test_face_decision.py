@@ -111,3 +111,66 @@ def test_calibration_rule_never_returns_accept_above_reject():
     cal = _calibrate_module()
     th, _ = cal.pick_thresholds(_pairs([0.1, 0.2, 0.25], [0.8, 0.9, 0.95]), margin=0.02)
     assert th.accept <= th.reject
+
+
+# ------------------------------------------------------------------ per-model settings
+
+
+def _config(**overrides):
+    from kiosk.core.config import DEFAULTS
+
+    return {**DEFAULTS, **overrides}
+
+
+def test_each_model_gets_its_own_thresholds_from_the_settings():
+    from kiosk.vision.engine import EkycEngine
+
+    sface = EkycEngine.from_config(_config())
+    assert sface.face_model == "sface" and sface.thresholds == FaceThresholds(0.58, 0.75)
+    dlib = EkycEngine.from_config(_config(FACE_MODEL="dlib"))
+    assert dlib.face_model == "dlib" and dlib.thresholds == DEFAULT_THRESHOLDS
+
+
+@pytest.mark.parametrize("key", ["FACE_ACCEPT_DISTANCE", "FACE_REJECT_DISTANCE"])
+def test_a_single_number_threshold_is_refused(key):
+    # after a switch of FACE_MODEL a bare number would silently be the other model's threshold
+    from kiosk.vision.engine import EkycEngine
+
+    with pytest.raises(ValueError, match=key):
+        EkycEngine.from_config(_config(**{key: 0.42}))
+
+
+def test_a_model_without_its_own_thresholds_is_refused():
+    from kiosk.vision.engine import EkycEngine
+
+    with pytest.raises(ValueError, match="'dlib'"):
+        EkycEngine.from_config(_config(FACE_MODEL="dlib", FACE_ACCEPT_DISTANCE={"sface": 0.58}))
+
+
+@pytest.mark.parametrize("settings", [{"FACE_MODEL": "arcface"},
+                                      {"FACE_SHADOW_MODEL": "sface"},  # itself
+                                      {"FACE_SHADOW_MODEL": "facenet"}])
+def test_unknown_models_and_a_self_shadow_are_refused(settings):
+    from kiosk.vision.engine import EkycEngine
+
+    with pytest.raises(ValueError, match="FACE_"):
+        EkycEngine.from_config(_config(**settings))
+
+
+def test_the_shadow_model_gets_its_own_thresholds():
+    from kiosk.vision.engine import EkycEngine
+
+    engine = EkycEngine.from_config(_config(FACE_SHADOW_MODEL="dlib"))
+    assert engine.thresholds == FaceThresholds(0.58, 0.75)
+    assert engine.shadow_model == "dlib" and engine.shadow_thresholds == DEFAULT_THRESHOLDS
+
+
+def test_docs_state_each_models_configured_thresholds():
+    from kiosk.core.config import DEFAULTS
+
+    text = (ROOT / "docs" / "vision-faces.md").read_text(encoding="utf-8")
+    for model in ("sface", "dlib"):
+        accept = DEFAULTS["FACE_ACCEPT_DISTANCE"][model]
+        reject = DEFAULTS["FACE_REJECT_DISTANCE"][model]
+        assert f"{model}: FaceThresholds(accept={accept}, reject={reject})" in text.replace(
+            f"{model}:  ", f"{model}: ")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from kiosk.core.config import DEFAULTS
 from kiosk.core.models import AuditEvent
 
 from .faces_data import face_data_dir, load, require_face_models
@@ -82,10 +83,26 @@ def test_matching_plain_photo_still_goes_to_clerk_review(kiosk):
     html = _photos_to_step6(kiosk, *SAME).get_data(as_text=True)
     assert "Nhân viên sẽ kiểm tra" in html
     reg = kiosk.registration()
-    assert reg.kyc_decision == "review" and reg.face_distance < 0.42
+    accept, reject = (DEFAULTS[k]["sface"] for k in ("FACE_ACCEPT_DISTANCE", "FACE_REJECT_DISTANCE"))
+    assert reg.kyc_decision == "review" and reg.face_distance < accept
     event = _events(kiosk, "face_match")[-1]
     assert event.details["raw_decision"] == "match" and event.details["liveness"] is False
-    assert event.details["accept_threshold"] == 0.42 and event.details["reject_threshold"] == 0.59
+    assert event.details["accept_threshold"] == accept and event.details["reject_threshold"] == reject
+    assert event.details["model"] == "sface" and event.details["shadow"] is None
+
+
+def test_shadow_model_is_recorded_in_the_audit_but_never_decides(tmp_path):
+    from .app_factory import make_app
+    from .kiosk_driver import KioskDriver
+
+    kiosk = KioskDriver(make_app(tmp_path, FACE_SHADOW_MODEL="dlib").test_client())
+    _photos_to_step6(kiosk, *DIFFERENT)
+    event = _events(kiosk, "face_match")[-1]
+    assert event.details["model"] == "sface" and event.details["raw_decision"] == "no_match"
+    shadow = event.details["shadow"]
+    assert shadow["model"] == "dlib" and shadow["decision"] == "no_match"
+    assert shadow["distance"] != event.details["distance"]  # another model, another scale
+    assert kiosk.registration().face_distance == event.details["distance"]  # SFace's
 
 
 def test_different_person_is_no_match_and_asks_to_retry(kiosk):

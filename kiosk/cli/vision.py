@@ -1,7 +1,14 @@
 """`flask --app kiosk vision read-card IMAGE` and `vision verify CARD_IMAGE FACE_IMAGE`.
 
 A stable contract used by tests and outside checks (docs/cli.md): one JSON object on stdout.
-Bad input gives {"error": code, "message": Vietnamese text} and exit status 2, never a traceback.
+Bad input gives {"error": code, "message": Vietnamese text} and exit status 2, never a traceback;
+face models that are not installed give {"error": "models_unavailable", …} and exit status 3.
+
+``--jsonl`` (batch mode): one JSON request per line on stdin — ``{"card": PATH, "face": PATH}``
+for verify, ``{"images": [PATH, …]}`` for read-card — and one result (or error) object per line
+on stdout, in order; the models are loaded once, before the first line, and each result's
+``elapsed_ms`` is that item's own work, model loading excluded. Exit status 0 when every line
+succeeded, else that of the last failing line.
 """
 from __future__ import annotations
 
@@ -48,24 +55,97 @@ def _load(path: str) -> bytes:
     return data
 
 
-def _run(work) -> None:
+def _attempt(work) -> tuple[dict, int]:
+    """(result with elapsed_ms, 0) or (JSON error, exit status) for one item of work."""
+    from kiosk.vision.sface import ModelsMissing
+
     started = time.perf_counter()
     try:
         result = work()
     except InputError as err:
-        _emit({"error": err.code, "message": err.message}, 2)
-    except Exception as exc:  # the contract promises JSON, even for a bug or a missing model
+        return {"error": err.code, "message": err.message}, 2
+    except ModelsMissing as exc:  # the message names the fix (scripts/setup.sh)
+        return {"error": "models_unavailable", "message": f"Thiếu mô hình khuôn mặt: {exc}"}, 3
+    except Exception as exc:  # the contract promises JSON, even for a bug
         current_app.logger.exception("vision command failed")
-        _emit({"error": "internal", "message": f"Lỗi xử lý ảnh: {type(exc).__name__}"}, 3)
+        return {"error": "internal", "message": f"Lỗi xử lý ảnh: {type(exc).__name__}"}, 3
     result["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    _emit(result)
+    return result, 0
+
+
+def _run(work) -> None:
+    _emit(*_attempt(work))
+
+
+# ------------------------------------------------------------------------------ --jsonl
+
+
+def _request_paths(request, keys: dict[str, bool], number: int) -> dict:
+    """The request's path fields: ``keys`` maps each field to whether it is a list of paths."""
+    if not isinstance(request, dict):
+        raise InputError("bad_request", f"Dòng {number}: cần một đối tượng JSON.")
+    out = {}
+    for key, is_list in keys.items():
+        value = request.get(key)
+        values = value if is_list else [value]
+        if (not isinstance(values, list) or not values
+                or not all(isinstance(v, str) and v for v in values)):
+            kind = "danh sách đường dẫn tệp" if is_list else "đường dẫn tệp"
+            raise InputError("bad_request", f"Dòng {number}: thiếu \"{key}\" ({kind}).")
+        out[key] = values if is_list else values[0]
+    return out
+
+
+def _run_jsonl(handle, keys: dict[str, bool], warm_up=None) -> None:
+    """Batch mode: ``handle(fields) -> result`` for each stdin line (module docstring)."""
+    if warm_up is not None:
+        try:
+            warm_up()  # models load once, here, outside every item's elapsed_ms
+        except Exception:  # each line then reports the error itself
+            current_app.logger.warning("vision models could not be preloaded", exc_info=True)
+    status = 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+
+        def work(line=line, number=number):
+            try:
+                request = json.loads(line)
+            except ValueError:
+                raise InputError("bad_request",
+                                 f"Dòng {number}: không phải JSON hợp lệ.") from None
+            return handle(_request_paths(request, keys, number))
+
+        result, code = _attempt(work)
+        status = code or status
+        click.echo(json.dumps(result, ensure_ascii=False))
+    sys.exit(status)
+
+
+def _preload_faces() -> None:
+    from kiosk.services import ekyc
+
+    ekyc.engine().preload()
+
+
+def _usage(needed: str) -> None:
+    _emit({"error": "usage", "message": f"Cần {needed}, hoặc --jsonl với yêu cầu trên stdin."}, 2)
 
 
 @vision_cli.command("read-card")
-@click.argument("image")
-def read_card_command(image):
+@click.argument("image", required=False)
+@click.option("--jsonl", is_flag=True, help='Batch: {"images": [PATH, …]} per stdin line.')
+def read_card_command(image, jsonl):
     """Read the front of a chip CCCD from a camera frame or photo."""
     from kiosk.services import ekyc
+
+    if jsonl:
+        # TODO(merge): read_card takes one image today; pass all of fields["images"] once
+        # read-card accepts 1–2 images.
+        _run_jsonl(lambda fields: ekyc.engine().read_card(_load(fields["images"][0])),
+                   {"images": True})
+    if image is None:
+        _usage("IMAGE")
 
     def work():
         return ekyc.engine().read_card(_load(image))
@@ -73,15 +153,22 @@ def read_card_command(image):
     _run(work)
 
 
-@vision_cli.command("verify")
-@click.argument("card_image")
-@click.argument("face_image")
-def verify_command(card_image, face_image):
-    """Match the face in FACE_IMAGE against the card portrait (or portrait photo) in CARD_IMAGE."""
+def _verify(card_path: str, face_path: str) -> dict:
     from kiosk.services import ekyc
 
-    def work():
-        result = ekyc.engine().compare(_load(card_image), _load(face_image))
-        return {"decision": result["decision"], "distance": result["distance"]}
+    result = ekyc.engine().compare(_load(card_path), _load(face_path))
+    return {"decision": result["decision"], "distance": result["distance"]}
 
-    _run(work)
+
+@vision_cli.command("verify")
+@click.argument("card_image", required=False)
+@click.argument("face_image", required=False)
+@click.option("--jsonl", is_flag=True, help='Batch: {"card": PATH, "face": PATH} per stdin line.')
+def verify_command(card_image, face_image, jsonl):
+    """Match the face in FACE_IMAGE against the card portrait (or portrait photo) in CARD_IMAGE."""
+    if jsonl:
+        _run_jsonl(lambda fields: _verify(fields["card"], fields["face"]),
+                   {"card": False, "face": False}, warm_up=_preload_faces)
+    if card_image is None or face_image is None:
+        _usage("CARD_IMAGE FACE_IMAGE")
+    _run(lambda: _verify(card_image, face_image))

@@ -32,9 +32,17 @@ DEFAULTS = {
     # Uploads: a 4K JPEG is < 8 MB; anything bigger is not a camera frame
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "MAX_IMAGE_PIXELS": 40_000_000,
-    # Face decision (docs/vision-faces.md): <= accept → match; <= reject → clerk review.
-    "FACE_ACCEPT_DISTANCE": 0.42,
-    "FACE_REJECT_DISTANCE": 0.59,
+    # Face identity (docs/vision-faces.md): "sface" = OpenCV Zoo's YuNet + SFace (default),
+    # "dlib" = dlib's ResNet encoder (fallback). The shadow model ("dlib"/"sface"/None) is
+    # only measured during a roll-out: its distance goes into the audit trail, never decides.
+    "FACE_MODEL": "sface",
+    "FACE_SHADOW_MODEL": None,
+    "FACE_MODELS_DIR": None,  # YuNet/SFace .onnx files; None = <repo>/models (scripts/setup.sh)
+    # Decision thresholds *per model* (their distances are on different scales, so a switch of
+    # FACE_MODEL can never use the other model's numbers): <= accept → match; <= reject →
+    # clerk review; above → no match. Calibrated by bench/calibrate_faces.py.
+    "FACE_ACCEPT_DISTANCE": {"sface": 0.58, "dlib": 0.42},
+    "FACE_REJECT_DISTANCE": {"sface": 0.75, "dlib": 0.59},
     "FACE_MAX_ATTEMPTS": 3,  # automatic no_match retries before a clerk decides
     "LIVENESS_MIRRORED": False,  # frames are sent unmirrored (camera.js never flips the image)
     # Providers: "sandbox" is the embedded default; "http" talks to a real service

@@ -27,17 +27,17 @@ EXTENSION_KEY = "kiosk_ekyc"
 def build_engine(config):
     from kiosk.vision.engine import EkycEngine
 
-    return EkycEngine(
-        thresholds=FaceThresholds(accept=config["FACE_ACCEPT_DISTANCE"],
-                                  reject=config["FACE_REJECT_DISTANCE"]),
-        max_pixels=config["MAX_IMAGE_PIXELS"],
-        mirrored=config["LIVENESS_MIRRORED"],
-    )
+    # FACE_MODEL, its own thresholds, FACE_SHADOW_MODEL, FACE_MODELS_DIR: wrong settings stop
+    # the start-up with a ValueError naming the setting.
+    return EkycEngine.from_config(config)
 
 
 def init_app(app: Flask) -> None:
     # Building the engine loads no model: they load on first use, once per process.
-    app.extensions.setdefault(EXTENSION_KEY, build_engine(app.config))
+    built = app.extensions.setdefault(EXTENSION_KEY, build_engine(app.config))
+    problem = getattr(built, "model_problem", lambda: None)()
+    if problem:  # each face check will fail with the same message and go to a clerk
+        app.logger.error(problem)
 
 
 def engine():
@@ -116,7 +116,7 @@ def decide_automatically(reg: Registration, live: bool) -> None:
                  raw_decision=result["decision"], distance=result["distance"],
                  accept_threshold=th.accept, reject_threshold=th.reject,
                  reference=result.get("reference"), liveness=live, attempt=reg.face_attempts,
-                 problems=problems)
+                 problems=problems, model=result.get("model"), shadow=result.get("shadow"))
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str) -> None:

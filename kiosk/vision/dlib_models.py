@@ -39,8 +39,8 @@ _call_locks: dict[str, threading.Lock] = {}
 
 
 def models_dir() -> Path:
-    """Folder holding the .dat weights: $KIOSK_FACE_MODELS_DIR, else face_recognition_models'."""
-    override = os.environ.get("KIOSK_FACE_MODELS_DIR")
+    """Folder holding the .dat weights: $KIOSK_DLIB_MODELS_DIR, else face_recognition_models'."""
+    override = os.environ.get("KIOSK_DLIB_MODELS_DIR")
     if override:
         return Path(override)
     spec = importlib.util.find_spec("face_recognition_models")

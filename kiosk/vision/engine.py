@@ -8,8 +8,9 @@ with the same methods there (tests/support/fake_ekyc.py). Pure: no Flask.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from kiosk.domain.face_decision import FaceThresholds
 from kiosk.vision.images import ImageError, decode_image, inspect
 
-__all__ = ["EkycEngine", "ImageError", "LivenessVerdict"]
+__all__ = ["EkycEngine", "ImageError", "LivenessVerdict", "model_thresholds"]
 
 # Liveness frames are judged at most this wide: enough for 68 landmarks. Frames are decoded one
 # at a time (a JPEG straight at a reduced scale), so memory stays at one frame whatever the count.
@@ -73,13 +74,104 @@ class _LazyFrames(Sequence):
             yield self[index]
 
 
-class EkycEngine:
-    """Card reading, guidance, face comparison and liveness, with the settings they need."""
+def model_thresholds(config: Mapping, model: str) -> FaceThresholds:
+    """``model``'s thresholds from the per-model settings FACE_ACCEPT_DISTANCE and
+    FACE_REJECT_DISTANCE (``{"sface": 0.58, "dlib": 0.42}``).
 
-    def __init__(self, thresholds: FaceThresholds, max_pixels: int, mirrored: bool = False):
+    The two models' distances live on different scales (SFace: 1 − cosine; dlib: Euclidean),
+    so a single number is refused: after a switch of FACE_MODEL it would silently be the other
+    model's threshold. A model without its own entry is refused too (ValueError, at start-up).
+    """
+    values = []
+    for key in ("FACE_ACCEPT_DISTANCE", "FACE_REJECT_DISTANCE"):
+        setting = config.get(key)
+        if not isinstance(setting, Mapping):
+            raise ValueError(f"{key} must give each face model its own distance, e.g. "
+                             "{'sface': 0.58, 'dlib': 0.42}: a single number would be used with "
+                             "whichever model FACE_MODEL selects (docs/vision-faces.md)")
+        if model not in setting:
+            raise ValueError(f"{key} has no value for face model {model!r} "
+                             "(calibrate it with bench/calibrate_faces.py)")
+        values.append(setting[model])
+    return FaceThresholds(accept=values[0], reject=values[1])
+
+
+class EkycEngine:
+    """Card reading, guidance, face comparison and liveness, with the settings they need.
+
+    ``face_model`` ("sface" or "dlib") decides, with ``thresholds`` calibrated for it;
+    ``shadow_model`` (the other one, optional) is only measured: its distance and decision go
+    into the compare result's ``shadow`` for the audit trail, never into the decision.
+    ``models_dir``: the YuNet/SFace folder (None: $KIOSK_FACE_MODELS_DIR or <repo>/models).
+    """
+
+    def __init__(self, thresholds: FaceThresholds, max_pixels: int, mirrored: bool = False,
+                 face_model: str = "sface", models_dir: str | Path | None = None,
+                 shadow_model: str | None = None,
+                 shadow_thresholds: FaceThresholds | None = None):
+        from kiosk.vision.faces import MODEL_NAMES
+
+        if face_model not in MODEL_NAMES:
+            raise ValueError(f"FACE_MODEL must be one of {', '.join(MODEL_NAMES)}, "
+                             f"not {face_model!r}")
+        if shadow_model is not None:
+            if shadow_model not in MODEL_NAMES or shadow_model == face_model:
+                raise ValueError(f"FACE_SHADOW_MODEL must be the other face model or None, "
+                                 f"not {shadow_model!r}")
+            if shadow_thresholds is None:
+                raise ValueError("a shadow model needs its own thresholds")
         self.thresholds = thresholds
         self.max_pixels = max_pixels
         self.mirrored = mirrored
+        self.face_model = face_model
+        self.models_dir = models_dir
+        self.shadow_model = shadow_model
+        self.shadow_thresholds = shadow_thresholds
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> EkycEngine:
+        """The engine the settings describe (ValueError naming the setting if they are wrong)."""
+        model = config.get("FACE_MODEL") or "sface"
+        shadow = config.get("FACE_SHADOW_MODEL") or None
+        return cls(thresholds=model_thresholds(config, model),
+                   max_pixels=config["MAX_IMAGE_PIXELS"],
+                   mirrored=config["LIVENESS_MIRRORED"],
+                   face_model=model,
+                   models_dir=config.get("FACE_MODELS_DIR") or None,
+                   shadow_model=shadow,
+                   shadow_thresholds=model_thresholds(config, shadow) if shadow else None)
+
+    def settings(self) -> dict:
+        """The face settings, for copies of this engine (test fakes) and the audit trail."""
+        return {"face_model": self.face_model, "models_dir": self.models_dir,
+                "shadow_model": self.shadow_model, "shadow_thresholds": self.shadow_thresholds}
+
+    def face_model_instance(self, name: str | None = None):
+        """The (process-wide, lazily loaded) face model ``name`` (default: the deciding one)."""
+        from kiosk.vision.faces import get_model
+
+        return get_model(name or self.face_model, self.models_dir)
+
+    def model_problem(self) -> str | None:
+        """Why the deciding model cannot load (e.g. files missing: the fix), or None. Cheap:
+        checks the files' presence and sizes, not their hashes (those are checked at load)."""
+        if self.face_model != "sface":
+            return None
+        from kiosk.vision import sface
+
+        folder = Path(self.models_dir) if self.models_dir else sface.default_models_dir()
+        for name, expected in sface.MODEL_FILES.items():
+            path = folder / name
+            if not path.is_file() or path.stat().st_size != expected.size:
+                return (f"YuNet/SFace face models unavailable: {path} is missing or incomplete"
+                        f" — {sface.FIX_HINT}")
+        return None
+
+    def preload(self) -> None:
+        """Load the deciding (and shadow) face model now instead of for the first customer."""
+        self.face_model_instance().load()
+        if self.shadow_model:
+            self.face_model_instance(self.shadow_model).load()
 
     # ---- images ------------------------------------------------------------------------------
     def check_image(self, data: bytes) -> str:
@@ -121,10 +213,12 @@ class EkycEngine:
     def compare(self, card_bytes: bytes, face_bytes: bytes) -> dict:
         """Card portrait (or a plain portrait photo) against the live face.
 
-        ``{"decision", "distance", "reference": "card_portrait"|"photo"|None, "card": {id_number,
-        date_of_birth}}``. A frame where a card is found is compared through its portrait; with
-        no card the image is taken as a portrait photo (the services never accept that alone,
-        since a frame of a hand-held card can also show the holder's own face).
+        ``{"decision", "distance", "model", "shadow", "reference": "card_portrait"|"photo"|None,
+        "card": {id_number, date_of_birth}}``. A frame where a card is found is compared through
+        its portrait; with no card the image is taken as a portrait photo (the services never
+        accept that alone, since a frame of a hand-held card can also show the holder's own
+        face). ``shadow`` is None, or the shadow model's ``{"model", "decision", "distance"}``
+        (``{"model", "error"}`` if it failed): recorded, never deciding.
         """
         from kiosk.vision import faces
         from kiosk.vision.read_card import read_card_and_portrait
@@ -133,17 +227,30 @@ class EkycEngine:
             card, _ = decode_image(card_bytes, self.max_pixels)
             face, _ = decode_image(face_bytes, self.max_pixels)
         except ImageError:
-            return {"decision": "no_face", "distance": None, "reference": None, "card": {}}
+            return {"decision": "no_face", "distance": None, "model": self.face_model,
+                    "shadow": None, "reference": None, "card": {}}
         info, portrait = read_card_and_portrait(card)
         if info["card_found"]:
             reference, kind = portrait, "card_portrait"
         else:
             reference, kind = card, "photo"
-        if reference is None:
-            result = {"decision": "no_face", "distance": None}
-        else:
-            result = faces.verify(reference, face, self.thresholds)
-        return {**result, "reference": kind,
+
+        def run(name, thresholds):
+            if reference is None:
+                return {"decision": "no_face", "distance": None}
+            return faces.verify(reference, face, thresholds,
+                                model=self.face_model_instance(name),
+                                reference_is_crop=kind == "card_portrait")
+
+        result = run(self.face_model, self.thresholds)
+        shadow = None
+        if self.shadow_model:
+            try:
+                shadow = {"model": self.shadow_model,
+                          **run(self.shadow_model, self.shadow_thresholds)}
+            except Exception as exc:  # the shadow only measures: it must never stop a decision
+                shadow = {"model": self.shadow_model, "error": type(exc).__name__}
+        return {**result, "model": self.face_model, "shadow": shadow, "reference": kind,
                 "card": {"id_number": info.get("id_number"),
                          "date_of_birth": info.get("date_of_birth")}}
 
@@ -168,7 +275,9 @@ class EkycEngine:
 
         check_liveness_budget(blobs, min(self.max_pixels, LIVENESS_FRAME_MAX_PIXELS))
         frames = _LazyFrames(stamps, blobs, self.max_pixels)
-        status, best = run_sequence(frames, challenge, mirrored=self.mirrored)
+        # the identity check inside the challenge uses the deciding model (never the other)
+        status, best = run_sequence(frames, challenge, mirrored=self.mirrored,
+                                    model=self.face_model_instance())
         face_jpeg = None
         if status.state == "passed" and best is not None:
             image = frames[best][1]

@@ -1,6 +1,14 @@
-"""Face detection, encoding and card-portrait ↔ live-face verification (pure, no Flask).
+"""Face identity: the model interface, dlib's encoder, and card-portrait ↔ live-face verification.
 
-Speed: HOG detection cost grows with the pixel count, so a big frame is shrunk to at most
+Two face models implement ``FaceModel`` (embed an image's largest face, distance between two
+embeddings of *that* model): ``sface`` (OpenCV Zoo's YuNet + SFace, kiosk/vision/sface.py, the
+default) and ``dlib`` (dlib's HOG detector + ResNet encoder, below, selectable as a fallback).
+An ``Embedding`` carries the name of the model that made it, and ``FaceModel.distance`` refuses
+an embedding of another model: the two models' distances live on different scales, so mixing
+them would be silently wrong. ``get_model`` keeps one instance per model and folder per process
+(models are loaded once, on first use or ``load()``).
+
+dlib speed: HOG detection cost grows with the pixel count, so a big frame is shrunk to at most
 ``DETECT_MAX_SIDE`` pixels and searched without upsampling; only when that finds nothing is it
 searched again at 2× (small or distant faces). The landmarks and the 128-d encoding are then
 computed on a crop of the *original* image around the face, so shrinking for detection loses
@@ -8,8 +16,10 @@ no detail in the encoding. See docs/vision-faces.md for the measurements behind 
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -139,26 +149,117 @@ def face_distance(a, b) -> float:
     return float(np.linalg.norm(va - vb))
 
 
+# ----------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """One face's identity vector, tagged with the model that computed it."""
+
+    model: str  # "sface" | "dlib"
+    vector: np.ndarray
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) in the input image
+    score: float = 0.0
+
+
+class FaceModel:
+    """A face identity model: ``embed`` an image's largest face, ``distance`` of two embeddings."""
+
+    name: str = ""
+    identity_threshold: float = 0.0  # liveness: farther than this from the first frame = other person
+
+    def load(self) -> None:
+        """Load the networks now (else on first use); raise if they are unavailable."""
+
+    def embed(self, image_bgr: np.ndarray, portrait: bool = False) -> Embedding | None:
+        """The largest face's embedding, or None. ``portrait``: a tight crop of a card portrait."""
+        raise NotImplementedError
+
+    def distance(self, a: Embedding, b: Embedding) -> float:
+        for e in (a, b):
+            if not isinstance(e, Embedding) or e.model != self.name:
+                got = getattr(e, "model", type(e).__name__)
+                raise ValueError(f"{self.name} distance asked for a {got} embedding: "
+                                 "embeddings of different models are never compared")
+        return self._vector_distance(a.vector, b.vector)
+
+    def _vector_distance(self, a: np.ndarray, b: np.ndarray) -> float:
+        raise NotImplementedError
+
+
+class DlibFaceModel(FaceModel):
+    """dlib's HOG detector, 5-point alignment and ResNet encoder; Euclidean distance."""
+
+    name = "dlib"
+    identity_threshold = 0.5  # unchanged from before SFace (docs/vision-faces.md, "Liveness")
+
+    def load(self) -> None:
+        models.get("hog_detector")
+        models.get(models.LANDMARK_MODELS[DEFAULT_LANDMARK_MODEL])
+        models.get("encoder")
+
+    def embed(self, image_bgr: np.ndarray, portrait: bool = False) -> Embedding | None:
+        # dlib's automatic 2× pass already covers small portraits: ``portrait`` changes nothing
+        face = largest_face_encoding(image_bgr)
+        if face is None:
+            return None
+        top, right, bottom, left = face.location
+        return Embedding(model=self.name, vector=face.encoding, box=(left, top, right, bottom),
+                         score=face.score)
+
+    def _vector_distance(self, a: np.ndarray, b: np.ndarray) -> float:
+        return face_distance(a, b)
+
+
+MODEL_NAMES = ("sface", "dlib")
+_instances: dict[tuple[str, str], FaceModel] = {}
+_instances_lock = threading.Lock()
+
+
+def get_model(name: str, models_dir: str | Path | None = None) -> FaceModel:
+    """The process-wide instance of face model ``name`` (``models_dir``: SFace's folder)."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown face model {name!r} (expected one of {', '.join(MODEL_NAMES)})")
+    key = (name, str(models_dir or "") if name == "sface" else "")
+    with _instances_lock:
+        model = _instances.get(key)
+        if model is None:
+            if name == "sface":
+                from kiosk.vision.sface import SFaceModel
+
+                model = SFaceModel(models_dir)
+            else:
+                model = DlibFaceModel()
+            _instances[key] = model
+    return model
+
+
 def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
            thresholds: FaceThresholds = DEFAULT_THRESHOLDS,
-           portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None) -> dict:
+           portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None,
+           model: FaceModel | None = None, reference_is_crop: bool = False) -> dict:
     """Compare the card portrait (or a portrait photo) with the live face.
 
-    ``portrait_locator`` (e.g. ``card.portrait_crop``) cuts the portrait out of a card frame;
-    when it finds none the result is ``no_face`` — the whole frame is *not* searched instead,
-    because a frame of a hand-held card may also show the holder's own face.
+    ``model`` defaults to dlib's (whose thresholds ``DEFAULT_THRESHOLDS`` are); pass the
+    thresholds calibrated for the model you pass. ``portrait_locator`` (e.g.
+    ``card.portrait_crop``) cuts the portrait out of a card frame; when it finds none the
+    result is ``no_face`` — the whole frame is *not* searched instead, because a frame of a
+    hand-held card may also show the holder's own face. ``reference_is_crop``: the first image
+    already is a portrait cut from a card (implied by a locator).
     Returns ``{"decision": "match"|"review"|"no_match"|"no_face", "distance": float|None}``.
     """
+    model = model or get_model("dlib")
     reference = card_or_portrait_bgr
     if portrait_locator is not None:
         reference = portrait_locator(card_or_portrait_bgr)
+        reference_is_crop = True
         if reference is None or getattr(reference, "size", 0) == 0:
             return {"decision": "no_face", "distance": None}
-    ref_face = largest_face_encoding(reference)
+    ref_face = model.embed(reference, portrait=reference_is_crop)
     if ref_face is None:
         return {"decision": "no_face", "distance": None}
-    live_face = largest_face_encoding(face_bgr)
+    live_face = model.embed(face_bgr)
     if live_face is None:
         return {"decision": "no_face", "distance": None}
-    distance = face_distance(ref_face, live_face)
+    distance = model.distance(ref_face, live_face)
     return {"decision": decide(distance, thresholds), "distance": round(distance, 4)}

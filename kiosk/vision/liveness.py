@@ -18,7 +18,7 @@ What this stops and what it does not: see docs/vision-faces.md ("Liveness").
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -60,7 +60,9 @@ class LivenessParams:
     max_missing_s: float = 1.0  # face may vanish this long (detector drop-outs)
     max_jump: float = 0.6  # face centre moving more than this × face width between frames
     max_scale_change: float = 1.6  # face size changing more than this between frames
-    identity_threshold: float = 0.5  # encodings farther than this from the first = other person
+    # Encodings farther than this from the first = another person. 0.5 is dlib's Euclidean
+    # scale; run_sequence uses the deciding face model's own value (FaceModel.identity_threshold).
+    identity_threshold: float = 0.5
 
 
 def new_challenge(rng: random.Random | None = None, turns: int = 1) -> list[str]:
@@ -171,7 +173,7 @@ class _Track:
     turn_run: int = 0
     turn_run_dir: str | None = None
     turn_latched: str | None = None  # a turn already reported, until the head comes back
-    first_encoding: np.ndarray | None = None
+    first_encoding: object | None = None  # vector, or the face model's Embedding
     yaw_min: float = np.inf
     yaw_max: float = -np.inf
     ear_min: float = np.inf
@@ -187,10 +189,14 @@ class LivenessSession:
     its 128-d face encoding when the caller computed one: at least on the first frame, then
     either on later frames or once at the end through ``check_identity`` — a change of person
     fails the challenge. Frames after the session passed or failed change nothing.
+
+    ``distance``: how two encodings are compared — the deciding face model's ``distance`` (on
+    its ``Embedding`` objects, which refuses another model's embedding); by default the
+    Euclidean distance of plain vectors (dlib's scale).
     """
 
     def __init__(self, challenge: list[str], mirrored: bool = False,
-                 params: LivenessParams | None = None):
+                 params: LivenessParams | None = None, distance=None):
         if not challenge or any(a not in ACTIONS for a in challenge):
             raise ValueError(f"challenge must be a non-empty list of {ACTIONS}")
         self.challenge = list(challenge)
@@ -199,6 +205,7 @@ class LivenessSession:
         self.step = 0
         self.state = "running"
         self.reason: str | None = None
+        self._distance = distance
         self._tr = _Track()
 
     # -- public -------------------------------------------------------------------
@@ -314,11 +321,17 @@ class LivenessSession:
         return float(np.linalg.norm(c1 - c0)) > self.params.max_jump * max(w0, w1)
 
     def _other_person(self, encoding) -> bool:
-        enc = np.asarray(encoding, dtype=np.float64).reshape(-1)
-        if self._tr.first_encoding is None:
-            self._tr.first_encoding = enc
+        if self._distance is None:
+            encoding = np.asarray(encoding, dtype=np.float64).reshape(-1)
+        first = self._tr.first_encoding
+        if first is None:
+            self._tr.first_encoding = encoding
             return False
-        return float(np.linalg.norm(enc - self._tr.first_encoding)) > self.params.identity_threshold
+        if self._distance is None:
+            distance = float(np.linalg.norm(encoding - first))
+        else:
+            distance = float(self._distance(first, encoding))
+        return distance > self.params.identity_threshold
 
     def _turn(self, shift: float) -> str | None:
         """'turn_left' / 'turn_right' once the pose stays turned for turn_hold_frames."""
@@ -369,11 +382,18 @@ class LivenessSession:
 class Observation:
     landmarks: np.ndarray  # (68, 2) int, frame coordinates
     box: tuple[int, int, int, int]  # (left, top, right, bottom)
-    encoding: np.ndarray | None  # 128-d, when asked for
+    encoding: object | None  # when asked for: dlib's 128-d vector, or the model's Embedding
 
 
-def observe(frame_bgr: np.ndarray, with_encoding: bool = False) -> Observation | None:
-    """68-point landmarks (and optionally the encoding) of the largest face in a frame."""
+def observe(frame_bgr: np.ndarray, with_encoding: bool = False,
+            model=None) -> Observation | None:
+    """68-point landmarks (and optionally the encoding) of the largest face in a frame.
+
+    The landmarks always come from dlib (its 68 points are what blink and turn are measured
+    on). The encoding: with ``model`` (a ``faces.FaceModel``) that model's ``Embedding`` of the
+    frame's largest face — the model that decides the face match, so liveness and decision
+    judge identity alike; without, dlib's vector from the 68-point alignment.
+    """
     from kiosk.vision import faces
 
     rgb = faces.to_rgb(frame_bgr)
@@ -381,28 +401,42 @@ def observe(frame_bgr: np.ndarray, with_encoding: bool = False) -> Observation |
     if not boxes:
         return None
     face = faces.encode_face(rgb, max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])),
-                             landmark_model="large", encode=with_encoding)
+                             landmark_model="large", encode=with_encoding and model is None)
+    encoding = face.encoding
+    if with_encoding and model is not None:
+        encoding = model.embed(frame_bgr)
     top, right, bottom, left = face.location
     return Observation(landmarks=face.landmarks, box=(left, top, right, bottom),
-                       encoding=face.encoding)
+                       encoding=encoding)
 
 
 def run_sequence(frames, challenge: list[str], mirrored: bool = False,
-                 params: LivenessParams | None = None):
+                 params: LivenessParams | None = None, model=None):
     """Run a whole recorded challenge: ``frames`` is [(t_seconds, frame_bgr)] in time order.
 
     Returns ``(status, index)`` where ``index`` is the frame best suited to be kept as the face
     photo (the first frame with the most frontal face seen before the first action), or None.
-    Identity is checked between that frame and the last frame with a face.
+    Identity is checked between the first frame with an encoding and the last frame with a
+    face, with ``model`` (a ``faces.FaceModel``: the one deciding the face match, with its own
+    ``identity_threshold``) or, without, dlib's 68-point encodings at ``params``' threshold.
     """
-    session = LivenessSession(challenge, mirrored=mirrored, params=params)
+    distance = None
+    if model is not None:
+        params = replace(params or LivenessParams(),
+                         identity_threshold=model.identity_threshold)
+        distance = model.distance
+    session = LivenessSession(challenge, mirrored=mirrored, params=params, distance=distance)
     best, best_yaw, last_seen = None, None, None
+    have_reference = False
     status = session.status()
     for index, (t, frame) in enumerate(frames):
-        obs = observe(frame, with_encoding=(best is None))
+        # keep asking for an encoding until one frame gave one (the model's detector may miss
+        # a face that dlib's found): without a reference nothing could be checked at the end
+        obs = observe(frame, with_encoding=not have_reference, model=model)
         if obs is None:
             status = session.update(t, None)
         else:
+            have_reference = have_reference or obs.encoding is not None
             status = session.update(t, obs.landmarks, obs.box, obs.encoding)
             yaw = abs(yaw_ratio(obs.landmarks))
             if session.step == 0 and (best_yaw is None or yaw < best_yaw):
@@ -414,7 +448,7 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
         # Frames stopped before the end of the challenge: judge at the last timestamp.
         status = session.tick(frames[-1][0] + session.params.time_limit_s + 0.001)
     if status.state == "passed" and last_seen is not None and last_seen != best:
-        last = observe(frames[last_seen][1], with_encoding=True)
+        last = observe(frames[last_seen][1], with_encoding=True, model=model)
         if last is not None and last.encoding is not None:
             status = session.check_identity(last.encoding)
     return status, best

@@ -16,4 +16,4 @@ class LivenessAlwaysPasses(EkycEngine):
 
     @classmethod
     def like(cls, engine: EkycEngine) -> LivenessAlwaysPasses:
-        return cls(engine.thresholds, engine.max_pixels, engine.mirrored)
+        return cls(engine.thresholds, engine.max_pixels, engine.mirrored, **engine.settings())
