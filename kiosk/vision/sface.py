@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.vision.faces import Embedding, FaceModel
+from kiosk.vision.face_model import Embedding, FaceModel
 
 ROOT = Path(__file__).resolve().parents[2]
 
