@@ -142,7 +142,11 @@
       try { title.focus({ preventScroll: true }); } catch (x) { title.focus(); }
     }
   }
-  document.addEventListener('htmx:afterSettle', afterSettle);
+  // htmx applies hx-swap's "show:window:top" right after htmx:afterSettle: scrolling to an
+  // error in the handler itself would be undone at once (the error ended up off screen).
+  document.addEventListener('htmx:afterSettle', function (e) {
+    setTimeout(function () { afterSettle(e); }, 0);
+  });
 
   // --- the live password checklist turned all green: the error from the last submit is stale
   // (the checklist and the password rule are the same server function, so green means met)

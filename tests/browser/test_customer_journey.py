@@ -14,6 +14,16 @@ from .screens import Screens, covered_by_sticky_bar, in_view
 pytestmark = pytest.mark.browser
 
 
+def _pages_loaded(page):
+    # (a Python loop: wait_for_function evaluates a string in the page, which the CSP forbids)
+    for _ in range(150):
+        if page.evaluate("() => { const i = document.querySelector('img.doc-page');"
+                         " return !!i && i.complete && i.naturalWidth > 0; }"):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the first document page never loaded")
+
+
 def _sign(page, canvas_selector):
     canvas = page.locator(canvas_selector)
     canvas.scroll_into_view_if_needed()
@@ -26,7 +36,7 @@ def _sign(page, canvas_selector):
     page.mouse.up()
 
 
-@pytest.mark.parametrize("screen", ["portrait", "landscape"])
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small"])
 def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page, screen):
     page, screens = browser_page, Screens()
     page.goto(live_app.config["LIVE_URL"] + "/")
@@ -97,7 +107,10 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
 
     expect_step(page, 7)
     page.wait_for_selector(".doc-pages img.doc-page")
+    _pages_loaded(page)
     assert page.evaluate("document.querySelectorAll('a[target=_blank]').length") == 0
+    # The document, the signature pad and «Tôi đồng ý và ký» all on screen at once.
+    assert in_view(page, "#signature-canvas-contract") and in_view(page, ".sign-form button[type=submit]")
     assert not covered_by_sticky_bar(page, "#signature-canvas-contract")
     screens(page, "07-contract")
     page.locator("[data-doc-zoom='in']").click()
@@ -117,8 +130,10 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
 
     expect_step(page, 9)
     page.wait_for_selector(".doc-pages img.doc-page")
+    _pages_loaded(page)
     text = page.locator("main").inner_text()
     assert "dịch vụ hoạt động bình thường" not in text
+    assert in_view(page, "#signature-canvas-acceptance") and in_view(page, ".sign-form button[type=submit]")
     screens(page, "09-acceptance")
     _sign(page, "#signature-canvas-acceptance")
     assert not covered_by_sticky_bar(page, "#signature-canvas-acceptance")
