@@ -277,3 +277,10 @@ def test_price_never_wraps_inside_the_amount(kiosk):
     html = kiosk.get(kiosk.url(2)).get_data(as_text=True)
     assert re.search(r'<span class="nowrap">[\d.]+ ₫</span>', html)
     assert "sample-tag" in html
+
+
+def test_a_late_password_check_after_step_5_is_quietly_ignored(kiosk):
+    """The debounced check of the last keystroke can arrive after «Lưu mật khẩu» moved on."""
+    kiosk.walk_to(6)
+    response = kiosk.post(f"/r/{kiosk.token}/step/5/password-check", {"password": "Hoa@1234"})
+    assert response.status_code == 204 and response.data == b""

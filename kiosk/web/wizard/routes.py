@@ -107,7 +107,11 @@ def resend_button(token: str):
 
 @bp.post("/r/<token>/step/5/password-check")
 def password_check(token: str):
-    reg = _editable(token, 5)
+    reg = bound_registration(token)
+    if flow.access(5, reg.furthest_step, reg.finished) is not Access.EDIT:
+        # The debounced check of the last keystroke may arrive after «Lưu mật khẩu» took the
+        # customer on: nothing to update, and not an error to show.
+        return Response(status=204)
     checklist = activation.checklist_for(reg, request.form.get("password", ""))
     return render_template("wizard/_password_checklist.html", checklist=checklist)
 
