@@ -44,7 +44,6 @@ class PackageInfo:
     price_is_sample: bool = False
 
 
-PAYMENT_AT_COUNTER = "Quý khách thanh toán tại quầy giao dịch, trước khi rời quầy."
 SAMPLE_PRICE_NOTE = "theo bảng giá chính thức, nhân viên xác nhận tại quầy"
 
 
