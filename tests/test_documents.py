@@ -438,7 +438,16 @@ def test_acceptance_sections_record_login_and_self_made_secrets():
     assert "Mật khẩu đăng nhập: do Bên B tự tạo" in text
     assert "Mã PIN ký số gồm 6 chữ số: do Bên B tự tạo" in text
     assert "gói SmartCA cá nhân PS0, thời hạn 12 tháng" in text
-    assert "dịch vụ hoạt động bình thường" in text
+    # Signed at the counter before the app is installed: it cannot claim a login already worked.
+    assert "dịch vụ hoạt động bình thường" not in text and "đã đăng nhập được" not in text
+    assert "Bên B đã tự tạo mật khẩu đăng nhập và mã PIN ký số" in text
+
+
+def test_sample_price_is_not_printed_as_an_amount():
+    ctx = dataclasses.replace(make_ctx(), package=dataclasses.replace(PACKAGE, price_is_sample=True))
+    for sections in (contract_sections(ctx), acceptance_sections(ctx)):
+        text = " ".join(p for s in sections for p in s.paragraphs)
+        assert "1.825.000" not in text and "nhân viên xác nhận tại quầy" in text
 
 
 def test_acceptance_pdf_text_and_signature():

@@ -34,8 +34,9 @@ def test_garbage_posted_to_helper_endpoints_never_crashes(kiosk, path):
     before = kiosk.registration()
     response = kiosk.post(f"/r/{kiosk.token}{path}", {"frames": "x", "timestamps": "1,2",
                                                       "image_data": "data:,", "frame": "x"})
-    # Refused as not applicable here (409/404), or answered in place with a Vietnamese reason.
-    assert response.status_code in (200, 404, 409), response.status_code
+    # Refused as not applicable here (409/404; 204 for the password check, which a debounced
+    # keystroke may send late), or answered in place with a Vietnamese reason.
+    assert response.status_code in (200, 204, 404, 409), response.status_code
     after = kiosk.registration()
     assert after.furthest_step == before.furthest_step == 6
     assert len(after.evidence) == len(before.evidence)  # nothing stored from garbage

@@ -12,8 +12,8 @@ from kiosk.documents.content import (
     Signature,
     format_datetime_vn,
     format_duration,
-    format_vnd_words,
     nfc,
+    price_text,
 )
 from kiosk.documents.layout import render_a4
 
@@ -67,7 +67,7 @@ def acceptance_sections(ctx: DocumentContext) -> list[Section]:
                 (
                     f"Chứng thư số: gói {package.name}, thời hạn "
                     f"{format_duration(package.duration_months)}, giá "
-                    f"{format_vnd_words(package.price_vnd)}."
+                    f"{price_text(package, words=True)}, thanh toán tại quầy."
                 ),
             ],
         ),
@@ -75,9 +75,10 @@ def acceptance_sections(ctx: DocumentContext) -> list[Section]:
             "3. Xác nhận của Bên B",
             [
                 (
-                    "Bên B xác nhận đã nhận bàn giao dịch vụ; đã đăng nhập được bằng tên đăng nhập "
-                    "và mật khẩu do mình tạo; đã tạo mã PIN ký số; đã được hướng dẫn cài đặt và sử "
-                    "dụng ứng dụng VNPT SmartCA; dịch vụ hoạt động bình thường."
+                    "Bên B xác nhận: dịch vụ VNPT SmartCA đã được khởi tạo và kích hoạt cho Bên B; "
+                    "Bên B đã tự tạo mật khẩu đăng nhập và mã PIN ký số; Bên B được hướng dẫn cài "
+                    "ứng dụng VNPT SmartCA trên điện thoại và đăng nhập bằng tên đăng nhập, mật "
+                    "khẩu của mình sau khi ký biên bản này."
                 ),
                 (
                     "Bên B đã được hướng dẫn giữ bí mật mật khẩu và mã PIN, và báo ngay cho Bên A "

@@ -39,6 +39,19 @@ class PackageInfo:
     name: str
     duration_months: int
     price_vnd: int
+    # The catalogue still holds the seeded example price: documents must not state it as the
+    # price agreed; they say the clerk confirms the official price at the counter.
+    price_is_sample: bool = False
+
+
+SAMPLE_PRICE_NOTE = "theo bảng giá chính thức, nhân viên xác nhận tại quầy"
+
+
+def price_text(package: PackageInfo, words: bool = False) -> str:
+    """The price as a document states it: the amount, or — for a sample price — no amount."""
+    if package.price_is_sample:
+        return SAMPLE_PRICE_NOTE
+    return format_vnd_words(package.price_vnd) if words else format_vnd(package.price_vnd)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ plain-language service contract, not legal advice; the office's legal staff own 
 from __future__ import annotations
 
 from kiosk.documents.content import (
+    SAMPLE_PRICE_NOTE,
     DocumentContext,
     Section,
     Signature,
@@ -63,6 +64,7 @@ def _service(ctx: DocumentContext) -> Section:
                 "thư số được cấp cho Bên B."
             ),
             (
+                f"Giá gói dịch vụ: {SAMPLE_PRICE_NOTE}." if package.price_is_sample else
                 f"Giá gói dịch vụ: {format_vnd_words(package.price_vnd)} "
                 f"(bằng chữ: {amount_in_words(package.price_vnd)})."
             ),
@@ -71,8 +73,9 @@ def _service(ctx: DocumentContext) -> Section:
                 f"{customer.id_number}."
             ),
             (
-                "Bên B thanh toán giá gói dịch vụ theo hướng dẫn của Bên A khi đăng ký; Bên A "
-                "phát hành hóa đơn điện tử cho Bên B theo quy định của pháp luật."
+                "Bên B thanh toán giá gói dịch vụ tại quầy giao dịch của "
+                f"{ctx.office.name} khi đăng ký; Bên A phát hành hóa đơn điện tử cho Bên B "
+                "theo quy định của pháp luật."
             ),
         ],
     )

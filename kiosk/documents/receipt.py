@@ -22,8 +22,8 @@ from kiosk.documents.content import (
     ReceiptContext,
     format_datetime_vn,
     format_duration,
-    format_vnd,
     nfc,
+    price_text,
 )
 from kiosk.documents.fonts import register_fonts
 from kiosk.documents.layout import (
@@ -190,7 +190,8 @@ def receipt_story(rc: ReceiptContext, width: float) -> list[Flowable]:
         Paragraph(bold_label("Khách hàng:", rc.customer_name), s["body"]),
         Paragraph(bold_label("Gói dịch vụ:", package.name), s["body"]),
         Paragraph(bold_label("Thời hạn:", format_duration(package.duration_months)), s["body"]),
-        Paragraph(bold_label("Giá:", format_vnd(package.price_vnd)), s["body"]),
+        Paragraph(bold_label("Giá:", price_text(package)), s["body"]),
+        Paragraph(bold_label("Thanh toán:", "tại quầy giao dịch"), s["body"]),
         _rule(),
         Paragraph(text("THÔNG TIN ĐĂNG NHẬP"), s["heading"]),
         _login_box(rc, s, width),

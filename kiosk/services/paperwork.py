@@ -41,7 +41,8 @@ def office_info() -> OfficeInfo:
 def package_info(reg: Registration) -> PackageInfo:
     snap = reg.package_snapshot or {}
     return PackageInfo(name=snap.get("name", ""), duration_months=snap.get("duration_months", 0),
-                       price_vnd=snap.get("price_vnd", 0))
+                       price_vnd=snap.get("price_vnd", 0),
+                       price_is_sample=bool(snap.get("price_is_sample", False)))
 
 
 def customer_info(reg: Registration) -> CustomerInfo:

@@ -21,7 +21,9 @@
 
   var MSG_OPENING = 'Đang mở camera…';
   var MSG_READY = 'Camera đã sẵn sàng';
-  var MSG_FAILED = 'Không mở được camera. Quý khách có thể dùng nút «Tải ảnh lên» bên dưới.';
+  var MSG_FAILED = 'Máy không mở được camera. Bấm «Gọi nhân viên» để được giúp, hoặc tải ảnh lên từ máy quét giấy tờ.';
+  var MSG_DENIED = 'Camera đang bị chặn trên máy này. Bấm «Gọi nhân viên» để nhân viên mở lại camera.';
+  var MSG_ABSENT = 'Không tìm thấy camera (có thể camera chưa được cắm). Bấm «Gọi nhân viên» để được giúp.';
   var MSG_NOT_READY = 'Camera chưa sẵn sàng, xin vui lòng chờ trong giây lát.';
   var MSG_SENDING = 'Đang gửi ảnh…';
   var STORAGE_KEY = 'kiosk.cameraDeviceId';
@@ -152,9 +154,14 @@
       };
       if (play && typeof play.then === 'function') play.then(whenReady, whenReady);
       else whenReady();
-    }).catch(function () {
+    }).catch(function (err) {
       if (!st.alive) return;
-      setStatus(st, MSG_FAILED, 'error');
+      var name = err && err.name;
+      setStatus(st, name === 'NotAllowedError' || name === 'SecurityError' ? MSG_DENIED
+        : (name === 'NotFoundError' || name === 'OverconstrainedError' ? MSG_ABSENT : MSG_FAILED), 'error');
+      // No dead end: the clerk button under the status appears (templates: data-camera-failed).
+      var help = q(st.form, '[data-camera-failed]');
+      if (help) help.hidden = false;
       if (st.shoot) st.shoot.disabled = true;
       var wrap = st.select && (st.select.closest('[data-camera-select-wrap]') || st.select);
       if (wrap) wrap.hidden = true;

@@ -142,7 +142,24 @@
       try { title.focus({ preventScroll: true }); } catch (x) { title.focus(); }
     }
   }
-  document.addEventListener('htmx:afterSettle', afterSettle);
+  // htmx applies hx-swap's "show:window:top" right after htmx:afterSettle: scrolling to an
+  // error in the handler itself would be undone at once (the error ended up off screen).
+  document.addEventListener('htmx:afterSettle', function (e) {
+    setTimeout(function () { afterSettle(e); }, 0);
+  });
+
+  // --- the live password checklist turned all green: the error from the last submit is stale
+  // (the checklist and the password rule are the same server function, so green means met)
+  document.addEventListener('htmx:afterSettle', function () {
+    var list = document.getElementById('password-checklist');
+    if (!list || list.querySelector('li.bad')) return;
+    var field = list.closest('form') && list.closest('form').querySelector('.field:has(#password)');
+    if (!field || !field.classList.contains('has-error')) return;
+    field.classList.remove('has-error');
+    field.querySelectorAll('.field-error').forEach(function (p) { p.remove(); });
+    var input = field.querySelector('#password');
+    if (input) input.removeAttribute('aria-invalid');
+  });
 
   // --- choice cards: mirror :checked as .selected
   function syncChoices(scope) {

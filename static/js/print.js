@@ -8,7 +8,8 @@
  *       re-prints the iframe named by the attribute value, else the first iframe[data-autoprint].
  *   <div data-return-after="90" [data-return-url="/"]> … <span data-return-countdown></span> … </div>
  *       after N seconds: location.assign(data-return-url || '/'); the countdown element(s) inside
- *       (or anywhere in the page if none inside) show the seconds left.
+ *       (or anywhere in the page if none inside) show the seconds left. While a clerk is awaited
+ *       (#waiting-for-clerk in the page) the countdown starts over instead of leaving.
  */
 (function () {
   'use strict';
@@ -75,6 +76,8 @@
     if (!targets.length) targets = document.querySelectorAll('[data-return-countdown]');
     var update = function () {
       if (!el.isConnected) { stopReturn(el); return; }
+      // A clerk was called (printer trouble): the customer waits for them, the screen stays.
+      if (document.getElementById('waiting-for-clerk')) deadline = Date.now() + secs * 1000;
       var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
       for (var i = 0; i < targets.length; i++) targets[i].textContent = String(left);
       if (left <= 0) {

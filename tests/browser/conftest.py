@@ -76,8 +76,22 @@ def camera_file(tmp_path):
     return path
 
 
+# The kiosk's screens: a portrait totem, a landscape counter screen, and a small laptop-size one.
+SCREENS = {
+    "portrait": {"width": 1080, "height": 1920},
+    "landscape": {"width": 1920, "height": 1080},
+    "small": {"width": 1366, "height": 768},
+}
+
+
 @pytest.fixture
-def browser_page(tmp_path, camera_file):
+def screen():
+    """The viewport of a test; tests that cover both orientations parametrize this fixture."""
+    return "small"
+
+
+@pytest.fixture
+def browser_page(tmp_path, camera_file, screen):
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
@@ -91,12 +105,17 @@ def browser_page(tmp_path, camera_file):
                 f"--use-file-for-fake-video-capture={camera_file}",
             ],
         )
-        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+        context = browser.new_context(viewport=SCREENS[screen], locale="vi-VN")
         context.grant_permissions(["camera"])
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # Any console error fails the test: a CSP violation (an inline style swapped in by htmx,
+        # say) is only ever reported there.
+        page.on("console", lambda msg: errors.append(f"console: {msg.text}")
+                if msg.type == "error" else None)
         page.js_errors = errors
+        page.screen_name = screen
         yield page
         if os.environ.get("KIOSK_SCREENSHOTS"):  # the last screen, to see why a test stopped
             page.screenshot(path=os.path.join(os.environ["KIOSK_SCREENSHOTS"], "zz-last.png"))

@@ -47,8 +47,8 @@ def test_still_photo_fails_the_liveness_challenge(live_app, browser_page, tmp_pa
     page.wait_for_selector("form[data-liveness-form][data-camera-state='ready']", timeout=15000)
     page.get_by_role("button", name="Bắt đầu").click()
     expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=3000)
-    error = page.locator("#capture-face .field-error")
+    error = page.locator("form[data-liveness-form] [data-error]")
     expect(error).to_be_visible(timeout=40000)
     expect(error).to_contain_text("thử lại")
     expect(page.locator("#capture-face img")).to_have_count(0)
-    assert page.js_errors == []
+    assert page.js_errors == [], "\n".join(page.js_errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, url_for
 
+from kiosk.documents import pages
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
@@ -114,7 +115,11 @@ def resend_button(token: str):
 
 @bp.post("/r/<token>/step/5/password-check")
 def password_check(token: str):
-    reg = _editable(token, 5)
+    reg = bound_registration(token)
+    if flow.access(5, reg.furthest_step, reg.finished) is not Access.EDIT:
+        # The debounced check of the last keystroke may arrive after «Lưu mật khẩu» took the
+        # customer on: nothing to update, and not an error to show.
+        return Response(status=204)
     checklist = activation.checklist_for(reg, request.form.get("password", ""))
     return render_template("wizard/_password_checklist.html", checklist=checklist)
 
@@ -140,9 +145,28 @@ def document_pdf(token: str, kind: str):
     reg = bound_registration(token)
     if kind not in paperwork.RENDERERS or reg.furthest_step < signing.STEP_OF[kind]:
         abort(404)
-    doc = paperwork.latest_document(reg, kind)
-    pdf = doc.content if doc is not None else paperwork.render_signable(reg, kind)
-    return _pdf_response(pdf, f"{kind}-{reg.number}.pdf")
+    return _pdf_response(signing.document_bytes(reg, kind), f"{kind}-{reg.number}.pdf")
+
+
+@bp.get("/r/<token>/document/<kind>/page-<int:page>.png")
+def document_page(token: str, kind: str, page: int):
+    """One page of the contract, acceptance record or receipt as an image, for the in-kiosk
+    viewer (the browser's PDF viewer would open a tab the customer cannot leave)."""
+    reg = bound_registration(token, allow_finished=(kind == "receipt"))
+    if kind == "receipt":
+        doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
+        if doc is None:
+            abort(404)
+        pdf = doc.content
+    elif kind in paperwork.RENDERERS and reg.furthest_step >= signing.STEP_OF[kind]:
+        pdf = signing.document_bytes(reg, kind)
+    else:
+        abort(404)
+    try:
+        png = pages.page_png(pdf, page - 1)
+    except pages.PageError:
+        abort(404)
+    return Response(png, mimetype="image/png")
 
 
 @bp.get("/r/<token>/done")
@@ -152,10 +176,14 @@ def done(token: str):
         return redirect_to(step_url(reg, reg.furthest_step))
     printer_mode = current_app.config["PRINTER"]
     print_error = paperwork.last_print_error(reg)
+    closed = printer_mode != "browser" and print_error is None
+    receipt = None if closed else paperwork.latest_document(reg, "receipt")
     html = render_template(
         "wizard/done.html", reg=reg, data=reg.data, printer_mode=printer_mode,
         return_after=current_app.config["DONE_RETURN_SECONDS"], print_error=print_error,
-        closed=printer_mode != "browser" and print_error is None,
+        closed=closed,
+        # the receipt on screen only while the registration stays open to this browser
+        receipt_pages=pages.page_count(receipt.content) if receipt is not None else 0,
     )
     if printer_mode != "browser" and print_error is None:
         # The receipt is out of the kiosk printer: this screen is the last the browser sees of
@@ -267,11 +295,13 @@ def request_help(token: str):
     """«Gọi nhân viên»: the registration joins the clerks' queue; the kiosk shows a waiting
     panel that polls until a clerk has handled it."""
     reg = bound_registration(token)
-    if reg.finished:
-        abort(409)
     reason = request.form.get("reason", "customer_asked")
     if reason not in HELP_REASONS:
         reason = "customer_asked"
+    # After the last step only the printer can still go wrong (the receipt): a clerk may be
+    # called about that, and nothing else.
+    if reg.finished and reason != "printer_error":
+        abort(409)
     registrations.request_help(reg, reason)
     return render_template("wizard/_waiting_for_clerk.html", reg=reg)
 
@@ -280,6 +310,6 @@ def request_help(token: str):
 def help_status(token: str):
     """Small polling widget: still waiting → the same panel; handled → back to the current step."""
     reg = bound_registration(token, allow_finished=True)
-    if reg.help_requested_at is None or reg.finished:
+    if reg.help_requested_at is None:
         return redirect_to(step_url(reg, reg.furthest_step if not reg.finished else flow.DONE))
     return render_template("wizard/_waiting_for_clerk.html", reg=reg)

@@ -240,7 +240,8 @@ def _submit_password(reg: Registration):
     password = form.password.data or ""
     problems = password_problems(password, data.get("id_number"), data.get("phone"))
     if problems:
-        form.password.errors = ["Mật khẩu chưa đạt: " + "; ".join(p.lower() for p in problems) + "."]
+        # Lower-case only each rule's first letter: "(A–Z)" must stay upper case.
+        form.password.errors = ["Mật khẩu chưa đạt: " + "; ".join(p[:1].lower() + p[1:] for p in problems) + "."]
     elif password != (form.password_confirm.data or ""):
         form.password_confirm.errors = ["Hai lần nhập mật khẩu không giống nhau. Vui lòng nhập lại."]
     if form.password.errors or form.password_confirm.errors:

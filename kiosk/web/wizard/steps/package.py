@@ -39,6 +39,8 @@ def submit(reg: Registration):
         "name": chosen.name,
         "duration_months": chosen.duration_months,
         "price_vnd": chosen.price_vnd,
+        # A seeded example price is never printed as the price agreed (contract, receipt).
+        "price_is_sample": bool(chosen.is_sample),
     }
     nxt = registrations.complete_step(reg, 2)
     db.session.commit()

@@ -7,7 +7,13 @@ from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, Registration, utcnow
-from kiosk.documents import ACCEPTANCE_TITLE, CONTRACT_TITLE, acceptance_sections, contract_sections
+from kiosk.documents import (
+    ACCEPTANCE_TITLE,
+    CONTRACT_TITLE,
+    acceptance_sections,
+    contract_sections,
+    pages,
+)
 from kiosk.domain.credentials import pin_problems
 from kiosk.providers import ProviderError
 from kiosk.services import claims, paperwork, registrations
@@ -22,10 +28,17 @@ TITLES = {"contract": CONTRACT_TITLE, "acceptance": ACCEPTANCE_TITLE}
 CLAIMS = {"contract": claims.SIGN_CONTRACT, "acceptance": claims.SIGN_ACCEPTANCE}
 
 
+def document_bytes(reg: Registration, kind: str) -> bytes:
+    """The PDF the customer sees: the signed copy if there is one, else the text to sign."""
+    doc = paperwork.latest_document(reg, kind)
+    return doc.content if doc is not None else paperwork.render_signable(reg, kind)
+
+
 def _view_document(reg: Registration, kind: str, readonly: bool, form=None, error=None):
     sections = SECTIONS[kind](paperwork.document_context(reg))
     return render_step(reg, STEP_OF[kind], readonly=readonly, kind=kind, sections=sections,
                        document_title=TITLES[kind],
+                       page_count=pages.page_count(document_bytes(reg, kind)),
                        form=form or SignatureForm(formdata=None), signature_error=error,
                        signed=paperwork.latest_document(reg, kind))
 

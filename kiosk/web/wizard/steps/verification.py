@@ -10,9 +10,10 @@ import itertools
 import math
 
 from flask import current_app, request
+from sqlalchemy import select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Registration
+from kiosk.core.models import AuditEvent, Registration
 from kiosk.domain.kyc import (
     CAPTURE_LABELS,
     REQUIRED_CAPTURES,
@@ -27,6 +28,9 @@ from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
 from kiosk.web.wizard.render import GoTo, render_step
 
+# After this many failed liveness recordings in a row the screen offers «Gọi nhân viên» (the
+# customer may still try again): an elderly customer must not loop on the challenge alone.
+LIVENESS_TRIES_BEFORE_CLERK = 2
 MAX_LIVENESS_FRAMES = 240  # 20 s at 12 fps; more is not a camera recording of the challenge
 MAX_FRAME_BYTES = 2_000_000
 
@@ -41,7 +45,7 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
     needed = ekyc.staff_needed(reg)
     if notice is None and not readonly:
         notice = review.customer_message(reg)
-    last = ekyc.latest_face_match(reg) if needed else {}
+    last = ekyc.latest_face_match(reg)
     prompts = ekyc.engine().prompts()
     return render_step(
         reg, 6, readonly=readonly, captures=captures, labels=CAPTURE_LABELS,
@@ -55,7 +59,23 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         waiting_for_clerk=waiting and reg.help_requested_at is not None,
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
+        face_check=last, liveness_failures=_liveness_failures(reg),
+        liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
     )
+
+
+def _liveness_failures(reg: Registration) -> int:
+    """Failed liveness recordings since the last one that passed (newest first, at most 20)."""
+    rows = db.session.scalars(
+        select(AuditEvent.details)
+        .where(AuditEvent.registration_id == reg.id, AuditEvent.event == "liveness_checked")
+        .order_by(AuditEvent.id.desc()).limit(20))
+    failures = 0
+    for details in rows:
+        if (details or {}).get("state") == "passed":
+            break
+        failures += 1
+    return failures
 
 
 def capture(reg: Registration, kind: str):
