@@ -85,3 +85,15 @@ def verify_command(card_image, face_image):
         return {"decision": result["decision"], "distance": result["distance"]}
 
     _run(work)
+
+
+@vision_cli.command("guidance")
+@click.argument("image")
+def guidance_command(image):
+    """Advice on one preview frame of a card held to the camera: ok, issue codes, messages."""
+    from kiosk.services import ekyc
+
+    def work():
+        return ekyc.engine().guidance(_load(image))
+
+    _run(work)

@@ -22,6 +22,8 @@ __all__ = ["EkycEngine", "ImageError", "LivenessVerdict"]
 # Liveness frames are judged at most this wide: enough for 68 landmarks, and a 240-frame
 # recording then holds ~70 MB decoded instead of gigabytes (frames are decoded one by one).
 LIVENESS_MAX_SIDE = 640
+# Guidance frames are judged at most this wide (a 12-megapixel photo would take seconds).
+GUIDANCE_MAX_SIDE = 1280
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,16 @@ class EkycEngine:
         return buf.tobytes() if ok else None
 
     def guidance(self, data: bytes) -> dict:
-        """Advice on one preview frame: {"ok", "issues", "messages"}."""
+        """Advice on one preview frame: {"ok", "issues", "messages"} (ImageError if the bytes
+        are not a usable image). A frame bigger than a webcam's is judged at 1280 px wide: the
+        limits are shares of the frame, and the analysis then stays within its time budget."""
         from kiosk.vision.guidance import analyse_frame
 
         frame, _ = decode_image(data, self.max_pixels)
+        side = max(frame.shape[:2])
+        if side > GUIDANCE_MAX_SIDE:
+            scale = GUIDANCE_MAX_SIDE / side
+            frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         result = analyse_frame(frame)
         return {"ok": bool(result.ok), "issues": list(result.issues),
                 "messages": list(result.messages)}
