@@ -191,8 +191,9 @@ def geometry_metrics(corners: np.ndarray, frame_w: int, frame_h: int,
 # ----------------------------------------------------------------------------- image metrics
 
 def reblur_ratio(gray: np.ndarray) -> float:
-    """How much of the fine detail survives a further blur (Crété-Roffet et al., 2007): ~0.2–0.4
-    for a sharp card, → 1 for a blurred one. Normalised by the image's own variation, so the
+    """How much of the fine detail a further 9-px box blur takes away, as 1 − (variation lost /
+    variation there was) (Crété-Roffet et al., 2007): 0.14–0.31 for the good frames of the
+    evaluation set, → 1 for a blurred card (limit ``GuidanceLimits.max_blur``). Normalised by the image's own variation, so the
     print, the exposure and the card layout matter little; the worse of the two directions
     (motion blur has one)."""
     img = gray.astype(np.float32)
@@ -218,19 +219,17 @@ def glare_fraction(gray: np.ndarray, level: int, above_paper: float) -> tuple[fl
     is not "glare" — only a reflection brighter than the card around it is."""
     h, w = gray.shape[:2]
     gx, gy = 6, 4
-    cells, xs, ys = [], [], []
-    for j in range(gy):
-        for i in range(gx):
-            cell = gray[j * h // gy:(j + 1) * h // gy, i * w // gx:(i + 1) * w // gx]
-            cells.append(float(np.percentile(cell, 75)))
-            xs.append((i + 0.5) / gx)
-            ys.append((j + 0.5) / gy)
-    values = np.array(cells)
-    design = np.column_stack([np.ones(len(values)), xs, ys])
+    ch, cw = h // gy, w // gx
+    # the grid's cells as rows (the last few pixels beyond whole cells are left out)
+    cells = gray[:ch * gy, :cw * gx].reshape(gy, ch, gx, cw).transpose(0, 2, 1, 3).reshape(gx * gy, -1)
+    values = np.percentile(cells, 75, axis=1)
+    cy, cx = np.divmod(np.arange(gx * gy), gx)
+    design = np.column_stack([np.ones(gx * gy), (cx + 0.5) / gx, (cy + 0.5) / gy])
     keep = values <= np.percentile(values, 75)  # drop the brightest quarter (the reflection)
     coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    paper = coef[0] + coef[1] * (xx + 0.5) / w + coef[2] * (yy + 0.5) / h
+    xx = ((np.arange(w, dtype=np.float32) + 0.5) / (cw * gx))[None, :]  # cell units / gx
+    yy = ((np.arange(h, dtype=np.float32) + 0.5) / (ch * gy))[:, None]
+    paper = coef[0] + coef[1] * xx + coef[2] * yy
     glare = ((gray >= level) & (gray.astype(np.float32) >= paper + above_paper)).astype(np.uint8)
     # a reflection is a solid patch; white print (a QR code's quiet zone and the gaps between
     # its modules, thin white lines) is thinner than the opening's 5 px (1.3 % of the card)
