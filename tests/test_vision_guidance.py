@@ -256,3 +256,30 @@ def test_engine_guidance_shrinks_a_big_photo(app):
     with app.app_context():
         result = ekyc.engine().guidance(buf.tobytes())
     assert result["ok"] is True, result
+
+
+# ----------------------------------------------------------------------------- how states look
+
+
+def test_each_guidance_state_has_its_own_colour_and_only_good_is_green():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    css = (root / "static" / "css" / "kiosk.css").read_text(encoding="utf-8")
+    camera_js = (root / "static" / "js" / "camera.js").read_text(encoding="utf-8")
+    guidance_js = (root / "static" / "js" / "guidance.js").read_text(encoding="utf-8")
+    looks = {}
+    for state in ("good", "advice", "searching", "error", "ready"):
+        rule = re.search(r"\.camera-status\.is-" + state + r"\s*\{([^}]*)\}", css)
+        looks[state] = rule.group(1) if rule else ""
+    backgrounds = {s: re.search(r"background:\s*([^;]+);", body).group(1).strip()
+                   for s, body in looks.items() if "background" in body}
+    assert {"good", "advice", "searching", "error"} <= set(backgrounds)
+    assert len({backgrounds[s] for s in ("good", "advice", "searching", "error")}) == 4
+    assert [s for s, b in backgrounds.items() if "success" in b] == ["good"]
+    # the states guidance.js reports are the ones camera.js knows
+    for state in ("good", "advice", "searching", "unavailable"):
+        assert f"'{state}'" in guidance_js and f"{state}:" in camera_js
+    assert "OK, đang chụp" in guidance_js
+    assert "data-auto-capture-note" in camera_js
