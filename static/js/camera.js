@@ -330,7 +330,11 @@
     var st = form && STATE.get(form);
     if (!st || !st.alive || st.busy) return;
     var d = evt.detail || {};
+    // the look changes, the camera's own state (data-camera-state: ready) does not
+    var camera = form.getAttribute('data-camera-state');
     setStatus(st, d.message || '', GUIDANCE_KIND[d.state] || 'advice');
+    form.setAttribute('data-camera-state', camera || '');
+    form.setAttribute('data-guidance-state', d.state || '');
     var promise = d.state !== 'unavailable';
     form.querySelectorAll('[data-auto-capture-note]').forEach(function (el) { el.hidden = !promise; });
   });

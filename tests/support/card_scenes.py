@@ -5,7 +5,8 @@ camera and defect models) so that the guidance thresholds can be judged on mater
 not tuned on. Nothing here is a real card.
 
 * Cards (:func:`render_card`), drawn at 1000×631 px (ID-1 at ~11.7 px/mm) with Pillow in
-  DejaVu Serif / Liberation Sans / Liberation Serif / OCR-B: four layouts —
+  DejaVu Serif, DejaVu Sans/Serif Condensed and OCR-B (not synthetic.py's Be Vietnam Pro;
+  Liberation lacks some Vietnamese glyphs): four layouts —
   ``cccd2021_front`` (portrait left, QR top right), ``cccd2021_back`` (chip, two fingerprint
   boxes, TD1 machine-readable zone), ``cancuoc2024_front`` (portrait, no QR) and
   ``cancuoc2024_back`` (QR and chip, text, TD1 zone) — on tinted, patterned or plain white
@@ -52,7 +53,7 @@ BLUR_BAD, BLUR_OK = 0.0035, 0.002  # equivalent Gaussian sigma / card's long edg
 DARK_BAD, DARK_OK = 55.0, 80.0  # mean grey of the card as rendered
 GLARE_BAD, GLARE_OK = 0.012, 0.002  # share of the card washed out by a specular reflection
 
-_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"),
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),  # Debian fonts-dejavu-core/-extra, fonts-ocr-b
               Path("/usr/share/fonts/opentype/ocr-b"))
 _FONTS = {
     "serif": "DejaVuSerif.ttf", "serif_bold": "DejaVuSerif-Bold.ttf",
@@ -69,7 +70,7 @@ def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     for folder in _FONT_DIRS:
         if (folder / wanted).is_file():
             return ImageFont.truetype(str(folder / wanted), size)
-    for fallback in ("DejaVuSans.ttf", "DejaVuSansMono.ttf"):  # OCR-B / Liberation missing
+    for fallback in ("DejaVuSans.ttf", "DejaVuSansMono.ttf"):  # e.g. OCR-B not installed
         path = _FONT_DIRS[0] / fallback
         if path.is_file():
             return ImageFont.truetype(str(path), size)
