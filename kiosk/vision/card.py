@@ -463,12 +463,14 @@ def orient_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 
 def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
-                    accept=None, faint_edges: bool = False) -> np.ndarray | None:
+                    accept=None, faint_edges: bool = False,
+                    min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
     """Corners (ordered) of the card in an already downscaled grey image (and its colour
     version, if there is one), or None. ``accept(blurred_grey, quad) -> bool`` decides whether
     a card-shaped outline is a card (default: it has a QR-busy corner, a chip CCCD front);
     the guidance passes a looser check so that fronts without a QR and backs are found too.
-    ``faint_edges``: see :func:`_candidates`."""
+    ``faint_edges``: see :func:`_candidates`. ``min_area_fraction``: smaller outlines are
+    ignored (the guidance looks for smaller cards, to say "come closer" rather than "no card")."""
     h, w = small.shape[:2]
     image_area = float(h * w)
     tol = max(3.0, 0.015 * max(h, w))
@@ -477,7 +479,7 @@ def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
     seen: list[np.ndarray] = []
     for contour in contours:
         area = cv2.contourArea(contour)
-        if area < _MIN_AREA_FRACTION * image_area:
+        if area < min_area_fraction * image_area:
             continue
         quad = _quad_from_contour(contour)
         if quad is None:
@@ -584,16 +586,17 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, radius: float) -> np.n
 
 
 def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE,
-              refine: bool = True, accept=None, faint_edges: bool = False) -> np.ndarray | None:
+              refine: bool = True, accept=None, faint_edges: bool = False,
+              min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
     """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None.
-    ``accept``, ``faint_edges``: see :func:`find_card_small`."""
+    ``accept``, ``faint_edges``, ``min_area_fraction``: see :func:`find_card_small`."""
     if image.ndim == 3:
         small_bgr, factor = _downscale(to_bgr(image), detect_side)
         small = to_gray(small_bgr)
     else:
         small, factor = _downscale(image, detect_side)
         small_bgr = None
-    corners = find_card_small(small, small_bgr, accept, faint_edges)
+    corners = find_card_small(small, small_bgr, accept, faint_edges, min_area_fraction)
     if corners is None:
         return None
     corners = (corners / factor).astype(np.float32)

@@ -64,6 +64,8 @@ class GuidanceLimits:
     max_glare_fraction: float = 0.006  # share of card pixels that are glare
     min_brightness: float = 66.0  # mean grey level of the card, 0–255
     min_surface_extent: float = 0.75  # see inside_bigger_card: a small quad on a card this big
+    min_area_fraction: float = 0.012  # outlines smaller than this share of the frame are not
+    # searched: a card ~12 % of the frame width is still found (and told to come closer)
     min_print: float = 0.05  # printed-detail density that tells a card from a blank sheet
 
 
@@ -320,7 +322,7 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     gray = cardmod.to_gray(frame)
     h, w = gray.shape[:2]
     corners = cardmod.find_card(frame, detect_side=detect_side, accept=_printed_card(t.min_print),
-                                faint_edges=True)
+                                faint_edges=True, min_area_fraction=t.min_area_fraction)
     issues: list[str] = []
     metrics: dict = {"frame_width": w, "frame_height": h}
     if corners is None:
