@@ -12,7 +12,8 @@ want_test=0
 # encoder and want its BLAS speed can build dlib from source instead (docs/dependencies.md).
 # swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md)
 sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev)
-[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils)
+# fonts-dejavu-extra, fonts-ocr-b: the second card-scene generator's fonts (tests/support/card_scenes.py)
+[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils fonts-dejavu-extra fonts-ocr-b)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()

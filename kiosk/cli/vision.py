@@ -172,3 +172,12 @@ def verify_command(card_image, face_image, jsonl):
     if card_image is None or face_image is None:
         _usage("CARD_IMAGE FACE_IMAGE")
     _run(lambda: _verify(card_image, face_image))
+
+
+@vision_cli.command("guidance")
+@click.argument("image")
+def guidance_command(image):
+    """Advice on one preview frame of a card held to the camera: ok, issue codes, messages."""
+    from kiosk.services import ekyc
+
+    _run(lambda: ekyc.engine().guidance(_load(image)))

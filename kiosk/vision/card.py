@@ -311,10 +311,12 @@ def _repair_side(quad: np.ndarray, gray: np.ndarray, side: int) -> np.ndarray | 
     return out
 
 
-def _candidates(small: np.ndarray, small_bgr: np.ndarray | None = None
-                ) -> tuple[list[np.ndarray], np.ndarray]:
+def _candidates(small: np.ndarray, small_bgr: np.ndarray | None = None,
+                faint_edges: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
     """Contours that may be the card outline (from edges, brightness and colour), and the
-    smoothed grey image used to check them."""
+    smoothed grey image used to check them. ``faint_edges`` adds the outlines of a Canny pass
+    with low fixed thresholds: the brightness-scaled thresholds lose a light card on a light
+    desk (edge contrast of 15–30 grey levels at a median of ~200)."""
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     out: list[np.ndarray] = []
     median = float(np.median(blurred))
@@ -323,6 +325,10 @@ def _candidates(small: np.ndarray, small_bgr: np.ndarray | None = None
     edges = cv2.dilate(cv2.Canny(blurred, low, high), kernel)
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     out.extend(contours)
+    if faint_edges and high > 40:
+        faint = cv2.dilate(cv2.Canny(blurred, 12, 36), kernel)
+        contours, _ = cv2.findContours(faint, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        out.extend(contours)
     # Regions enclosed by edges, with thin attachments opened away: the card's outline often
     # touches the QR code (dilated) or the edge of a paper under it; the filled region of the
     # card minus such lines is the card.
@@ -456,18 +462,24 @@ def orient_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return corners
 
 
-def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None) -> np.ndarray | None:
+def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
+                    accept=None, faint_edges: bool = False,
+                    min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
     """Corners (ordered) of the card in an already downscaled grey image (and its colour
-    version, if there is one), or None."""
+    version, if there is one), or None. ``accept(blurred_grey, quad) -> bool`` decides whether
+    a card-shaped outline is a card (default: it has a QR-busy corner, a chip CCCD front);
+    the guidance passes a looser check so that fronts without a QR and backs are found too.
+    ``faint_edges``: see :func:`_candidates`. ``min_area_fraction``: smaller outlines are
+    ignored (the guidance looks for smaller cards, to say "come closer" rather than "no card")."""
     h, w = small.shape[:2]
     image_area = float(h * w)
     tol = max(3.0, 0.015 * max(h, w))
     best, best_score = None, 0.0
-    contours, blurred = _candidates(small, small_bgr)
+    contours, blurred = _candidates(small, small_bgr, faint_edges)
     seen: list[np.ndarray] = []
     for contour in contours:
         area = cv2.contourArea(contour)
-        if area < _MIN_AREA_FRACTION * image_area:
+        if area < min_area_fraction * image_area:
             continue
         quad = _quad_from_contour(contour)
         if quad is None:
@@ -525,7 +537,7 @@ def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None) -> n
         worst, support = min(shares), sum(shares) / 4
         if worst < _MIN_SIDE_SUPPORT or support < _MIN_MEAN_SUPPORT:
             continue
-        if not _inside(quad, w, h) or not _has_qr_corner(blurred, quad):
+        if not _inside(quad, w, h) or not (accept or _has_qr_corner)(blurred, quad):
             continue
         aspect_fit = math.exp(-((math.log(aspect / CARD_ASPECT) / 0.15) ** 2))
         score = quad_area * fill * (0.5 + 0.5 * aspect_fit) * support
@@ -574,15 +586,17 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, radius: float) -> np.n
 
 
 def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE,
-              refine: bool = True) -> np.ndarray | None:
-    """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None."""
+              refine: bool = True, accept=None, faint_edges: bool = False,
+              min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
+    """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None.
+    ``accept``, ``faint_edges``, ``min_area_fraction``: see :func:`find_card_small`."""
     if image.ndim == 3:
         small_bgr, factor = _downscale(to_bgr(image), detect_side)
         small = to_gray(small_bgr)
     else:
         small, factor = _downscale(image, detect_side)
         small_bgr = None
-    corners = find_card_small(small, small_bgr)
+    corners = find_card_small(small, small_bgr, accept, faint_edges, min_area_fraction)
     if corners is None:
         return None
     corners = (corners / factor).astype(np.float32)

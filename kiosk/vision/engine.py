@@ -23,6 +23,9 @@ __all__ = ["EkycEngine", "ImageError", "LivenessVerdict", "model_thresholds"]
 # Liveness frames are judged at most this wide: enough for 68 landmarks. Frames are decoded one
 # at a time (a JPEG straight at a reduced scale), so memory stays at one frame whatever the count.
 LIVENESS_MAX_SIDE = 640
+# Guidance frames are judged at most this wide (a 12-megapixel photo would take seconds).
+GUIDANCE_MAX_SIDE = 1280
+
 # The per-request budget, checked on the headers before the first frame is decoded: a camera
 # frame is at most Full HD, and the whole recording at most 80 MP (liveness.js sends 480-px
 # frames at 8 fps: a 20 s recording is ~28 MP). Beyond that a "recording" is an attack on the
@@ -201,10 +204,16 @@ class EkycEngine:
         return buf.tobytes() if ok else None
 
     def guidance(self, data: bytes) -> dict:
-        """Advice on one preview frame: {"ok", "issues", "messages"}."""
+        """Advice on one preview frame: {"ok", "issues", "messages"} (ImageError if the bytes
+        are not a usable image). A frame bigger than a webcam's is judged at 1280 px wide: the
+        limits are shares of the frame, and the analysis then stays within its time budget."""
         from kiosk.vision.guidance import analyse_frame
 
         frame, _ = decode_image(data, self.max_pixels)
+        side = max(frame.shape[:2])
+        if side > GUIDANCE_MAX_SIDE:
+            scale = GUIDANCE_MAX_SIDE / side
+            frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         result = analyse_frame(frame)
         return {"ok": bool(result.ok), "issues": list(result.issues),
                 "messages": list(result.messages)}

@@ -104,7 +104,8 @@
     var el = st.status;
     if (!el) return;
     el.textContent = text;
-    el.classList.remove('is-starting', 'is-ready', 'is-error', 'is-busy');
+    el.classList.remove('is-starting', 'is-ready', 'is-error', 'is-busy',
+                        'is-good', 'is-advice', 'is-searching');
     if (kind) el.classList.add('is-' + kind);
     st.form.setAttribute('data-camera-state', kind || '');
   }
@@ -162,6 +163,8 @@
       // No dead end: the clerk button under the status appears (templates: data-camera-failed).
       var help = q(st.form, '[data-camera-failed]');
       if (help) help.hidden = false;
+      // no camera, no automatic shot: withdraw the promise
+      st.form.querySelectorAll('[data-auto-capture-note]').forEach(function (el) { el.hidden = true; });
       if (st.shoot) st.shoot.disabled = true;
       var wrap = st.select && (st.select.closest('[data-camera-select-wrap]') || st.select);
       if (wrap) wrap.hidden = true;
@@ -322,6 +325,26 @@
     if (scope.matches && scope.matches('form[data-camera-form]')) initForm(scope);
     scope.querySelectorAll('form[data-camera-form]').forEach(initForm);
   }
+
+  // Live guidance (guidance.js) reports each preview frame as a 'kiosk:guidance' event on the
+  // form: {state, message}. Each state has its own look, and only 'good' («OK, đang chụp»)
+  // is green; 'unavailable' means nothing will shoot by itself, so the form's promise that
+  // the machine shoots by itself ([data-auto-capture-note]) is hidden.
+  var GUIDANCE_KIND = { good: 'good', advice: 'advice', searching: 'searching',
+                        unavailable: 'starting' };
+  document.addEventListener('kiosk:guidance', function (evt) {
+    var form = evt.target && evt.target.closest ? evt.target.closest('form[data-camera-form]') : null;
+    var st = form && STATE.get(form);
+    if (!st || !st.alive || st.busy) return;
+    var d = evt.detail || {};
+    // the look changes, the camera's own state (data-camera-state: ready) does not
+    var camera = form.getAttribute('data-camera-state');
+    setStatus(st, d.message || '', GUIDANCE_KIND[d.state] || 'advice');
+    form.setAttribute('data-camera-state', camera || '');
+    form.setAttribute('data-guidance-state', d.state || '');
+    var promise = d.state !== 'unavailable';
+    form.querySelectorAll('[data-auto-capture-note]').forEach(function (el) { el.hidden = !promise; });
+  });
 
   document.addEventListener('htmx:beforeCleanupElement', function (evt) {
     var el = evt.target;

@@ -3,8 +3,9 @@
  * DOM contract: <form data-camera-form data-guidance-url="..."> with the camera.js markup
  * (video[data-camera-video], [data-camera-status], button[data-camera-shoot]).
  * About three times a second a JPEG (native size, at most 1280 px wide) of the current picture is POSTed as "frame";
- * the server answers {"ok": bool, "messages": [...]} ("Đưa giấy tờ lại gần hơn", …), shown in
- * the status line. After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
+ * the server answers {"ok": bool, "issues": [...], "messages": [...]} ("Đưa giấy tờ lại gần
+ * hơn", …), shown in the status line by camera.js (event 'kiosk:guidance': state good / advice /
+ * searching / unavailable, each its own colour). After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
  * the full-resolution photo and htmx sends it).
  */
 (function () {
@@ -22,13 +23,29 @@
     if (form.__guidance) return;
     form.__guidance = true;
     var video = form.querySelector('video[data-camera-video]');
-    var status = form.querySelector('[data-camera-status]');
     var shoot = form.querySelector('[data-camera-shoot]');
     var url = form.getAttribute('data-guidance-url');
     var canvas = document.createElement('canvas');
     var good = 0;
     var busy = false;
     var done = false;
+
+    var failures = 0;
+    var MSG_GOOD = 'OK, đang chụp… giữ yên tay';
+    var MSG_UNAVAILABLE = 'Máy không tự chụp được lúc này. Vui lòng bấm «Chụp ảnh».';
+
+    // camera.js shows the state (its own colour for each; only 'good' is green)
+    function show(state, message) {
+      form.dispatchEvent(new CustomEvent('kiosk:guidance', { bubbles: true,
+        detail: { state: state, message: message } }));
+    }
+
+    function failed() {
+      busy = false;
+      good = 0;
+      failures += 1;
+      if (failures >= 3) show('unavailable', MSG_UNAVAILABLE);
+    }
 
     function tick() {
       if (done || !document.body.contains(form)) return;  // swapped away: stop
@@ -46,25 +63,29 @@
                      headers: { 'X-CSRFToken': csrfToken() } })
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (advice) {
+            if (done) return;
+            if (!advice || (advice.issues || []).indexOf('error') >= 0) { failed(); return; }
             busy = false;
-            if (!advice || done) return;
+            failures = 0;
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
             if (!(advice.issues || []).includes('no_card')) {
               document.dispatchEvent(new CustomEvent('kiosk:activity'));  // a card is in view
             }
             if (advice.ok) {
               good += 1;
-              if (status) status.textContent = 'Tốt lắm, giữ yên tay…';
+              show('good', MSG_GOOD);
               if (good >= GOOD_IN_A_ROW && shoot && !shoot.disabled) {
                 done = true;
                 shoot.click();
               }
             } else {
               good = 0;
-              if (status && advice.messages && advice.messages.length) status.textContent = advice.messages[0];
+              var issues = advice.issues || [];
+              var text = (advice.messages && advice.messages[0]) || '';
+              show(issues[0] === 'no_card' ? 'searching' : 'advice', text);
             }
           })
-          .catch(function () { busy = false; });
+          .catch(failed);
       }, 'image/jpeg', 0.8);
     }
     tick();
