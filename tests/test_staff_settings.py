@@ -139,7 +139,9 @@ def test_kiosks_with_their_own_printer(app, kiosk, tmp_path):
 
 def test_thresholds_are_shown_read_only_with_calibration_figures(app):
     html = _admin(app).html("/staff/settings")
-    assert "0.42" in html and "0.59" in html and "ROC AUC" in html
+    # the deciding model's thresholds (SFace by default) and its calibration figures
+    assert "0.58" in html and "0.75" in html and "SFace" in html and "ROC AUC" in html
+    assert "0,529 / 0,664" in html
     assert 'name="accept"' not in html and 'name="FACE_ACCEPT_DISTANCE"' not in html
 
 

@@ -53,7 +53,7 @@ def test_whole_registration_with_the_chip(chip_kiosk, card_files):
     screen = k.get(f"/r/{k.token}/step/1/chip", htmx=True).get_data(as_text=True)
     assert "Đầu đọc sẵn sàng, đã có thẻ." in screen
     html = read_chip(k).get_data(as_text=True)
-    assert f"Đã đọc thẻ CCCD của <strong>{P.full_name}</strong>" in html
+    assert f"Đã đọc thẻ CCCD của <strong class=\"nowrap\">{P.full_name}</strong>" in html
     assert P.id_number in html
     k.account(id_number=P.id_number)
     k.package()

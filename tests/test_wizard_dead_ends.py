@@ -219,13 +219,23 @@ def test_documents_not_reached_have_no_page_images(kiosk):
     assert kiosk.get(f"/r/{kiosk.token}/document/other/page-1.png").status_code == 404
 
 
-def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(kiosk):
+def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(app, kiosk):
+    app.config["PRINTER"] = "browser"  # the receipt is printed from this screen
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert 'target="_blank"' not in html
     assert "Thanh toán tại quầy" in html
     src = re.search(r'src="(/r/[^"]+/document/receipt/page-1\.png)"', html).group(1)
     assert kiosk.get(src).mimetype == "image/png"
+
+
+def test_with_a_kiosk_printer_the_done_screen_is_the_last_look_at_the_registration(kiosk):
+    # the receipt came out of the printer: no copy on screen, and nothing opens afterwards
+    kiosk.walk_to(10)
+    html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
+    assert "Thanh toán tại quầy" in html
+    assert "/document/receipt/page-1.png" not in html
+    assert kiosk.get(f"/r/{kiosk.token}/document/receipt/page-1.png").status_code == 404
 
 
 def test_acceptance_record_says_only_what_has_happened(kiosk):

@@ -294,7 +294,7 @@ def evidence_portrait(token: str, evidence_id: int):
 def request_help(token: str):
     """«Gọi nhân viên»: the registration joins the clerks' queue; the kiosk shows a waiting
     panel that polls until a clerk has handled it."""
-    reg = bound_registration(token)
+    reg = bound_registration(token, allow_finished=True)
     reason = request.form.get("reason", "customer_asked")
     if reason not in HELP_REASONS:
         reason = "customer_asked"
