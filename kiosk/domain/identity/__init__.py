@@ -3,13 +3,13 @@
 Pure Python (no Flask): each checker returns the cleaned value or raises IdentityError carrying
 a Vietnamese message for the customer.
 """
-from kiosk.domain.identity.errors import IdentityError, nfc
 from kiosk.domain.identity.documents import (
     CMND_REFUSED,
     ExpiryVerdict,
     card_expiry,
     expiry_verdict,
 )
+from kiosk.domain.identity.errors import IdentityError, nfc
 from kiosk.domain.identity.id_numbers import (
     ACCEPTED_ID_TYPES,
     PROVINCES,

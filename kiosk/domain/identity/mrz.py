@@ -145,8 +145,8 @@ def _best_doc_number(raw: str, digit: str, numeric: bool) -> tuple[str, bool]:
     candidates = [raw]
     if numeric:
         candidates.insert(0, _digits(raw))
-    else:
-        candidates.append(_alpha(raw[:1]) + _digits(raw[1:]))
+    else:  # letter + digits (a Vietnamese passport: C1234567) before the letters as read
+        candidates.insert(0, _alpha(raw[:1]) + _digits(raw[1:]))
     for cand in candidates:
         if _check_ok(cand, digit):
             return cand, True
@@ -204,6 +204,10 @@ def _parse_td3(lines: list[str], today: date) -> MrzData:
     sex = l2[20]
     exp_raw, exp_digit = _digits(l2[21:27]), _digits(l2[27])
     personal, personal_digit = l2[28:42], l2[42]
+    if state == "VNM":  # the 12-digit personal identification number, then fillers
+        body = personal.rstrip("<")
+        personal = _digits(body) + "<" * (14 - len(body))
+        personal_digit = _digits(personal_digit) if personal_digit != "<" else "<"
     composite_digit = _digits(l2[43])
     composite = doc + doc_digit + dob_raw + dob_digit + exp_raw + exp_digit + personal + personal_digit
     checks = {
@@ -236,19 +240,87 @@ def detect_format(lines: list[str]) -> str | None:
     return None
 
 
+# OCR engines read runs of the filler "<" as K, S, C, E or X, and drop or add a filler or two.
+_FILLER_LIKE = set("<KSCEX")
+
+
+def _squeeze(segment: str, length: int) -> str:
+    """A field read with fillers dropped or added, brought back to ``length``: a field with no
+    digit is all fillers; otherwise filler-like characters are dropped from its end (or
+    fillers added) until it fits."""
+    if len(segment) == length:
+        return segment
+    if not any(ch.isdigit() for ch in segment) and set(segment) <= _FILLER_LIKE | set("<"):
+        return "<" * length
+    while len(segment) > length and segment[-1] in _FILLER_LIKE:
+        segment = segment[:-1]
+    return (segment + "<" * length)[:length]
+
+
+def _fillers(segment: str) -> str:
+    """A run of filler-like characters (with at least one real filler) made all fillers."""
+    if "<" in segment and set(segment) <= _FILLER_LIKE:
+        return "<" * len(segment)
+    return segment
+
+
+def _td1_candidates(lines: list[str]) -> list[list[str]]:
+    l1, l2, l3 = lines
+    out = [lines]
+    if len(l1) > 30 and l1[3:6].isalpha() and not l1[2:5].isalpha():
+        l1 = l1[:1] + l1[2:]  # a stray character read inside the document code ("I1DVNM")
+    l1b = l1[:15] + _squeeze(l1[15:], 15)
+    # line 2 is anchored on the nationality (usually the issuing state of line 1)
+    state = _alpha(l1[2:5])
+    at = l2.find(state, 12, 24) if state.strip("<") else -1
+    if at < 0:
+        at = 15
+    head = l2[:8] + _squeeze(l2[8:at], 7) if at != 15 else l2[:15]
+    head = head[:8] + _fillers(head[8:14]) + ("<" if head[14] in _FILLER_LIKE else head[14])
+    tail = l2[at + 3:]
+    composite = tail[-1:] if tail else "<"
+    opt2 = _fillers(_squeeze(tail[:-1], 11))
+    l2b = head + l2[at:at + 3] + opt2 + composite
+    out.append([l1b, l2b, l3])
+    if opt2 != "<" * 11:
+        out.append([l1b, head + l2[at:at + 3] + "<" * 11 + composite, l3])
+    return out
+
+
+def _td3_candidates(lines: list[str]) -> list[list[str]]:
+    l1, l2 = lines
+    out = [lines]
+    if len(l2) >= 30:
+        personal = _fillers(_squeeze(l2[28:-2], 14))
+        out.append([l1, l2[:28] + personal + l2[-2:]])
+    return out
+
+
 def parse_mrz(lines: list[str] | str, today: date | None = None) -> MrzData | None:
     """The zone's data from its lines (a list, or one string with newlines); None when the lines
-    are not a TD1 or TD3 zone. Check ``.valid`` before trusting a field."""
+    are not a TD1 or TD3 zone. Check ``.valid`` before trusting a field.
+
+    Fillers misread or dropped by the OCR are repaired by the layout (anchored on the
+    nationality code); every repair is only a candidate, kept when the check digits agree."""
     if isinstance(lines, str):
         lines = lines.splitlines()
     cleaned = [clean_line(line) for line in lines if line.strip()]
     fmt = detect_format(cleaned)
     today = today or date.today()
     if fmt == TD1:
-        return _parse_td1(cleaned, today)
-    if fmt == TD3:
-        return _parse_td3(cleaned, today)
-    return None
+        candidates, parse = _td1_candidates(cleaned), _parse_td1
+    elif fmt == TD3:
+        candidates, parse = _td3_candidates(cleaned), _parse_td3
+    else:
+        return None
+    best = None
+    for candidate in candidates:
+        data = parse(candidate, today)
+        if data.valid:
+            return data
+        if best is None or sum(data.checks.values()) > sum(best.checks.values()):
+            best = data
+    return best
 
 
 # ---- writing zones (for the synthetic cards and tests) ---------------------------------------
