@@ -72,6 +72,7 @@ def test_vietnamese_td1_round_trip_and_personal_number():
     assert mrz.valid, mrz.checks
     assert mrz.personal_number == "038090123456"
     assert mrz.as_contract() == {"valid": True, "document_number": "038090123456",
+                                 "personal_number": "038090123456",
                                  "date_of_birth": "1990-05-17", "sex": "Nam",
                                  "expiry_date": "2030-05-17"}
 
@@ -102,6 +103,7 @@ def test_passport_letters_kept_and_checked():
     mrz = parse_mrz(lines, TODAY)
     assert mrz.valid and mrz.document_number == "C1234567"
     assert mrz.personal_number == "038188000123"
+    assert mrz.as_contract()["document_number"] == "C1234567"
     assert mrz.date_of_birth == date(1988, 2, 29)
     # a 1 read as I is repaired, because the check digit then agrees …
     assert parse_mrz([lines[0], "CI" + lines[1][2:]], TODAY).document_number == "C1234567"

@@ -62,13 +62,16 @@ def _run(work) -> None:
 
 
 @vision_cli.command("read-card")
-@click.argument("image")
-def read_card_command(image):
-    """Read the front of a chip CCCD from a camera frame or photo."""
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE [IMAGE]")
+def read_card_command(images):
+    """Read an ID card (or passport data page) from one or two photos: either side, any order."""
     from kiosk.services import ekyc
 
     def work():
-        return ekyc.engine().read_card(_load(image))
+        if len(images) > 2:
+            raise InputError("too_many_images",
+                             "Chỉ nhận tối đa 2 ảnh: mặt trước và mặt sau của giấy tờ.")
+        return ekyc.engine().read_card([_load(image) for image in images])
 
     _run(work)
 

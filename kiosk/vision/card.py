@@ -456,9 +456,12 @@ def orient_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return corners
 
 
-def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None) -> np.ndarray | None:
+def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
+                    require_qr_corner: bool = True) -> np.ndarray | None:
     """Corners (ordered) of the card in an already downscaled grey image (and its colour
-    version, if there is one), or None."""
+    version, if there is one), or None. ``require_qr_corner=False`` accepts a card-shaped
+    outline without a QR code in its corner (the 2024 front, any back): the caller must then
+    confirm it is a card by what is on it (a portrait, a machine-readable zone)."""
     h, w = small.shape[:2]
     image_area = float(h * w)
     tol = max(3.0, 0.015 * max(h, w))
@@ -525,13 +528,13 @@ def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None) -> n
         worst, support = min(shares), sum(shares) / 4
         if worst < _MIN_SIDE_SUPPORT or support < _MIN_MEAN_SUPPORT:
             continue
-        if not _inside(quad, w, h) or not _has_qr_corner(blurred, quad):
+        if not _inside(quad, w, h) or (require_qr_corner and not _has_qr_corner(blurred, quad)):
             continue
         aspect_fit = math.exp(-((math.log(aspect / CARD_ASPECT) / 0.15) ** 2))
         score = quad_area * fill * (0.5 + 0.5 * aspect_fit) * support
         if score > best_score:
             best, best_score = quad, score
-    if best is not None:
+    if best is not None and require_qr_corner:
         best = orient_corners(small, best)
     return best
 
@@ -574,15 +577,16 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, radius: float) -> np.n
 
 
 def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE,
-              refine: bool = True) -> np.ndarray | None:
-    """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None."""
+              refine: bool = True, require_qr_corner: bool = True) -> np.ndarray | None:
+    """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None.
+    See :func:`find_card_small` for ``require_qr_corner``."""
     if image.ndim == 3:
         small_bgr, factor = _downscale(to_bgr(image), detect_side)
         small = to_gray(small_bgr)
     else:
         small, factor = _downscale(image, detect_side)
         small_bgr = None
-    corners = find_card_small(small, small_bgr)
+    corners = find_card_small(small, small_bgr, require_qr_corner)
     if corners is None:
         return None
     corners = (corners / factor).astype(np.float32)
@@ -687,3 +691,68 @@ def portrait_has_face(crop: np.ndarray) -> bool | None:
     except (models.ModelsUnavailable, ImportError):
         return None
     return False
+
+
+# ----------------------------------------------------------------------------- any layout
+
+def _faces_in(bgr: np.ndarray, upsample: int) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of the faces dlib's HOG detector finds, biggest first."""
+    from kiosk.vision import dlib_models as models
+
+    rgb = np.ascontiguousarray(cv2.cvtColor(to_bgr(bgr), cv2.COLOR_BGR2RGB))
+    try:
+        found = models.detect_hog(rgb, upsample)
+    except (models.ModelsUnavailable, ImportError):
+        return []
+    boxes = []
+    for item in found:
+        rect = item[0] if isinstance(item, tuple) else item
+        boxes.append((int(rect.left()), int(rect.top()), int(rect.right()), int(rect.bottom())))
+    boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+    return boxes
+
+
+def _portrait_box_around(face: tuple[int, int, int, int], w: int, h: int
+                         ) -> tuple[int, int, int, int]:
+    """The printed photo around a detected face: the face is ~45 % of the photo's width."""
+    left, top, right, bottom = face
+    fw, fh = right - left, bottom - top
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    half_w, half_h = fw * 1.15, fh * 1.5
+    return (max(0, round(cx - half_w)), max(0, round(cy - half_h * 0.9)),
+            min(w, round(cx + half_w)), min(h, round(cy + half_h * 1.1)))
+
+
+def portrait_on_card(card: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """(the portrait crop, upside down?) of a straightened card of any layout: the biggest
+    face on its left half (the portrait sits left on every Vietnamese card and the passport
+    page), the card either way up. (None, False) without a face."""
+    h, w = card.shape[:2]
+    for upside_down in (False, True):
+        image = cv2.rotate(card, cv2.ROTATE_180) if upside_down else card
+        left = image[:, : int(w * 0.5)]
+        scale = 300.0 / h  # a portrait face is then ~ 100 px: HOG's 80 px window fits
+        small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        faces = _faces_in(small, 0) or _faces_in(small, 1)
+        if faces:
+            box = tuple(round(v / scale) for v in faces[0])
+            x0, y0, x1, y1 = _portrait_box_around(box, left.shape[1], h)
+            return image[y0:y1, x0:x1].copy(), upside_down
+    return None, False
+
+
+def portrait_in_frame(frame: np.ndarray, max_side: int = 720) -> np.ndarray | None:
+    """A card portrait found with no card outline: the biggest face in the frame that is small
+    enough to be printed on a card held to the camera (a customer's own face, close to the
+    camera, is bigger). Costlier than :func:`portrait_on_card` (the whole frame, upsampled)."""
+    h, w = frame.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+        if scale < 1 else frame
+    for upsample in (0, 1):
+        faces = [f for f in _faces_in(small, upsample) if (f[3] - f[1]) < 0.45 * small.shape[0]]
+        if faces:
+            box = tuple(round(v / scale) for v in faces[0])
+            x0, y0, x1, y1 = _portrait_box_around(box, w, h)
+            return to_bgr(frame)[y0:y1, x0:x1].copy()
+    return None

@@ -99,9 +99,14 @@ class MrzData:
 
     def as_contract(self) -> dict:
         """The ``mrz`` object of the read-card JSON contract (without ``found``)."""
+        # the number a customer knows: on a Vietnamese card the 12-digit number (the zone's
+        # 9-digit document number is its tail), on a passport the passport number
+        number = self.document_number if self.format == TD3 else (
+            self.personal_number or self.document_number)
         return {
             "valid": self.valid,
-            "document_number": self.personal_number or self.document_number or None,
+            "document_number": number or None,
+            "personal_number": self.personal_number,
             "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
             "sex": self.gender,
             "expiry_date": self.expiry_date.isoformat() if self.expiry_date else None,
