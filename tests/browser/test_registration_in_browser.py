@@ -71,7 +71,7 @@ def test_customer_registers_from_welcome_to_receipt(live_app, browser_page):
     page.fill("#date_of_birth", "05/09/1958")  # a slip: disagrees with the CCCD number
     page.locator("label.choice", has_text="Nam").click()
     page.fill("#address", "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
-    page.fill("#issue_date", "20/04/2021")
+    page.fill("#issue_date", "02/10/2023")
     page.get_by_role("button", name="Tiếp tục").click()
     page.wait_for_selector(".field-error")
     assert "1985" in page.locator(".field-error").first.inner_text()

@@ -22,7 +22,7 @@ def camera_file(tmp_path):
         "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
         "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
         "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-        "issue_date": date(2021, 4, 20), "expiry_date": None,
+        "issue_date": date(2023, 10, 2), "expiry_date": None,
     }
     card = render_card_front(fields, load("megawati_sukarnoputri/4.jpg"), seed=5)
     frames = [place_in_scene(card, (1280, 720), i, rotation_deg=2.0 + i * 0.3, perspective=(3.0, 2.0),
