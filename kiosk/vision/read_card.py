@@ -112,9 +112,7 @@ def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
     read.qr_result = result
     if result is None:
         return corners
-    if result.where == "card_rotated":
-        corners = cardmod.rotate_corners(corners, 2)
-    elif result.where == "frame" and result.points is not None and corners is not None \
+    if result.where == "card_rotated" or result.where == "frame" and result.points is not None and corners is not None \
             and _upside_down(corners, result.points):
         corners = cardmod.rotate_corners(corners, 2)
     try:
@@ -168,12 +166,9 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
     read.corners = _read_qr(frame, read.corners, read, today)
-    if read.corners is None:
-        # a card without a QR code in its corner (2024 front, any back): its outline is only
-        # believed once a portrait or a zone is found on it
-        loose = cardmod.find_card(frame, require_qr_corner=False)
-    else:
-        loose = None
+    # a card without a QR code in its corner (2024 front, any back): its outline is only
+    # believed once a portrait or a zone is found on it
+    loose = cardmod.find_card(frame, require_qr_corner=False) if read.corners is None else None
     if with_mrz:
         from kiosk.vision import mrz_ocr
 
