@@ -115,9 +115,9 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
     Returns (the kind stored, what the customer must be told: expired document, the zone and
     the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
     engine().check_image(data)
-    other = "card_back" if kind == "card_front" else "card_front"
     captures = evidence_service.latest_captures(reg)
-    photos = [data] + ([captures[other].content] if other in captures else [])
+    # the new photo first (its side is sides[0]), then the card photos already taken
+    photos = [data] + [captures[k].content for k in ("card_front", "card_back") if k in captures]
     try:
         card = engine().read_card(photos)
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled
@@ -125,9 +125,6 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
         card = {}
     side = (card.get("sides") or [None])[0]
     stored = SIDE_KINDS.get(side, kind)
-    if stored != kind and len(photos) > 1:
-        # the customer showed again the side already taken: keep both as they are labelled
-        stored = kind if (card.get("sides") or [None, None])[1] == side else stored
     add_capture(reg, stored, data, source)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data)

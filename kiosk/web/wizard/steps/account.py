@@ -120,6 +120,10 @@ def scan(reg: Registration):
                        "rồi chụp lại — hoặc bấm «Nhập tay».")
         return view_scan(reg, message)
     scan = _merge_scan(reg.data.get("scan") or {}, result, side)
+    if result.get("card_kind") == "passport" and mrz.get("valid"):
+        scan["number"], scan["id_type"] = mrz.get("document_number"), IdType.PASSPORT.value
+    elif result.get("id_number"):
+        scan["number"], scan["id_type"] = result["id_number"], IdType.CCCD.value
     kind = {"front": "card_front", "data_page": "card_front", "back": "card_back"}.get(side)
     if kind:
         evidence.store(reg, kind, data, mime, source)
@@ -140,9 +144,6 @@ def scan(reg: Registration):
     if result.get("card_kind") == "passport" and mrz.get("valid"):
         scanned = {**dict.fromkeys(SCANNED_FIELDS), "date_of_birth": mrz.get("date_of_birth"),
                    "gender": mrz.get("sex")}
-        scan["number"], scan["id_type"] = mrz.get("document_number"), IdType.PASSPORT.value
-    elif result.get("id_number"):
-        scan["number"], scan["id_type"] = result["id_number"], IdType.CCCD.value
     reg.update_personal(scan=scan, **({"scanned": scanned} if scanned else {}))
     audit.record("card_scanned", reg, side=side, card_kind=scan.get("card_kind"),
                  fields=sorted(k for k, v in (scanned or {}).items() if v),
