@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kiosk.core.models import AuditEvent
 
 from .faces_data import face_data_dir, load
-from .kiosk_driver import CUSTOMER, data_url
+from .kiosk_driver import data_url
 from .test_wizard_ekyc import _pass_liveness
 
 SCAN = "/r/{token}/step/1/scan"
