@@ -152,7 +152,10 @@ def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
                 read.corners, read.located_by = guess, "qr"
                 read.portrait, read.portrait_found = crop, True
                 return
-    if read.mrz is None or not read.mrz.found or read.mrz_format == "TD3":
+    # the costly whole-frame search only when nothing else placed a card: a QR code without a
+    # face near it, or a TD1 zone, is a back
+    if read.qr_result is None and (read.mrz is None or not read.mrz.found
+                                   or read.mrz_format == "TD3"):
         crop = cardmod.portrait_in_frame(frame)
         if crop is not None:
             read.portrait, read.portrait_found = crop, True

@@ -36,7 +36,7 @@ def camera_file(tmp_path):
 def test_holding_the_card_up_fills_the_form(live_app, browser_page):
     page = browser_page
     start(page, live_app)
-    page.get_by_role("link", name="Quét CCCD gắn chip").click()
+    page.get_by_role("link", name="Quét thẻ căn cước").click()
     page.locator("label.choice", has_text="đồng ý").click()
     page.get_by_role("button", name="Đồng ý và quét thẻ").click()
     page.wait_for_selector("form[data-guidance-url]")
