@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ..faces_data import face_data_dir, load
@@ -53,24 +54,40 @@ def test_back_then_front_of_a_2024_card(live_app, browser_page):
     seen = []
     # Shoot whatever side the camera shows (the guidance may also shoot by itself) until the
     # kiosk has read both sides; each answer says which side it saw and which one it still needs.
-    for _ in range(12):
+    def scan_posted(response):
+        return response.url.endswith("/step/1/scan") and response.request.method == "POST"
+
+    for _ in range(10):
         if page.locator(".notice.success", has_text="cả hai mặt").count():
             break
-        more = page.get_by_role("link", name="Quét tiếp mặt trước")
-        if more.count() == 0:
-            more = page.get_by_role("link", name="Quét tiếp mặt sau")
+        more = page.locator("a", has_text="Quét tiếp")
         if more.count():
-            seen.append(more.inner_text())
-            more.click()
+            seen.append(more.first.inner_text())
+            more.first.click()
             page.wait_for_selector("form[data-guidance-url]")
-        shoot = page.locator("[data-camera-shoot]")
-        if shoot.count():
-            page.wait_for_timeout(700)
-            shoot.click()
-            page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(300)
+            continue
+        try:  # one shot at a time: wait for the kiosk's answer before the next
+            with page.expect_response(scan_posted, timeout=60000):
+                try:
+                    page.locator("[data-camera-shoot]").click(timeout=3000)
+                except PlaywrightTimeout:  # the guidance shot first: its answer is awaited
+                    pass
+        except PlaywrightTimeout:
+            pass
+        page.wait_for_timeout(800)
     expect(page.locator(".notice.success")).to_contain_text("cả hai mặt", timeout=20000)
     assert page.input_value("#id_number") == "038085012345"
+    with live_app.app_context():
+        from sqlalchemy import select
+
+        from kiosk.core.extensions import db
+        from kiosk.core.models import Registration
+
+        reg = db.session.scalars(select(Registration).order_by(Registration.id.desc())).first()
+        # each side kept as the photo of that side, and the card recognised from them
+        assert {e.kind for e in reg.evidence} == {"card_front", "card_back"}
+        assert reg.data["scan"]["card_kind"] == "can_cuoc_2024"
+        assert reg.data["scan"]["sides"] == ["back", "front"]
     if os.environ.get("KIOSK_SCREENSHOTS"):
         page.screenshot(path=os.path.join(os.environ["KIOSK_SCREENSHOTS"], "card-sides.png"))
     assert page.js_errors == []
