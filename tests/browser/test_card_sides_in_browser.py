@@ -3,6 +3,7 @@ zone), then the front (portrait); the kiosk reads whichever it sees and asks for
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from datetime import date
 
 import numpy as np
@@ -66,14 +67,11 @@ def test_back_then_front_of_a_2024_card(live_app, browser_page):
             more.first.click()
             page.wait_for_selector("form[data-guidance-url]")
             continue
-        try:  # one shot at a time: wait for the kiosk's answer before the next
-            with page.expect_response(scan_posted, timeout=60000):
-                try:
-                    page.locator("[data-camera-shoot]").click(timeout=3000)
-                except PlaywrightTimeout:  # the guidance shot first: its answer is awaited
-                    pass
-        except PlaywrightTimeout:
-            pass
+        # one shot at a time: wait for the kiosk's answer before the next (when the guidance
+        # shot first, the click times out and its answer is awaited instead)
+        with suppress(PlaywrightTimeout), page.expect_response(scan_posted, timeout=60000), \
+                suppress(PlaywrightTimeout):
+            page.locator("[data-camera-shoot]").click(timeout=3000)
         page.wait_for_timeout(800)
     expect(page.locator(".notice.success")).to_contain_text("cả hai mặt", timeout=20000)
     assert page.input_value("#id_number") == "038085012345"
