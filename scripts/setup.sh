@@ -10,7 +10,8 @@ want_test=0
 
 # dlib comes prebuilt (dlib-bin wheel): nothing is compiled. Operators who select the dlib
 # encoder and want its BLAS speed can build dlib from source instead (docs/dependencies.md).
-sys_pkgs=(python3-venv python3-dev fonts-dejavu-core)
+# tesseract-ocr(-eng): the MRZ OCR model; fonts-ocr-b: the OCR-B glyphs of the MRZ grid reader
+sys_pkgs=(python3-venv python3-dev fonts-dejavu-core tesseract-ocr tesseract-ocr-eng fonts-ocr-b)
 [ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }

@@ -83,7 +83,30 @@ def text_lines(gray: np.ndarray) -> list[tuple[int, int]]:
     return [r for r in _runs(rows > 0.06, max(4, gray.shape[0] // 20))], ink, binary
 
 
-def _classify(cell_ink: np.ndarray, cell_bin: np.ndarray, templates) -> str:
+_D, _A, _AN = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", ALPHABET[:-1]
+
+
+def _spec(*parts: tuple[int, str]) -> list[str]:
+    out = []
+    for count, chars in parts:
+        out += [chars + "<"] * count
+    return out
+
+
+# What each position of each line may hold (ICAO 9303 part 4 and 5); the last line of the list
+# is the zone's last line. Restricting a cell to its layout's characters is what a reader of a
+# fixed layout can do and a general OCR cannot: a blurred 1 is never read as a Y in a date.
+LAYOUTS = {
+    30: [_spec((5, _A), (9, _AN), (1, _D), (15, _AN)),
+         _spec((7, _D), (1, "MFX"), (7, _D), (3, _A), (11, _AN), (1, _D)),
+         _spec((30, _A))],
+    44: [_spec((44, _A)),
+         _spec((9, _AN), (1, _D), (3, _A), (7, _D), (1, "MFX"), (7, _D), (14, _AN), (2, _D))],
+}
+
+
+def _classify(cell_ink: np.ndarray, cell_bin: np.ndarray, templates,
+              allowed: str | None = None) -> str:
     glyphs, aspects = templates
     ys, xs = np.nonzero(cell_bin)
     if len(xs) < 4:
@@ -93,6 +116,8 @@ def _classify(cell_ink: np.ndarray, cell_bin: np.ndarray, templates) -> str:
     scores = glyphs.reshape(len(glyphs), -1) @ _normalise(box).ravel()
     # the box's shape tells 0 from O, 1 from I … where the normalised glyph cannot
     scores = scores - 0.5 * np.abs(np.log((aspect + 0.05) / (aspects + 0.05)))
+    if allowed:
+        scores = np.where([ch in allowed for ch in ALPHABET], scores, -np.inf)
     return ALPHABET[int(np.argmax(scores))]
 
 
@@ -170,10 +195,12 @@ def read_components(gray: np.ndarray, chars_per_line: int) -> list[Line]:
             lines[-1].append(i)
         else:
             lines.append([i])
+    lines = [m for m in lines if len(m) >= chars_per_line * 0.6]
+    layout = LAYOUTS.get(chars_per_line, [])
     out = []
-    for members in lines:
-        if len(members) < chars_per_line * 0.6:
-            continue
+    for index, members in enumerate(lines):
+        from_end = len(lines) - index  # 1 = the zone's last line
+        spec = layout[len(layout) - from_end] if from_end <= len(layout) else None
         members.sort(key=lambda i: stats[i, cv2.CC_STAT_LEFT])
         boxes = [tuple(int(v) for v in stats[i, :4]) for i in members]
         widths = sorted(b[2] for b in boxes)
@@ -190,8 +217,9 @@ def read_components(gray: np.ndarray, chars_per_line: int) -> list[Line]:
             out.append(Line("", y0, max(b[1] + b[3] for b in boxes), []))
             continue
         text = []
-        for x, y, w, h in split:
-            text.append(_classify(ink[y:y + h, x:x + w], binary[y:y + h, x:x + w], templates))
+        for pos, (x, y, w, h) in enumerate(split):
+            text.append(_classify(ink[y:y + h, x:x + w], binary[y:y + h, x:x + w], templates,
+                                  spec[pos] if spec else None))
         y0 = min(b[1] for b in split)
         y1 = max(b[1] + b[3] for b in split)
         borders = [b[0] for b in split] + [split[-1][0] + split[-1][2]]
