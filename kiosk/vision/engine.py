@@ -81,11 +81,16 @@ class EkycEngine:
         return read_card(frames)
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
-        """The portrait cut from a photo of a card front, as JPEG, or None."""
+        """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
+        or None."""
         from kiosk.vision.card import portrait_from_frame
+        from kiosk.vision.read_card import read_side
 
         image, _ = decode_image(data, self.max_pixels)
-        portrait = portrait_from_frame(image)
+        portrait = portrait_from_frame(image)  # the 2021 front: its QR code places the photo
+        if portrait is None:
+            side = read_side(image, with_mrz=False)
+            portrait = side.portrait if side.portrait_found else None
         if portrait is None:
             return None
         ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
