@@ -90,7 +90,9 @@ class EkycEngine:
         portrait = portrait_from_frame(image)  # the 2021 front: its QR code places the photo
         if portrait is None:
             side = read_side(image, with_mrz=False)
-            portrait = side.portrait if side.portrait_found else None
+            # only a portrait on a card: a plain photo of a face is not a card portrait
+            on_card = side.corners is not None or side.qr_valid
+            portrait = side.portrait if side.portrait_found and on_card else None
         if portrait is None:
             return None
         ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
