@@ -731,9 +731,15 @@ def portrait_on_card(card: np.ndarray) -> tuple[np.ndarray | None, bool]:
     for upside_down in (False, True):
         image = cv2.rotate(card, cv2.ROTATE_180) if upside_down else card
         left = image[:, : int(w * 0.5)]
-        scale = 300.0 / h  # a portrait face is then ~ 100 px: HOG's 80 px window fits
-        small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        faces = _faces_in(small, 0) or _faces_in(small, 1)
+        faces, scale = [], 1.0
+        # a portrait face is ~ 100 px on a card 300 px high (HOG's window is 80 px); a face
+        # that fills less of its photo needs the card at 450 px and upsampling (costlier)
+        for height, upsample in ((300.0, 0), (300.0, 1), (450.0, 1)):
+            scale = height / h
+            small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            faces = _faces_in(small, upsample)
+            if faces:
+                break
         if faces:
             box = tuple(round(v / scale) for v in faces[0])
             x0, y0, x1, y1 = _portrait_box_around(box, left.shape[1], h)
