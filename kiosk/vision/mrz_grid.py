@@ -1,10 +1,10 @@
-"""A fixed-pitch OCR-B reader for machine-readable zones: the second opinion behind Tesseract.
+"""A fixed-pitch OCR-B reader for machine-readable zones: the first reader, before Tesseract.
 
 The zone is printed in OCR-B (ISO 1073-2, mandated by ICAO Doc 9303) at a fixed pitch, with a
 known number of characters per line (30 for TD1, 44 for TD3) and no gaps (fillers ``<`` are
-ink). So once a line's ink extent is known every character cell is known, and each cell is
+ink), every glyph one stroke. So each line's blobs of ink are its characters, and each is
 classified by normalised correlation against the 37 glyphs rendered from Debian's OCR-B font
-(``fonts-ocr-b``). Tesseract's general English model misreads runs of ``<`` as K/S/C and drops
+(``fonts-ocr-b``), among the characters its position in the layout may hold. Tesseract's general English model misreads runs of ``<`` as K/S/C and drops
 or adds characters in them (bench/bench_mrz.py); this reader cannot drop a character. Both
 readers' lines go through the same parser, and only check digits decide.
 """
@@ -20,7 +20,6 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 OCRB_FONTS = (Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf"),
               Path("/usr/share/fonts/truetype/ocr-b/OCRB.ttf"))
 _GLYPH = (20, 28)  # (w, h) every ink box is compared at
-_CELL_H = 40  # line height the crop is normalised to
 
 
 def font_path() -> Path | None:
@@ -54,33 +53,12 @@ def _normalise(ink: np.ndarray) -> np.ndarray:
     return g / (np.linalg.norm(g) + 1e-6)
 
 
-def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
-    out, start = [], None
-    for i, on in enumerate(mask):
-        if on and start is None:
-            start = i
-        elif not on and start is not None:
-            if i - start >= min_len:
-                out.append((start, i))
-            start = None
-    if start is not None and len(mask) - start >= min_len:
-        out.append((start, len(mask)))
-    return out
-
-
 def _ink(gray: np.ndarray) -> np.ndarray:
     """Ink strength 0–255 (dark print on a light ground), evened out against uneven light."""
     background = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
     ink = cv2.subtract(background, gray).astype(np.float32)
     top = float(np.percentile(ink, 99)) or 1.0
     return np.clip(ink * (255.0 / top), 0, 255).astype(np.uint8)
-
-
-def text_lines(gray: np.ndarray) -> list[tuple[int, int]]:
-    ink = _ink(gray)
-    _, binary = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    rows = (binary > 0).mean(axis=1)
-    return [r for r in _runs(rows > 0.06, max(4, gray.shape[0] // 20))], ink, binary
 
 
 _D, _A, _AN = "0123456789", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", ALPHABET[:-1]
@@ -121,58 +99,16 @@ def _classify(cell_ink: np.ndarray, cell_bin: np.ndarray, templates,
     return ALPHABET[int(np.argmax(scores))]
 
 
-def read_lines(gray: np.ndarray, chars_per_line: int) -> list[str]:
-    """Each text line of a straightened zone crop, cut into ``chars_per_line`` cells."""
-    return [line.text for line in read_cells(gray, chars_per_line)]
-
-
 class Line:
     def __init__(self, text: str, y0: int, y1: int, borders: list[int]):
         self.text, self.y0, self.y1, self.borders = text, y0, y1, borders
 
 
-def read_cells(gray: np.ndarray, chars_per_line: int) -> list[Line]:
-    templates = _templates()
-    if templates is None:
-        return []
-    rows, ink, binary = text_lines(gray)
-    out = []
-    for y0, y1 in rows:
-        height = y1 - y0
-        if height < 6:
-            continue
-        band_bin = binary[y0:y1]
-        cols = _runs(band_bin.any(axis=0), 1)
-        if not cols:
-            continue
-        x0, x1 = cols[0][0], cols[-1][1]
-        pitch = (x1 - x0) / chars_per_line
-        if pitch < 3 or (x1 - x0) < 10 * height:  # not a zone line
-            continue
-        # cell borders: split at the emptiest column near each nominal border
-        column_ink = band_bin.sum(axis=0).astype(np.float32)
-        borders = [x0]
-        for i in range(1, chars_per_line):
-            nominal = x0 + i * pitch
-            lo, hi = int(nominal - 0.3 * pitch), int(nominal + 0.3 * pitch) + 1
-            window = column_ink[max(lo, 0):min(hi, len(column_ink))]
-            borders.append(max(lo, 0) + int(np.argmin(window)) if len(window) else int(nominal))
-        borders.append(x1)
-        line = []
-        for a, b in zip(borders[:-1], borders[1:], strict=True):
-            if b - a < 2:
-                line.append("<")
-                continue
-            line.append(_classify(ink[y0:y1, a:b], band_bin[:, a:b], templates))
-        out.append(Line("".join(line), y0, y1, borders))
-    return out
-
-
 def read_components(gray: np.ndarray, chars_per_line: int) -> list[Line]:
-    """Like :func:`read_cells`, but each character is its own connected blob of ink (every
-    OCR-B glyph is one stroke): robust to a line that is slanted or unevenly spaced under
-    perspective. Blobs that are two glyphs touching are split by the pitch; a line that still
-    does not hold ``chars_per_line`` blobs is left to :func:`read_cells`."""
+    """The zone's lines in a straightened crop. Each character is its own connected blob of
+    ink (every OCR-B glyph is one stroke), which holds for a line slanted or unevenly spaced
+    under perspective; blobs that are two glyphs touching are split by the pitch. A line that
+    still does not hold ``chars_per_line`` blobs comes back with empty text."""
     templates = _templates()
     if templates is None:
         return []

@@ -4,15 +4,19 @@ Pure OpenCV + Tesseract, no Flask. The zone is found wherever it is in the frame
 outline is not needed): the classic morphology for dark OCR-B text on a light ground
 (black-hat → horizontal gradient → closing into line blocks → a block 3–16 times wider than
 high), each candidate straightened with its minimum-area rectangle, brought to a size where the
-OCR-B characters are ~12 px high, and read by Tesseract (``tesserocr``, in process; the ``eng``
-model from Debian's ``tesseract-ocr-eng``) limited to the MRZ alphabet. The lines are parsed and
+OCR-B characters are ~20 px wide, and read by the OCR-B grid reader, then by Tesseract
+(``tesserocr``, in process; the ``eng`` model from Debian's ``tesseract-ocr-eng``) limited to
+the MRZ alphabet. The lines are parsed and
 their check digits verified by :mod:`kiosk.domain.identity.mrz`: a read counts only when every
 check digit agrees, so an OCR slip never becomes data.
 
-Why Tesseract through tesserocr: bench/bench_mrz.py measures the candidates on generated backs
-(docs/vision-card.md). RapidOCR (bundled PP-OCR ONNX models) read fewer zones — it drops the
-run of ``<`` fillers — and took seconds per crop on these 2-core machines; pytesseract reads
-the same as tesserocr but starts a process and reloads the model on every call.
+Why these readers (bench/bench_mrz.py, docs/vision-card.md): Tesseract alone (general English
+model) reads only ~2 zones in 3 — it reads runs of the filler ``<`` as K/S/C and drops or adds
+fillers, which shifts every check digit after them; the fixed-pitch OCR-B reader of
+:mod:`kiosk.vision.mrz_grid` cannot drop a character and reads ~98 %, in tens of ms, so it goes
+first and Tesseract (in process through tesserocr) is the second opinion. RapidOCR (bundled
+PP-OCR ONNX models) read the lines well but took 8–16 s per zone on these 2-core machines;
+pytesseract is Tesseract plus a process start and a model load per call.
 """
 from __future__ import annotations
 
