@@ -186,6 +186,19 @@ def run_backs(n: int, seed: int) -> dict:
     return out
 
 
+def _id_photo(image) -> bool:
+    """Whether a test photo can stand for an ID portrait: one face filling at least a fifth of
+    the photo's width (the set also holds full-length and group shots, which no card carries)."""
+    from kiosk.vision.card import _faces_in
+
+    import cv2
+
+    factor = min(1.0, 480 / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=factor, fy=factor) if factor < 1 else image
+    faces = _faces_in(small, 1)
+    return len(faces) == 1 and (faces[0][2] - faces[0][0]) >= 0.2 * small.shape[1]
+
+
 def run_fronts(n: int, seed: int) -> dict:
     import cv2
 
@@ -193,8 +206,8 @@ def run_fronts(n: int, seed: int) -> dict:
     from tests.faces_data import face_data_dir
 
     folder = face_data_dir()
-    photos = sorted(p for p in folder.rglob("*.jpg"))
-    out = {}
+    photos = [p for p in sorted(folder.rglob("*.jpg")) if _id_photo(cv2.imread(str(p)))]
+    out = {"id_photos_used": len(photos)}
     for kind in ("cccd_chip_2021", "can_cuoc_2024", "cccd_barcode_2016"):
         for variant in ("a", "b"):
             rng = np.random.default_rng([seed, ord(variant), len(kind)])

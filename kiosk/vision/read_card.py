@@ -144,6 +144,11 @@ def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
             if turned:
                 read.corners = cardmod.rotate_corners(corners, 2)
             return
+        if read.mrz is None or not read.mrz.found:  # a back has no portrait to look for
+            crop = cardmod.portrait_near(frame, corners)
+            if crop is not None:
+                read.portrait, read.portrait_found = crop, True
+                return
     if corners is None and result is not None and result.points is not None:
         guess = cardmod.corners_from_qr(result.points)
         if _plausible(guess, frame.shape):

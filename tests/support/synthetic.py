@@ -817,7 +817,12 @@ def render_front(fields: dict | None = None, portrait: np.ndarray | None = None,
         rows.append(("Có giá trị đến / Date of expiry",
                      _dmy(expiry, "/") if expiry else "Không thời hạn"))
     _text_block(draw, x, 236, rows, small, value, label, dark, width=560)
-    rgb = _print_quality(np.array(img), rng, variant)
+    rgb = np.array(img)
+    if kind == "cccd_chip_2021":  # the held-out 2021 front: its QR smaller and further in
+        qx, qy, size = 668, 34, 168
+        rgb[qy - 8:qy + size + 8, qx - 8:qx + size + 8] = 240
+        rgb[qy:qy + size, qx:qx + size] = _qr_image(build_qr_payload(fields), size)[..., None]
+    rgb = _print_quality(rgb, rng, variant)
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
