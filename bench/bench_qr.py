@@ -189,9 +189,9 @@ def run_backs(n: int, seed: int) -> dict:
 def _id_photo(image) -> bool:
     """Whether a test photo can stand for an ID portrait: one face filling at least a fifth of
     the photo's width (the set also holds full-length and group shots, which no card carries)."""
-    from kiosk.vision.card import _faces_in
-
     import cv2
+
+    from kiosk.vision.card import _faces_in
 
     factor = min(1.0, 480 / max(image.shape[:2]))
     small = cv2.resize(image, None, fx=factor, fy=factor) if factor < 1 else image
