@@ -10,10 +10,11 @@ want_test=0
 
 # dlib comes prebuilt (dlib-bin wheel): nothing is compiled. Operators who select the dlib
 # encoder and want its BLAS speed can build dlib from source instead (docs/dependencies.md).
-# swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md)
-sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev)
-# fonts-dejavu-extra, fonts-ocr-b: the second card-scene generator's fonts (tests/support/card_scenes.py)
-[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils fonts-dejavu-extra fonts-ocr-b)
+# swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md);
+# tesseract-ocr(-eng): the MRZ OCR model; fonts-ocr-b: the OCR-B glyphs of the MRZ grid reader
+sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev tesseract-ocr tesseract-ocr-eng fonts-ocr-b)
+# fonts-dejavu-extra: the second card-scene generator's fonts (tests/support/card_scenes.py)
+[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils fonts-dejavu-extra)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()

@@ -21,7 +21,7 @@ CUSTOMER = {
     "date_of_birth": "05/09/1985",
     "gender": "Nam",
     "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-    "issue_date": "20/04/2021",
+    "issue_date": "02/10/2023",
     "email": "an.nguyen@example.vn",
 }
 PASSWORD = "Hoa@1234"

@@ -108,10 +108,14 @@ def test_read_card_returns_the_contract_fields_from_a_camera_frame(runner, faces
     code, out = run(runner, "read-card", frame)
     assert code == 0
     assert set(out) == {"card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
-                        "gender", "address", "issue_date", "portrait_found", "quality", "elapsed_ms"}
+                        "gender", "address", "issue_date", "portrait_found", "quality", "elapsed_ms",
+                        "card_kind", "expiry_date", "expiry_known", "sides", "mrz", "mismatches"}
     assert out["card_found"] and out["portrait_found"]
+    assert out["card_kind"] == "cccd_chip_2021" and out["sides"] == ["front"]
+    assert set(out["mrz"]) >= {"found", "valid", "document_number", "date_of_birth", "sex",
+                               "expiry_date"}
     assert out["id_number"] == "038085012345" and out["full_name"] == "Nguyễn Văn An"
-    assert out["date_of_birth"] == "1985-09-05" and out["issue_date"] == "2021-04-20"
+    assert out["date_of_birth"] == "1985-09-05" and out["issue_date"] == "2023-10-02"
     assert out["gender"] == "Nam" and out["old_id_number"] is None
 
 
@@ -215,3 +219,39 @@ def test_verify_without_the_model_files_names_the_fix(tmp_path, caplog):
     code, out = run_jsonl(app.test_cli_runner(), "verify",
                           [json.dumps({"card": str(image), "face": str(image)})])
     assert code == 3 and out[0]["error"] == "models_unavailable"
+
+
+def _scene(image, seed):
+    from tests.support.synthetic import place_in_scene
+
+    frame, _ = place_in_scene(image, (1280, 720), np.random.default_rng(seed), occluder=False)
+    return frame
+
+
+def test_read_card_two_images_back_then_front_of_a_2024_card(runner, faces, tmp_path):
+    from tests.support import synthetic
+
+    from .faces_data import load
+
+    holder = synthetic.random_holder(np.random.default_rng(71), "can_cuoc_2024")
+    back, front = tmp_path / "back.jpg", tmp_path / "front.jpg"
+    cv2.imwrite(str(back), _scene(synthetic.render_back(holder, 3, "can_cuoc_2024"), 72))
+    cv2.imwrite(str(front), _scene(synthetic.render_front(
+        holder, load(SAME[0]), 4, "can_cuoc_2024"), 73))
+    code, out = run(runner, "read-card", back, front)
+    assert code == 0, out
+    assert out["card_kind"] == "can_cuoc_2024" and out["sides"] == ["back", "front"]
+    assert out["id_number"] == holder["id_number"] and out["portrait_found"] is True
+    assert out["mrz"]["found"] and out["mrz"]["valid"]
+    assert out["mrz"]["document_number"] == holder["id_number"]
+    assert out["mrz"]["date_of_birth"] == holder["date_of_birth"].isoformat()
+    expiry = holder["expiry_date"]
+    assert out["expiry_date"] == (expiry.isoformat() if expiry else None)
+    assert out["mismatches"] == []
+
+
+def test_read_card_refuses_three_images(runner, tmp_path):
+    image = tmp_path / "a.jpg"
+    cv2.imwrite(str(image), np.full((480, 640, 3), 90, np.uint8))
+    code, out = run(runner, "read-card", image, image, image)
+    assert code == 2 and out["error"] == "too_many_images"

@@ -30,7 +30,7 @@ def _error(id_type, raw) -> IdentityError:
 
 def test_id_type_values_and_labels():
     assert [(t.value, t.label) for t in IdType] == [
-        ("cccd", "Căn cước công dân (12 số)"),
+        ("cccd", "Thẻ căn cước / căn cước công dân (12 số)"),
         ("cmnd", "Chứng minh nhân dân (9 số)"),
         ("passport", "Hộ chiếu"),
     ]
@@ -108,18 +108,24 @@ def test_cccd_every_fourth_digit_is_valid(digit4):
 
 # ---- normalize_id_number: CMND and passport --------------------------------------------------
 
-def test_cmnd_nine_digits_accepted():
-    assert normalize_id_number(IdType.CMND, "171 234 567") == "171234567"
+@pytest.mark.parametrize("raw", ["171 234 567", "17123456", THANH_HOA_MAN_1960])
+def test_cmnd_refused_whatever_the_number(raw):
+    err = _error(IdType.CMND, raw)
+    assert "đã hết giá trị sử dụng từ 01/01/2025" in err.message
+    assert "thẻ căn cước" in err.message and "hộ chiếu" in err.message  # what to bring instead
+    assert err.field == "id_type"
 
 
-def test_cmnd_wrong_length_refused_with_count():
-    assert _error(IdType.CMND, "17123456").message == (
-        "Số chứng minh nhân dân phải có đúng 9 chữ số (quý khách đã nhập 8 chữ số)."
-    )
+def test_nine_digits_typed_as_cccd_explains_the_cmnd_is_void():
+    err = _error(IdType.CCCD, "171234567")
+    assert "phải có đúng 12 chữ số" in err.message
+    assert "01/01/2025" in err.message
 
 
-def test_cmnd_with_twelve_digits_suggests_choosing_cccd():
-    assert "chọn loại Căn cước công dân" in _error(IdType.CMND, THANH_HOA_MAN_1960).message
+def test_accepted_id_types_leave_out_the_cmnd():
+    from kiosk.domain.identity.id_numbers import ACCEPTED_ID_TYPES
+
+    assert ACCEPTED_ID_TYPES == (IdType.CCCD, IdType.PASSPORT)
 
 
 def test_passport_upper_cased():

@@ -15,7 +15,8 @@ from tests.faces_data import ROOT, load, photos, skip_or_fail
 from tests.support import synthetic
 
 CONTRACT_KEYS = ["card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
-                 "gender", "address", "issue_date", "portrait_found", "quality"]
+                 "gender", "address", "issue_date", "portrait_found", "quality", "card_kind",
+                 "expiry_date", "expiry_known", "sides", "mrz", "mismatches"]
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,11 @@ def selfie(image) -> bytes:
 
 
 def card_frame(portrait_file, seed=3, **overrides) -> bytes:
-    """A camera frame of a synthetic chip CCCD of the test customer, with this portrait."""
+    """A camera frame of a synthetic chip CCCD of the test customer, with this portrait.
+
+    Issued 2023-10-02, within two years before the holder turns 40: valid until 60, so the
+    card is not expired on any date the tests run (a 2021 card of a 1985-born would have
+    expired on the 40th birthday, 2025-09-05)."""
     from datetime import date
 
     from tests.support.synthetic import place_in_scene, render_card_front
@@ -54,7 +58,7 @@ def card_frame(portrait_file, seed=3, **overrides) -> bytes:
         "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
         "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
         "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-        "issue_date": date(2021, 4, 20), "expiry_date": None, **overrides,
+        "issue_date": date(2023, 10, 2), "expiry_date": None, **overrides,
     }
     card = render_card_front(fields, load(portrait_file), seed=seed)
     frame, _ = place_in_scene(card, (1280, 720), seed, rotation_deg=3.0, perspective=(4.0, 3.0),

@@ -133,24 +133,23 @@ def _usage(needed: str) -> None:
 
 
 @vision_cli.command("read-card")
-@click.argument("image", required=False)
+@click.argument("images", nargs=-1, metavar="IMAGE [IMAGE]")
 @click.option("--jsonl", is_flag=True, help='Batch: {"images": [PATH, …]} per stdin line.')
-def read_card_command(image, jsonl):
-    """Read the front of a chip CCCD from a camera frame or photo."""
+def read_card_command(images, jsonl):
+    """Read an ID card (or passport data page) from one or two photos: either side, any order."""
     from kiosk.services import ekyc
 
+    def read(paths) -> dict:
+        if len(paths) > 2:
+            raise InputError("too_many_images",
+                             "Chỉ nhận tối đa 2 ảnh: mặt trước và mặt sau của giấy tờ.")
+        return ekyc.engine().read_card([_load(path) for path in paths])
+
     if jsonl:
-        # TODO(merge): read_card takes one image today; pass all of fields["images"] once
-        # read-card accepts 1–2 images.
-        _run_jsonl(lambda fields: ekyc.engine().read_card(_load(fields["images"][0])),
-                   {"images": True})
-    if image is None:
-        _usage("IMAGE")
-
-    def work():
-        return ekyc.engine().read_card(_load(image))
-
-    _run(work)
+        _run_jsonl(lambda fields: read(fields["images"]), {"images": True})
+    if not images:
+        _usage("IMAGE [IMAGE]")
+    _run(lambda: read(images))
 
 
 def _verify(card_path: str, face_path: str) -> dict:

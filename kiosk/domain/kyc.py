@@ -28,10 +28,25 @@ class Decision(str, Enum):
 # Why the machine did not accept alone (codes recorded with each face_match), for the clerk.
 REVIEW_REASONS = {
     "no_card_in_photo": "Không tìm thấy thẻ trong ảnh mặt trước: đã so với cả ảnh.",
-    "card_qr_unread": "Chưa đọc được mã QR trên thẻ (hoặc giấy tờ không có mã QR).",
+    "card_qr_unread": "Chưa đọc được mã QR trên thẻ (hoặc giấy tờ không có mã QR; hộ chiếu: "
+                      "chưa đọc được vùng mã MRZ).",
     "card_number_differs": "Số trên mã QR của thẻ KHÁC số giấy tờ đã khai.",
     "card_birth_date_differs": "Ngày sinh trên mã QR của thẻ KHÁC ngày sinh đã khai.",
     "no_liveness": "Ảnh khuôn mặt chụp thường, chưa kiểm tra cử động.",
+    "mrz_number_differs": "Số trong vùng mã MRZ ở mặt sau thẻ KHÁC số giấy tờ đã khai.",
+    "mrz_sex_differs": "Giới tính trong vùng mã MRZ KHÁC giới tính đã khai.",
+    "mrz_qr_differ": "Mã QR và vùng mã MRZ của thẻ KHÔNG khớp nhau (số, ngày sinh hoặc giới tính).",
+    "document_expired": "Giấy tờ ĐÃ HẾT HẠN.",
+}
+
+# What the customer is told at step 6 when the card itself disagrees (the clerk sees the above).
+CUSTOMER_CARD_MESSAGES = {
+    "card_number_differs": "Số trên thẻ khác số giấy tờ quý khách đã khai ở bước 1.",
+    "card_birth_date_differs": "Ngày sinh trên thẻ khác ngày sinh quý khách đã khai.",
+    "mrz_number_differs": "Số trong vùng mã MRZ (mặt sau thẻ) khác số giấy tờ đã khai.",
+    "mrz_sex_differs": "Giới tính trong vùng mã MRZ (mặt sau thẻ) khác giới tính đã khai.",
+    "mrz_qr_differ": "Mã QR và vùng mã MRZ trên thẻ không khớp nhau.",
+    "document_expired": "Giấy tờ đã hết hạn: vui lòng dùng giấy tờ còn hạn.",
 }
 
 

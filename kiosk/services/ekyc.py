@@ -5,7 +5,11 @@
 LIVENESS_MIRRORED) and keeps it in ``app.extensions["kiosk_ekyc"]``. Tests put a fake there.
 
 The machine accepts alone only when the face matches the card portrait, the liveness challenge
-passed, and the card's QR says the declared ID number and birth date; otherwise a clerk decides.
+passed, and the card says the declared ID number and birth date — through its QR code, on
+whichever side it is (front of the 2021 chip CCCD, back of the 2024 căn cước), or through the
+machine-readable zone of a passport — the zone (when read) agrees with the QR code and the
+declared number, birth date and sex, and the document is not expired; otherwise a clerk
+decides, and the customer is told what disagrees.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, utcnow
 from kiosk.domain.face_decision import FaceThresholds
-from kiosk.domain.kyc import Decision
+from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision
 from kiosk.services import evidence as evidence_service
 
 EXTENSION_KEY = "kiosk_ekyc"
@@ -48,19 +52,101 @@ def thresholds() -> FaceThresholds:
     return engine().thresholds
 
 
-def identity_problems(compared: dict, declared: dict) -> list[str]:
-    """Why the card photo cannot vouch for the declared identity on its own (codes)."""
+def identity_problems(compared: dict, declared: dict, today=None) -> list[str]:
+    """Why the card photos cannot vouch for the declared identity on their own (codes, see
+    kiosk.domain.kyc.REVIEW_REASONS). ``compared["card"]`` is the read-card object of the card
+    photos (both sides when both were taken)."""
+    from datetime import date
+
     problems = []
     if compared.get("reference") not in ("card_portrait", "chip_portrait"):
         problems.append("no_card_in_photo")
     card = compared.get("card") or {}
-    if not card.get("id_number"):
+    mrz = card.get("mrz") or {}
+    declared_id = declared.get("id_number")
+    passport = declared.get("id_type") == "passport" or card.get("card_kind") == "passport"
+    if passport:
+        # a passport has no QR code: its zone (check digits valid) vouches for the number
+        if not mrz.get("valid"):
+            problems.append("card_qr_unread")
+        elif mrz.get("document_number") != declared_id:
+            problems.append("card_number_differs")
+    elif not card.get("id_number"):
         problems.append("card_qr_unread")
-    elif card["id_number"] != declared.get("id_number"):
+    elif card["id_number"] != declared_id:
         problems.append("card_number_differs")
-    if card.get("date_of_birth") and card["date_of_birth"] != declared.get("date_of_birth"):
+    birth = card.get("date_of_birth") or (mrz.get("date_of_birth") if mrz.get("valid") else None)
+    if birth and birth != declared.get("date_of_birth"):
         problems.append("card_birth_date_differs")
+    if mrz.get("valid"):
+        # the zone against what was typed (the QR code's own number is checked above)
+        number = mrz.get("personal_number") if not passport else mrz.get("document_number")
+        if not passport and number and declared_id and number != declared_id:
+            problems.append("mrz_number_differs")
+        if mrz.get("sex") and declared.get("gender") and mrz["sex"] != declared["gender"]:
+            problems.append("mrz_sex_differs")
+    if card.get("mismatches"):
+        problems.append("mrz_qr_differ")
+    expiry = card.get("expiry_date")
+    if expiry and date.fromisoformat(expiry) < (today or _today()):
+        problems.append("document_expired")
     return problems
+
+
+def _today():
+    from kiosk.domain.local_time import local_time
+
+    return local_time(utcnow()).date()
+
+
+def card_photos(reg: Registration) -> list[bytes]:
+    """The card photos to read together: front first, then the back when there is one."""
+    captures = evidence_service.latest_captures(reg)
+    return [captures[k].content for k in ("card_front", "card_back") if k in captures]
+
+
+SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_back"}
+
+
+def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tuple[str, list[str]]:
+    """Store a card photo under the side it actually shows (the customer may show either side
+    first), check the card (both sides when both are there) and re-decide.
+
+    Returns (the kind stored, what the customer must be told: expired document, the zone and
+    the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
+    engine().check_image(data)
+    captures = evidence_service.latest_captures(reg)
+    # the new photo first (its side is sides[0]), then the card photos already taken
+    photos = [data] + [captures[k].content for k in ("card_front", "card_back") if k in captures]
+    try:
+        card = engine().read_card(photos)
+    except Exception:  # vision must never take the kiosk down: keep the photo as labelled
+        current_app.logger.exception("card check failed for %s", reg.number)
+        card = {}
+    side = (card.get("sides") or [None])[0]
+    stored = SIDE_KINDS.get(side, kind)
+    add_capture(reg, stored, data, source)
+    problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
+                                             reg.data)
+                if p in CUSTOMER_CARD_MESSAGES and card]
+    if card:
+        audit.record("card_checked", reg, actor="system", kind=stored, side=side,
+                     card_kind=card.get("card_kind"), sides=card.get("sides"),
+                     mrz_found=bool((card.get("mrz") or {}).get("found")),
+                     mrz_valid=bool((card.get("mrz") or {}).get("valid")),
+                     expiry_date=card.get("expiry_date"), problems=problems)
+        db.session.commit()
+    messages = [CUSTOMER_CARD_MESSAGES[p] for p in problems]
+    if "document_expired" in problems and card.get("expiry_date"):
+        from datetime import date
+
+        from kiosk.domain.identity import expiry_verdict
+
+        verdict = expiry_verdict(date.fromisoformat(card["expiry_date"]), _today(),
+                                 card.get("card_kind"))
+        messages = [verdict.message if p == "document_expired" else CUSTOMER_CARD_MESSAGES[p]
+                    for p in problems]
+    return stored, messages
 
 
 def staff_needed(reg: Registration) -> bool:
@@ -97,7 +183,8 @@ def decide_automatically(reg: Registration, live: bool) -> None:
             result = {**engine().compare(chip.portrait, captures["face"].content),
                       "reference": "chip_portrait", "card": chip.identity}
         else:
-            result = engine().compare(captures["card_front"].content, captures["face"].content)
+            # both sides: the QR code may be on the back (2024 căn cước), the zone is on the back
+            result = engine().compare(card_photos(reg), captures["face"].content)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
         current_app.logger.exception("face comparison failed for %s", reg.number)
         result = {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
@@ -125,7 +212,7 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str) -> None:
     evidence_service.store(reg, kind, data, mime, source)
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
-    if kind in ("face", "card_front"):
+    if kind in ("face", "card_front", "card_back"):
         reg.kyc_decision = None
         decide_automatically(reg, live=reg.liveness_passed_at is not None)
     db.session.commit()

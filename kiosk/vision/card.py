@@ -462,15 +462,23 @@ def orient_corners(gray: np.ndarray, corners: np.ndarray) -> np.ndarray:
     return corners
 
 
+def _any_outline(_blurred, _quad) -> bool:
+    """Accept every card-shaped outline (the caller checks what is printed on it)."""
+    return True
+
+
 def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
                     accept=None, faint_edges: bool = False,
-                    min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
+                    min_area_fraction: float = _MIN_AREA_FRACTION,
+                    require_qr_corner: bool = True) -> np.ndarray | None:
     """Corners (ordered) of the card in an already downscaled grey image (and its colour
     version, if there is one), or None. ``accept(blurred_grey, quad) -> bool`` decides whether
-    a card-shaped outline is a card (default: it has a QR-busy corner, a chip CCCD front);
-    the guidance passes a looser check so that fronts without a QR and backs are found too.
-    ``faint_edges``: see :func:`_candidates`. ``min_area_fraction``: smaller outlines are
-    ignored (the guidance looks for smaller cards, to say "come closer" rather than "no card")."""
+    a card-shaped outline is a card (default: it has a QR-busy corner, a chip CCCD front, or,
+    with ``require_qr_corner=False``, any card-shaped outline: the 2024 front, any back — the
+    caller then confirms it is a card by what is on it); the guidance passes a looser check so
+    that fronts without a QR and backs are found too. ``faint_edges``: see :func:`_candidates`.
+    ``min_area_fraction``: smaller outlines are ignored (the guidance looks for smaller cards,
+    to say "come closer" rather than "no card")."""
     h, w = small.shape[:2]
     image_area = float(h * w)
     tol = max(3.0, 0.015 * max(h, w))
@@ -537,13 +545,14 @@ def find_card_small(small: np.ndarray, small_bgr: np.ndarray | None = None,
         worst, support = min(shares), sum(shares) / 4
         if worst < _MIN_SIDE_SUPPORT or support < _MIN_MEAN_SUPPORT:
             continue
-        if not _inside(quad, w, h) or not (accept or _has_qr_corner)(blurred, quad):
+        if not _inside(quad, w, h) or not (accept or (_has_qr_corner if require_qr_corner
+                                                      else _any_outline))(blurred, quad):
             continue
         aspect_fit = math.exp(-((math.log(aspect / CARD_ASPECT) / 0.15) ** 2))
         score = quad_area * fill * (0.5 + 0.5 * aspect_fit) * support
         if score > best_score:
             best, best_score = quad, score
-    if best is not None:
+    if best is not None and require_qr_corner:
         best = orient_corners(small, best)
     return best
 
@@ -587,16 +596,19 @@ def refine_corners(gray: np.ndarray, corners: np.ndarray, radius: float) -> np.n
 
 def find_card(image: np.ndarray, detect_side: int = DETECT_SIDE,
               refine: bool = True, accept=None, faint_edges: bool = False,
-              min_area_fraction: float = _MIN_AREA_FRACTION) -> np.ndarray | None:
+              min_area_fraction: float = _MIN_AREA_FRACTION,
+              require_qr_corner: bool = True) -> np.ndarray | None:
     """Corners (4×2 float32, TL, TR, BR, BL; frame pixels) of the card in ``image``, or None.
-    ``accept``, ``faint_edges``, ``min_area_fraction``: see :func:`find_card_small`."""
+    ``accept``, ``faint_edges``, ``min_area_fraction``, ``require_qr_corner``: see
+    :func:`find_card_small`."""
     if image.ndim == 3:
         small_bgr, factor = _downscale(to_bgr(image), detect_side)
         small = to_gray(small_bgr)
     else:
         small, factor = _downscale(image, detect_side)
         small_bgr = None
-    corners = find_card_small(small, small_bgr, accept, faint_edges, min_area_fraction)
+    corners = find_card_small(small, small_bgr, accept, faint_edges, min_area_fraction,
+                              require_qr_corner)
     if corners is None:
         return None
     corners = (corners / factor).astype(np.float32)
@@ -674,3 +686,96 @@ def portrait_has_face(crop: np.ndarray) -> bool | None:
     except (models.ModelsUnavailable, ImportError):
         return None
     return False
+
+
+# ----------------------------------------------------------------------------- any layout
+
+def _faces_in(bgr: np.ndarray, upsample: int) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of the faces dlib's HOG detector finds, biggest first."""
+    from kiosk.vision import dlib_models as models
+
+    rgb = np.ascontiguousarray(cv2.cvtColor(to_bgr(bgr), cv2.COLOR_BGR2RGB))
+    try:
+        found = models.detect_hog(rgb, upsample)
+    except (models.ModelsUnavailable, ImportError):
+        return []
+    boxes = []
+    for item in found:
+        rect = item[0] if isinstance(item, tuple) else item
+        boxes.append((int(rect.left()), int(rect.top()), int(rect.right()), int(rect.bottom())))
+    boxes.sort(key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+    return boxes
+
+
+def _portrait_box_around(face: tuple[int, int, int, int], w: int, h: int
+                         ) -> tuple[int, int, int, int]:
+    """The printed photo around a detected face: the face is ~45 % of the photo's width."""
+    left, top, right, bottom = face
+    fw, fh = right - left, bottom - top
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    half_w, half_h = fw * 1.15, fh * 1.5
+    return (max(0, round(cx - half_w)), max(0, round(cy - half_h * 0.9)),
+            min(w, round(cx + half_w)), min(h, round(cy + half_h * 1.1)))
+
+
+def portrait_on_card(card: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """(the portrait crop, upside down?) of a straightened card of any layout: the biggest
+    face on its left half (the portrait sits left on every Vietnamese card and the passport
+    page), the card either way up. (None, False) without a face."""
+    h, w = card.shape[:2]
+    for upside_down in (False, True):
+        image = cv2.rotate(card, cv2.ROTATE_180) if upside_down else card
+        left = image[:, : int(w * 0.5)]
+        faces, scale = [], 1.0
+        # a portrait face is ~ 100 px on a card 300 px high (HOG's window is 80 px); a face
+        # that fills less of its photo needs the card at 450 px and upsampling (costlier)
+        for height, upsample in ((300.0, 0), (300.0, 1), (450.0, 1)):
+            scale = height / h
+            small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            faces = _faces_in(small, upsample)
+            if faces:
+                break
+        if faces:
+            box = tuple(round(v / scale) for v in faces[0])
+            x0, y0, x1, y1 = _portrait_box_around(box, left.shape[1], h)
+            return image[y0:y1, x0:x1].copy(), upside_down
+    return None, False
+
+
+def portrait_in_frame(frame: np.ndarray, max_side: int = 720) -> np.ndarray | None:
+    """A card portrait found with no card outline: the biggest face in the frame that is small
+    enough to be printed on a card held to the camera (a customer's own face, close to the
+    camera, is bigger). Costlier than :func:`portrait_on_card` (the whole frame, upsampled)."""
+    h, w = frame.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+        if scale < 1 else frame
+    for upsample in (0, 1):
+        faces = [f for f in _faces_in(small, upsample) if (f[3] - f[1]) < 0.45 * small.shape[0]]
+        if faces:
+            box = tuple(round(v / scale) for v in faces[0])
+            x0, y0, x1, y1 = _portrait_box_around(box, w, h)
+            return to_bgr(frame)[y0:y1, x0:x1].copy()
+    return None
+
+
+def portrait_near(frame: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
+    """The portrait searched in the frame itself, around a found card, enlarged: for a small
+    card in a low-resolution frame, whose straightened (and so resampled) image is too soft for
+    the face detector. The biggest face smaller than half the card's height."""
+    h, w = frame.shape[:2]
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 20 or y1 - y0 < 20:
+        return None
+    region = to_bgr(frame)[y0:y1, x0:x1]
+    scale = 600.0 / max(region.shape[:2])
+    big = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    card_h = float(np.linalg.norm(corners[3] - corners[0])) * scale
+    faces = [f for f in _faces_in(big, 1) if (f[3] - f[1]) < 0.5 * card_h]
+    if not faces:
+        return None
+    box = tuple(round(v / scale) for v in faces[0])
+    bx0, by0, bx1, by1 = _portrait_box_around(box, region.shape[1], region.shape[0])
+    return region[by0:by1, bx0:bx1].copy()

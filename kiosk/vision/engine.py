@@ -185,19 +185,29 @@ class EkycEngine:
         return decode_image(data, self.max_pixels, max_side=1600)[1]
 
     # ---- cards -------------------------------------------------------------------------------
-    def read_card(self, data: bytes) -> dict:
-        """What the card in a photo says (read-card contract fields, without elapsed_ms)."""
+    def read_card(self, images: list[bytes] | bytes) -> dict:
+        """What the card in one or more photos says, each photo either side in any order
+        (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
+        a photo is not a usable image."""
         from kiosk.vision.read_card import read_card
 
-        image, _ = decode_image(data, self.max_pixels)
-        return read_card(image)
+        if isinstance(images, bytes | bytearray):
+            images = [bytes(images)]
+        frames = [decode_image(data, self.max_pixels)[0] for data in images]
+        return read_card(frames)
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
-        """The portrait cut from a photo of a card front, as JPEG, or None."""
-        from kiosk.vision.read_card import portrait_from_frame
+        """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
+        or None."""
+        from kiosk.vision.read_card import portrait_from_frame, read_side
 
         image, _ = decode_image(data, self.max_pixels)
-        portrait = portrait_from_frame(image)
+        portrait = portrait_from_frame(image)  # the 2021 front: its QR code places the photo
+        if portrait is None:
+            side = read_side(image, with_mrz=False)
+            # only a portrait on a card: a plain photo of a face is not a card portrait
+            on_card = side.corners is not None or side.qr_valid
+            portrait = side.portrait if side.portrait_found and on_card else None
         if portrait is None:
             return None
         ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
@@ -219,30 +229,33 @@ class EkycEngine:
                 "messages": list(result.messages)}
 
     # ---- faces -------------------------------------------------------------------------------
-    def compare(self, card_bytes: bytes, face_bytes: bytes) -> dict:
+    def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes) -> dict:
         """Card portrait (or a plain portrait photo) against the live face.
 
+        ``card_bytes``: one photo, or the photos of both sides of the card in any order (the
+        portrait comes from the front, the QR fields from whichever side carries the QR).
         ``{"decision", "distance", "model", "shadow", "reference": "card_portrait"|"photo"|None,
-        "card": {id_number, date_of_birth}}``. A frame where a card is found is compared through
-        its portrait; with no card the image is taken as a portrait photo (the services never
-        accept that alone, since a frame of a hand-held card can also show the holder's own
-        face). ``shadow`` is None, or the shadow model's ``{"model", "decision", "distance"}``
-        (``{"model", "error"}`` if it failed): recorded, never deciding.
+        "card": {...the read-card object...}}``. A frame where a card is found is compared
+        through its portrait; with no card the first image is taken as a portrait photo (the
+        services never accept that alone, since a frame of a hand-held card can also show the
+        holder's own face). ``shadow`` is None, or the shadow model's ``{"model", "decision",
+        "distance"}`` (``{"model", "error"}`` if it failed): recorded, never deciding.
         """
         from kiosk.vision import faces
         from kiosk.vision.read_card import read_card_and_portrait
 
+        blobs = [card_bytes] if isinstance(card_bytes, bytes | bytearray) else list(card_bytes)
         try:
-            card, _ = decode_image(card_bytes, self.max_pixels)
+            cards = [decode_image(b, self.max_pixels)[0] for b in blobs]
             face, _ = decode_image(face_bytes, self.max_pixels)
         except ImageError:
             return {"decision": "no_face", "distance": None, "model": self.face_model,
                     "shadow": None, "reference": None, "card": {}}
-        info, portrait = read_card_and_portrait(card)
+        info, portrait = read_card_and_portrait(cards)
         if info["card_found"]:
-            reference, kind = portrait, "card_portrait"
+            reference, kind = portrait, "card_portrait"  # None: a card without a face (a back)
         else:
-            reference, kind = card, "photo"
+            reference, kind = cards[0], "photo"
 
         def run(name, thresholds):
             if reference is None:
@@ -260,8 +273,7 @@ class EkycEngine:
             except Exception as exc:  # the shadow only measures: it must never stop a decision
                 shadow = {"model": self.shadow_model, "error": type(exc).__name__}
         return {**result, "model": self.face_model, "shadow": shadow, "reference": kind,
-                "card": {"id_number": info.get("id_number"),
-                         "date_of_birth": info.get("date_of_birth")}}
+                "card": info}
 
     # ---- liveness ----------------------------------------------------------------------------
     def new_challenge(self, rng) -> list[str]:

@@ -1,21 +1,35 @@
-"""Read the front of a chip CCCD from one camera frame: the pipeline behind
-``flask --app kiosk vision read-card IMAGE`` (docs/cli.md).
+"""Read an ID document from one or more camera frames, either side, in any order: the pipeline
+behind ``flask --app kiosk vision read-card IMAGE [IMAGE]`` (docs/cli.md; the JSON is documented
+in docs/vision-card.md).
 
-    find the card (card.find_card, via guidance.analyse_frame, which also judges the frame)
-    → decode the QR code (qr.decode_card_qr: card region first, then the whole frame)
-    → parse it (identity.qr_payload.parse_cccd_qr)
-    → check that the portrait area holds a face (card.portrait_crop + card.portrait_has_face)
+For each frame (:func:`read_side`):
 
-Nothing heavy happens at import time: dlib's HOG face detector (built into dlib, no weights
-file) is loaded on the first portrait check, through ``kiosk.vision.dlib_models``.
+    find the card (guidance.analyse_frame → card.find_card, which wants a QR code in a corner)
+    → decode a QR code wherever it is (qr.decode_card_qr: card region first, then the whole
+      frame) and parse it (identity.qr_payload) — the fields are returned whenever the QR
+      decodes, found outline or not
+    → read a machine-readable zone wherever it is (mrz_ocr.read_mrz; check digits verified)
+    → find the portrait: the 2021 layout box when the outline is known, else the biggest face
+      on the left of a card outline found without the QR test, else a card-sized face in the
+      frame, else through the card's place extrapolated from its QR code
+
+then name the side (front: a portrait; back: a TD1 zone, or a QR code with no portrait; data
+page: a TD3 zone) and merge the sides (:func:`read_card`): the QR fields from whichever side
+carried the QR, the portrait from the front, the zone from the back or the data page, the card
+kind from what was seen on all of them, the expiry date from the zone (or, for a CCCD read only
+through its QR, from the renewal ages), and what the zone and the QR disagree on.
+
+Nothing heavy happens at import time: dlib's HOG detector and Tesseract load on first use.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 import cv2
 import numpy as np
 
+from kiosk.domain.identity.documents import card_expiry
 from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
 from kiosk.vision import card as cardmod
 from kiosk.vision import guidance
@@ -23,6 +37,9 @@ from kiosk.vision import qr_decode as qr
 
 FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender", "address",
           "issue_date")
+CARD_KINDS = ("cccd_chip_2021", "can_cuoc_2024", "cccd_barcode_2016", "passport")
+EMPTY_MRZ = {"found": False, "valid": False, "document_number": None, "date_of_birth": None,
+             "sex": None, "expiry_date": None}
 
 
 def _empty_fields() -> dict:
@@ -36,6 +53,13 @@ def _upside_down(corners: np.ndarray, qr_points: np.ndarray) -> bool:
     on_card = cv2.perspectiveTransform(centre[None, None], cardmod.card_homography(corners))[0, 0]
     w, h = cardmod.CARD_SIZE
     return bool(on_card[0] < w / 2 and on_card[1] > h / 2)
+
+
+def _qr_on_card(corners: np.ndarray, qr_points: np.ndarray) -> tuple[float, float]:
+    """The QR code's centre in canonical card pixels."""
+    centre = qr_points.reshape(-1, 2).mean(axis=0).astype(np.float32)
+    x, y = cv2.perspectiveTransform(centre[None, None], cardmod.card_homography(corners))[0, 0]
+    return float(x), float(y)
 
 
 def _upside_down_in_frame(corners: np.ndarray) -> bool:
@@ -52,83 +76,261 @@ def _plausible(corners: np.ndarray, shape: tuple[int, ...]) -> bool:
     return bool(inside.all())
 
 
-def read_card(image: np.ndarray, today: date | None = None) -> dict:
-    """The read-card JSON object (without ``elapsed_ms``); see :func:`read_card_and_portrait`."""
-    return read_card_and_portrait(image, today)[0]
+@dataclass
+class SideRead:
+    """What one frame showed."""
+    side: str | None = None  # "front" | "back" | "data_page" | None
+    corners: np.ndarray | None = None
+    located_by: str | None = None  # "outline" | "qr" | "portrait" | "mrz" | None
+    qr_result: qr.QrResult | None = None
+    fields: dict = field(default_factory=_empty_fields)
+    qr_error: str | None = None
+    mrz: object | None = None  # mrz_ocr.MrzRead
+    portrait: np.ndarray | None = None
+    portrait_found: bool = False
+    quality: dict = field(default_factory=dict)
+
+    @property
+    def qr_valid(self) -> bool:
+        return self.qr_result is not None and self.qr_error is None
+
+    @property
+    def mrz_format(self) -> str | None:
+        data = getattr(self.mrz, "data", None)
+        return data.format if data is not None else None
 
 
-def read_card_and_portrait(image: np.ndarray, today: date | None = None
-                           ) -> tuple[dict, np.ndarray | None]:
-    """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
-    portrait crop (None without a card) — so a face check needs no second card search.
-
-    ``image``: a camera frame or photo of the card front (BGR, BGRA or grey uint8 array).
-    Keys: card_found, id_number, old_id_number, full_name, date_of_birth ("YYYY-MM-DD"),
-    gender ("Nam"/"Nữ"), address, issue_date, portrait_found, quality. With no card every
-    field is None and portrait_found False. ``quality`` holds the guidance verdict (ok, issues,
-    messages) and metrics, plus what happened to the QR code (qr_found, qr_decoder, qr_valid,
-    qr_error) and how the card was located (card_located_by: "outline" | "qr" | None).
-    """
+def _check_image(image) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError("read_card needs a uint8 image array (grey, BGR or BGRA)")
-    frame = cardmod.to_bgr(image)
-    verdict = guidance.analyse_frame(frame)
-    corners = verdict.corners
-    located_by = "outline" if corners is not None else None
+    return cardmod.to_bgr(image)
 
+
+def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
+             today: date | None) -> np.ndarray | None:
     result = qr.decode_card_qr(frame, corners)
-    if result is not None:
-        if result.where == "card_rotated":
-            corners = cardmod.rotate_corners(corners, 2)
-        elif result.where == "frame" and result.points is not None:
-            if corners is None:
-                guess = cardmod.corners_from_qr(result.points)
-                if _plausible(guess, frame.shape):
-                    corners, located_by = guess, "qr"
-            elif _upside_down(corners, result.points):
-                corners = cardmod.rotate_corners(corners, 2)
-
-    fields = _empty_fields()
-    qr_error = None
-    if result is not None:
-        try:
-            data = parse_cccd_qr(result.text, today=today)
-        except QrPayloadError as err:
-            qr_error = err.message
-        else:
-            fields.update(
-                id_number=data.id_number,
-                old_id_number=data.old_id_number,
-                full_name=data.full_name,
-                date_of_birth=data.date_of_birth.isoformat(),
-                gender=data.gender,
-                address=data.address,
-                issue_date=data.issue_date.isoformat(),
-            )
-
-    card_found = corners is not None
-    portrait_found = False
-    crop = None
-    if card_found:
-        crop = cardmod.portrait_crop(frame, corners)  # corners already turned the QR's way up
-        portrait_found = bool(cardmod.portrait_has_face(crop))
+    read.qr_result = result
+    if result is None:
+        return corners
+    if result.where == "card_rotated" or result.where == "frame" and result.points is not None and corners is not None \
+            and _upside_down(corners, result.points):
+        corners = cardmod.rotate_corners(corners, 2)
+    try:
+        data = parse_cccd_qr(result.text, today=today)
+    except QrPayloadError as err:
+        read.qr_error = err.message
     else:
-        fields = _empty_fields()  # no card: nothing to report, even from a stray QR code
+        read.fields.update(
+            id_number=data.id_number, old_id_number=data.old_id_number,
+            full_name=data.full_name, date_of_birth=data.date_of_birth.isoformat(),
+            gender=data.gender, address=data.address, issue_date=data.issue_date.isoformat())
+    return corners
 
-    quality = {
-        "ok": verdict.ok,
-        "issues": list(verdict.issues),
-        "messages": list(verdict.messages),
+
+def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
+    """The portrait by the cheapest way that works (see the module docstring)."""
+    corners, result = read.corners, read.qr_result
+    if corners is not None and result is not None:
+        # a 2021 front held the right way up: the photo box of the canonical layout
+        crop = cardmod.portrait_crop(frame, corners)
+        if cardmod.portrait_has_face(crop):
+            read.portrait, read.portrait_found = crop, True
+            return
+    if corners is not None:
+        warp = cardmod.warp_card(frame, corners)
+        crop, turned = cardmod.portrait_on_card(warp)
+        if crop is not None:
+            read.portrait, read.portrait_found = crop, True
+            if turned:
+                read.corners = cardmod.rotate_corners(corners, 2)
+            return
+        if read.mrz is None or not read.mrz.found:  # a back has no portrait to look for
+            crop = cardmod.portrait_near(frame, corners)
+            if crop is not None:
+                read.portrait, read.portrait_found = crop, True
+                return
+    if corners is None and result is not None and result.points is not None:
+        guess = cardmod.corners_from_qr(result.points)
+        if _plausible(guess, frame.shape):
+            crop = cardmod.portrait_crop(frame, guess)
+            if cardmod.portrait_has_face(crop):
+                read.corners, read.located_by = guess, "qr"
+                read.portrait, read.portrait_found = crop, True
+                return
+    # the costly whole-frame search only when nothing else placed a card: a QR code without a
+    # face near it, or a TD1 zone, is a back
+    if read.qr_result is None and (read.mrz is None or not read.mrz.found
+                                   or read.mrz_format == "TD3"):
+        crop = cardmod.portrait_in_frame(frame)
+        if crop is not None:
+            read.portrait, read.portrait_found = crop, True
+            read.located_by = read.located_by or "portrait"
+
+
+def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True) -> SideRead:
+    """Everything one frame shows (QR, zone, portrait, outline), and which side it is."""
+    frame = _check_image(image)
+    verdict = guidance.analyse_frame(frame)
+    read = SideRead(corners=verdict.corners,
+                    located_by="outline" if verdict.corners is not None else None)
+    read.corners = _read_qr(frame, read.corners, read, today)
+    # a card without a QR code in its corner (2024 front, any back): its outline is only
+    # believed once a portrait or a zone is found on it
+    loose = cardmod.find_card(frame, require_qr_corner=False) if read.corners is None else None
+    if with_mrz:
+        from kiosk.vision import mrz_ocr
+
+        try:
+            read.mrz = mrz_ocr.read_mrz(frame, today=today)
+        except mrz_ocr.OcrUnavailable:
+            read.mrz = None
+    if read.corners is None and loose is not None:
+        read.corners, read.located_by = loose, "outline"
+        _find_portrait(frame, read)
+        if not read.portrait_found and not (read.mrz is not None and read.mrz.found):
+            read.corners, read.located_by = None, None  # a sheet of paper, not a card
+            _find_portrait(frame, read)
+    else:
+        _find_portrait(frame, read)
+    if read.corners is None and read.mrz is not None and read.mrz.valid:
+        read.located_by = "mrz"
+
+    # which side: a TD3 zone = passport data page; a portrait = a front; a TD1 zone = a back
+    if read.mrz_format == "TD3":
+        read.side = "data_page"
+    elif read.portrait_found:
+        read.side = "front"
+    elif read.mrz is not None and read.mrz.found:
+        read.side = "back"
+    elif read.qr_result is not None:
+        # a QR code and no face: the 2024 back (the QR sits left or anywhere), unless it sits
+        # top right of a found outline, where the 2021 front has it (a face too small to see)
+        on_front = False
+        if read.corners is not None and read.qr_result.points is not None:
+            x, y = _qr_on_card(read.corners, read.qr_result.points)
+            on_front = x > cardmod.CARD_SIZE[0] * 0.62 and y < cardmod.CARD_SIZE[1] * 0.45
+        read.side = "front" if on_front else "back"
+    elif read.corners is not None:
+        read.side = "back"
+    read.quality = {
+        "ok": verdict.ok, "issues": list(verdict.issues), "messages": list(verdict.messages),
         **verdict.metrics,
-        "card_located_by": located_by,
-        "upside_down": card_found and _upside_down_in_frame(corners),
-        "qr_found": result is not None,
-        "qr_decoder": result.decoder if result else None,
-        "qr_valid": result is not None and qr_error is None,
-        "qr_error": qr_error,
+        "card_located_by": read.located_by,
+        "upside_down": read.corners is not None and _upside_down_in_frame(read.corners),
+        "qr_found": read.qr_result is not None,
+        "qr_decoder": read.qr_result.decoder if read.qr_result else None,
+        "qr_valid": read.qr_valid,
+        "qr_error": read.qr_error,
+        "mrz_found": bool(read.mrz is not None and read.mrz.found),
+        "mrz_valid": bool(read.mrz is not None and read.mrz.valid),
+        "side": read.side,
     }
-    return {"card_found": card_found, **fields, "portrait_found": portrait_found,
-            "quality": quality}, crop
+    return read
+
+
+def card_kind(sides: list[SideRead]) -> str | None:
+    """The kind of document from what its sides showed (None when they cannot tell)."""
+    if any(s.mrz_format == "TD3" for s in sides):
+        return "passport"
+    qr_on = {s.side for s in sides if s.qr_result is not None}
+    td1 = any(s.mrz_format == "TD1" for s in sides)
+    if "back" in qr_on:
+        return "can_cuoc_2024"  # the QR code on the back (with or without a read zone)
+    if "front" in qr_on:
+        return "cccd_chip_2021"
+    if td1:
+        # a zone and no QR code anywhere: the 2021 back (its front, with the QR, not shown);
+        # a 2024 back whose QR could not be decoded looks the same, unless its front was shown
+        fronts = [s for s in sides if s.side == "front"]
+        if fronts and all(s.qr_result is None for s in fronts) and any(
+                s.qr_result is not None for s in sides):
+            return "can_cuoc_2024"
+        return "cccd_chip_2021" if not fronts else None
+    fronts = [s for s in sides if s.side == "front"]
+    backs = [s for s in sides if s.side == "back"]
+    if fronts and backs:
+        return "cccd_barcode_2016"  # both sides seen: no QR and no zone on either
+    return None
+
+
+def _mismatches(fields: dict, mrz: dict) -> list[dict]:
+    """What the zone and the QR code disagree on (both read and the zone's checks valid)."""
+    if not mrz.get("valid") or not fields.get("id_number"):
+        return []
+    out = []
+    pairs = (("id_number", mrz.get("personal_number") or mrz.get("document_number")),
+             ("date_of_birth", mrz.get("date_of_birth")), ("gender", mrz.get("sex")))
+    for name, zone_value in pairs:
+        if zone_value and fields.get(name) and zone_value != fields[name]:
+            out.append({"field": name, "qr": fields[name], "mrz": zone_value})
+    return out
+
+
+def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict, np.ndarray | None]:
+    """The read-card JSON object (without ``elapsed_ms``) and the portrait crop."""
+    fields = _empty_fields()
+    with_qr = next((s for s in sides if s.qr_valid), None)
+    if with_qr is not None:
+        fields = dict(with_qr.fields)
+    portrait_side = next((s for s in sides if s.portrait_found), None)
+    mrz_side = next((s for s in sides if s.mrz is not None and s.mrz.valid), None) or next(
+        (s for s in sides if s.mrz is not None and s.mrz.found), None)
+    mrz = dict(EMPTY_MRZ)
+    if mrz_side is not None and mrz_side.mrz.data is not None:
+        mrz = {"found": True, **mrz_side.mrz.data.as_contract()}
+    kind = card_kind(sides)
+    expiry = None
+    if mrz["valid"]:
+        expiry = mrz["expiry_date"]
+    elif fields["date_of_birth"] and fields["issue_date"] and kind != "passport":
+        # a CCCD read only through its QR: the renewal ages say when it expires
+        end = card_expiry(date.fromisoformat(fields["date_of_birth"]),
+                          date.fromisoformat(fields["issue_date"]))
+        expiry = end.isoformat() if end else None
+    card_found = any(s.corners is not None or s.qr_valid or (s.mrz is not None and s.mrz.valid)
+                     for s in sides)
+    main = with_qr or portrait_side or mrz_side or sides[0]
+    quality = dict(main.quality)
+    if len(sides) > 1:
+        quality["images"] = [s.quality for s in sides]
+    result = {
+        "card_found": card_found, **fields,
+        "portrait_found": portrait_side is not None,
+        "quality": quality,
+        "card_kind": kind,
+        "expiry_date": expiry,
+        "expiry_known": bool(mrz["valid"] or (fields["date_of_birth"] and fields["issue_date"])),
+        "sides": [s.side for s in sides],
+        "mrz": {k: mrz.get(k) for k in ("found", "valid", "document_number", "date_of_birth",
+                                         "sex", "expiry_date")},
+        "mismatches": _mismatches(fields, mrz),
+    }
+    if mrz.get("personal_number"):
+        result["mrz"]["personal_number"] = mrz["personal_number"]
+    return result, portrait_side.portrait if portrait_side else None
+
+
+def read_card(images, today: date | None = None) -> dict:
+    """The read-card JSON object (without ``elapsed_ms``) for one frame or a list of frames."""
+    return read_card_and_portrait(images, today)[0]
+
+
+def read_card_and_portrait(images, today: date | None = None
+                           ) -> tuple[dict, np.ndarray | None]:
+    """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
+    portrait crop (None without one) — so a face check needs no second card search.
+
+    ``images``: one camera frame or a list of frames (BGR, BGRA or grey uint8 arrays), each of
+    either side of the card, in any order. Keys (docs/vision-card.md): card_found, id_number,
+    old_id_number, full_name, date_of_birth ("YYYY-MM-DD"), gender ("Nam"/"Nữ"), address,
+    issue_date, portrait_found, quality, card_kind, expiry_date, sides, mrz, mismatches.
+    """
+    if isinstance(images, np.ndarray):
+        images = [images]
+    if not images:
+        raise ValueError("read_card needs at least one image")
+    sides = [read_side(image, today) for image in images]
+    return merge_sides(sides, today)
 
 
 def portrait_from_frame(image: np.ndarray) -> np.ndarray | None:

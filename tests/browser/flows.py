@@ -36,7 +36,7 @@ def fill_personal(page, dob="05/09/1985"):
     page.fill("#date_of_birth", dob)
     page.locator("label.choice", has_text="Nam").click()
     page.fill("#address", "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
-    page.fill("#issue_date", "20/04/2021")
+    page.fill("#issue_date", "02/10/2023")
 
 
 def walk_to_step6(page, app):

@@ -22,7 +22,7 @@ def camera_file(tmp_path):
         "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
         "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
         "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-        "issue_date": date(2021, 4, 20), "expiry_date": None,
+        "issue_date": date(2023, 10, 2), "expiry_date": None,
     }
     card = render_card_front(fields, load("megawati_sukarnoputri/4.jpg"), seed=5)
     frames = [place_in_scene(card, (1280, 720), i, rotation_deg=2.0 + i * 0.3, perspective=(3.0, 2.0),
@@ -36,7 +36,7 @@ def camera_file(tmp_path):
 def test_holding_the_card_up_fills_the_form(live_app, browser_page):
     page = browser_page
     start(page, live_app)
-    page.get_by_role("link", name="Quét CCCD gắn chip").click()
+    page.get_by_role("link", name="Quét thẻ căn cước").click()
     page.locator("label.choice", has_text="đồng ý").click()
     page.get_by_role("button", name="Đồng ý và quét thẻ").click()
     page.wait_for_selector("form[data-guidance-url]")

@@ -641,3 +641,296 @@ def iter_mjpeg(path: str | Path) -> Iterator[np.ndarray]:
         if frame is not None:
             yield frame
         start = eoi + 2
+
+
+# ----------------------------------------------------------------------------- other cards
+#
+# The 2024 căn cước (front: portrait and text, no QR; back: QR, chip, residence, dates and a TD1
+# zone), the back of the 2021 chip CCCD (chip, fingerprints, TD1 zone), the 2016 barcode CCCD
+# (no QR, no zone) and a passport data page (TD3 zone). Each renderer takes ``variant``: "a" is
+# the layout the reader was developed on; "b" is a deliberately different generator (other
+# fonts, colours, positions and sizes of the portrait, QR and zone, other print quality) used
+# only to report on held-out material (bench/bench_mrz.py, bench/bench_qr.py).
+
+CARD_KINDS = ("cccd_chip_2021", "can_cuoc_2024", "cccd_barcode_2016")
+PASSPORT_SIZE = (1250, 880)  # TD3 data page, 125 × 88 mm at 10 px/mm
+_OCRB = Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")  # Debian fonts-ocr-b
+
+
+@lru_cache(maxsize=16)
+def _mrz_font(size: int) -> ImageFont.FreeTypeFont:
+    if _OCRB.exists():
+        return ImageFont.truetype(str(_OCRB), size)
+    # without fonts-ocr-b: a monospaced face of the same pitch (tests still exercise the path)
+    return ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", size)
+
+
+@lru_cache(maxsize=16)
+def _alt_font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    """The held-out variant's text face (DejaVu Sans, not Be Vietnam Pro)."""
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(Path("/usr/share/fonts/truetype/dejavu") / name), size)
+
+
+def random_holder(rng: RngLike = None, kind: str = "cccd_chip_2021",
+                  today: date = _TODAY_FOR_TESTS) -> dict:
+    """:func:`random_fields` with the issue date of the card ``kind`` (2024 căn cước: since
+    1 July 2024; 2016 barcode card: 2016–2020), its expiry, and a passport number."""
+    rng = _rng(rng)
+    fields = random_fields(rng, today)
+    dob = fields["date_of_birth"]
+    if kind == "can_cuoc_2024":
+        first = max(date(2024, 7, 1), _add_years(dob, 14))
+        fields["issue_date"] = _random_date(rng, first, max(first, today - timedelta(days=10)))
+    elif kind == "cccd_barcode_2016":
+        first = max(date(2016, 1, 1), _add_years(dob, 14))
+        fields["issue_date"] = _random_date(rng, first, max(first, date(2020, 12, 31)))
+    fields["expiry_date"] = _expiry(dob, fields["issue_date"])
+    fields["passport_number"] = f"{'CNPK'[int(rng.integers(0, 4))]}{int(rng.integers(0, 10**7)):07d}"
+    fields["passport_expiry"] = _add_years(fields["issue_date"], 10)
+    return fields
+
+
+def mrz_lines(fields: dict, kind: str = "cccd_chip_2021") -> list[str]:
+    """The zone printed on the back (TD1) or the passport data page (TD3)."""
+    from kiosk.domain.identity.mrz import make_td3, split_ascii_name, vietnamese_td1
+
+    if kind == "passport":
+        surname, given = split_ascii_name(fields["full_name"])
+        return make_td3(fields["passport_number"], fields["date_of_birth"],
+                        "M" if fields["gender"] == "Nam" else "F", fields["passport_expiry"],
+                        surname, given, personal_number=fields["id_number"])
+    return vietnamese_td1(fields["id_number"], fields["date_of_birth"], fields["gender"],
+                          fields.get("expiry_date"), fields["full_name"])
+
+
+def _draw_mrz(img: Image.Image, lines: list[str], x: int, y: int, pitch: float, size: int,
+              line_gap: int, ink: tuple[int, int, int]) -> None:
+    """Zone lines at a fixed character pitch (2.54 mm in Doc 9303), one glyph per cell."""
+    draw = ImageDraw.Draw(img)
+    font = _mrz_font(size)
+    for row, line in enumerate(lines):
+        for col, ch in enumerate(line):
+            draw.text((x + col * pitch, y + row * line_gap), ch, font=font, fill=ink)
+
+
+def _chip(draw: ImageDraw.ImageDraw, x: int, y: int, w: int, h: int) -> None:
+    draw.rounded_rectangle((x, y, x + w, y + h), radius=12, fill=(205, 170, 80),
+                           outline=(150, 120, 50), width=2)
+    for k in (1, 2):
+        draw.line((x + k * w // 3, y + 6, x + k * w // 3, y + h - 6), fill=(150, 120, 50), width=2)
+    draw.line((x + 6, y + h // 2, x + w - 6, y + h // 2), fill=(150, 120, 50), width=2)
+
+
+def _fingerprint(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int],
+                 rng: np.random.Generator) -> None:
+    x0, y0, x1, y1 = box
+    draw.rectangle(box, outline=(120, 120, 130), width=2)
+    cx, cy = (x0 + x1) / 2 + rng.uniform(-6, 6), (y0 + y1) / 2 + rng.uniform(-6, 6)
+    for r in range(6, int(min(x1 - x0, y1 - y0) * 0.42), 5):
+        draw.ellipse((cx - r * 0.8, cy - r, cx + r * 0.8, cy + r), outline=(90, 90, 100), width=2)
+
+
+def _text_block(draw, x, y, rows, label_font, value_font, label, dark, width=None):
+    for caption, value in rows:
+        draw.text((x, y), caption, font=label_font, fill=label)
+        y += label_font.size + 4
+        if value:
+            lines = _wrap(value, value_font, width) if width else [value]
+            for line in lines[:2]:
+                draw.text((x, y), line, font=value_font, fill=dark)
+                y += value_font.size + 4
+        y += 4
+    return y
+
+
+def _print_quality(rgb: np.ndarray, rng: np.random.Generator, variant: str) -> np.ndarray:
+    """Print and lamination: slight ink spread, and for the held-out variant a colour cast,
+    lower contrast and a little print noise."""
+    out = rgb.astype(np.float32)
+    if variant == "b":
+        cast = rng.uniform(-10, 10, 3)
+        contrast = rng.uniform(0.8, 0.95)
+        out = (out - 128) * contrast + 128 + cast
+        out += rng.normal(0, 4, out.shape[:2])[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def render_front(fields: dict | None = None, portrait: np.ndarray | None = None,
+                 seed: RngLike = 0, kind: str = "cccd_chip_2021", variant: str = "a") -> np.ndarray:
+    """A front of ``kind`` (856×540 BGR). The 2021 chip front with variant "a" is
+    :func:`render_card_front`; the 2024 and 2016 fronts carry no QR."""
+    rng = _rng(seed)
+    if fields is None:
+        fields = random_holder(rng, kind)
+    if kind == "cccd_chip_2021" and variant == "a":
+        return render_card_front(fields, portrait, rng)
+    w, h = CARD_SIZE
+    alt = variant == "b"
+    bg = _background(w, h, rng)
+    if alt:
+        bg = bg * np.array([1.0, 0.96, 0.9], np.float32) + np.array([0, 6, 18], np.float32)
+    img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    dark, label, red = (28, 28, 32), (70, 70, 78), (190, 30, 40)
+    font = (lambda weight, size: _alt_font(weight in ("bold", "semibold"), int(size * 0.9))) \
+        if alt else _font
+
+    _emblem(draw, 92, 80, 50 if not alt else 44)
+    title = {"can_cuoc_2024": ("CĂN CƯỚC", "IDENTITY CARD"),
+             "cccd_barcode_2016": ("CĂN CƯỚC CÔNG DÂN", "Citizen Identity Card"),
+             "cccd_chip_2021": ("CĂN CƯỚC CÔNG DÂN", "Citizen Identity Card")}[kind]
+    centre = 440 if not alt else 470
+    for text, weight, size, y, colour in (
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "bold", 20, 24, dark),
+        ("Độc lập - Tự do - Hạnh phúc", "semibold", 18, 52, dark),
+        (title[0], "bold", 34, 86, red if kind != "can_cuoc_2024" else (20, 60, 140)),
+        (title[1], "semibold", 16, 128, red if kind != "can_cuoc_2024" else (20, 60, 140)),
+    ):
+        f = font(weight, size)
+        draw.text((centre - f.getlength(text) / 2, y), text, font=f, fill=colour)
+
+    # portrait: 20 × 30 mm on the 2024 card; placed and sized differently in variant b
+    if kind == "can_cuoc_2024":
+        box = (40, 170, 240, 470) if not alt else (56, 190, 236, 460)
+    else:
+        box = (36, 178, 236, 428) if not alt else (60, 160, 250, 400)
+    x0, y0, x1, y1 = box
+    photo = _silhouette(x1 - x0, y1 - y0) if portrait is None else _fit_portrait(
+        portrait, x1 - x0, y1 - y0)
+    img.paste(Image.fromarray(photo, "RGB"), (x0, y0))
+    draw.rectangle((x0 - 1, y0 - 1, x1, y1), outline=(150, 150, 160))
+
+    small, value = font("regular", 15), font("medium", 21)
+    x = 275
+    number_caption = ("Số định danh cá nhân / Personal identification number"
+                      if kind == "can_cuoc_2024" else "Số / No.")
+    draw.text((x, 172), number_caption, font=small, fill=label)
+    draw.text((x, 192), fields["id_number"], font=font("bold", 30), fill=(160, 20, 30))
+    rows = [("Họ, chữ đệm và tên khai sinh / Full name", fields["full_name"].upper()),
+            ("Ngày, tháng, năm sinh / Date of birth", _dmy(fields["date_of_birth"], "/")),
+            ("Giới tính / Sex", fields["gender"]),
+            ("Quốc tịch / Nationality", fields.get("nationality", "Việt Nam"))]
+    if kind == "cccd_barcode_2016":
+        rows.append(("Nơi thường trú / Place of residence", fields["address"]))
+        expiry = fields.get("expiry_date")
+        rows.append(("Có giá trị đến / Date of expiry",
+                     _dmy(expiry, "/") if expiry else "Không thời hạn"))
+    _text_block(draw, x, 236, rows, small, value, label, dark, width=560)
+    rgb = np.array(img)
+    if kind == "cccd_chip_2021":  # the held-out 2021 front: its QR smaller and further in
+        qx, qy, size = 668, 34, 168
+        rgb[qy - 8:qy + size + 8, qx - 8:qx + size + 8] = 240
+        rgb[qy:qy + size, qx:qx + size] = _qr_image(build_qr_payload(fields), size)[..., None]
+    rgb = _print_quality(rgb, rng, variant)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def render_back(fields: dict | None = None, seed: RngLike = 0, kind: str = "cccd_chip_2021",
+                variant: str = "a") -> np.ndarray:
+    """A back of ``kind`` (856×540 BGR): 2021 = chip, fingerprints, TD1 zone; 2024 = QR, chip,
+    residence, dates, TD1 zone; 2016 = fingerprints and a barcode, no zone."""
+    rng = _rng(seed)
+    if fields is None:
+        fields = random_holder(rng, kind)
+    w, h = CARD_SIZE
+    alt = variant == "b"
+    bg = _background(w, h, rng)
+    if alt:
+        bg = bg * np.array([0.95, 1.0, 0.97], np.float32) + np.array([8, 0, 4], np.float32)
+    img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    dark, label = (28, 28, 32), (70, 70, 78)
+    font = (lambda weight, size: _alt_font(weight in ("bold", "semibold"), int(size * 0.9))) \
+        if alt else _font
+    small, value = font("regular", 14), font("medium", 18)
+    expiry = fields.get("expiry_date")
+    issue = _dmy(fields["issue_date"], "/")
+    if kind == "can_cuoc_2024":
+        qr_size = 200 if not alt else 170
+        qx, qy = (30, 26) if not alt else (w - 30 - qr_size, 30)
+        draw.rectangle((qx - 8, qy - 8, qx + qr_size + 7, qy + qr_size + 7), fill=(240, 240, 240))
+        chip_x = 700 if not alt else 40
+        _chip(draw, chip_x, 60 if not alt else 70, 110, 84)
+        tx = 260 if not alt else 200
+        rows = [("Nơi cư trú / Place of residence", fields["address"]),
+                ("Nơi đăng ký khai sinh / Place of birth", fields.get("place_of_origin", "")),
+                ("Ngày, tháng, năm cấp / Date of issue", issue),
+                ("Ngày, tháng, năm hết hạn / Date of expiry",
+                 _dmy(expiry, "/") if expiry else "Không thời hạn")]
+        _text_block(draw, tx, 24, rows, small, value, label, dark, width=420 if not alt else 440)
+        rgb = np.array(img)
+        qr = _qr_image(build_qr_payload(fields), qr_size)
+        rgb[qy:qy + qr_size, qx:qx + qr_size] = qr[..., None]
+        img = Image.fromarray(rgb, "RGB")
+    elif kind == "cccd_chip_2021":
+        _chip(draw, 70 if not alt else 90, 40, 120, 92)
+        rows = [("Đặc điểm nhân dạng / Personal identification", "Nốt ruồi C:1cm trên mép phải"),
+                (f"Ngày, tháng, năm / Date, month, year: {issue}", None),
+                ("CỤC TRƯỞNG CỤC CẢNH SÁT", "QUẢN LÝ HÀNH CHÍNH VỀ TRẬT TỰ XÃ HỘI")]
+        _text_block(draw, 40, 150, rows, small, value, label, dark, width=460)
+        for k, box in enumerate(((560, 40, 690, 210), (710, 40, 840, 210))):
+            if alt:
+                box = (box[0] - 20, box[1] + 10, box[2] - 20, box[3] + 10)
+            _fingerprint(draw, box, rng)
+            draw.text((box[0] + 4, box[3] + 4), ("Ngón trỏ trái", "Ngón trỏ phải")[k],
+                      font=small, fill=label)
+    else:  # 2016 barcode card
+        for box in ((40, 40, 170, 210), (190, 40, 320, 210)):
+            _fingerprint(draw, box, rng)
+        rows = [("Đặc điểm nhân dạng", "Sẹo chấm C:2cm dưới đuôi mắt trái"),
+                (f"Ngày {issue}", None), ("CỤC TRƯỞNG CỤC CẢNH SÁT ĐKQL CƯ TRÚ VÀ DLQG VỀ DÂN CƯ",
+                                           None)]
+        _text_block(draw, 360, 50, rows, small, value, label, dark, width=470)
+        bars = rng.integers(0, 2, 95)
+        for i, bit in enumerate(bars):
+            if bit:
+                draw.rectangle((120 + i * 6, 380, 120 + i * 6 + 4, 480), fill=(20, 20, 20))
+    if kind != "cccd_barcode_2016":
+        pitch = 25.4 if not alt else 25.0
+        size = 34 if not alt else 32
+        x0 = 48 if not alt else 56
+        y0 = 395 if not alt else 405
+        _draw_mrz(img, mrz_lines(fields, kind), x0, y0, pitch, size, 44 if not alt else 41,
+                  (20, 20, 24))
+    rgb = _print_quality(np.array(img), rng, variant)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+def render_passport_page(fields: dict | None = None, portrait: np.ndarray | None = None,
+                         seed: RngLike = 0, variant: str = "a") -> np.ndarray:
+    """A passport data page (1250×880 BGR): portrait left, text, TD3 zone at the bottom."""
+    rng = _rng(seed)
+    if fields is None:
+        fields = random_holder(rng)
+    w, h = PASSPORT_SIZE
+    alt = variant == "b"
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.array([226, 232, 214] if not alt else [236, 226, 222], np.float32)
+    bg = base - (np.sin(xx / 13 + 4 * np.sin(yy / 70)) * 3)[..., None]
+    img = Image.fromarray(np.clip(bg, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    font = (lambda weight, size: _alt_font(weight == "bold", size)) if alt else _font
+    dark, label = (28, 28, 32), (80, 70, 70)
+    draw.text((330, 30), "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=font("bold", 28), fill=dark)
+    draw.text((330, 70), "HỘ CHIẾU / PASSPORT", font=font("bold", 30), fill=(150, 20, 30))
+    box = (50, 150, 330, 520) if not alt else (70, 170, 320, 500)
+    x0, y0, x1, y1 = box
+    photo = _silhouette(x1 - x0, y1 - y0) if portrait is None else _fit_portrait(
+        portrait, x1 - x0, y1 - y0)
+    img.paste(Image.fromarray(photo, "RGB"), (x0, y0))
+    rows = [("Loại / Type: P     Mã số quốc gia / Code: VNM     Số hộ chiếu / Passport No.",
+             fields["passport_number"]),
+            ("Họ và tên / Full name", fields["full_name"].upper()),
+            ("Quốc tịch / Nationality", "VIỆT NAM"),
+            ("Ngày sinh / Date of birth", _dmy(fields["date_of_birth"], "/")),
+            ("Giới tính / Sex", "NAM / M" if fields["gender"] == "Nam" else "NỮ / F"),
+            ("Ngày cấp / Date of issue", _dmy(fields["issue_date"], "/")),
+            ("Có giá trị đến / Date of expiry", _dmy(fields["passport_expiry"], "/")),
+            ("Số ĐDCN / Personal No.", fields["id_number"])]
+    _text_block(draw, 380, 140, rows, font("regular", 17), font("medium", 24), label, dark,
+                width=820)
+    _draw_mrz(img, mrz_lines(fields, "passport"), 66 if not alt else 80,
+              h - 170 if not alt else h - 160, 25.4, 34, 52, (20, 20, 24))
+    rgb = _print_quality(np.array(img), rng, variant)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)

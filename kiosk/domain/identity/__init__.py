@@ -3,8 +3,15 @@
 Pure Python (no Flask): each checker returns the cleaned value or raises IdentityError carrying
 a Vietnamese message for the customer.
 """
+from kiosk.domain.identity.documents import (
+    CMND_REFUSED,
+    ExpiryVerdict,
+    card_expiry,
+    expiry_verdict,
+)
 from kiosk.domain.identity.errors import IdentityError, nfc
 from kiosk.domain.identity.id_numbers import (
+    ACCEPTED_ID_TYPES,
     PROVINCES,
     CccdFacts,
     IdType,
@@ -28,6 +35,11 @@ from kiosk.domain.identity.phone import mask_phone, national_format, normalize_m
 from kiosk.domain.identity.qr_payload import CccdQrData, QrPayloadError, parse_cccd_qr
 
 __all__ = [
+    "ACCEPTED_ID_TYPES",
+    "CMND_REFUSED",
+    "ExpiryVerdict",
+    "card_expiry",
+    "expiry_verdict",
     "GENDERS",
     "PROVINCES",
     "CccdFacts",

@@ -23,7 +23,7 @@ from kiosk.domain.identity.person import normalize_gender
 
 class IdType(str, Enum):
     CCCD = "cccd"
-    CMND = "cmnd"
+    CMND = "cmnd"  # kept to read old records and refuse it by name; no longer accepted
     PASSPORT = "passport"
 
     @property
@@ -37,7 +37,7 @@ class IdType(str, Enum):
 
 
 _LABELS = {
-    IdType.CCCD: "Căn cước công dân (12 số)",
+    IdType.CCCD: "Thẻ căn cước / căn cước công dân (12 số)",
     IdType.CMND: "Chứng minh nhân dân (9 số)",
     IdType.PASSPORT: "Hộ chiếu",
 }
@@ -74,6 +74,9 @@ _SEPARATORS = re.compile(r"[\s.\-‐-―−_]+")
 _EXPECTED_DIGITS = {IdType.CCCD: 12, IdType.CMND: 9}
 _PASSPORT = re.compile(r"[A-Z][0-9]{7}")
 
+# What a customer may register with (step 1). The CMND stopped being valid on 1 January 2025.
+ACCEPTED_ID_TYPES = (IdType.CCCD, IdType.PASSPORT)
+
 
 def _compact(raw: object) -> str:
     # NFKC turns full-width digits/letters from some on-screen keyboards into ASCII.
@@ -82,7 +85,11 @@ def _compact(raw: object) -> str:
 
 def normalize_id_number(id_type: IdType | str, raw: object) -> str:
     """Return the number without separators (passport upper-cased) or raise IdentityError."""
+    from kiosk.domain.identity.documents import CMND_REFUSED
+
     id_type = IdType(id_type)
+    if id_type is IdType.CMND:
+        raise IdentityError(CMND_REFUSED, "id_type")
     number = _compact(raw)
     noun = id_type.noun
     if not number:
@@ -104,8 +111,9 @@ def normalize_id_number(id_type: IdType | str, raw: object) -> str:
     if len(number) != expected:
         message = (f"Số {noun} phải có đúng {expected} chữ số "
                    f"(quý khách đã nhập {len(number)} chữ số).")
-        if id_type is IdType.CMND and len(number) == 12:
-            message += " Nếu giấy tờ có số 12 chữ số, vui lòng chọn loại Căn cước công dân."
+        if len(number) == 9:
+            message += (" Số 9 chữ số là số chứng minh nhân dân cũ, đã hết giá trị sử dụng từ "
+                        "01/01/2025: vui lòng dùng số 12 chữ số in trên thẻ căn cước.")
         raise IdentityError(message, "id_number")
     if id_type is IdType.CCCD and number[:3] not in PROVINCES:
         raise IdentityError(

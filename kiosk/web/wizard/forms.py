@@ -11,6 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from kiosk.domain.identity import (
+    ACCEPTED_ID_TYPES,
+    CMND_REFUSED,
     GENDERS,
     IdentityError,
     IdType,
@@ -46,19 +48,22 @@ class KioskForm(FlaskForm):
 class AccountForm(KioskForm):
     id_type = RadioField(
         "Loại giấy tờ",
-        choices=[SelectChoice(t.value, t.label) for t in IdType],
+        choices=[SelectChoice(t.value, t.label) for t in ACCEPTED_ID_TYPES],
         default=IdType.CCCD.value,
+        validate_choice=False,  # validate_id_type says why (the CMND is refused by name)
     )
     id_number = StringField("Số giấy tờ")
     phone = StringField("Số điện thoại di động")
     consent = BooleanField("Tôi đã đọc và đồng ý cho VNPT xử lý dữ liệu cá nhân như trên.")
 
     def validate_id_type(self, field):
-        if field.data not in {t.value for t in IdType}:
+        if field.data == IdType.CMND.value:
+            raise ValidationError(CMND_REFUSED)
+        if field.data not in {t.value for t in ACCEPTED_ID_TYPES}:
             raise ValidationError("Vui lòng chọn loại giấy tờ.")
 
     def validate_id_number(self, field):
-        if self.id_type.data in {t.value for t in IdType}:
+        if self.id_type.data in {t.value for t in ACCEPTED_ID_TYPES}:
             _clean(self, field, normalize_id_number, IdType(self.id_type.data))
 
     def validate_phone(self, field):

@@ -1,9 +1,12 @@
-"""Step 1 «Đăng ký tài khoản»: ID document and phone typed, or read from the card ("Quét CCCD"),
+"""Step 1 «Đăng ký tài khoản»: ID document and phone typed, or read from the card ("Quét thẻ"),
 and consent to personal-data processing.
 
-The scan reads the card's QR through the camera to fill steps 1 and 3; the customer confirms
-and may correct what was read (corrections are audited by field name only). The scanned frame
-doubles as the card-front photo of step 6. Consent comes before anything is read.
+The scan reads the card through the camera, either side first: the QR code (on the front of the
+2021 chip CCCD, on the back of the 2024 căn cước) fills steps 1 and 3, the machine-readable zone
+(backs, passport page) is checked against it, an expired document is refused and one about to
+expire noticed. The customer confirms and may correct what was read (corrections are audited by
+field name only). Each scanned side doubles as that side's photo at step 6. Consent comes before
+anything is read. The CMND (9 digits) is no longer accepted (kiosk.domain.identity.documents).
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from flask import current_app, request
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration
-from kiosk.domain.identity import IdType, national_format
+from kiosk.domain.identity import IdType, expiry_verdict, national_format
+from kiosk.domain.local_time import local_time
 from kiosk.domain.registration_rules import corrected_fields
 from kiosk.services import ekyc, evidence, registrations
 from kiosk.vision.images import ImageError, bytes_from_data_url
@@ -24,7 +28,7 @@ SCANNED_FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "g
 
 
 def view(reg: Registration, readonly: bool, form: AccountForm | None = None,
-         scanned: dict | None = None):
+         scanned: dict | None = None, notice: str | None = None):
     if form is None:
         data = reg.data
         form = AccountForm(data={
@@ -33,8 +37,10 @@ def view(reg: Registration, readonly: bool, form: AccountForm | None = None,
             "phone": national_format(data["phone"]) if data.get("phone") else "",
             "consent": reg.consent_at is not None,
         })
+    scan = reg.data.get("scan") or {}
     return render_step(reg, 1, form=form, readonly=readonly, screen=None,
-                       scanned=scanned or reg.data.get("scanned"))
+                       scanned=scanned or reg.data.get("scanned"), scan=scan,
+                       side_needed=_side_needed(scan), scan_notice=notice)
 
 
 def submit(reg: Registration):
@@ -42,6 +48,11 @@ def submit(reg: Registration):
     if not form.validate():
         return view(reg, False, form)
     id_number = form.clean["id_number"]
+    scan = reg.data.get("scan") or {}
+    if scan.get("expired") and scan.get("number") == id_number:
+        # the scanned document with this number is expired: typing it does not make it valid
+        form.id_number.errors = [scan["expired"]]
+        return view(reg, False, form)
     changed = corrected_fields(reg.data.get("scanned"), {"id_number": id_number})
     if changed:
         audit.record("scan_corrected", reg, step=1, fields=changed)
@@ -56,10 +67,12 @@ def submit(reg: Registration):
 
 # ---- «Quét CCCD»: consent first, then the camera -------------------------------------------
 
-def view_scan(reg: Registration, error: str | None = None):
+def view_scan(reg: Registration, error: str | None = None, notice: str | None = None):
     screen = "scan_consent" if reg.consent_at is None else "scan_camera"
+    scan = reg.data.get("scan") or {}
     return render_step(reg, 1, form=AccountForm(formdata=None), readonly=False, screen=screen,
-                       scan_error=error)
+                       scan_error=error, scan_notice=notice, scan=scan,
+                       side_needed=_side_needed(scan))
 
 
 def give_consent(reg: Registration):
@@ -89,32 +102,132 @@ def scan(reg: Registration):
     except ImageError as err:
         return view_scan(reg, err.message)
     try:
-        result = engine.read_card(data)
+        result = engine.read_card([data])
     except Exception:  # a vision bug must not cost the customer the step: they can type
         current_app.logger.exception("card scan failed for %s", reg.number)
         return view_scan(reg, "Máy chưa đọc được thẻ. Vui lòng chụp lại, hoặc bấm «Nhập tay».")
-    if not result.get("id_number"):
+    side = (result.get("sides") or [None])[0]
+    mrz = result.get("mrz") or {}
+    if side is None and not result.get("id_number"):
         reason = "no_card" if not result.get("card_found") else "no_qr"
         audit.record("card_scan_failed", reg, reason=reason, quality=_quality_codes(result))
         db.session.commit()
         if reason == "no_card":
-            message = "Chưa thấy thẻ trong khung hình. Đặt mặt trước thẻ CCCD vào khung rồi chụp lại."
+            message = ("Chưa thấy thẻ trong khung hình. Đặt thẻ (mặt nào trước cũng được) "
+                       "vào khung rồi chụp lại.")
         else:
             message = ("Chưa đọc được mã QR trên thẻ. Đưa thẻ gần hơn, giữ yên tay, tránh đèn lóa "
                        "rồi chụp lại — hoặc bấm «Nhập tay».")
         return view_scan(reg, message)
-    scanned = {name: result.get(name) for name in SCANNED_FIELDS}
-    reg.update_personal(scanned=scanned)
-    evidence.store(reg, "card_front", data, mime, source)
-    audit.record("card_scanned", reg, fields=sorted(k for k, v in scanned.items() if v),
-                 portrait_found=bool(result.get("portrait_found")))
+    scan = _merge_scan(reg.data.get("scan") or {}, result, side)
+    if result.get("card_kind") == "passport" and mrz.get("valid"):
+        scan["number"], scan["id_type"] = mrz.get("document_number"), IdType.PASSPORT.value
+    elif result.get("id_number"):
+        scan["number"], scan["id_type"] = result["id_number"], IdType.CCCD.value
+    kind = {"front": "card_front", "data_page": "card_front", "back": "card_back"}.get(side)
+    if kind:
+        evidence.store(reg, kind, data, mime, source)
+    expiry = scan_expiry(scan)
+    if expiry.refused:
+        scan["expired"] = expiry.message
+        reg.update_personal(scan=scan)
+        audit.record("card_expired", reg, card_kind=scan.get("card_kind"),
+                     expiry_date=scan.get("expiry_date"))
+        db.session.commit()
+        return view_scan(reg, expiry.message)
+    mismatch = mismatch_message(result.get("mismatches") or [])
+    if mismatch:
+        audit.record("card_mismatch", reg, step=1,
+                     fields=sorted(m["field"] for m in result["mismatches"]))
+    scanned = reg.data.get("scanned") if not result.get("id_number") else {
+        name: result.get(name) for name in SCANNED_FIELDS}
+    if result.get("card_kind") == "passport" and mrz.get("valid"):
+        scanned = {**dict.fromkeys(SCANNED_FIELDS), "date_of_birth": mrz.get("date_of_birth"),
+                   "gender": mrz.get("sex")}
+    reg.update_personal(scan=scan, **({"scanned": scanned} if scanned else {}))
+    audit.record("card_scanned", reg, side=side, card_kind=scan.get("card_kind"),
+                 fields=sorted(k for k, v in (scanned or {}).items() if v),
+                 portrait_found=bool(result.get("portrait_found")),
+                 mrz_valid=bool(mrz.get("valid")))
     db.session.commit()
+    notice = " ".join(m for m in (mismatch, expiry.message) if m) or None
+    if not scan.get("number"):
+        # this side carries no QR code (the 2024 front, the 2021 back): ask for the other
+        return view_scan(reg, notice=_seen_message(side, scan))
     phone = reg.data.get("phone")
     prefilled = AccountForm(formdata=None, data={
-        "id_type": IdType.CCCD.value, "id_number": scanned["id_number"],
+        "id_type": scan["id_type"], "id_number": scan["number"],
         "phone": national_format(phone) if phone else "", "consent": reg.consent_at is not None,
     })
-    return view(reg, False, prefilled, scanned=scanned)
+    return view(reg, False, prefilled, scanned=scanned or {"id_number": scan["number"]},
+                notice=notice)
+
+
+# ---- what the scan has seen so far ----------------------------------------------------------
+
+SIDE_NAMES = {"front": "mặt trước", "back": "mặt sau", "data_page": "trang thông tin hộ chiếu"}
+
+
+def _merge_scan(scan: dict, result: dict, side: str | None) -> dict:
+    """The scan so far (sides seen, card kind, expiry, zone), with this shot added."""
+    scan = dict(scan)
+    seen = set(scan.get("sides") or [])
+    if side:
+        seen.add(side)
+    scan["sides"] = sorted(seen)
+    scan["card_kind"] = result.get("card_kind") or scan.get("card_kind")
+    if not scan["card_kind"] and {"front", "back"} <= seen and not scan.get("number") \
+            and not result.get("id_number"):
+        scan["card_kind"] = "cccd_barcode_2016"  # both sides, neither a QR nor a zone
+    if result.get("expiry_known"):
+        scan["expiry_date"], scan["expiry_known"] = result.get("expiry_date"), True
+    mrz = result.get("mrz") or {}
+    if mrz.get("valid"):
+        scan["mrz"] = {k: mrz.get(k) for k in ("document_number", "date_of_birth", "sex",
+                                               "expiry_date")}
+    scan.pop("expired", None)
+    return scan
+
+
+def scan_expiry(scan: dict):
+    from datetime import date
+
+    value = scan.get("expiry_date")
+    from kiosk.core.models import utcnow
+
+    today = local_time(utcnow()).date()
+    return expiry_verdict(date.fromisoformat(value) if value else None, today,
+                          scan.get("card_kind"), known=bool(scan.get("expiry_known")))
+
+
+def mismatch_message(mismatches: list[dict]) -> str | None:
+    """The disagreements between the zone and the QR code, in words for the customer."""
+    names = {"id_number": "số định danh", "date_of_birth": "ngày sinh", "gender": "giới tính"}
+    fields = [names.get(m.get("field"), m.get("field")) for m in mismatches]
+    if not fields:
+        return None
+    return ("Thông tin trên mã QR và vùng mã MRZ của thẻ không khớp nhau ("
+            + ", ".join(fields) + "). Vui lòng kiểm tra lại thẻ; nhân viên sẽ xem giúp quý khách.")
+
+
+def _side_needed(scan: dict) -> str | None:
+    """Which side the customer should still show (None when nothing or everything is seen)."""
+    seen = set(scan.get("sides") or [])
+    if not seen or "data_page" in seen or {"front", "back"} <= seen:
+        return None
+    return "back" if "front" in seen else "front"
+
+
+def _seen_message(side: str | None, scan: dict) -> str:
+    needed = _side_needed(scan)
+    seen = SIDE_NAMES.get(side or "", "thẻ")
+    if needed == "back":
+        return (f"Đã thấy {seen}. Thẻ căn cước mới có mã QR ở mặt sau: vui lòng lật thẻ, "
+                "đưa mặt sau vào khung.")
+    if needed == "front":
+        return f"Đã đọc {seen}. Vui lòng lật thẻ, đưa mặt trước (có ảnh chân dung) vào khung."
+    return ("Đã thấy cả hai mặt thẻ nhưng thẻ không có mã QR: vui lòng bấm «Nhập tay» để nhập "
+            "số thẻ.")
 
 
 def _quality_codes(result: dict) -> list[str]:

@@ -90,11 +90,20 @@ def capture(reg: Registration, kind: str):
             data = upload.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
         else:
             data = bytes_from_data_url(form.image_data.data or "")
-        ekyc.add_capture(reg, kind, data, source)
+        if kind in ("card_front", "card_back"):
+            # either side first: the photo is kept as the side it shows; the card is checked
+            stored, problems = ekyc.add_card_photo(reg, kind, data, source)
+        else:
+            ekyc.add_capture(reg, kind, data, source)
+            stored, problems = kind, []
     except ImageError as err:
         registrations.refuse(reg, "capture_refused", kind=kind, reason=err.message)
         return view(reg, False, capture_error=err.message, error_kind=kind, retake=kind)
-    return view(reg, False)
+    notes = []
+    if stored != kind:
+        notes.append(f"Ảnh vừa chụp là {CAPTURE_LABELS[stored].lower()}: đã lưu đúng mặt.")
+    notes += problems
+    return view(reg, False, notice=" ".join(notes) or None)
 
 
 def _timestamps(raw: str) -> list[float]:
