@@ -91,7 +91,7 @@ def test_wrong_id_number_keeps_the_camera_path(chip_kiosk):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Thẻ từ chối mã CAN" in html and "camera" in html
-    assert "Quét CCCD gắn chip" in k.get(k.url(1)).get_data(as_text=True)
+    assert "Quét thẻ căn cước" in k.get(k.url(1)).get_data(as_text=True)
     assert k.registration().data.get("scanned") is None
 
 
