@@ -84,61 +84,130 @@ def ensure_challenge(reg: Registration) -> list[str]:
     return reg.liveness_challenge
 
 
-def decide_automatically(reg: Registration, live: bool) -> None:
-    """Compare the face with the card portrait; record decision, distance and thresholds."""
-    captures = evidence_service.latest_captures(reg)
-    if "card_front" not in captures or "face" not in captures:
-        return
+# ---- transaction shape -----------------------------------------------------------------------
+# SQLite has one write lock for the whole database. A request that writes a row and then spends
+# a second in OpenCV keeps every other kiosk (and the clerk's console) waiting, and past the
+# busy timeout they fail with "database is locked". So every action below runs in two phases:
+# first read what it needs and compute (vision) with no write pending, then write all rows and
+# commit at once. On PostgreSQL the same shape keeps row locks short.
+
+def _finish_pending_writes() -> None:
+    """End whatever the caller left open, so the slow phase starts outside any transaction."""
+    # A read-only transaction may stay: it holds no write lock on SQLite (pysqlite begins a
+    # transaction only at the first write) and only shared locks on PostgreSQL.
+    if db.session.new or db.session.dirty or db.session.deleted:
+        db.session.commit()
+
+
+def compare_faces(card_bytes: bytes, face_bytes: bytes) -> dict:
+    """The engine's comparison (slow, no database); a vision failure becomes NO_FACE."""
     try:
-        result = engine().compare(captures["card_front"].content, captures["face"].content)
+        return engine().compare(card_bytes, face_bytes)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
-        current_app.logger.exception("face comparison failed for %s", reg.number)
-        result = {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
-                  "card": {}, "error": type(exc).__name__}
+        current_app.logger.exception("face comparison failed")
+        return {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
+                "card": {}, "error": type(exc).__name__}
+
+
+def face_match_details(reg: Registration, result: dict, live: bool) -> dict:
+    """What the face_match audit row says about a comparison (decision after identity checks).
+
+    Kept as a plain dict so more facts (e.g. a shadow engine's opinion) can be added to the
+    same row before it is written.
+    """
     problems = identity_problems(result, reg.data)
     if not live:
         problems.append("no_liveness")
     decision = result["decision"]
     if decision == Decision.MATCH and problems:
         decision = Decision.REVIEW.value  # the face matches, but a clerk must look
-    reg.face_attempts += 1
-    reg.kyc_decision = decision
-    reg.face_distance = result["distance"]
     th = thresholds()
-    audit.record("face_match", reg, actor="system", decision=decision,
-                 raw_decision=result["decision"], distance=result["distance"],
-                 accept_threshold=th.accept, reject_threshold=th.reject,
-                 reference=result.get("reference"), liveness=live, attempt=reg.face_attempts,
-                 problems=problems)
+    return {"decision": decision, "raw_decision": result["decision"],
+            "distance": result["distance"], "accept_threshold": th.accept,
+            "reject_threshold": th.reject, "reference": result.get("reference"),
+            "liveness": live, "problems": problems}
+
+
+def record_decision(reg: Registration, details: dict) -> None:
+    """Write a computed decision (not committed: the caller commits with its other rows)."""
+    reg.face_attempts += 1
+    reg.kyc_decision = details["decision"]
+    reg.face_distance = details["distance"]
+    audit.record("face_match", reg, actor="system", attempt=reg.face_attempts, **details)
+
+
+def _decision_for(reg: Registration, card: bytes | None, face: bytes | None,
+                  live: bool) -> dict | None:
+    """Compute (never write) the decision for this pair of photos; None while one is missing."""
+    if card is None or face is None:
+        return None
+    return face_match_details(reg, compare_faces(card, face), live)
+
+
+def _latest_contents(reg: Registration) -> dict[str, bytes]:
+    with db.session.no_autoflush:
+        return {kind: row.content for kind, row in evidence_service.latest_captures(reg).items()}
+
+
+def decide_automatically(reg: Registration, live: bool) -> None:
+    """Compare the latest face with the latest card portrait, then record the decision.
+
+    The comparison runs before anything is written; the caller commits.
+    """
+    _finish_pending_writes()
+    contents = _latest_contents(reg)
+    details = _decision_for(reg, contents.get("card_front"), contents.get("face"), live)
+    if details is not None:
+        record_decision(reg, details)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str) -> None:
-    """Store a photo (checked by the caller with ``engine().check_image``) and re-decide."""
+    """Store a photo (ImageError when it is not a usable image) and re-decide.
+
+    Vision first (check the image, compare with the other photo), then one short write.
+    """
+    _finish_pending_writes()
     mime = engine().check_image(data)
+    details = None
+    if kind in ("face", "card_front"):
+        contents = _latest_contents(reg)
+        contents[kind] = data
+        # A face photo taken here was not taken during the challenge.
+        live = kind != "face" and reg.liveness_passed_at is not None
+        details = _decision_for(reg, contents.get("card_front"), contents.get("face"), live)
     evidence_service.store(reg, kind, data, mime, source)
     if kind == "face":
-        reg.liveness_passed_at = None  # this photo was not taken during the challenge
+        reg.liveness_passed_at = None
     if kind in ("face", "card_front"):
         reg.kyc_decision = None
-        decide_automatically(reg, live=reg.liveness_passed_at is not None)
+        if details is not None:
+            record_decision(reg, details)
     db.session.commit()
 
 
 def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     """Judge a recorded challenge; on success keep its best frame as the face photo and decide.
 
-    Returns the engine's verdict. Raises ImageError when a frame is not a usable image.
+    Returns the engine's verdict. Raises ImageError when a frame is not a usable image (nothing
+    is written then). Vision first (judge, compare), then one short write.
     """
     challenge = ensure_challenge(reg)
+    _finish_pending_writes()
     verdict = engine().judge_liveness(stamps, blobs, challenge)
+    details = None
+    passed = verdict.state == "passed" and verdict.face_jpeg is not None
+    if passed:
+        card = _latest_contents(reg).get("card_front")
+        details = _decision_for(reg, card, verdict.face_jpeg, live=True)
     audit.record("liveness_checked", reg, actor="system", state=verdict.state,
                  reason=verdict.reason, challenge=challenge, frames=len(blobs),
                  still=verdict.still)
     reg.liveness_challenge = None  # a new random order for any next try
-    if verdict.state == "passed" and verdict.face_jpeg is not None:
+    if passed:
         evidence_service.store(reg, "face", verdict.face_jpeg, "image/jpeg", "liveness")
         reg.liveness_passed_at = utcnow()
-        decide_automatically(reg, live=True)
+        if details is not None:
+            record_decision(reg, details)
     db.session.commit()
     return verdict
 
