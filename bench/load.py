@@ -368,7 +368,11 @@ def _percentiles(values: list[float]) -> dict:
 
 
 def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_seconds: float,
-          seed: int) -> dict:
+          seed: int, warmup: int = 0) -> dict:
+    # Warm-up walks (not counted): every worker imports, compiles templates, registers fonts.
+    warm = Results()
+    client_cls(server.base, warm, random.Random(-seed), None, time.monotonic() + 300).run(
+        warmup, 10**6)
     results = Results()
     hard_deadline = time.monotonic() + max_seconds
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
@@ -409,11 +413,16 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
 
 
 def export_commit(commit: str, workdir: Path) -> Path:
+    """The commit's files in a temporary folder. It runs in this venv, so a package that only
+    this checkout added (rl-accel) is hidden from it: today's code as it was shipped."""
     target = workdir / f"code-{commit}"
     target.mkdir()
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    if "rl-accel" not in (target / "setup.cfg").read_text():
+        (target / "sitecustomize.py").write_text(
+            "import sys\nsys.modules['_rl_accel'] = None  # not a dependency of this commit\n")
     return target
 
 
@@ -451,6 +460,7 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)
     pause = tuple(float(v) for v in args.pause.split(","))
 
@@ -473,7 +483,7 @@ def main(argv=None) -> int:
                         try:
                             result = drive(server, BaselineClient, n, 1000,
                                            pause if mode == "paced" else None,
-                                           args.baseline_seconds, args.seed)
+                                           args.baseline_seconds, args.seed, args.warmup)
                         finally:
                             server.stop()
                         baselines[key] = result
@@ -490,7 +500,7 @@ def main(argv=None) -> int:
                                          else args.stress_registrations)
                                 result = drive(server, Kiosk, n, walks,
                                                pause if mode == "paced" else None,
-                                               args.max_seconds, args.seed)
+                                               args.max_seconds, args.seed, args.warmup)
                             finally:
                                 server.stop()
                                 database.drop()

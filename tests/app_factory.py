@@ -2,8 +2,8 @@
 
 The database is SQLite in tmp_path, or — when KIOSK_TEST_DATABASE_URL names a PostgreSQL
 database (scripts/test.sh's second pass) — that database, emptied before each test. The
-schema is migrated once per run there and the tables truncated per test: dropping and
-migrating again would cost ~1 s per test.
+schema is migrated once per run there and emptied per test: dropping and migrating again
+would cost ~1 s per test.
 """
 from __future__ import annotations
 
@@ -28,18 +28,27 @@ def on_postgres() -> bool:
 
 
 def _empty_postgres() -> None:
-    """Truncate every table the models know (the migrations' own version table stays)."""
+    """Delete every row the models know and restart the id sequences (alembic_version stays).
+
+    DELETE, not TRUNCATE: the tables hold a handful of rows, and TRUNCATE's new files cost
+    ~300 ms per test where DELETE costs a few.
+    """
     from sqlalchemy import inspect, text
 
     existing = set(inspect(db.engine).get_table_names())
-    tables = [t.name for t in db.metadata.sorted_tables if t.name in existing]
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
     if not tables:
         return
     with db.engine.begin() as conn:
-        # A connection leaked by an earlier test would make TRUNCATE wait forever: fail instead.
+        # A connection leaked by an earlier test would make this wait forever: fail instead.
         conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                          + " RESTART IDENTITY CASCADE"))
+        for table in tables:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+        sequences = conn.execute(text(
+            "SELECT sequence_name FROM information_schema.sequences "
+            "WHERE sequence_schema = current_schema()")).scalars().all()
+        for sequence in sequences:
+            conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 def make_app(tmp_path, **overrides):
