@@ -32,8 +32,11 @@ threads = int(os.environ.get("KIOSK_THREADS", 4))
 timeout = int(os.environ.get("KIOSK_TIMEOUT", 120))
 # On reload/stop, workers get this long to finish what they are doing.
 graceful_timeout = 30
-# Behind nginx: keep its upstream connections open between requests.
-keepalive = 5
+# Idle keep-alive connections wait in gthread's poller (no thread held), so keep them long:
+# longer than nginx's upstream keepalive_timeout (60 s, docs/deploy.md), so that nginx always
+# closes first. With gunicorn's default of 5 s, a kiosk (or nginx) reusing a connection just as
+# gunicorn closes it gets a reset: 14 of 200 walks failed so in the paced benchmark.
+keepalive = 75
 
 # Recycle workers now and then, staggered, so native libraries cannot grow memory forever.
 max_requests = 2000

@@ -261,6 +261,7 @@ class Server:
             cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(args.workers),
                    "--threads", str(args.threads), "--access-logfile", "/dev/null",
+                   "--keep-alive", str(args.keepalive),
                    f"{module}:app"]
         else:
             cmd = [str(BIN / "waitress-serve"), "--host", "127.0.0.1", "--port", str(self.port),
@@ -305,6 +306,12 @@ class Server:
                 continue
             peaks.append(round(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024, 1))
         return peaks
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        """The server's last log lines (kept in the report when a configuration had errors)."""
+        self.log.flush()
+        self.log.seek(0)
+        return [line.rstrip()[:300] for line in self.log.read().splitlines()[-lines:]]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -389,6 +396,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         t.join(max(0.0, hard_deadline - time.monotonic()) + 150)
     wall = time.monotonic() - t0
     cpu = server.cpu_seconds() - cpu0
+    server_log = server.log_tail() if results.errors else []
     requests_done = sum(len(v) for v in results.times.values())
     steps = {label: _percentiles(v) for label, v in sorted(results.times.items())}
     return {
@@ -409,6 +417,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         "non_vision_p95_ms": max((s["p95_ms"] for label, s in steps.items()
                                   if label not in VISION_STEPS), default=None),
         "worker_peak_rss_mb": server.peak_rss_mb(),
+        "server_log_tail": server_log,
     }
 
 
@@ -459,6 +468,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
+    ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)

@@ -3,7 +3,8 @@
 It behaves like a strict backend (unknown subscriber, steps out of order and malformed
 values are refused) so that wizard bugs show up in testing, but it never contacts VNPT.
 Everything it creates is marked as a test on screen and on receipts ("MÔI TRƯỜNG THỬ
-NGHIỆM"). Rows are flushed, never committed: the caller commits its unit of work.
+NGHIỆM"). Rows are never committed: the caller commits its unit of work (set_pin and complete
+do not even flush, so that no write lock is held while the caller hashes or renders).
 
 Stored per subscriber: a keyed digest of the username (never the ID number in clear), the
 package code, the activation code as a keyed digest (HMAC-SHA256) with its expiry, the KYC decision
@@ -231,8 +232,9 @@ class SandboxRegistrationBackend(RegistrationBackend):
         self._require_active(sub, "set_pin")
         if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
             raise ProviderError("sandbox: the PIN is not 6 digits", code="bad_request")
+        # Not flushed: the caller hashes the PIN (argon2, tens of ms) before it commits, and a
+        # flush here would hold SQLite's write lock through that (docs/performance.md).
         sub.pin_set_at = self.clock()
-        self.session.flush()
 
     def complete(self, subscriber_ref: str) -> None:
         sub = self._get(subscriber_ref)
@@ -244,6 +246,6 @@ class SandboxRegistrationBackend(RegistrationBackend):
                 f"sandbox: complete {sub.ref} without {', '.join(missing)}", code="incomplete"
             )
         if sub.completed_at is None:
+            # Not flushed, like set_pin: the receipt is rendered before the caller commits.
             sub.completed_at = self.clock()
-            self.session.flush()
         log.info("sandbox subscriber %s completed", sub.ref)
