@@ -93,9 +93,9 @@ def ensure_challenge(reg: Registration) -> list[str]:
 
 def _finish_pending_writes() -> None:
     """End whatever the caller left open, so the slow phase starts outside any transaction."""
-    # A read-only transaction may stay: it holds no write lock on SQLite (pysqlite begins a
-    # transaction only at the first write) and only shared locks on PostgreSQL.
-    if db.session.new or db.session.dirty or db.session.deleted:
+    # Committed even when nothing is pending: the caller may already have flushed (the lock is
+    # then held with nothing left in new/dirty). A read-only commit costs one reload of `reg`.
+    if db.session().in_transaction():
         db.session.commit()
 
 
