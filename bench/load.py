@@ -377,9 +377,15 @@ def _percentiles(values: list[float]) -> dict:
 def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_seconds: float,
           seed: int, warmup: int = 0) -> dict:
     # Warm-up walks (not counted): every worker imports, compiles templates, registers fonts.
+    # Concurrent, each on its own connection: one keep-alive connection stays on one worker.
     warm = Results()
-    client_cls(server.base, warm, random.Random(-seed), None, time.monotonic() + 300).run(
-        warmup, 10**6)
+    warmers = [threading.Thread(target=client_cls(
+        server.base, warm, random.Random(-seed - i), None, time.monotonic() + 300).run,
+        args=(1, 10**6 + i)) for i in range(warmup)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join(300)
     results = Results()
     hard_deadline = time.monotonic() + max_seconds
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
@@ -472,6 +478,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)
+    # A SIGTERM ends the run through the finally blocks: servers stopped, databases dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pause = tuple(float(v) for v in args.pause.split(","))
 
     report = {"machine": machine(), "settings": vars(args), "step6": (
