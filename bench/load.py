@@ -394,10 +394,12 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         rng = random.Random(seed * 1000 + k)
         kiosk = client_cls(server.base, results, rng, pause, hard_deadline)
         threads.append(threading.Thread(target=kiosk.run, args=(walks, k * walks), daemon=True))
+    # Paced: starts spread over one walk's length, so kiosks are at random steps (customers
+    # arrive independently) instead of all reaching the argon2 and PDF steps together.
+    spread = 18 * sum(pause) / 2 if pause else 0.0
     for t in threads:
         t.start()
-        if pause:  # kiosks do not all start at the same second
-            time.sleep(pause[1] / max(kiosks, 1))
+        time.sleep(spread / max(kiosks, 1))
     for t in threads:
         t.join(max(0.0, hard_deadline - time.monotonic()) + 150)
     wall = time.monotonic() - t0
