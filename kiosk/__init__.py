@@ -81,14 +81,23 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             engine = db.engine
+        busy_ms = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10_000))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
-            # WAL lets the kiosk read while a write is in progress; FKs are off by default.
+            # WAL: readers never wait for the writer and the writer never waits for readers.
+            # busy_timeout: a writer waits for SQLite's single write lock instead of failing at
+            # once. Services keep write transactions to a few milliseconds (vision, PDFs and
+            # hashing run before the first write, see services/ekyc.py), so 10 s is only
+            # reached when something is wrong. No BEGIN IMMEDIATE: pysqlite opens the
+            # transaction right before the first INSERT/UPDATE, so a write transaction never
+            # starts with a read that it would later have to upgrade (the case where SQLite
+            # fails at once without honouring busy_timeout); measured in docs/performance.md.
+            # synchronous stays FULL: a finished registration must survive a power cut.
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms:d}")
             # Deleted rows (purged images, dropped hashes) are overwritten, not left in free pages.
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()

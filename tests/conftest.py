@@ -5,7 +5,25 @@ import pytest
 
 from kiosk.core.extensions import db
 from kiosk.domain.credentials import configure_hasher
-from tests.app_factory import make_app
+from tests.app_factory import TEST_DATABASE_URL, make_app
+
+# Tests that reach a database through these fixtures run in both passes of scripts/test.sh;
+# the PostgreSQL pass deselects the rest (pure rules, vision, PDFs: nothing to learn twice).
+DATABASE_FIXTURES = {"app", "client", "runner", "kiosk", "pg_app", "live_app", "live_app_factory"}
+
+
+def pytest_report_header(config):
+    return f"test database: {TEST_DATABASE_URL or 'SQLite per test in tmp_path'}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not TEST_DATABASE_URL:
+        return
+    keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    dropped = [item for item in items if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(autouse=True, scope="session")

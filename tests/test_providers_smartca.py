@@ -146,7 +146,8 @@ def test_sandbox_sends_the_code_to_the_outbox(app, sandbox, registration):
     assert msg.body["text"].isascii()
 
     sub = db.session.query(SandboxSubscriber).one()
-    assert sub.activation_hash.startswith("$argon2id$")
+    # A keyed digest (no argon2: see smartca_sandbox._hash_code), never the code itself.
+    assert sub.activation_hash.startswith("hmac-sha256$")
     assert "111111" not in sub.activation_hash
     assert sub.activation_expires_at == T0 + timedelta(seconds=300)
     # The stored SMS is encrypted: the code is not readable in the database file.
@@ -500,3 +501,15 @@ def test_printer_accessor_is_not_shadowed_by_the_printer_module():
     module = importlib.import_module("kiosk.providers.printing")
     assert callable(providers.printer) and providers.printer is not module
     assert module.FilePrinter is FilePrinter
+
+
+def test_sandbox_code_sent_before_the_upgrade_still_verifies(sandbox):
+    # Codes used to be stored as argon2id; one sent just before an upgrade stays valid.
+    from kiosk.domain.credentials import hash_secret
+
+    ref = sandbox.create_subscriber(**SUBSCRIBER)
+    sandbox.send_activation(ref, "+84912345678")
+    sub = db.session.query(SandboxSubscriber).one()
+    sub.activation_hash = hash_secret("222222")
+    assert sandbox.verify_activation(ref, "111111") is VerifyResult.WRONG
+    assert sandbox.verify_activation(ref, "222222") is VerifyResult.OK

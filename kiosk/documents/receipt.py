@@ -15,7 +15,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, Paragraph, Spacer, Table
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 from reportlab.platypus.flowables import HRFlowable
 
 from kiosk.documents.content import (
@@ -34,7 +34,7 @@ from kiosk.documents.layout import (
     table_style,
     text,
 )
-from kiosk.documents.qr_drawing import qr_drawing
+from kiosk.documents.qr_drawing import QrFlowable
 
 RECEIPT_TITLE = "PHIẾU ĐĂNG KÝ VNPT SmartCA"
 PAGE_WIDTH = 80 * mm
@@ -155,7 +155,7 @@ def _store_codes(rc: ReceiptContext, s: dict[str, ParagraphStyle], width: float)
         (rc.office.app_store_url, "App Store", "iPhone, iPad"),
         (rc.office.play_store_url, "CH Play", "Android: Samsung, OPPO…"),
     )
-    codes = [qr_drawing(url, QR_SIZE) for url, _, _ in stores]
+    codes = [QrFlowable(url, QR_SIZE) for url, _, _ in stores]
     captions = [
         Paragraph(f"<b>{text(store)}</b><br/>{text(devices)}", s["small"])
         for _, store, devices in stores
@@ -222,22 +222,28 @@ def receipt_story(rc: ReceiptContext, width: float) -> list[Flowable]:
     return story
 
 
-def _measure(story: list[Flowable], width: float) -> float:
-    """Height the flowables need in a frame `width` wide (space before/after included)."""
-    total = 0.0
-    for flowable in story:
-        _, height = flowable.wrap(width, 100_000)
-        total += height + flowable.getSpaceBefore() + flowable.getSpaceAfter()
-    return total
+def _layout(story: list[Flowable], width: float) -> tuple[float, list[tuple]]:
+    """Wrap every flowable once: (total height, [(flowable, its width, height, space above)]).
+
+    The same wrapped flowables are then drawn, so the page is measured and drawn from one
+    story (building and wrapping it twice used to double the receipt's cost).
+    """
+    placed, total, space_after = [], 0.0, 0.0
+    for index, flowable in enumerate(story):
+        wrapped_width, height = flowable.wrap(width, 100_000)
+        # Like a Frame: no space above the first line; adjacent spaces collapse to the larger.
+        above = 0.0 if index == 0 else max(flowable.getSpaceBefore(), space_after)
+        placed.append((flowable, wrapped_width, height, above))
+        space_after = flowable.getSpaceAfter()
+        total += above + height
+    return total, placed
 
 
 def render_receipt(rc: ReceiptContext) -> bytes:
     """An 80 mm wide PDF whose height fits its content; Vietnamese font embedded."""
     fonts = register_fonts()
     width = PAGE_WIDTH - 2 * MARGIN_X
-    # Measure first, then draw on a page of exactly that height (plus a little slack, because
-    # the frame's own rounding must never push the last line onto a second page).
-    content_height = _measure(receipt_story(rc, width), width) + 2
+    content_height, placed = _layout(receipt_story(rc, width), width)
     page_height = content_height + 2 * MARGIN_Y
     buffer = io.BytesIO()
     canvas = Canvas(
@@ -251,21 +257,11 @@ def render_receipt(rc: ReceiptContext) -> bytes:
     canvas.setAuthor(nfc(rc.office.name))
     canvas.setCreator(PDF_CREATOR)
     set_pdf_date(canvas, rc.completed_at)
-    frame = Frame(
-        MARGIN_X,
-        MARGIN_Y,
-        width,
-        content_height,
-        leftPadding=0,
-        rightPadding=0,
-        topPadding=0,
-        bottomPadding=0,
-        showBoundary=0,
-    )
-    story = receipt_story(rc, width)
-    frame.addFromList(story, canvas)
-    if story:  # measuring and drawing disagree: a bug, never silently drop lines
-        raise RuntimeError("receipt content did not fit the measured page")
+    y = page_height - MARGIN_Y
+    for flowable, wrapped_width, height, above in placed:
+        y -= above + height
+        # _sW: the room left beside a narrower flowable, for its hAlign (as a Frame passes).
+        flowable.drawOn(canvas, MARGIN_X, y, _sW=width - wrapped_width)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -3,15 +3,17 @@
 It behaves like a strict backend (unknown subscriber, steps out of order and malformed
 values are refused) so that wizard bugs show up in testing, but it never contacts VNPT.
 Everything it creates is marked as a test on screen and on receipts ("MÔI TRƯỜNG THỬ
-NGHIỆM"). Rows are flushed, never committed: the caller commits its unit of work.
+NGHIỆM"). Rows are never committed: the caller commits its unit of work (set_pin and complete
+do not even flush, so that no write lock is held while the caller hashes or renders).
 
 Stored per subscriber: a keyed digest of the username (never the ID number in clear), the
-package code, the activation code as an argon2id hash with its expiry, the KYC decision
+package code, the activation code as a keyed digest (HMAC-SHA256) with its expiry, the KYC decision
 with the evidence digests, the digests of the signed documents and timestamps. The
 password and PIN are not stored at all (the kiosk keeps its own argon2id hashes).
 """
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -39,28 +41,27 @@ def random_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
-def _hash_code(code: str) -> str:
-    try:
-        from kiosk.domain.credentials import hash_secret
-    except ImportError:  # pragma: no cover - kiosk.domain.credentials not written yet
-        from argon2 import PasswordHasher
-
-        return PasswordHasher().hash(code)
-    return hash_secret(code)
+CODE_DIGEST_PREFIX = "hmac-sha256$"
 
 
-def _verify_code(code_hash: str, code: str) -> bool:
-    try:
+def _hash_code(digest: Callable[[str], str], subscriber_ref: str, code: str) -> str:
+    """A keyed digest of the code, not argon2: the code is not a secret worth a slow hash.
+
+    It has only a million values, lives five minutes, is single use and locks after five
+    wrong tries; the SMS outbox next to it holds the same code encrypted under the same
+    instance keys. Whoever could brute-force an HMAC here could read the SMS anyway, and
+    argon2 would add ~30 ms of CPU to every send and every try (docs/performance.md).
+    """
+    return CODE_DIGEST_PREFIX + digest(f"activation:{subscriber_ref}:{code}")
+
+
+def _verify_code(digest: Callable[[str], str], subscriber_ref: str, code_hash: str,
+                 code: str) -> bool:
+    if code_hash.startswith("$argon2"):  # a code sent before the upgrade (five minutes at most)
         from kiosk.domain.credentials import verify_secret
-    except ImportError:  # pragma: no cover - kiosk.domain.credentials not written yet
-        from argon2 import PasswordHasher
-        from argon2.exceptions import InvalidHashError, VerificationError
 
-        try:
-            return PasswordHasher().verify(code_hash, code)
-        except (VerificationError, InvalidHashError):
-            return False
-    return verify_secret(code_hash, code)
+        return verify_secret(code_hash, code)
+    return hmac.compare_digest(code_hash, _hash_code(digest, subscriber_ref, code))
 
 
 class SandboxRegistrationBackend(RegistrationBackend):
@@ -164,7 +165,7 @@ class SandboxRegistrationBackend(RegistrationBackend):
         if len(code) != 6 or not code.isdigit():
             raise ValueError("activation codes are six digits")
         # A new code replaces the old one: only the latest SMS is valid.
-        sub.activation_hash = _hash_code(code)
+        sub.activation_hash = _hash_code(self.digest, sub.ref, code)
         sub.activation_expires_at = self.clock() + timedelta(seconds=self.code_ttl_seconds)
         self.session.flush()
         minutes = max(1, round(self.code_ttl_seconds / 60))
@@ -180,7 +181,7 @@ class SandboxRegistrationBackend(RegistrationBackend):
             return VerifyResult.EXPIRED
         code = (code or "").strip()
         if not (len(code) == 6 and code.isdigit()) or not _verify_code(
-            sub.activation_hash, code
+            self.digest, sub.ref, sub.activation_hash, code
         ):
             return VerifyResult.WRONG
         # Single use: the code cannot activate anything a second time.
@@ -231,8 +232,9 @@ class SandboxRegistrationBackend(RegistrationBackend):
         self._require_active(sub, "set_pin")
         if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
             raise ProviderError("sandbox: the PIN is not 6 digits", code="bad_request")
+        # Not flushed: the caller hashes the PIN (argon2, tens of ms) before it commits, and a
+        # flush here would hold SQLite's write lock through that (docs/performance.md).
         sub.pin_set_at = self.clock()
-        self.session.flush()
 
     def complete(self, subscriber_ref: str) -> None:
         sub = self._get(subscriber_ref)
@@ -244,6 +246,6 @@ class SandboxRegistrationBackend(RegistrationBackend):
                 f"sandbox: complete {sub.ref} without {', '.join(missing)}", code="incomplete"
             )
         if sub.completed_at is None:
+            # Not flushed, like set_pin: the receipt is rendered before the caller commits.
             sub.completed_at = self.clock()
-            self.session.flush()
         log.info("sandbox subscriber %s completed", sub.ref)

@@ -114,6 +114,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
 
     Returns (the kind stored, what the customer must be told: expired document, the zone and
     the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
+    _finish_pending_writes()  # the card check below is slow: no write lock held across it
     engine().check_image(data)
     captures = evidence_service.latest_captures(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
@@ -170,69 +171,145 @@ def ensure_challenge(reg: Registration) -> list[str]:
     return reg.liveness_challenge
 
 
-def decide_automatically(reg: Registration, live: bool) -> None:
-    """Compare the face with the card portrait; record decision, distance and thresholds."""
-    captures = evidence_service.latest_captures(reg)
-    if "card_front" not in captures or "face" not in captures:
-        return
+# ---- transaction shape -----------------------------------------------------------------------
+# SQLite has one write lock for the whole database. A request that writes a row and then spends
+# a second in OpenCV keeps every other kiosk (and the clerk's console) waiting, and past the
+# busy timeout they fail with "database is locked". So every action below runs in two phases:
+# first read what it needs and compute (vision) with no write pending, then write all rows and
+# commit at once. On PostgreSQL the same shape keeps row locks short.
+
+def _finish_pending_writes() -> None:
+    """End whatever the caller left open, so the slow phase starts outside any transaction."""
+    # Committed even when nothing is pending: the caller may already have flushed (the lock is
+    # then held with nothing left in new/dirty). A read-only commit costs one reload of `reg`.
+    if db.session().in_transaction():
+        db.session.commit()
+
+
+def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes) -> dict:
+    """The engine's comparison (slow, no writes); a vision failure becomes NO_FACE.
+
+    The reference is the chip's signed portrait when a chip read was verified (a photo of a
+    printed card can be forged), else the card photos: both sides, since the QR code may be on
+    the back (2024 căn cước) and the machine-readable zone is on the back.
+    """
     from kiosk.services import chip_reading
 
-    chip = chip_reading.reference_for(reg)  # a signed chip portrait beats a photo of the card
     try:
+        chip = chip_reading.reference_for(reg)
         if chip is not None:
-            result = {**engine().compare(chip.portrait, captures["face"].content),
-                      "reference": "chip_portrait", "card": chip.identity}
-        else:
-            # both sides: the QR code may be on the back (2024 căn cước), the zone is on the back
-            result = engine().compare(card_photos(reg), captures["face"].content)
+            return {**engine().compare(chip.portrait, face_bytes),
+                    "reference": "chip_portrait", "card": chip.identity}
+        return engine().compare(cards, face_bytes)
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
-        current_app.logger.exception("face comparison failed for %s", reg.number)
-        result = {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
-                  "card": {}, "error": type(exc).__name__}
+        current_app.logger.exception("face comparison failed")
+        return {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
+                "card": {}, "error": type(exc).__name__}
+
+
+def face_match_details(reg: Registration, result: dict, live: bool) -> dict:
+    """What the face_match audit row says about a comparison (decision after identity checks).
+
+    Kept as a plain dict so more facts (e.g. a shadow engine's opinion) can be added to the
+    same row before it is written.
+    """
     problems = identity_problems(result, reg.data)
     if not live:
         problems.append("no_liveness")
     decision = result["decision"]
     if decision == Decision.MATCH and problems:
         decision = Decision.REVIEW.value  # the face matches, but a clerk must look
-    reg.face_attempts += 1
-    reg.kyc_decision = decision
-    reg.face_distance = result["distance"]
     th = thresholds()
-    audit.record("face_match", reg, actor="system", decision=decision,
-                 raw_decision=result["decision"], distance=result["distance"],
-                 accept_threshold=th.accept, reject_threshold=th.reject,
-                 reference=result.get("reference"), liveness=live, attempt=reg.face_attempts,
-                 problems=problems, model=result.get("model"), shadow=result.get("shadow"))
+    return {"decision": decision, "raw_decision": result["decision"],
+            "distance": result["distance"], "accept_threshold": th.accept,
+            "reject_threshold": th.reject, "reference": result.get("reference"),
+            "liveness": live, "problems": problems, "model": result.get("model"),
+            "shadow": result.get("shadow")}
+
+
+def record_decision(reg: Registration, details: dict) -> None:
+    """Write a computed decision (not committed: the caller commits with its other rows)."""
+    reg.face_attempts += 1
+    reg.kyc_decision = details["decision"]
+    reg.face_distance = details["distance"]
+    audit.record("face_match", reg, actor="system", attempt=reg.face_attempts, **details)
+
+
+CARD_KINDS = ("card_front", "card_back")
+
+
+def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool) -> dict | None:
+    """Compute (never write) the decision for these photos; None while the front or the face
+    is missing. ``contents``: kind → bytes of the latest photos (with any new one in place)."""
+    if contents.get("card_front") is None or contents.get("face") is None:
+        return None
+    cards = [contents[k] for k in CARD_KINDS if contents.get(k) is not None]
+    return face_match_details(reg, compare_faces(reg, cards, contents["face"]), live)
+
+
+def _latest_contents(reg: Registration) -> dict[str, bytes]:
+    with db.session.no_autoflush:
+        return {kind: row.content for kind, row in evidence_service.latest_captures(reg).items()}
+
+
+def decide_automatically(reg: Registration, live: bool) -> None:
+    """Compare the latest face with the latest card portrait, then record the decision.
+
+    The comparison runs before anything is written; the caller commits.
+    """
+    _finish_pending_writes()
+    details = _decision_for(reg, _latest_contents(reg), live)
+    if details is not None:
+        record_decision(reg, details)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str) -> None:
-    """Store a photo (checked by the caller with ``engine().check_image``) and re-decide."""
+    """Store a photo (ImageError when it is not a usable image) and re-decide.
+
+    Vision first (check the image, compare with the other photo), then one short write.
+    """
+    _finish_pending_writes()
     mime = engine().check_image(data)
+    details = None
+    if kind in ("face", "card_front", "card_back"):
+        contents = _latest_contents(reg)
+        contents[kind] = data
+        # A face photo taken here was not taken during the challenge.
+        live = kind != "face" and reg.liveness_passed_at is not None
+        details = _decision_for(reg, contents, live)
     evidence_service.store(reg, kind, data, mime, source)
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
     if kind in ("face", "card_front", "card_back"):
         reg.kyc_decision = None
-        decide_automatically(reg, live=reg.liveness_passed_at is not None)
+        if details is not None:
+            record_decision(reg, details)
     db.session.commit()
 
 
 def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     """Judge a recorded challenge; on success keep its best frame as the face photo and decide.
 
-    Returns the engine's verdict. Raises ImageError when a frame is not a usable image.
+    Returns the engine's verdict. Raises ImageError when a frame is not a usable image (nothing
+    is written then). Vision first (judge, compare), then one short write.
     """
     challenge = ensure_challenge(reg)
+    _finish_pending_writes()
     verdict = engine().judge_liveness(stamps, blobs, challenge)
+    details = None
+    passed = verdict.state == "passed" and verdict.face_jpeg is not None
+    if passed:
+        contents = {**_latest_contents(reg), "face": verdict.face_jpeg}
+        details = _decision_for(reg, contents, live=True)
     audit.record("liveness_checked", reg, actor="system", state=verdict.state,
                  reason=verdict.reason, challenge=challenge, frames=len(blobs),
                  still=verdict.still)
     reg.liveness_challenge = None  # a new random order for any next try
-    if verdict.state == "passed" and verdict.face_jpeg is not None:
+    if passed:
         evidence_service.store(reg, "face", verdict.face_jpeg, "image/jpeg", "liveness")
         reg.liveness_passed_at = utcnow()
-        decide_automatically(reg, live=True)
+        if details is not None:
+            record_decision(reg, details)
     db.session.commit()
     return verdict
 

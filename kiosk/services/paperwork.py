@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import select
@@ -71,20 +72,30 @@ def document_context(reg: Registration) -> DocumentContext:
 RENDERERS = {"contract": render_contract, "acceptance": render_acceptance}
 
 
+# Rendering a PDF takes 10–20 ms of CPU. The reads below never autoflush, so rows the caller
+# has added but not yet flushed (a signature, the finished status) are not written before the
+# rendering: no write lock is taken while ReportLab works (SQLite has a single one). Callers
+# render first and then write and commit; see docs/performance.md.
+
 def render_signable(reg: Registration, kind: str, signature_png: bytes | None = None,
                     signed_at: datetime | None = None) -> bytes:
     signature = None
     if signature_png is not None:
         signature = Signature(png_bytes=signature_png, signed_at=local_time(signed_at))
-    return RENDERERS[kind](document_context(reg), signature)
+    with db.session.no_autoflush:
+        context = document_context(reg)
+    return RENDERERS[kind](context, signature)
 
 
-def render_receipt_for(reg: Registration) -> bytes:
+def render_receipt_for(reg: Registration, finished_at: datetime | None = None) -> bytes:
+    """The receipt PDF; ``finished_at`` lets a caller render it before it writes the finish."""
     data = reg.data
+    with db.session.no_autoflush:
+        office = office_info()
     return render_receipt(ReceiptContext(
-        registration_number=reg.number, completed_at=local_time(reg.finished_at),
+        registration_number=reg.number, completed_at=local_time(finished_at or reg.finished_at),
         customer_name=data.get("full_name", ""), id_number=data.get("id_number", ""),
-        package=package_info(reg), office=office_info(), sandbox=reg.sandbox,
+        package=package_info(reg), office=office, sandbox=reg.sandbox,
     ))
 
 
@@ -131,14 +142,20 @@ def print_receipt(reg: Registration, pdf: bytes) -> str | None:
 
 def store_qr_svg(store: str) -> bytes | None:
     """SVG QR code of an app-store link from the office settings ("app-store" / "ch-play")."""
-    import io
-
-    import segno
-
     office = db.session.query(Office).first()
     urls = {"app-store": office.app_store_url, "ch-play": office.play_store_url} if office else {}
     if store not in urls:
         return None
+    return _qr_svg(urls[store])
+
+
+@lru_cache(maxsize=16)
+def _qr_svg(url: str) -> bytes:
+    # Once per process and link: every done screen shows the same two codes.
+    import io
+
+    import segno
+
     buffer = io.BytesIO()
-    segno.make(urls[store], error="m").save(buffer, kind="svg", scale=6, border=2)
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2)
     return buffer.getvalue()

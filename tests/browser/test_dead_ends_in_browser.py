@@ -137,7 +137,7 @@ def test_camera_that_will_not_open_reaches_a_clerk(live_app, browser_page, scree
         " Promise.reject(new DOMException('blocked', 'NotAllowedError'));")
     start(page, live_app)
     screens(page, "01-account")
-    page.get_by_role("link", name="Quét CCCD gắn chip").click()
+    page.get_by_role("link", name="Quét thẻ căn cước").click()
     page.wait_for_selector("input[name=consent]")
     screens(page, "01-scan-consent")
     page.locator("label.choice", has_text="đồng ý").click()

@@ -1,0 +1,548 @@
+"""Load benchmark: N simulated kiosks walking whole registrations against a real server.
+
+    .venv/bin/python bench/load.py --kiosks 10,50,100 > load.json
+
+Every kiosk is a thread with its own cookies (its own browser) that walks a whole
+registration the way the kiosk's htmx screens do: welcome, start, steps 1–9 (19 requests,
+step 6 = three photos and the clerk's confirmation, the done screen with its two QR codes).
+Step 6's face comparison is scripted (bench/load_app.py: "review" at once, then the clerk
+confirms), so the figures are the web and database path, not OpenCV. Image checks, argon2id of
+the clerk's password, the customer's password and PIN, and all PDFs are real.
+
+Modes: ``paced`` (a customer reads and types: a random pause of --pause seconds before every
+action) and ``stress`` (no pauses). Servers: gunicorn (gunicorn.conf.py, workers = cores) and
+waitress (as scripts/run.sh). Databases: SQLite in a fresh instance folder, PostgreSQL in a
+fresh database on the local server (dropped afterwards). ``--codes`` runs other commits of the
+kiosk in the same run (exported with git archive), e.g. ``--codes this,6a83500`` for today's
+main. Baseline: a one-template Flask app (bench/baseline_app.py) under the same server,
+kiosk count and pacing.
+
+Loops are bounded: each kiosk does --registrations (paced) or --stress-registrations walks and
+stops; --max-seconds ends a configuration (unfinished walks are reported, not hidden). Only
+127.0.0.1 is used. JSON on stdout; progress on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BIN = Path(sys.executable).parent
+STAFF = ("bench.clerk", "Bench@2026x")
+PASSWORD = "Hoa@1234"
+PIN = "908172"
+# Steps where the real kiosk runs vision (scripted here, but kept apart in the summary).
+VISION_STEPS = {"6 capture card_front", "6 capture card_back", "6 capture face"}
+PG_SERVER = os.environ.get("KIOSK_TEST_POSTGRES",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+# ---- the kiosk's requests ------------------------------------------------------------------
+
+def _jpeg(seed: int) -> bytes:
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return buf.tobytes()
+
+
+def _signature_png() -> bytes:
+    import cv2
+    import numpy as np
+
+    image = np.full((200, 600), 255, np.uint8)
+    cv2.line(image, (40, 150), (560, 60), 0, 6)
+    cv2.line(image, (60, 60), (300, 170), 0, 5)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def _data_url(mime: str, data: bytes) -> str:
+    import base64
+
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+PHOTOS = {kind: _data_url("image/jpeg", _jpeg(i)) for i, kind in
+          enumerate(("card_front", "card_back", "face"))}
+SIGNATURE = _data_url("image/png", _signature_png())
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Results:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.samples: list[str] = []
+        self.finished = 0
+        self.unfinished = 0
+
+    def timing(self, label: str, seconds: float):
+        with self.lock:
+            self.times[label].append(seconds)
+
+    def error(self, label: str, why: str):
+        with self.lock:
+            self.errors[label] += 1
+            if len(self.samples) < 10:
+                self.samples.append(f"{label}: {why}"[:300])
+
+
+class Kiosk:
+    """One kiosk browser (its own cookies) walking registrations."""
+
+    def __init__(self, base: str, results: Results, rng: random.Random, pause, hard_deadline):
+        self.base, self.results, self.rng = base, results, rng
+        self.pause, self.hard_deadline = pause, hard_deadline
+        self.http = requests.Session()
+        self.csrf = None
+
+    def _think(self):
+        if self.pause:
+            time.sleep(self.rng.uniform(*self.pause))
+
+    def call(self, label, method, path, think=True, expect_next=None, htmx=True, **kw):
+        if think:
+            self._think()
+        if time.monotonic() > self.hard_deadline:
+            raise TimeoutError("configuration time is up")
+        headers = kw.pop("headers", {})
+        if method == "POST":
+            headers.setdefault("X-CSRFToken", self.csrf or "")
+            if htmx:
+                headers.setdefault("HX-Request", "true")
+        start = time.perf_counter()
+        try:
+            response = self.http.request(method, self.base + path, headers=headers,
+                                         allow_redirects=False, timeout=120, **kw)
+        except requests.RequestException as exc:
+            self.results.error(label, type(exc).__name__)
+            raise StepFailed(label) from exc
+        self.results.timing(label, time.perf_counter() - start)
+        if response.status_code >= 400:
+            snippet = re.sub(r"\s+", " ", response.text[:200])
+            self.results.error(label, f"HTTP {response.status_code} {snippet}")
+            raise StepFailed(label)
+        if expect_next is not None:
+            moved = response.headers.get("HX-Push-Url", "") + response.headers.get("HX-Redirect", "")
+            if expect_next not in moved:
+                self.results.error(label, f"not accepted (stayed; wanted {expect_next})")
+                raise StepFailed(label)
+        return response
+
+    def register(self, serial: int):
+        html = self.call("0 welcome", "GET", "/").text
+        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        r = self.call("0 start", "POST", "/start", data={"csrf_token": self.csrf}, htmx=False)
+        step1 = r.headers["Location"]
+        token = re.search(r"/r/([^/]+)/step/1", step1).group(1)
+        self.call("1 view", "GET", step1, think=False)
+
+        def step(n):
+            return f"/r/{token}/step/{n}"
+
+        id_number = "038085" + f"{self.rng.randrange(10**6):06d}"
+        html = self.call("1 account", "POST", step(1), expect_next="/step/2", data={
+            "id_type": "cccd", "id_number": id_number, "phone": "0912 345 678",
+            "consent": "y"}).text
+        package = re.search(r'name="package" value="(\d+)"', html).group(1)
+        self.call("2 package", "POST", step(2), expect_next="/step/3", data={"package": package})
+        html = self.call("3 personal", "POST", step(3), expect_next="/step/4", data={
+            "full_name": "Nguyễn Văn An", "date_of_birth": "05/09/1985", "gender": "Nam",
+            "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
+            "issue_date": "20/04/2021", "email": f"kiosk{serial}@example.vn"}).text
+        html = self.call("4 provision", "POST", step(4), expect_next="/step/5").text
+        code = re.search(r"«[^»]*?\b(\d{6})\b", html)
+        if code is None:
+            self.results.error("4 provision", "no sandbox code on the screen")
+            raise StepFailed("4 provision")
+        self.call("5 code", "POST", step(5), data={"code": code.group(1)})
+        self.call("5 password", "POST", step(5), expect_next="/step/6",
+                  data={"password": PASSWORD, "password_confirm": PASSWORD})
+        for kind in ("card_front", "card_back", "face"):
+            self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
+                      data={"image_data": PHOTOS[kind]})
+        self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
+            "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})
+        self.call("7 contract", "POST", step(7), expect_next="/step/8",
+                  data={"signature": SIGNATURE})
+        self.call("8 pin", "POST", step(8), expect_next="/step/9",
+                  data={"pin": PIN, "pin_confirm": PIN})
+        r = self.call("9 acceptance", "POST", step(9), expect_next="/done",
+                      data={"signature": SIGNATURE})
+        html = self.call("10 done", "GET", r.headers["HX-Redirect"], think=False).text
+        for src in re.findall(r'<img src="([^"]+)"', html):
+            self.call("10 qr image", "GET", src, think=False)
+
+    def run(self, walks: int, serial0: int):
+        for i in range(walks):
+            try:
+                self.register(serial0 + i)
+                with self.results.lock:
+                    self.results.finished += 1
+            except StepFailed:
+                self.http.cookies.clear()  # the next walk starts as a fresh customer
+            except TimeoutError:
+                with self.results.lock:
+                    self.results.unfinished += 1
+                return
+            except Exception as exc:  # a bug in this script must show, not hang the run
+                self.results.error("client", repr(exc))
+
+
+class BaselineClient(Kiosk):
+    """The same pacing and request count against the one-template app."""
+
+    def register(self, serial: int):
+        for i in range(19):
+            self.call("baseline", "GET" if i % 2 else "POST", f"/step/{i}",
+                      think=i not in (2, 17, 18), htmx=False)
+
+
+# ---- servers -------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+class Server:
+    def __init__(self, kind: str, code_dir: Path, module: str, env: dict, args):
+        self.kind, self.port = kind, _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **env, "PYTHONPATH": f"{code_dir}:{HERE}"}
+        if kind == "gunicorn":
+            cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                   "--bind", f"127.0.0.1:{self.port}", "--workers", str(args.workers),
+                   "--threads", str(args.threads), "--access-logfile", "/dev/null",
+                   "--keep-alive", str(args.keepalive),
+                   f"{module}:app"]
+        else:
+            cmd = [str(BIN / "waitress-serve"), "--host", "127.0.0.1", "--port", str(self.port),
+                   "--threads", str(args.waitress_threads), "--call", f"{module}:create"]
+        # Closed in stop(): the server writes to it for the whole configuration.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"load-{kind}-", suffix=".log")  # noqa: SIM115
+        self.proc = subprocess.Popen(cmd, cwd=code_dir, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.base + "/", timeout=5)
+                break
+            except requests.RequestException:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.3)
+        else:
+            self.stop()
+            raise RuntimeError(f"{kind} did not start")
+        if self.proc.poll() is not None:
+            self.log.seek(0)
+            raise RuntimeError(f"{kind} exited: {self.log.read()[-2000:]}")
+        self.workers = _children(self.proc.pid) if kind == "gunicorn" else [self.proc.pid]
+
+    def cpu_seconds(self) -> float:
+        """CPU of the master, its live workers and any worker that already exited."""
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = _stat(self.proc.pid)
+        total = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        for pid in _children(self.proc.pid):
+            with contextlib.suppress(OSError):
+                total += sum(int(v) for v in _stat(pid)[11:13])
+        return total / tick
+
+    def peak_rss_mb(self) -> list[float]:
+        peaks = []
+        for pid in _children(self.proc.pid) if self.kind == "gunicorn" else [self.proc.pid]:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peaks.append(round(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024, 1))
+        return peaks
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        """The server's last log lines (kept in the report when a configuration had errors)."""
+        self.log.flush()
+        self.log.seek(0)
+        return [line.rstrip()[:300] for line in self.log.read().splitlines()[-lines:]]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+# ---- databases -----------------------------------------------------------------------------
+
+class Database:
+    """A fresh database for one configuration, migrated and seeded by the code under test."""
+
+    def __init__(self, kind: str, code_dir: Path, workdir: Path):
+        self.kind, self.admin, self.name = kind, None, None
+        self.instance = workdir / f"instance-{secrets.token_hex(3)}"
+        self.instance.mkdir()
+        if kind == "sqlite":
+            self.url = f"sqlite:///{self.instance / 'kiosk.sqlite'}"
+        else:
+            import sqlalchemy as sa
+
+            self.admin = sa.create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+            self.name = "kiosk_bench_" + secrets.token_hex(4)
+            with self.admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
+            self.url = sa.engine.make_url(PG_SERVER).set(database=self.name).render_as_string(
+                hide_password=False)
+        self.env = {"KIOSK_INSTANCE_PATH": str(self.instance), "DATABASE_URL": self.url}
+        env = {**os.environ, **self.env, "PYTHONPATH": str(code_dir)}
+        flask = [str(BIN / "flask"), "--app", "kiosk"]
+        subprocess.run([*flask, "init"], cwd=code_dir, env=env, check=True,
+                       capture_output=True)
+        subprocess.run([*flask, "create-staff", STAFF[0], "--full-name", "Nhân viên thử",
+                        "--password-stdin"], input=STAFF[1] + "\n", text=True, cwd=code_dir,
+                       env=env, check=True, capture_output=True)
+
+    def drop(self):
+        if self.admin is not None:
+            import sqlalchemy as sa
+
+            with self.admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self.admin.dispose()
+
+
+# ---- one configuration ---------------------------------------------------------------------
+
+def _percentiles(values: list[float]) -> dict:
+    ordered = sorted(values)
+
+    def pick(q):
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+    return {"n": len(ordered), "p50_ms": pick(0.50), "p95_ms": pick(0.95),
+            "max_ms": round(ordered[-1] * 1000, 1)}
+
+
+def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_seconds: float,
+          seed: int, warmup: int = 0) -> dict:
+    # Warm-up walks (not counted): every worker imports, compiles templates, registers fonts.
+    # Concurrent, each on its own connection: one keep-alive connection stays on one worker.
+    warm = Results()
+    warmers = [threading.Thread(target=client_cls(
+        server.base, warm, random.Random(-seed - i), None, time.monotonic() + 300).run,
+        args=(1, 10**6 + i)) for i in range(warmup)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join(300)
+    results = Results()
+    hard_deadline = time.monotonic() + max_seconds
+    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    threads = []
+    for k in range(kiosks):
+        rng = random.Random(seed * 1000 + k)
+        kiosk = client_cls(server.base, results, rng, pause, hard_deadline)
+        threads.append(threading.Thread(target=kiosk.run, args=(walks, k * walks), daemon=True))
+    # Paced: starts spread over one walk's length, so kiosks are at random steps (customers
+    # arrive independently) instead of all reaching the argon2 and PDF steps together.
+    spread = 18 * sum(pause) / 2 if pause else 0.0
+    for t in threads:
+        t.start()
+        time.sleep(spread / max(kiosks, 1))
+    for t in threads:
+        t.join(max(0.0, hard_deadline - time.monotonic()) + 150)
+    wall = time.monotonic() - t0
+    cpu = server.cpu_seconds() - cpu0
+    server_log = server.log_tail() if results.errors else []
+    requests_done = sum(len(v) for v in results.times.values())
+    steps = {label: _percentiles(v) for label, v in sorted(results.times.items())}
+    return {
+        "registrations": results.finished,
+        "unfinished": results.unfinished,
+        "errors": sum(results.errors.values()),
+        "errors_by_step": dict(results.errors),
+        "error_samples": results.samples,
+        "requests": requests_done,
+        "wall_s": round(wall, 1),
+        "registrations_per_min": round(results.finished / wall * 60, 1) if wall else 0,
+        "cpu_s": round(cpu, 2),
+        "cpu_s_per_registration": round(cpu / results.finished, 3) if results.finished else None,
+        "cpu_ms_per_request": round(cpu / requests_done * 1000, 2) if requests_done else None,
+        "all_requests": _percentiles([x for v in results.times.values() for x in v])
+        if requests_done else None,
+        "steps": steps,
+        "non_vision_p95_ms": max((s["p95_ms"] for label, s in steps.items()
+                                  if label not in VISION_STEPS), default=None),
+        "worker_peak_rss_mb": server.peak_rss_mb(),
+        "server_log_tail": server_log,
+    }
+
+
+def export_commit(commit: str, workdir: Path) -> Path:
+    """The commit's files in a temporary folder. It runs in this venv, so a package that only
+    this checkout added (rl-accel) is hidden from it: today's code as it was shipped."""
+    target = workdir / f"code-{commit}"
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    if "rl-accel" not in (target / "setup.cfg").read_text():
+        (target / "sitecustomize.py").write_text(
+            "import sys\nsys.modules['_rl_accel'] = None  # not a dependency of this commit\n")
+    return target
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "cpus": os.cpu_count(),
+            "platform": platform.platform()}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        info["cpu_model"] = re.search(r"model name\s*:\s*(.+)", cpuinfo).group(1)
+        mem = Path("/proc/meminfo").read_text()
+        info["memory_gb"] = round(int(re.search(r"MemTotal:\s+(\d+)", mem).group(1)) / 2**20, 1)
+        info["load_average_at_start"] = os.getloadavg()
+    except (OSError, AttributeError):
+        pass
+    with contextlib.suppress(OSError):
+        info["commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                        capture_output=True, text=True).stdout.strip()
+    return info
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kiosks", default="10,50,100", help="comma-separated kiosk counts")
+    ap.add_argument("--servers", default="gunicorn,waitress")
+    ap.add_argument("--databases", default="sqlite,postgresql")
+    ap.add_argument("--modes", default="paced,stress")
+    ap.add_argument("--codes", default="this",
+                    help="'this' (the checkout bench/ is in) and/or git commits, comma-separated")
+    ap.add_argument("--pause", default="2,5", help="paced mode: seconds before each action, min,max")
+    ap.add_argument("--registrations", type=int, default=1, help="walks per kiosk, paced")
+    ap.add_argument("--stress-registrations", type=int, default=2, help="walks per kiosk, stress")
+    ap.add_argument("--max-seconds", type=float, default=600, help="cap per configuration")
+    ap.add_argument("--baseline-seconds", type=float, default=30, help="cap per baseline run")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers")
+    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
+    ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
+    args = ap.parse_args(argv)
+    # A SIGTERM ends the run through the finally blocks: servers stopped, databases dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    pause = tuple(float(v) for v in args.pause.split(","))
+
+    report = {"machine": machine(), "settings": vars(args), "step6": (
+        "scripted comparison ('review') then the clerk's confirmation (argon2id); "
+        "image checks real"), "runs": [], "baselines": []}
+    workdir = Path(tempfile.mkdtemp(prefix="kiosk-load-"))
+    codes = {}
+    for code in args.codes.split(","):
+        codes[code] = ROOT if code == "this" else export_commit(code, workdir)
+    baselines = {}
+    try:
+        for mode in args.modes.split(","):
+            for n in (int(v) for v in args.kiosks.split(",")):
+                for server_kind in args.servers.split(","):
+                    key = (server_kind, mode, n)
+                    if key not in baselines:
+                        log(f"baseline {server_kind} {mode} N={n}")
+                        server = Server(server_kind, ROOT, "baseline_app", {}, args)
+                        try:
+                            result = drive(server, BaselineClient, n, 1000,
+                                           pause if mode == "paced" else None,
+                                           args.baseline_seconds, args.seed, args.warmup)
+                        finally:
+                            server.stop()
+                        baselines[key] = result
+                        report["baselines"].append({"server": server_kind, "mode": mode,
+                                                    "kiosks": n, **result})
+                    base = baselines[key]
+                    for db_kind in args.databases.split(","):
+                        for code, code_dir in codes.items():
+                            log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n}")
+                            database = Database(db_kind, code_dir, workdir)
+                            server = Server(server_kind, code_dir, "load_app", database.env, args)
+                            try:
+                                walks = (args.registrations if mode == "paced"
+                                         else args.stress_registrations)
+                                result = drive(server, Kiosk, n, walks,
+                                               pause if mode == "paced" else None,
+                                               args.max_seconds, args.seed, args.warmup)
+                            finally:
+                                server.stop()
+                                database.drop()
+                            all_req = result["all_requests"]
+                            if all_req and base["all_requests"]:
+                                result["median_request_vs_baseline"] = round(
+                                    all_req["p50_ms"] / base["all_requests"]["p50_ms"], 1)
+                            if result["cpu_ms_per_request"] and base["cpu_ms_per_request"]:
+                                result["cpu_per_request_vs_baseline"] = round(
+                                    result["cpu_ms_per_request"] / base["cpu_ms_per_request"], 1)
+                            log(f"  -> {result['registrations']} done, {result['errors']} errors, "
+                                f"{result['cpu_s_per_registration']} CPU s/registration, "
+                                f"non-vision p95 {result['non_vision_p95_ms']} ms")
+                            report["runs"].append({"code": code, "server": server_kind,
+                                                   "database": db_kind, "mode": mode,
+                                                   "kiosks": n, **result})
+    finally:
+        subprocess.run(["rm", "-rf", str(workdir)], check=False)
+    json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+    return 0 if all(run["errors"] == 0 for run in report["runs"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""WSGI entry for bench/load.py: the kiosk as shipped, with a scripted face comparison.
+
+The load benchmark measures the web and database path, so step 6's comparison is scripted:
+it answers "review" at once (the machine is unsure) and the kiosk goes through the clerk's
+confirmation, as in an office where the clerk confirms at the counter. Image checks stay
+real (they are input validation); no face model is loaded. Works with any checkout that has
+the ``app.extensions["kiosk_ekyc"]`` seam (the bench runs today's ``main`` through it too).
+
+gunicorn: ``load_app:app``; waitress: ``--call load_app:create`` (bench/ on PYTHONPATH, the
+checkout under test first).
+"""
+from __future__ import annotations
+
+from kiosk import create_app
+
+
+def _scripted(engine):
+    base = type(engine)
+
+    class ScriptedComparison(base):
+        def compare(self, card_bytes, face_bytes):
+            return {"decision": "review", "distance": 0.5, "reference": "card_portrait",
+                    "card": {"id_number": None}}
+
+    return ScriptedComparison(engine.thresholds, engine.max_pixels, engine.mirrored)
+
+
+def create():
+    app = create_app()
+    app.extensions["kiosk_ekyc"] = _scripted(app.extensions["kiosk_ekyc"])
+    return app
+
+
+app = create() if __name__ != "__main__" else None
