@@ -40,3 +40,9 @@ def test_another_browser_cannot_put_a_registration_in_the_queue(app, kiosk):
     token = kiosk.registration().token
     stranger = app.test_client()
     assert stranger.post(f"/r/{token}/help", headers={"X-CSRFToken": kiosk.csrf()}).status_code in (400, 404)
+
+
+def test_welcome_screen_links_to_the_clerks_handoff_page(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/handoff"' in html and "tiếp tục hồ sơ bằng mã" in html
+    assert client.get("/handoff").status_code == 200
