@@ -24,6 +24,7 @@ from kiosk.core.models import Registration, utcnow
 from kiosk.domain.face_decision import FaceThresholds
 from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision
 from kiosk.services import evidence as evidence_service
+from kiosk.vision.images import ImageError
 
 EXTENSION_KEY = "kiosk_ekyc"
 
@@ -148,6 +149,17 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
         messages = [verdict.message if p == "document_expired" else CUSTOMER_CARD_MESSAGES[p]
                     for p in problems]
     return stored, messages
+
+
+def card_portrait(row) -> bytes | None:
+    """The portrait cut from a stored card-front photo (JPEG), for a clerk's side-by-side check;
+    None for another kind of photo, or when no portrait is found."""
+    if row is None or row.kind != "card_front":
+        return None
+    try:
+        return engine().card_portrait_jpeg(row.content)
+    except ImageError:
+        return None
 
 
 def staff_needed(reg: Registration) -> bool:

@@ -11,7 +11,6 @@ from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Document, Evidence, Registration
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
 from kiosk.services import board, counter_actions, ekyc, evidence, review
-from kiosk.vision.images import ImageError
 from kiosk.web.staff import bp
 
 DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biên bản nghiệm thu",
@@ -77,13 +76,7 @@ def evidence_image(number: str, evidence_id: int):
 
 @bp.get("/r/<number>/evidence/<int:evidence_id>/portrait")
 def evidence_portrait(number: str, evidence_id: int):
-    row = _evidence(registration_or_404(number), evidence_id)
-    if row.kind != "card_front":
-        abort(404)
-    try:
-        portrait = ekyc.engine().card_portrait_jpeg(row.content)
-    except ImageError:
-        portrait = None
+    portrait = ekyc.card_portrait(_evidence(registration_or_404(number), evidence_id))
     if portrait is None:
         abort(404)
     response = Response(portrait, mimetype="image/jpeg")

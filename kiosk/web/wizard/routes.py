@@ -278,13 +278,7 @@ def scan_consent(token: str):
 @bp.get("/r/<token>/evidence/<int:evidence_id>/portrait")
 def evidence_portrait(token: str, evidence_id: int):
     """The portrait cut from a card-front photo, large, for the clerk's side-by-side check."""
-    row = evidence.find(bound_registration(token), evidence_id)
-    if row is None or row.kind != "card_front":
-        abort(404)
-    try:
-        portrait = ekyc.engine().card_portrait_jpeg(row.content)
-    except ImageError:
-        portrait = None
+    portrait = ekyc.card_portrait(evidence.find(bound_registration(token), evidence_id))
     if portrait is None:
         abort(404)
     return Response(portrait, mimetype="image/jpeg")
