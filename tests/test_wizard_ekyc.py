@@ -236,3 +236,26 @@ def test_portrait_of_a_photo_without_a_card_is_not_found(kiosk):
     _photos_to_step6(kiosk, *DIFFERENT)
     front = next(e for e in kiosk.registration().evidence if e.kind == "card_front")
     assert kiosk.get(f"/r/{kiosk.token}/evidence/{front.id}/portrait").status_code == 404
+
+
+@pytest.mark.parametrize("face_file", [SAME[1], "zhang_ziyi/1.jpg"], ids=["same", "different"])
+def test_kiosk_and_vision_verify_give_the_same_decision_on_the_same_pictures(kiosk, tmp_path,
+                                                                               face_file):
+    """Issue 10: a customer must never be told «no face» where `vision verify` says «no match»:
+    the step-6 decision and the CLI contract go through the same engine."""
+    import json as _json
+
+    card, face = card_frame(SAME[0]), selfie(load(face_file))
+    _photos_to_step6(kiosk, None, card=card)
+    kiosk.capture("face", face)
+    event = _events(kiosk, "face_match")[-1]
+    (tmp_path / "card.jpg").write_bytes(card)
+    (tmp_path / "face.jpg").write_bytes(face)
+    runner = kiosk.client.application.test_cli_runner()
+    result = runner.invoke(args=["vision", "verify", str(tmp_path / "card.jpg"),
+                                 str(tmp_path / "face.jpg")])
+    out = _json.loads(result.output)
+    assert result.exit_code == 0, out
+    assert event.details["raw_decision"] == out["decision"]
+    assert event.details["distance"] == pytest.approx(out["distance"], abs=1e-3)
+    assert out["decision"] == ("match" if face_file == SAME[1] else "no_match")
