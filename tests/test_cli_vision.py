@@ -170,9 +170,9 @@ def test_verify_jsonl_loads_the_models_once_before_the_first_item(faces, tmp_pat
     engine = app.extensions["kiosk_ekyc"]
     real_compare = engine.compare
 
-    def compare(*args):
+    def compare(*args, **kwargs):
         events.append("item")
-        return real_compare(*args)
+        return real_compare(*args, **kwargs)
 
     engine.compare = compare
     try:

@@ -229,8 +229,12 @@ class EkycEngine:
                 "messages": list(result.messages)}
 
     # ---- faces -------------------------------------------------------------------------------
-    def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes) -> dict:
+    def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes, *,
+                with_mrz: bool = True) -> dict:
         """Card portrait (or a plain portrait photo) against the live face.
+
+        ``with_mrz=False``: the card's machine-readable zone is not read (``vision verify``
+        reports only the decision and the distance; the kiosk reads the zone to cross-check it).
 
         ``card_bytes``: one photo, or the photos of both sides of the card in any order (the
         portrait comes from the front, the QR fields from whichever side carries the QR).
@@ -251,7 +255,7 @@ class EkycEngine:
         except ImageError:
             return {"decision": "no_face", "distance": None, "model": self.face_model,
                     "shadow": None, "reference": None, "card": {}}
-        info, portrait = read_card_and_portrait(cards)
+        info, portrait = read_card_and_portrait(cards, with_mrz=with_mrz)
         if info["card_found"]:
             reference, kind = portrait, "card_portrait"  # None: a card without a face (a back)
         else:

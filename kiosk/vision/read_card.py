@@ -315,7 +315,7 @@ def read_card(images, today: date | None = None) -> dict:
     return read_card_and_portrait(images, today)[0]
 
 
-def read_card_and_portrait(images, today: date | None = None
+def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool = True
                            ) -> tuple[dict, np.ndarray | None]:
     """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
     portrait crop (None without one) — so a face check needs no second card search.
@@ -324,12 +324,14 @@ def read_card_and_portrait(images, today: date | None = None
     either side of the card, in any order. Keys (docs/vision-card.md): card_found, id_number,
     old_id_number, full_name, date_of_birth ("YYYY-MM-DD"), gender ("Nam"/"Nữ"), address,
     issue_date, portrait_found, quality, card_kind, expiry_date, sides, mrz, mismatches.
+    ``with_mrz=False`` skips reading the machine-readable zone (a face check that needs only the
+    portrait and the QR identity: the zone's OCR is the slowest part of a read).
     """
     if isinstance(images, np.ndarray):
         images = [images]
     if not images:
         raise ValueError("read_card needs at least one image")
-    sides = [read_side(image, today) for image in images]
+    sides = [read_side(image, today, with_mrz=with_mrz) for image in images]
     return merge_sides(sides, today)
 
 
