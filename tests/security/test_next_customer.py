@@ -12,12 +12,16 @@ def _leave(kiosk, seconds):
     """The customer walked away ``seconds`` ago: no request since, the row untouched."""
     with kiosk.client.session_transaction() as sess:
         sess[SEEN_KEY] = int(time.time()) - seconds
-    from sqlalchemy import text
+    from datetime import timedelta
+
+    from sqlalchemy import update
 
     from kiosk.core.extensions import db
+    from kiosk.core.models import Registration, utcnow
     with kiosk.client.application.app_context():
-        db.session.execute(text("UPDATE registration SET updated_at = datetime('now', :ago)"),
-                           {"ago": f"-{seconds} seconds"})
+        # through the ORM (SQLite and PostgreSQL alike), bypassing onupdate's "now"
+        db.session.execute(update(Registration).values(
+            updated_at=utcnow() - timedelta(seconds=seconds)))
         db.session.commit()
 
 
