@@ -31,6 +31,7 @@ def test_an_unsure_machine_puts_the_registration_in_the_queue_and_the_kiosk_wait
     assert reg.help_requested_at is not None and reg.help_reason == "no_face"
     html = kiosk.get(kiosk.url(6)).get_data(as_text=True)
     assert "Đang chờ nhân viên hỗ trợ" in html and f"/r/{kiosk.token}/help" in html
+    assert html.count('id="waiting-for-clerk"') == 1  # one panel, the frame's
     assert "Nhân viên đang kiểm tra ảnh" in html
     assert "Đang chờ nhân viên" in _poll(kiosk).get_data(as_text=True)
     queued = _events(app, "help_requested")

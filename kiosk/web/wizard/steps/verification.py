@@ -39,9 +39,10 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
          error_kind=None, notice=None, retake: str | None = None):
     captures = evidence.latest_captures(reg)
     challenge = [] if readonly else ekyc.ensure_challenge(reg)
-    # An unsure machine puts the registration in the clerks' queue by itself; the step then
+    # An unsure machine puts the registration in the clerks' queue by itself; the frame then
     # shows the waiting panel, which moves on once a clerk decides in the console.
-    waiting = False if readonly else review.queue_if_needed(reg)
+    if not readonly:
+        review.queue_if_needed(reg)
     needed = ekyc.staff_needed(reg)
     if notice is None and not readonly:
         notice = review.customer_message(reg)
@@ -56,7 +57,6 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         retake=retake if retake in REQUIRED_CAPTURES else None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
-        waiting_for_clerk=waiting and reg.help_requested_at is not None,
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
         face_check=last, liveness_failures=_liveness_failures(reg),
