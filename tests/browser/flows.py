@@ -39,8 +39,17 @@ def fill_personal(page, dob="05/09/1985"):
     page.fill("#issue_date", "02/10/2023")
 
 
-def walk_to_step6(page, app):
-    """Steps 1–5 on the happy path, typing everything."""
+def open_card_scan(page, app):
+    """A new registration, «Quét thẻ căn cước», consent given: the camera with live guidance."""
+    start(page, app)
+    page.get_by_role("link", name="Quét thẻ căn cước").click()
+    page.locator("label.choice", has_text="đồng ý").click()
+    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
+    page.wait_for_selector("form[data-guidance-url]")
+
+
+def walk_to_step5(page, app):
+    """Steps 1–4 on the happy path, typing everything: the activation code is on its way."""
     start(page, app)
     fill_account(page)
     page.get_by_role("button", name="Tiếp tục").click()
@@ -53,6 +62,11 @@ def walk_to_step6(page, app):
     expect_step(page, 4)
     page.get_by_role("button", name="Khởi tạo dịch vụ").click()
     expect_step(page, 5)
+
+
+def walk_to_step6(page, app):
+    """Steps 1–5 on the happy path, typing everything."""
+    walk_to_step5(page, app)
     page.fill("#code", sms_code(app))
     page.get_by_role("button", name="Xác nhận mã").click()
     page.wait_for_selector("#password")

@@ -12,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ..faces_data import face_data_dir, load
-from .flows import start
+from .flows import open_card_scan
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +47,7 @@ def camera_file(tmp_path):
 
 def test_back_then_front_of_a_2024_card(live_app, browser_page):
     page = browser_page
-    start(page, live_app)
-    page.get_by_role("link", name="Quét thẻ căn cước").click()
-    page.locator("label.choice", has_text="đồng ý").click()
-    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
-    page.wait_for_selector("form[data-guidance-url]")
+    open_card_scan(page, live_app)
     seen = []
     # Shoot whatever side the camera shows (the guidance may also shoot by itself) until the
     # kiosk has read both sides; each answer says which side it saw and which one it still needs.

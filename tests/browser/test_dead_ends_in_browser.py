@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kiosk.services.ekyc import EXTENSION_KEY
 from kiosk.vision.engine import EkycEngine, LivenessVerdict
 
-from .flows import expect_step, fill_account, fill_personal, start, walk_to_step6
+from .flows import expect_step, fill_account, fill_personal, start, walk_to_step5, walk_to_step6
 from .screens import Screens, in_view
 
 pytestmark = pytest.mark.browser
@@ -49,18 +49,7 @@ def _call_clerk(page, reason):
 @BOTH
 def test_locked_activation_code_reaches_a_clerk(live_app, browser_page, screen):
     page, screens = browser_page, Screens()
-    start(page, live_app)
-    fill_account(page)
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect_step(page, 2)
-    page.locator("label.package-card").first.click()
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect_step(page, 3)
-    fill_personal(page)
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect_step(page, 4)
-    page.get_by_role("button", name="Khởi tạo dịch vụ").click()
-    expect_step(page, 5)
+    walk_to_step5(page, live_app)
     tries = live_app.config["OTP_MAX_ATTEMPTS"]
     for attempt in range(1, tries):
         page.fill("#code", "000000")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..faces_data import face_data_dir, load
-from .flows import start
+from .flows import open_card_scan
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,7 @@ def camera_file(tmp_path):
 
 def test_holding_the_card_up_fills_the_form(live_app, browser_page):
     page = browser_page
-    start(page, live_app)
-    page.get_by_role("link", name="Quét thẻ căn cước").click()
-    page.locator("label.choice", has_text="đồng ý").click()
-    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
-    page.wait_for_selector("form[data-guidance-url]")
+    open_card_scan(page, live_app)
     # No button pressed: the guidance sees a good card three times and shoots by itself.
     expect(page.locator(".notice.success")).to_contain_text("Đã đọc thẻ CCCD", timeout=30000)
     assert page.input_value("#id_number") == "038085012345"
