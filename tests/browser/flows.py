@@ -10,6 +10,15 @@ def expect_step(page, number, timeout=15000):
     page.wait_for_selector(f"h1.step-title:has-text('Bước {number}/9')", timeout=timeout)
 
 
+def htmx_settled(page, timeout=10000):
+    """Wait until htmx has finished swapping and settling: new content gets its triggers
+    bound at settle time, so typing before that would go unheard."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')",
+        timeout=timeout,
+    )
+
+
 def sms_code(app) -> str:
     from kiosk.core.extensions import db
     from kiosk.core.models import SmsMessage

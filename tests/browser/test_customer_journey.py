@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .flows import expect_step, fill_personal, sms_code
+from .flows import expect_step, fill_personal, htmx_settled, sms_code
 from .screens import Screens, covered_by_sticky_bar, in_view
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,8 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
     page.get_by_role("button", name="Lưu mật khẩu").click()
     error = page.locator("#password ~ .field-error, .field.has-error .field-error").first
     expect(error).to_contain_text("A–Z")
-    page.locator("#password").press_sequentially("Hoa@1234")
+    htmx_settled(page)
+    page.locator("#password").press_sequentially("Hoa@1234", delay=20)
     expect(page.locator("#password-checklist li.bad")).to_have_count(0)
     # The checklist went green: the old error no longer says the password is wrong.
     expect(page.locator(".field:has(#password) .field-error")).to_have_count(0)
