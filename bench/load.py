@@ -92,6 +92,18 @@ PHOTOS = {kind: _data_url("image/jpeg", _jpeg(i)) for i, kind in
 SIGNATURE = _data_url("image/png", _signature_png())
 
 
+def _csrf_token(html: str) -> str:
+    """The page's CSRF token: the form field, or the meta tag older checkouts used."""
+    found = (re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', html)
+             or re.search(r'"X-CSRFToken":\s*"([^"]+)"', html)
+             or re.search(r'name="csrf-token" content="([^"]+)"', html))
+    return found.group(1)
+
+
+# Per-registration resources a screen embeds (images, an <iframe>/<object> PDF in older code).
+EMBEDDED = re.compile(r'<(?:img|iframe|embed)\b[^>]*?\bsrc="(/r/[^"]+)"|<object\b[^>]*?\bdata="(/r/[^"]+)"')
+
+
 class StepFailed(Exception):
     pass
 
@@ -124,16 +136,25 @@ class Kiosk:
         self.pause, self.hard_deadline = pause, hard_deadline
         self.http = requests.Session()
         self.csrf = None
+        self.clerk: Clerk | None = None  # None: the clerk confirms on the kiosk (step 6 form)
 
     def _think(self):
         if self.pause:
             time.sleep(self.rng.uniform(*self.pause))
 
-    def call(self, label, method, path, think=True, expect_next=None, htmx=True, **kw):
+    def call(self, label, method, path, think=True, expect_next=None, htmx=True,
+             missing_ok=False, **kw):
         if think:
             self._think()
         if time.monotonic() > self.hard_deadline:
             raise TimeoutError("configuration time is up")
+        response = self.send(label, method, path, expect_next, htmx, missing_ok, **kw)
+        if "html" in response.headers.get("Content-Type", ""):
+            self._embedded(response.text)
+        return response
+
+    def send(self, label, method, path, expect_next=None, htmx=True, missing_ok=False, **kw):
+        """One request, timed and checked (what profile_walk.py measures per label)."""
         headers = kw.pop("headers", {})
         if method == "POST":
             headers.setdefault("X-CSRFToken", self.csrf or "")
@@ -147,6 +168,8 @@ class Kiosk:
             self.results.error(label, type(exc).__name__)
             raise StepFailed(label) from exc
         self.results.timing(label, time.perf_counter() - start)
+        if response.status_code == 404 and missing_ok:
+            return response  # a browser shows an empty frame (e.g. no portrait found)
         if response.status_code >= 400:
             snippet = re.sub(r"\s+", " ", response.text[:200])
             self.results.error(label, f"HTTP {response.status_code} {snippet}")
@@ -158,9 +181,19 @@ class Kiosk:
                 raise StepFailed(label)
         return response
 
+    def _embedded(self, html: str):
+        """What a browser loads with the screen: the images and documents it generates per
+        registration (document pages, the photos just taken; static files and the app-store QR
+        codes are the same for everyone and cached). Every page of a document is fetched: the
+        customer scrolls through it before signing."""
+        for found in EMBEDDED.finditer(html):
+            src = found.group(1) or found.group(2)
+            label = "page image" if "/document/" in src else "photo"
+            self.call(label, "GET", src.replace("&amp;", "&"), think=False, missing_ok=True)
+
     def register(self, serial: int):
         html = self.call("0 welcome", "GET", "/").text
-        self.csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        self.csrf = _csrf_token(html)
         r = self.call("0 start", "POST", "/start", data={"csrf_token": self.csrf}, htmx=False)
         step1 = r.headers["Location"]
         token = re.search(r"/r/([^/]+)/step/1", step1).group(1)
@@ -188,19 +221,30 @@ class Kiosk:
         self.call("5 password", "POST", step(5), expect_next="/step/6",
                   data={"password": PASSWORD, "password_confirm": PASSWORD})
         for kind in ("card_front", "card_back", "face"):
-            self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
-                      data={"image_data": PHOTOS[kind]})
-        self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
-            "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})
+            html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
+                             data={"image_data": PHOTOS[kind]}).text
+        if self.clerk is None:  # the clerk walks over and confirms on the kiosk's screen
+            self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
+                "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})
+        else:  # the kiosk waits; the clerk approves from the console's review queue
+            number = re.search(r"Mã hồ sơ: <strong>([^<]+)</strong>", html)
+            if number is None:
+                self.results.error("6 capture face", "not waiting for a clerk")
+                raise StepFailed("6 capture face")
+            self.clerk.approve(number.group(1), think=self._think)
+            moved = self.call("6 waiting (poll)", "GET", f"/r/{token}/help", think=False,
+                              headers={"HX-Request": "true"})
+            if "/step/7" not in moved.headers.get("HX-Redirect", ""):
+                self.results.error("6 waiting (poll)", "still waiting after the approval")
+                raise StepFailed("6 waiting (poll)")
+            self.call("7 view", "GET", step(7), think=False, htmx=False)
         self.call("7 contract", "POST", step(7), expect_next="/step/8",
                   data={"signature": SIGNATURE})
         self.call("8 pin", "POST", step(8), expect_next="/step/9",
                   data={"pin": PIN, "pin_confirm": PIN})
         r = self.call("9 acceptance", "POST", step(9), expect_next="/done",
                       data={"signature": SIGNATURE})
-        html = self.call("10 done", "GET", r.headers["HX-Redirect"], think=False).text
-        for src in re.findall(r'<img src="([^"]+)"', html):
-            self.call("10 qr image", "GET", src, think=False)
+        self.call("10 done", "GET", r.headers["HX-Redirect"], think=False)
 
     def run(self, walks: int, serial0: int):
         for i in range(walks):
@@ -216,6 +260,30 @@ class Kiosk:
                 return
             except Exception as exc:  # a bug in this script must show, not hang the run
                 self.results.error("client", repr(exc))
+
+
+class Clerk:
+    """The clerk at the console, signed in once: approves the registrations the machine sent
+    to review, one at a time (one clerk for the whole office)."""
+
+    def __init__(self, base: str, results: Results, hard_deadline: float):
+        self.http = Kiosk(base, results, random.Random(0), None, hard_deadline)
+        self.lock = threading.Lock()
+        self.signed_in = False
+
+    def approve(self, number: str, think):
+        think()  # the clerk sees the case in the queue and looks at the photos
+        with self.lock:
+            console = self.http
+            if not self.signed_in:
+                console.csrf = _csrf_token(console.call("clerk login", "GET", "/staff/login").text)
+                console.call("clerk login", "POST", "/staff/login", htmx=False, data={
+                    "csrf_token": console.csrf, "username": STAFF[0], "password": STAFF[1]})
+                self.signed_in = True
+            html = console.call("clerk opens case", "GET", f"/staff/review/{number}").text
+            console.csrf = _csrf_token(html)
+            console.call("clerk approves", "POST", f"/staff/review/{number}/approve",
+                         htmx=False, data={"csrf_token": console.csrf})
 
 
 class BaselineClient(Kiosk):
@@ -375,12 +443,18 @@ def _percentiles(values: list[float]) -> dict:
 
 
 def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_seconds: float,
-          seed: int, warmup: int = 0) -> dict:
+          seed: int, warmup: int = 0, clerk: str = "kiosk") -> dict:
+    def kiosk_for(results, rng, pause, deadline, console):
+        kiosk = client_cls(server.base, results, rng, pause, deadline)
+        kiosk.clerk = console
+        return kiosk
+
     # Warm-up walks (not counted): every worker imports, compiles templates, registers fonts.
     # Concurrent, each on its own connection: one keep-alive connection stays on one worker.
     warm = Results()
-    warmers = [threading.Thread(target=client_cls(
-        server.base, warm, random.Random(-seed - i), None, time.monotonic() + 300).run,
+    warm_console = Clerk(server.base, warm, time.monotonic() + 300) if clerk == "console" else None
+    warmers = [threading.Thread(target=kiosk_for(
+        warm, random.Random(-seed - i), None, time.monotonic() + 300, warm_console).run,
         args=(1, 10**6 + i)) for i in range(warmup)]
     for t in warmers:
         t.start()
@@ -390,9 +464,10 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
     hard_deadline = time.monotonic() + max_seconds
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
     threads = []
+    console = Clerk(server.base, results, hard_deadline) if clerk == "console" else None
     for k in range(kiosks):
         rng = random.Random(seed * 1000 + k)
-        kiosk = client_cls(server.base, results, rng, pause, hard_deadline)
+        kiosk = kiosk_for(results, rng, pause, hard_deadline, console)
         threads.append(threading.Thread(target=kiosk.run, args=(walks, k * walks), daemon=True))
     # Paced: starts spread over one walk's length, so kiosks are at random steps (customers
     # arrive independently) instead of all reaching the argon2 and PDF steps together.
@@ -477,6 +552,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
     ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
+    ap.add_argument("--clerk", default="kiosk,console", help=(
+        "step 6: 'kiosk' = the clerk types their password on the kiosk (argon2id per "
+        "registration; every commit has it), 'console' = one signed-in clerk approves from the "
+        "review queue (commits with the console); comma-separated for both"))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)
@@ -485,8 +564,9 @@ def main(argv=None) -> int:
     pause = tuple(float(v) for v in args.pause.split(","))
 
     report = {"machine": machine(), "settings": vars(args), "step6": (
-        "scripted comparison ('review') then the clerk's confirmation (argon2id); "
-        "image checks real"), "runs": [], "baselines": []}
+        "scripted card reading and comparison ('review'), then the clerk's confirmation on "
+        "the kiosk (argon2id) or from the console; image checks real; the images each screen "
+        "embeds (document pages, photos) fetched as a browser does"), "runs": [], "baselines": []}
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-load-"))
     codes = {}
     for code in args.codes.split(","):
@@ -511,8 +591,10 @@ def main(argv=None) -> int:
                                                     "kiosks": n, **result})
                     base = baselines[key]
                     for db_kind in args.databases.split(","):
-                        for code, code_dir in codes.items():
-                            log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n}")
+                        for code, code_dir, clerk in (
+                                (c, d, k) for c, d in codes.items() for k in args.clerk.split(",")
+                                if k == "kiosk" or (d / "kiosk/web/staff/review.py").exists()):
+                            log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n} clerk={clerk}")
                             database = Database(db_kind, code_dir, workdir)
                             server = Server(server_kind, code_dir, "load_app", database.env, args)
                             try:
@@ -520,7 +602,8 @@ def main(argv=None) -> int:
                                          else args.stress_registrations)
                                 result = drive(server, Kiosk, n, walks,
                                                pause if mode == "paced" else None,
-                                               args.max_seconds, args.seed, args.warmup)
+                                               args.max_seconds, args.seed, args.warmup,
+                                               clerk=clerk)
                             finally:
                                 server.stop()
                                 database.drop()
@@ -536,6 +619,7 @@ def main(argv=None) -> int:
                                 f"non-vision p95 {result['non_vision_p95_ms']} ms")
                             report["runs"].append({"code": code, "server": server_kind,
                                                    "database": db_kind, "mode": mode,
+                                                   "clerk": clerk,
                                                    "kiosks": n, **result})
     finally:
         subprocess.run(["rm", "-rf", str(workdir)], check=False)

@@ -1,7 +1,7 @@
 """WSGI entry for bench/load.py: the kiosk as shipped, with a scripted face comparison.
 
-The load benchmark measures the web and database path, so step 6's comparison is scripted:
-it answers "review" at once (the machine is unsure) and the kiosk goes through the clerk's
+The load benchmark measures the web and database path, so step 6's vision is scripted: the
+card photos are read as "nothing found" and the comparison answers "review" at once (the machine is unsure) and the kiosk goes through the clerk's
 confirmation, as in an office where the clerk confirms at the counter. Image checks stay
 real (they are input validation); no face model is loaded. Works with any checkout that has
 the ``app.extensions["kiosk_ekyc"]`` seam (the bench runs today's ``main`` through it too).
@@ -21,6 +21,15 @@ def _scripted(engine):
         def compare(self, card_bytes, face_bytes):
             return {"decision": "review", "distance": 0.5, "reference": "card_portrait",
                     "card": {"id_number": None}}
+
+        def read_card(self, images):
+            # Reading the card is vision too (QR, zone, portrait search): scripted as "nothing
+            # read", so each photo is kept as the side it was taken for.
+            count = 1 if isinstance(images, bytes | bytearray) else len(images)
+            return {"sides": [None] * count}
+
+        def card_portrait_jpeg(self, data):
+            return None
 
     return ScriptedComparison(engine.thresholds, engine.max_pixels, engine.mirrored)
 

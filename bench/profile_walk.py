@@ -36,7 +36,11 @@ class _Response:
     def __init__(self, response):
         self.status_code = response.status_code
         self.headers = response.headers
-        self.text = response.get_data(as_text=True)
+        self.content = response.get_data()
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
 
 
 class _TestClientSession:
@@ -106,13 +110,13 @@ def main(argv=None) -> int:
     results = Results()
 
     class Measured(Kiosk):
-        def call(self, label, method, path, **kw):
+        def send(self, label, method, path, *a, **kw):
             c0, s0 = time.process_time(), statements[0]
             only = self.profiler is not None and label == args.step
             if only:
                 self.profiler.enable()
             try:
-                return super().call(label, method, path, **kw)
+                return super().send(label, method, path, *a, **kw)
             finally:
                 if only:
                     self.profiler.disable()

@@ -105,3 +105,46 @@ def test_failed_print_is_shown_on_the_done_screen(app, kiosk, tmp_path):
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert "Không in được phiếu" in html
     assert "Phiếu đã được gửi tới máy in" not in html
+
+
+def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
+    """The step's screen, each page image and the PDF link show the same unsigned text: it is
+    rendered once, and again only when what it says changes (here: the office's contact)."""
+    from kiosk.core.models import Office, Registration
+    from kiosk.services import paperwork
+
+    kiosk.walk_to(7)
+    calls = []
+    real = paperwork.RENDERERS["contract"]
+    monkeypatch.setitem(paperwork.RENDERERS, "contract",
+                        lambda context, signature: calls.append(signature) or real(context, signature))
+    paperwork._text_to_sign.cache_clear()
+    first = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
+    for page in (1, 2):
+        assert kiosk.get(f"/r/{kiosk.token}/document/contract/page-{page}.png").status_code == 200
+    assert kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data == first
+    assert calls == [None]
+    with app.app_context():
+        office = db.session.scalar(select(Office))
+        office.phone = "0237 3999999"
+        db.session.commit()
+        reg = db.session.scalar(select(Registration))
+        assert "0237 3999999" in _text(paperwork.render_signable(reg, "contract"))
+    assert calls == [None, None]
+
+
+def test_document_pages_are_grey_images_of_the_pdf(app, kiosk):
+    """Pages are sent as 16-level grey PNGs: black text on white, at the viewer's width."""
+    from PIL import Image
+
+    kiosk.walk_to(7)
+    response = kiosk.get(f"/r/{kiosk.token}/document/contract/page-1.png")
+    assert response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.size[0] == 1600
+    grey = image.convert("L")
+    assert grey.getextrema() == (0, 255)  # black text, white paper
+    histogram = grey.histogram()
+    assert sum(1 for count in histogram if count) <= 16
+    assert histogram[255] > 0.8 * sum(histogram)  # mostly paper
+    assert kiosk.get(f"/r/{kiosk.token}/document/contract/page-99.png").status_code == 404

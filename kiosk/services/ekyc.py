@@ -116,7 +116,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
     Returns (the kind stored, what the customer must be told: expired document, the zone and
     the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
     _finish_pending_writes()  # the card check below is slow: no write lock held across it
-    engine().check_image(data)
+    mime = engine().check_image(data)
     captures = evidence_service.latest_captures(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
     photos = [data] + [captures[k].content for k in ("card_front", "card_back") if k in captures]
@@ -127,7 +127,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
         card = {}
     side = (card.get("sides") or [None])[0]
     stored = SIDE_KINDS.get(side, kind)
-    add_capture(reg, stored, data, source)
+    add_capture(reg, stored, data, source, mime)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data)
                 if p in CUSTOMER_CARD_MESSAGES and card]
@@ -275,13 +275,15 @@ def decide_automatically(reg: Registration, live: bool) -> None:
         record_decision(reg, details)
 
 
-def add_capture(reg: Registration, kind: str, data: bytes, source: str) -> None:
+def add_capture(reg: Registration, kind: str, data: bytes, source: str,
+                mime: str | None = None) -> None:
     """Store a photo (ImageError when it is not a usable image) and re-decide.
 
     Vision first (check the image, compare with the other photo), then one short write.
+    ``mime``: the caller has already checked the image (and got its type): not decoded again.
     """
     _finish_pending_writes()
-    mime = engine().check_image(data)
+    mime = mime or engine().check_image(data)
     details = None
     if kind in ("face", "card_front", "card_back"):
         contents = _latest_contents(reg)

@@ -79,12 +79,20 @@ RENDERERS = {"contract": render_contract, "acceptance": render_acceptance}
 
 def render_signable(reg: Registration, kind: str, signature_png: bytes | None = None,
                     signed_at: datetime | None = None) -> bytes:
-    signature = None
-    if signature_png is not None:
-        signature = Signature(png_bytes=signature_png, signed_at=local_time(signed_at))
     with db.session.no_autoflush:
         context = document_context(reg)
-    return RENDERERS[kind](context, signature)
+    if signature_png is None:
+        return _text_to_sign(kind, context)
+    return RENDERERS[kind](context, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+
+
+# The text to sign depends on nothing but its context (a frozen dataclass), and the step's
+# screen, each page image and the PDF link all show it: rendered once per process and context,
+# not once per request (~45 ms each). A few dozen kiosks' unsigned documents, ~45 kB each;
+# signed copies are stored and never re-rendered.
+@lru_cache(maxsize=64)
+def _text_to_sign(kind: str, context: DocumentContext) -> bytes:
+    return RENDERERS[kind](context, None)
 
 
 def render_receipt_for(reg: Registration, finished_at: datetime | None = None) -> bytes:
