@@ -186,6 +186,8 @@ class Kiosk:
         registration (document pages, the photos just taken; static files and the app-store QR
         codes are the same for everyone and cached). Every page of a document is fetched: the
         customer scrolls through it before signing."""
+        # Lazy images in a closed <details> are not loaded until the customer opens it.
+        html = re.sub(r"<details(?![^>]*\bopen\b).*?</details>", "", html, flags=re.S)
         for found in EMBEDDED.finditer(html):
             src = found.group(1) or found.group(2)
             label = "page image" if "/document/" in src else "photo"

@@ -148,3 +148,16 @@ def test_document_pages_are_grey_images_of_the_pdf(app, kiosk):
     assert sum(1 for count in histogram if count) <= 16
     assert histogram[255] > 0.8 * sum(histogram)  # mostly paper
     assert kiosk.get(f"/r/{kiosk.token}/document/contract/page-99.png").status_code == 404
+
+
+def test_receipt_picture_on_the_done_screen_loads_only_when_opened(app, kiosk):
+    """The printed receipt is the customer's copy: its on-screen picture sits in a closed
+    «Xem phiếu trên màn hình» and is lazy, so the server renders it only for a customer who opens it."""
+    import re
+
+    app.config["PRINTER"] = "browser"  # the done screen shows the receipt (kiosk printers close it)
+    kiosk.walk_to(10)
+    html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
+    tag = re.search(r'<img class="doc-page" src="/r/[^"]+/document/receipt/page-1\.png"[^>]*>', html)
+    assert tag is not None and 'loading="lazy"' in tag.group(0)
+    assert re.search(r"<details class=\"receipt-view\">", html)  # closed
