@@ -596,3 +596,21 @@ def test_timezone_aware_times_keep_their_offset_in_pdf_metadata():
     created = PdfReader(io.BytesIO(render_receipt(ctx))).metadata.creation_date
     assert created == datetime(2026, 11, 24, 14, 30, tzinfo=ict)
     assert "14:30 ngày 24/11/2026" in pdf_text(render_receipt(ctx))
+
+
+@pytest.mark.parametrize("width", [1, 7, 64])
+def test_grey4_png_reads_back_as_the_16_level_image(width):
+    """The page writer's PNG is a standard 4-bit greyscale file: any decoder (Pillow here)
+    reads every pixel back as its level × 17, odd widths included."""
+    import numpy as np
+
+    from kiosk.documents.pages import grey4_png
+
+    rng = np.random.default_rng(width)
+    grey = rng.integers(0, 256, (5, width), dtype=np.uint8)
+    grey[0, 0], grey[-1, -1] = 0, 255
+    image = Image.open(io.BytesIO(grey4_png(grey)))
+    assert image.size == (width, 5)
+    back = np.asarray(image.convert("L"))
+    assert (back == (grey >> 4) * 17).all()
+    assert back.min() == 0 and back.max() == 255
