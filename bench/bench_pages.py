@@ -1,0 +1,103 @@
+"""CPU per document page image (the kiosk's in-screen document viewer). JSON.
+
+    .venv/bin/python bench/bench_pages.py [--runs 15]
+
+The kiosk shows the contract, the acceptance record and the receipt as page images
+(``kiosk.documents.pages.page_png``: PDFium → 4-bit grey PNG written by ``grey4_png``). The
+baseline in the same run is the way pages were made before: an RGB render converted to 8-bit
+grey and saved by Pillow's PNG encoder at its default level. Both on the same PDFs (a sample
+registration's unsigned contract and acceptance record and its receipt), page 1 of each,
+1600 px wide; median and p95 CPU milliseconds (process time, so a busy machine stretches
+both alike), output size, and the ratio.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pypdfium2 as pdfium
+
+from kiosk.documents import (
+    CustomerInfo,
+    DocumentContext,
+    PackageInfo,
+    ReceiptContext,
+    pages,
+    render_acceptance,
+    render_contract,
+    render_receipt,
+)
+
+
+def baseline_png(pdf: bytes, index: int, width_px: int = pages.PAGE_WIDTH_PX) -> bytes:
+    """How a page was made before: RGB render, convert to grey, Pillow PNG (level 6)."""
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        page = doc[index]
+        width_pt, _ = page.get_size()
+        bitmap = page.render(scale=width_px / width_pt, fill_color=(255, 255, 255, 255))
+        image = bitmap.to_pil().convert("L")
+        page.close()
+    finally:
+        doc.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()
+
+
+def sample_documents() -> dict[str, bytes]:
+    customer = CustomerInfo("Nguyễn Thị Thu Hương", "CCCD", "038185012345", date(1985, 9, 5),
+                            "Nữ", "Số 12 Lê Lai, Phường Hạc Thành, Thanh Hóa", "0912 345 678",
+                            email="huong@example.vn", issue_date=date(2021, 4, 20))
+    package = PackageInfo("SmartCA cá nhân 1 năm", 12, 390_000)
+    context = DocumentContext("TH-2611-0042", datetime(2026, 11, 29, 9, 30), customer, package)
+    return {
+        "contract": render_contract(context, None),
+        "acceptance": render_acceptance(context, None),
+        "receipt": render_receipt(ReceiptContext("TH-2611-0042", datetime(2026, 11, 29, 9, 48),
+                                                 customer.full_name, customer.id_number,
+                                                 package)),
+    }
+
+
+def measure(make, pdf: bytes, runs: int) -> dict:
+    times, size = [], 0
+    make(pdf, 0)  # warm-up: PDFium loaded, fonts parsed once
+    for _ in range(runs):
+        start = time.process_time()
+        size = len(make(pdf, 0))
+        times.append((time.process_time() - start) * 1000)
+    times.sort()
+    return {"median_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "bytes": size}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args(argv)
+    report = {"runs": args.runs, "width_px": pages.PAGE_WIDTH_PX, "documents": {}}
+    for name, pdf in sample_documents().items():
+        kiosk = measure(pages.page_png, pdf, args.runs)
+        base = measure(baseline_png, pdf, args.runs)
+        report["documents"][name] = {
+            "kiosk": kiosk, "baseline": base,
+            "speedup_median": round(base["median_ms"] / kiosk["median_ms"], 1),
+            "size_ratio": round(kiosk["bytes"] / base["bytes"], 2),
+        }
+    json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
