@@ -172,7 +172,7 @@ def crop_zone(gray: np.ndarray, box: np.ndarray, margin: float = 0.12) -> np.nda
     dst = np.array([[mx, my], [mx + width, my], [mx + width, my + height], [mx, my + height]],
                    np.float32) * scale
     matrix = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], np.float32), dst)
-    return cv2.warpPerspective(gray, matrix, (out_w, out_h), flags=cv2.INTER_CUBIC,
+    return cv2.warpPerspective(gray, matrix, (out_w, out_h), flags=cv2.INTER_AREA,
                                borderMode=cv2.BORDER_REPLICATE)
 
 
