@@ -20,7 +20,10 @@ read by ``read_card.read_side``: the QR decode rate and the rate at which the QR
 back, against the old pipeline (fields dropped when the card outline was not found).
 ``--fronts N``: N fronts of each kind and variant with a real portrait (the test photos in
 ../shared/testdata/faces or $KIOSK_FACE_DATA, read in place): the rate at which the portrait is
-found, against the old pipeline (the 2021 photo box of an outline found with the QR test).
+found (YuNet, as shipped; and dlib's HOG, the detector before, on the same frames), against
+the old pipeline (the 2021 photo box of an outline found with the QR test); plus N fronts of
+each layout of the second, independent scene generator (tests/support/card_scenes.py: other
+drawing code, backgrounds — including magazine clippings with faces — camera and defects).
 """
 from __future__ import annotations
 
@@ -199,6 +202,67 @@ def _id_photo(image) -> bool:
     return len(faces) == 1 and (faces[0][2] - faces[0][0]) >= 0.2 * small.shape[1]
 
 
+def _front_rows(frames, read_side) -> dict:
+    """Portrait found and side "front" for each (frame, has a photo portrait) — read with YuNet
+    (as shipped) and with dlib's HOG (the detector before, same frames, same run) — and the
+    old pipeline (the 2021 photo box of an outline found with the QR test, HOG)."""
+    from unittest import mock
+
+    rows = []
+    for frame in frames:
+        t0 = time.perf_counter()
+        side = read_side(frame, with_mrz=False)
+        dt = (time.perf_counter() - t0) * 1000
+        with mock.patch.object(card, "face_detector", lambda *a, **k: None):
+            t0 = time.perf_counter()
+            hog = read_side(frame, with_mrz=False)
+            dt_hog = (time.perf_counter() - t0) * 1000
+        corners = card.find_card(frame)
+        old = corners is not None and bool(card.portrait_has_face(
+            card.portrait_crop(frame, corners)))
+        rows.append((side.portrait_found, side.side == "front", old, dt,
+                     hog.portrait_found, dt_hog))
+    n = len(rows)
+    return {
+        "fronts": n,
+        "portrait_found_rate": round(sum(r[0] for r in rows) / n, 4),
+        "side_front_rate": round(sum(r[1] for r in rows) / n, 4),
+        "median_ms": round(statistics.median(r[3] for r in rows), 1),
+        "hog_portrait_found_rate": round(sum(r[4] for r in rows) / n, 4),
+        "hog_median_ms": round(statistics.median(r[5] for r in rows), 1),
+        "baseline_old_pipeline_rate": round(sum(r[2] for r in rows) / n, 4),
+        "missed": [i for i, r in enumerate(rows) if not r[0]],
+    }
+
+
+def _card_scenes_fronts(n: int, layout: str, rng: np.random.Generator):
+    """Fronts from the second, independent generator (tests/support/card_scenes.py), only those
+    whose portrait is one of the test photos (it draws a cartoon head when it picks none)."""
+    from tests.support import card_scenes
+
+    used_photo = []
+    original = card_scenes._face_image
+
+    def face_image(path):
+        used_photo.append(True)
+        return original(path)
+
+    card_scenes._face_image = face_image
+    try:
+        made = 0
+        while made < n:
+            used_photo.clear()
+            size = ((1280, 720), (640, 480))[made % 2]
+            scene = card_scenes.Scene(size=size, layout=layout,
+                                      background=str(rng.choice(card_scenes.BACKGROUNDS)))
+            frame = card_scenes.render_scene(scene, rng).image
+            if used_photo:
+                made += 1
+                yield frame
+    finally:
+        card_scenes._face_image = original
+
+
 def run_fronts(n: int, seed: int) -> dict:
     import cv2
 
@@ -211,26 +275,16 @@ def run_fronts(n: int, seed: int) -> dict:
     for kind in ("cccd_chip_2021", "can_cuoc_2024", "cccd_barcode_2016"):
         for variant in ("a", "b"):
             rng = np.random.default_rng([seed, ord(variant), len(kind)])
-            rows = []
+            frames = []
             for i in range(n):
                 fields = synthetic.random_holder(rng, kind)
                 portrait = cv2.imread(str(photos[int(rng.integers(len(photos)))]))
                 image = synthetic.render_front(fields, portrait, rng, kind, variant)
-                frame = _varied_scene(image, i, rng)
-                t0 = time.perf_counter()
-                side = read_side(frame, with_mrz=False)
-                dt = (time.perf_counter() - t0) * 1000
-                corners = card.find_card(frame)
-                old = corners is not None and bool(card.portrait_has_face(
-                    card.portrait_crop(frame, corners)))
-                rows.append((side.portrait_found, side.side == "front", old, dt))
-            out[f"{kind}/{variant}"] = {
-                "fronts": n,
-                "portrait_found_rate": round(sum(r[0] for r in rows) / n, 4),
-                "side_front_rate": round(sum(r[1] for r in rows) / n, 4),
-                "baseline_old_pipeline_rate": round(sum(r[2] for r in rows) / n, 4),
-                "median_ms": round(statistics.median(r[3] for r in rows), 1),
-            }
+                frames.append(_varied_scene(image, i, rng))
+            out[f"{kind}/{variant}"] = _front_rows(frames, read_side)
+    for layout in ("cccd2021_front", "cancuoc2024_front"):
+        rng = np.random.default_rng([seed, len(layout), 7])
+        out[f"card_scenes/{layout}"] = _front_rows(_card_scenes_fronts(n, layout, rng), read_side)
     return out
 
 

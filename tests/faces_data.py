@@ -94,3 +94,12 @@ def load(file: str):
     if image is None:
         skip_or_fail(f"cannot read face photo {file}")
     return image
+
+
+def calibration_photo(identity: str = "junichiro_koizumi"):
+    """The first calibration-split photo of ``identity`` (skips, or fails under CI=true,
+    without the test data)."""
+    rows = photos(split="calibration", identity=identity)
+    if not rows:
+        skip_or_fail(f"no calibration photo of {identity} in the face test data")
+    return load(rows[0]["file"])

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.vision import card
 from kiosk.vision.read_card import portrait_from_frame, read_card
-from tests.faces_data import ROOT, load, photos, skip_or_fail
+from tests.faces_data import ROOT, calibration_photo, skip_or_fail
 from tests.support import synthetic
 
 CONTRACT_KEYS = ["card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
@@ -27,10 +27,7 @@ def holder():
 @pytest.fixture(scope="module")
 def face_photo():
     """A calibration-split face photo (skips, or fails under CI=true, without the test data)."""
-    rows = photos(split="calibration", identity="junichiro_koizumi")
-    if not rows:
-        skip_or_fail("no calibration photo of junichiro_koizumi in the face test data")
-    return load(rows[0]["file"])
+    return calibration_photo()
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,17 @@ def passport_page(seed=3, **overrides) -> bytes:
     return scene(render_passport_page(holder(**overrides), load(PORTRAIT), seed), seed + 300)
 
 
+def passport_page_thumb_over_zone(seed=3) -> bytes:
+    """The data page with a thumb over the middle of its zone (its check digits cannot agree)."""
+    from tests.support.synthetic import render_passport_page
+
+    page = render_passport_page(holder(), load(PORTRAIT), seed)
+    h, w = page.shape[:2]
+    cv2.ellipse(page, (int(w * 0.45), int(h * 0.97)), (int(w * 0.05), int(h * 0.09)), 0, 0, 360,
+                (110, 150, 200), -1)
+    return scene(page, seed + 300)
+
+
 def _scan(kiosk, image: bytes) -> str:
     kiosk.post(SCAN.format(token=kiosk.token) + "/consent", {"consent": "y"})
     return kiosk.post(SCAN.format(token=kiosk.token),
@@ -130,6 +141,16 @@ def test_passport_page_fills_the_passport_number(kiosk):
     assert "Đã đọc trang thông tin hộ chiếu" in html and 'value="C1234567"' in html
     assert 'value="passport" checked' in html or "value=\"passport\"" in html
     assert kiosk.registration().data["scan"]["id_type"] == "passport"
+
+
+def test_passport_page_with_an_unread_zone_asks_to_bring_it_closer(kiosk):
+    kiosk.start()
+    html = _scan(kiosk, passport_page_thumb_over_zone())
+    assert "chưa đọc được dải mã" in html and "lại gần hơn" in html
+    assert "không có mã QR" not in html  # not the message for a card without a QR code
+    assert 'value="C1234567"' not in html  # an unverified zone never fills the number
+    event = _events(kiosk, "card_scanned")[-1]
+    assert event["side"] == "data_page" and event["mrz_valid"] is False
 
 
 def test_2016_barcode_card_both_sides_says_to_type(kiosk):

@@ -660,14 +660,18 @@ def portrait_crop(image: np.ndarray, corners: np.ndarray | None = None) -> np.nd
     return warp_region(to_bgr(image), corners, (x0 - m, y0 - m, x1 + m, y1 + m), scale)
 
 
-def portrait_has_face(crop: np.ndarray) -> bool | None:
-    """Whether dlib's HOG detector finds a face in the portrait crop (None: dlib missing).
+def portrait_has_face(crop: np.ndarray, detector=None) -> bool | None:
+    """Whether a face is found in the portrait crop (None: no detector available).
 
-    Uses the face helper's shared, lazily loaded detector (``models.detect_hog``); the HOG
-    detector is built into dlib and needs no weights file.
+    ``detector``: YuNet (:func:`face_detector`), run as step 6 runs it on a card portrait
+    (``portrait=True``: the crop scaled to 160 px and padded), so a portrait found here is one
+    the face comparison finds too. Without it, dlib's HOG detector through the face helper's
+    shared, lazily loaded registry (``models.detect_hog``; built into dlib, no weights file).
     """
     if crop is None or crop.size == 0:
         return False
+    if detector is not None:
+        return bool(len(detector.detect(to_bgr(crop), portrait=True)))
     try:
         from kiosk.vision import dlib_models as models
     except ImportError:  # pragma: no cover - models.py ships with the package
@@ -689,6 +693,38 @@ def portrait_has_face(crop: np.ndarray) -> bool | None:
 
 
 # ----------------------------------------------------------------------------- any layout
+
+# A card portrait's face, as a share of the card's height: the photo is 25–30 mm of the card's
+# 54 mm and the face fills about half of it. Measured with YuNet on the straightened fronts of
+# generator "a" (120 fronts of the three kinds, the test photos as portraits): 0.09–0.47,
+# 5–95 % 0.15–0.34; the bounds leave room on both sides.
+# A face outside them is not the card's portrait (a live face behind a badly found outline,
+# a face on a poster).
+PORTRAIT_FACE_SHARE = (0.06, 0.6)
+YUNET_SCORE = 0.6  # YuNet confidence for a face on a straightened card or in a frame
+
+
+def face_detector(models_dir=None):
+    """The YuNet detector of the process-wide SFace model (``faces.get_model``, the instance
+    the eKYC engine compares faces with: loaded once per process, YuNet alone until a face is
+    compared), or None when its model file is missing or altered (dlib's HOG is used then)."""
+    from kiosk.vision.faces import get_model
+    from kiosk.vision.sface import ModelsMissing
+
+    model = get_model("sface", models_dir)
+    try:
+        model.load_detector()
+    except ModelsMissing:
+        return None
+    return model
+
+
+def _yunet_faces(detector, bgr: np.ndarray, score: float = YUNET_SCORE
+                 ) -> list[tuple[int, int, int, int]]:
+    """(left, top, right, bottom) of the faces YuNet finds, biggest first."""
+    rows = detector.detect(to_bgr(bgr), score_threshold=score)
+    return [(round(x), round(y), round(x + w), round(y + h)) for x, y, w, h in rows[:, :4]]
+
 
 def _faces_in(bgr: np.ndarray, upsample: int) -> list[tuple[int, int, int, int]]:
     """(left, top, right, bottom) of the faces dlib's HOG detector finds, biggest first."""
@@ -718,23 +754,50 @@ def _portrait_box_around(face: tuple[int, int, int, int], w: int, h: int
             min(w, round(cx + half_w)), min(h, round(cy + half_h * 1.1)))
 
 
-def portrait_on_card(card: np.ndarray) -> tuple[np.ndarray | None, bool]:
+def _card_sized(face: tuple[int, int, int, int], card_height: float) -> bool:
+    lo, hi = PORTRAIT_FACE_SHARE
+    return lo * card_height <= face[3] - face[1] <= hi * card_height
+
+
+def _faces_on_left(left: np.ndarray, card_height: int, detector) -> tuple[list, float]:
+    """The card-sized faces on the left part of a straightened card, and the scale they were
+    found at (their boxes are in that scale's pixels)."""
+    if detector is not None:
+        # YuNet finds faces down to ~15 px: the straightened card at 300 px high is enough for
+        # a portrait that fills its photo; a face small in its photo (or blurred) is looked for
+        # again at the warp's full height
+        faces, scale = [], 1.0
+        for height in (300.0, float(card_height)):
+            scale = min(1.0, height / card_height)
+            small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+                if scale < 1 else left
+            faces = [f for f in _yunet_faces(detector, small)
+                     if _card_sized(f, card_height * scale)]
+            if faces or scale == 1.0:
+                break
+        return faces, scale
+    faces, scale = [], 1.0
+    # a portrait face is ~ 100 px on a card 300 px high (HOG's window is 80 px); a face
+    # that fills less of its photo needs the card at 450 px and upsampling (costlier)
+    for height, upsample in ((300.0, 0), (300.0, 1), (450.0, 1)):
+        scale = height / card_height
+        small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        faces = _faces_in(small, upsample)
+        if faces:
+            break
+    return faces, scale
+
+
+def portrait_on_card(card: np.ndarray, detector=None) -> tuple[np.ndarray | None, bool]:
     """(the portrait crop, upside down?) of a straightened card of any layout: the biggest
-    face on its left half (the portrait sits left on every Vietnamese card and the passport
-    page), the card either way up. (None, False) without a face."""
+    card-sized face on its left half (the portrait sits left on every Vietnamese card and the
+    passport page), the card either way up. (None, False) without a face. ``detector``:
+    YuNet (:func:`face_detector`); None: dlib's HOG."""
     h, w = card.shape[:2]
     for upside_down in (False, True):
         image = cv2.rotate(card, cv2.ROTATE_180) if upside_down else card
         left = image[:, : int(w * 0.5)]
-        faces, scale = [], 1.0
-        # a portrait face is ~ 100 px on a card 300 px high (HOG's window is 80 px); a face
-        # that fills less of its photo needs the card at 450 px and upsampling (costlier)
-        for height, upsample in ((300.0, 0), (300.0, 1), (450.0, 1)):
-            scale = height / h
-            small = cv2.resize(left, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            faces = _faces_in(small, upsample)
-            if faces:
-                break
+        faces, scale = _faces_on_left(left, h, detector)
         if faces:
             box = tuple(round(v / scale) for v in faces[0])
             x0, y0, x1, y1 = _portrait_box_around(box, left.shape[1], h)
@@ -742,11 +805,20 @@ def portrait_on_card(card: np.ndarray) -> tuple[np.ndarray | None, bool]:
     return None, False
 
 
-def portrait_in_frame(frame: np.ndarray, max_side: int = 720) -> np.ndarray | None:
+def portrait_in_frame(frame: np.ndarray, max_side: int = 720, detector=None) -> np.ndarray | None:
     """A card portrait found with no card outline: the biggest face in the frame that is small
     enough to be printed on a card held to the camera (a customer's own face, close to the
-    camera, is bigger). Costlier than :func:`portrait_on_card` (the whole frame, upsampled)."""
+    camera, is bigger) and big enough to be on a card the guidance would accept (held at ≥ 30 %
+    of the frame's width). Costlier than :func:`portrait_on_card` (the whole frame)."""
     h, w = frame.shape[:2]
+    low = PORTRAIT_FACE_SHARE[0] * 0.3 * w / CARD_ASPECT  # the smallest card-sized face
+    if detector is not None:
+        faces = [f for f in _yunet_faces(detector, frame)
+                 if low <= f[3] - f[1] < 0.45 * h]
+        if faces:
+            x0, y0, x1, y1 = _portrait_box_around(faces[0], w, h)
+            return to_bgr(frame)[y0:y1, x0:x1].copy()
+        return None
     scale = min(1.0, max_side / max(h, w))
     small = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
         if scale < 1 else frame
@@ -759,10 +831,10 @@ def portrait_in_frame(frame: np.ndarray, max_side: int = 720) -> np.ndarray | No
     return None
 
 
-def portrait_near(frame: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
+def portrait_near(frame: np.ndarray, corners: np.ndarray, detector=None) -> np.ndarray | None:
     """The portrait searched in the frame itself, around a found card, enlarged: for a small
     card in a low-resolution frame, whose straightened (and so resampled) image is too soft for
-    the face detector. The biggest face smaller than half the card's height."""
+    the face detector. The biggest card-sized face (YuNet; HOG without ``detector``)."""
     h, w = frame.shape[:2]
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int)
@@ -773,7 +845,9 @@ def portrait_near(frame: np.ndarray, corners: np.ndarray) -> np.ndarray | None:
     scale = 600.0 / max(region.shape[:2])
     big = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     card_h = float(np.linalg.norm(corners[3] - corners[0])) * scale
-    faces = [f for f in _faces_in(big, 1) if (f[3] - f[1]) < 0.5 * card_h]
+    found = _yunet_faces(detector, big) if detector is not None else _faces_in(big, 1)
+    faces = [f for f in found if (f[3] - f[1]) < 0.5 * card_h] if detector is None \
+        else [f for f in found if _card_sized(f, card_h)]
     if not faces:
         return None
     box = tuple(round(v / scale) for v in faces[0])

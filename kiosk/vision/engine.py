@@ -194,7 +194,7 @@ class EkycEngine:
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
         frames = [decode_image(data, self.max_pixels)[0] for data in images]
-        return read_card(frames)
+        return read_card(frames, models_dir=self.models_dir)
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
@@ -202,9 +202,10 @@ class EkycEngine:
         from kiosk.vision.read_card import portrait_from_frame, read_side
 
         image, _ = decode_image(data, self.max_pixels)
-        portrait = portrait_from_frame(image)  # the 2021 front: its QR code places the photo
+        # the 2021 front: its QR code places the photo
+        portrait = portrait_from_frame(image, models_dir=self.models_dir)
         if portrait is None:
-            side = read_side(image, with_mrz=False)
+            side = read_side(image, with_mrz=False, models_dir=self.models_dir)
             # only a portrait on a card: a plain photo of a face is not a card portrait
             on_card = side.corners is not None or side.qr_valid
             portrait = side.portrait if side.portrait_found and on_card else None
@@ -255,7 +256,8 @@ class EkycEngine:
         except ImageError:
             return {"decision": "no_face", "distance": None, "model": self.face_model,
                     "shadow": None, "reference": None, "card": {}}
-        info, portrait = read_card_and_portrait(cards, with_mrz=with_mrz)
+        info, portrait = read_card_and_portrait(cards, with_mrz=with_mrz,
+                                                models_dir=self.models_dir)
         if info["card_found"]:
             reference, kind = portrait, "card_portrait"  # None: a card without a face (a back)
         else:

@@ -127,25 +127,26 @@ def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
     return corners
 
 
-def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
-    """The portrait by the cheapest way that works (see the module docstring)."""
+def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
+    """The portrait by the cheapest way that works (see the module docstring). ``detector``:
+    YuNet (card.face_detector), or None for dlib's HOG."""
     corners, result = read.corners, read.qr_result
     if corners is not None and result is not None:
         # a 2021 front held the right way up: the photo box of the canonical layout
         crop = cardmod.portrait_crop(frame, corners)
-        if cardmod.portrait_has_face(crop):
+        if cardmod.portrait_has_face(crop, detector):
             read.portrait, read.portrait_found = crop, True
             return
     if corners is not None:
         warp = cardmod.warp_card(frame, corners)
-        crop, turned = cardmod.portrait_on_card(warp)
+        crop, turned = cardmod.portrait_on_card(warp, detector)
         if crop is not None:
             read.portrait, read.portrait_found = crop, True
             if turned:
                 read.corners = cardmod.rotate_corners(corners, 2)
             return
         if read.mrz is None or not read.mrz.found:  # a back has no portrait to look for
-            crop = cardmod.portrait_near(frame, corners)
+            crop = cardmod.portrait_near(frame, corners, detector)
             if crop is not None:
                 read.portrait, read.portrait_found = crop, True
                 return
@@ -153,7 +154,7 @@ def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
         guess = cardmod.corners_from_qr(result.points)
         if _plausible(guess, frame.shape):
             crop = cardmod.portrait_crop(frame, guess)
-            if cardmod.portrait_has_face(crop):
+            if cardmod.portrait_has_face(crop, detector):
                 read.corners, read.located_by = guess, "qr"
                 read.portrait, read.portrait_found = crop, True
                 return
@@ -161,15 +162,18 @@ def _find_portrait(frame: np.ndarray, read: SideRead) -> None:
     # face near it, or a TD1 zone, is a back
     if read.qr_result is None and (read.mrz is None or not read.mrz.found
                                    or read.mrz_format == "TD3"):
-        crop = cardmod.portrait_in_frame(frame)
+        crop = cardmod.portrait_in_frame(frame, detector=detector)
         if crop is not None:
             read.portrait, read.portrait_found = crop, True
             read.located_by = read.located_by or "portrait"
 
 
-def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True) -> SideRead:
-    """Everything one frame shows (QR, zone, portrait, outline), and which side it is."""
+def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
+              models_dir=None) -> SideRead:
+    """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
+    ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default)."""
     frame = _check_image(image)
+    detector = cardmod.face_detector(models_dir)
     verdict = guidance.analyse_frame(frame)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
@@ -186,12 +190,12 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
             read.mrz = None
     if read.corners is None and loose is not None:
         read.corners, read.located_by = loose, "outline"
-        _find_portrait(frame, read)
+        _find_portrait(frame, read, detector)
         if not read.portrait_found and not (read.mrz is not None and read.mrz.found):
             read.corners, read.located_by = None, None  # a sheet of paper, not a card
-            _find_portrait(frame, read)
+            _find_portrait(frame, read, detector)
     else:
-        _find_portrait(frame, read)
+        _find_portrait(frame, read, detector)
     if read.corners is None and read.mrz is not None and read.mrz.valid:
         read.located_by = "mrz"
 
@@ -310,13 +314,13 @@ def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict,
     return result, portrait_side.portrait if portrait_side else None
 
 
-def read_card(images, today: date | None = None) -> dict:
+def read_card(images, today: date | None = None, *, models_dir=None) -> dict:
     """The read-card JSON object (without ``elapsed_ms``) for one frame or a list of frames."""
-    return read_card_and_portrait(images, today)[0]
+    return read_card_and_portrait(images, today, models_dir=models_dir)[0]
 
 
-def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool = True
-                           ) -> tuple[dict, np.ndarray | None]:
+def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool = True,
+                           models_dir=None) -> tuple[dict, np.ndarray | None]:
     """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
     portrait crop (None without one) — so a face check needs no second card search.
 
@@ -326,28 +330,37 @@ def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool 
     issue_date, portrait_found, quality, card_kind, expiry_date, sides, mrz, mismatches.
     ``with_mrz=False`` skips reading the machine-readable zone (a face check that needs only the
     portrait and the QR identity: the zone's OCR is the slowest part of a read).
+    ``models_dir``: the YuNet face detector's folder (None: the default, see sface.py).
     """
     if isinstance(images, np.ndarray):
         images = [images]
     if not images:
         raise ValueError("read_card needs at least one image")
-    sides = [read_side(image, today, with_mrz=with_mrz) for image in images]
+    sides = [read_side(image, today, with_mrz=with_mrz, models_dir=models_dir)
+             for image in images]
     return merge_sides(sides, today)
 
 
-def portrait_from_frame(image: np.ndarray) -> np.ndarray | None:
+def portrait_from_frame(image: np.ndarray, models_dir=None) -> np.ndarray | None:
     """The portrait of the card in a camera frame, or None when no card is found.
 
     Like :func:`card.portrait_crop`, but the QR code settles which way up the card is (when the
     texture check of :func:`card.find_card` could not, e.g. in a blurred frame), and when the card
     outline is not found (a hand over two corners, a busy background) the card's place is
-    extrapolated from the QR code. For a plain portrait photo it returns None."""
+    extrapolated from the QR code. For a plain portrait photo it returns None. A card found
+    whose 2021 photo box shows no face (another layout) gives the biggest card-sized face on the
+    left of the straightened card when YuNet finds one there, else the box as before."""
     corners = cardmod.find_card(image)
     if corners is not None:
         found = qr.decode_card_qr(image, corners, search_frame=False)
         if found is not None and found.where == "card_rotated":
             corners = cardmod.rotate_corners(corners, 2)
-        return cardmod.portrait_crop(image, corners)
+        crop = cardmod.portrait_crop(image, corners)
+        detector = cardmod.face_detector(models_dir)
+        if detector is not None and not cardmod.portrait_has_face(crop, detector):
+            other, _ = cardmod.portrait_on_card(cardmod.warp_card(image, corners), detector)
+            crop = other if other is not None else crop
+        return crop
     if cardmod._looks_like_bare_card(image):
         return cardmod.portrait_crop(image)
     found = qr.decode_card_qr(image, None)

@@ -170,11 +170,28 @@ class SFaceModel(FaceModel):
                 return
             check_models(self.models_dir)
             with _quiet_opencv():
-                self._detector = cv2.FaceDetectorYN.create(
-                    str(self.models_dir / DETECTOR_FILE), "", (320, 320), SCORE_THRESHOLD,
-                    NMS_THRESHOLD, TOP_K)
+                if self._detector is None:
+                    self._detector = self._create_detector()
                 self._recognizer = cv2.FaceRecognizerSF.create(
                     str(self.models_dir / RECOGNIZER_FILE), "")
+
+    def load_detector(self) -> None:
+        """Load YuNet alone (the card reader only looks for a portrait's face; SFace, 38 MB,
+        loads on the first comparison). ModelsMissing if its file is missing or altered."""
+        if self._detector is not None:
+            return
+        with self._lock:
+            if self._detector is not None:
+                return
+            problem = file_problem(self.models_dir / DETECTOR_FILE, DETECTOR_FILE)
+            if problem:
+                raise ModelsMissing(f"YuNet face detector unavailable: {problem} — {FIX_HINT}")
+            with _quiet_opencv():
+                self._detector = self._create_detector()
+
+    def _create_detector(self):
+        return cv2.FaceDetectorYN.create(str(self.models_dir / DETECTOR_FILE), "", (320, 320),
+                                         SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
 
     # ---- detection -------------------------------------------------------------------------
     def detect(self, image_bgr: np.ndarray, portrait: bool = False,
@@ -187,7 +204,7 @@ class SFaceModel(FaceModel):
         of a (card) portrait: scaled to ``portrait_side`` and padded first (module docstring); the
         ``portrait_*`` and ``score_threshold`` overrides are for bench/bench_card_faces.py.
         """
-        self.load()
+        self.load_detector()
         image = _bgr(image_bgr)
         height, width = image.shape[:2]
         if portrait:

@@ -218,7 +218,17 @@ def _side_needed(scan: dict) -> str | None:
     return "back" if "front" in seen else "front"
 
 
+# A passport page whose zone was seen but not read with every check digit: in a 640×480 frame
+# its 44-character lines have under 10 px per character, and a thumb often lies over the zone at
+# the bottom of the page (docs/vision-card.md, "Passport pages").
+PASSPORT_ZONE_UNREAD = ("Đã thấy trang thông tin hộ chiếu nhưng chưa đọc được dải mã ở cuối "
+                        "trang. Đưa trang hộ chiếu lại gần hơn, để ngón tay không che dải mã, "
+                        "giữ yên tay rồi chụp lại — hoặc bấm «Nhập tay».")
+
+
 def _seen_message(side: str | None, scan: dict) -> str:
+    if side == "data_page":
+        return PASSPORT_ZONE_UNREAD
     needed = _side_needed(scan)
     seen = SIDE_NAMES.get(side or "", "thẻ")
     if needed == "back":
