@@ -13,10 +13,11 @@ def expect_step(page, number, timeout=15000):
 def htmx_settled(page, timeout=10000):
     """Wait until htmx has finished swapping and settling: new content gets its triggers
     bound at settle time, so typing before that would go unheard."""
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')",
-        timeout=timeout,
-    )
+    # A locator, not wait_for_function: the kiosk's CSP forbids the eval that polls a string.
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(
+        0, timeout=timeout)
 
 
 def sms_code(app) -> str:
