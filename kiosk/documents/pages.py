@@ -70,7 +70,7 @@ def grey4_png(grey: np.ndarray) -> bytes:
     """An 8-bit grey image as a 4-bit grey PNG.
 
     16 grey levels are indistinguishable from 256 for anti-aliased black text and make the
-    file a third smaller. Written directly (rows packed by numpy, no PNG filter, zlib level 1)
+    file about half the size (bench/bench_pages.py). Written directly (rows packed by numpy, no PNG filter, zlib level 1)
     because a page is ~3.6 million pixels: ~14 ms where Pillow's encoder takes ~27 ms in
     4 bits and ~80 ms in 8 bits at its default level (docs/performance.md)."""
     height, width = grey.shape
