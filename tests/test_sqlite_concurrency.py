@@ -84,13 +84,19 @@ def _run_alongside(app, slow_request, engine: SlowEngine):
     return results["a"], results["b"], other.registration()
 
 
-def test_a_slow_face_comparison_does_not_lock_out_another_kiosk(app):
+def _at_step6_with_a_slow_engine(app) -> tuple[KioskDriver, SlowEngine]:
+    """Kiosk A at step 6 with both card photos taken; its next comparison blocks."""
     kiosk = KioskDriver(app.test_client())
     kiosk.walk_to(6)
     kiosk.capture("card_front")
     kiosk.capture("card_back")
     engine = SlowEngine(app.extensions["kiosk_ekyc"])
     app.extensions["kiosk_ekyc"] = engine
+    return kiosk, engine
+
+
+def test_a_slow_face_comparison_does_not_lock_out_another_kiosk(app):
+    kiosk, engine = _at_step6_with_a_slow_engine(app)
 
     a, b, other = _run_alongside(app, lambda: kiosk.capture("face", jpeg_bytes(seed=7)), engine)
 
@@ -103,12 +109,7 @@ def test_a_slow_face_comparison_does_not_lock_out_another_kiosk(app):
 
 
 def test_the_comparison_after_a_liveness_challenge_does_not_lock_out_another_kiosk(app):
-    kiosk = KioskDriver(app.test_client())
-    kiosk.walk_to(6)
-    kiosk.capture("card_front")
-    kiosk.capture("card_back")
-    engine = SlowEngine(app.extensions["kiosk_ekyc"])
-    app.extensions["kiosk_ekyc"] = engine
+    kiosk, engine = _at_step6_with_a_slow_engine(app)
     kiosk.get(kiosk.url(6))  # the screen asks for the challenge first (a short write)
 
     def record():
