@@ -49,12 +49,24 @@ def fill_personal(page, dob="05/09/1985"):
     page.fill("#issue_date", "02/10/2023")
 
 
+def open_scan_consent(page):
+    """From step 1, «Quét thẻ căn cước»: the consent form, swapped in and settled. Step 1 has a
+    consent box of its own, so ticking before the swap would tick the wrong one."""
+    page.get_by_role("link", name="Quét thẻ căn cước").click()
+    page.wait_for_selector("form[action$='/scan/consent']")
+    htmx_settled(page)
+
+
+def give_scan_consent(page):
+    page.locator("form[action$='/scan/consent'] label.choice", has_text="đồng ý").click()
+    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
+
+
 def open_card_scan(page, app):
     """A new registration, «Quét thẻ căn cước», consent given: the camera with live guidance."""
     start(page, app)
-    page.get_by_role("link", name="Quét thẻ căn cước").click()
-    page.locator("label.choice", has_text="đồng ý").click()
-    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
+    open_scan_consent(page)
+    give_scan_consent(page)
     page.wait_for_selector("form[data-guidance-url]")
 
 

@@ -10,7 +10,16 @@ from sqlalchemy import select
 from kiosk.services.ekyc import EXTENSION_KEY
 from kiosk.vision.engine import EkycEngine, LivenessVerdict
 
-from .flows import expect_step, fill_account, fill_personal, start, walk_to_step5, walk_to_step6
+from .flows import (
+    expect_step,
+    fill_account,
+    fill_personal,
+    give_scan_consent,
+    open_scan_consent,
+    start,
+    walk_to_step5,
+    walk_to_step6,
+)
 from .screens import Screens, in_view
 
 pytestmark = pytest.mark.browser
@@ -126,11 +135,9 @@ def test_camera_that_will_not_open_reaches_a_clerk(live_app, browser_page, scree
         " Promise.reject(new DOMException('blocked', 'NotAllowedError'));")
     start(page, live_app)
     screens(page, "01-account")
-    page.get_by_role("link", name="Quét thẻ căn cước").click()
-    page.wait_for_selector("input[name=consent]")
+    open_scan_consent(page)
     screens(page, "01-scan-consent")
-    page.locator("label.choice", has_text="đồng ý").click()
-    page.get_by_role("button", name="Đồng ý và quét thẻ").click()
+    give_scan_consent(page)
     status = page.locator("[data-camera-status]")
     expect(status).to_contain_text("Camera đang bị chặn", timeout=10000)
     assert in_view(page, "button[data-help-reason='camera_unavailable']")
