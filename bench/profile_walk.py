@@ -76,6 +76,8 @@ def main(argv=None) -> int:
     ap.add_argument("--walks", type=int, default=10)
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--step", help="profile only the requests of this step (e.g. '7 contract')")
+    ap.add_argument("--show-sql", action="store_true",
+                    help="with --step: list the SQL statements that step sends in one walk")
     args = ap.parse_args(argv)
 
     instance = tempfile.mkdtemp(prefix="kiosk-profile-")
@@ -100,10 +102,14 @@ def main(argv=None) -> int:
         engine = db.engine
 
     statements = [0]
+    shown: list[str] = []  # --show-sql: the statements of --step in the first measured walk
+    current = [None]
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _count(*_args):
+    def _count(_conn, _cursor, statement, *_args):
         statements[0] += 1
+        if args.show_sql and current[0] == args.step and len(shown) < 200:
+            shown.append(" ".join(statement.split())[:160])
 
     cpu = defaultdict(float)
     sql = defaultdict(int)
@@ -112,6 +118,7 @@ def main(argv=None) -> int:
     class Measured(Kiosk):
         def send(self, label, method, path, *a, **kw):
             c0, s0 = time.process_time(), statements[0]
+            current[0] = label if self.measure else None
             only = self.profiler is not None and label == args.step
             if only:
                 self.profiler.enable()
@@ -177,6 +184,8 @@ def main(argv=None) -> int:
         "top_own_time": top_own,
         "top_cumulative": out.getvalue().splitlines()[-args.top - 2:],
     }
+    if args.show_sql:
+        report["sql_of_step"] = shown[: int(sql.get(args.step, 0) / args.walks) or None]
     json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
     print()
     return 0

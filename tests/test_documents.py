@@ -398,6 +398,28 @@ def test_huge_signature_is_scaled_into_its_box():
     assert len(PdfReader(io.BytesIO(huge)).pages) == len(PdfReader(io.BytesIO(small)).pages)
 
 
+def _signature_image(pdf: bytes):
+    xobjects = PdfReader(io.BytesIO(pdf)).pages[-1]["/Resources"]["/XObject"]
+    return next(x.get_object() for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image")
+
+
+def test_signature_is_stored_at_print_resolution_in_the_pads_ink():
+    """A pad's 4000 px drawing is kept at ~200 dpi of its box, not at full size, and the
+    picture is the ink's colour wherever the alpha mask lets it show."""
+    import numpy as np
+
+    from kiosk.documents.layout import SIGNATURE_DPI
+
+    pdf = render_contract(make_ctx(), Signature(signature_png((4000, 1500)), SIGNATURE.signed_at))
+    image = _signature_image(pdf)
+    box_width_pt = (210 - 40) / 2 * 72 / 25.4  # half the A4 text width: the customer's column
+    assert int(image["/Width"]) <= box_width_pt / 72 * SIGNATURE_DPI
+    colours = np.frombuffer(image.get_data(), np.uint8).reshape(-1, 3)
+    assert (colours == (10, 30, 120)).all()
+    alpha = np.frombuffer(image["/SMask"].get_object().get_data(), np.uint8)
+    assert alpha.max() == 255 and 0.005 < (alpha > 0).mean() < 0.5  # the strokes, and only them
+
+
 def test_unreadable_signature_is_rejected():
     with pytest.raises(ValueError):
         render_contract(make_ctx(), Signature(b"not a png", SIGNATURE.signed_at))
@@ -614,3 +636,70 @@ def test_grey4_png_reads_back_as_the_16_level_image(width):
     back = np.asarray(image.convert("L"))
     assert (back == (grey >> 4) * 17).all()
     assert back.min() == 0 and back.max() == 255
+
+
+class _CountingDocument:
+    """Stands in for pypdfium2.PdfDocument, counting opens and closes."""
+
+    opened: list = []
+    closed: list = []
+    real = None  # pypdfium2.PdfDocument, set by the fixture
+
+    def __new__(cls, pdf):
+        doc = cls.real(pdf)
+        cls.opened.append(doc)
+        original_close = doc.close
+
+        def close():
+            cls.closed.append(doc)
+            original_close()
+
+        doc.close = close
+        return doc
+
+
+@pytest.fixture
+def counted_opens(monkeypatch):
+    from kiosk.documents import pages
+
+    _CountingDocument.opened, _CountingDocument.closed = [], []
+    _CountingDocument.real = pages.pdfium.PdfDocument
+    monkeypatch.setattr(pages.pdfium, "PdfDocument", _CountingDocument)
+    pages._close_open_documents()
+    yield _CountingDocument
+    pages._close_open_documents()
+
+
+def test_viewer_opens_a_document_once_for_its_count_and_pages(counted_opens):
+    from kiosk.documents import pages
+
+    pdf = render_contract(make_ctx(), SIGNATURE) + b"\n% viewer\n"
+    count = pages.page_count(pdf)
+    images = [pages.page_png(pdf, i) for i in range(count)]
+    assert count >= 2 and len(counted_opens.opened) == 1
+    # the same pixels as a document opened just for that page
+    pages._close_open_documents()
+    assert pages.page_png(pdf, count - 1) == images[-1]
+
+
+def test_open_documents_are_bounded_and_the_oldest_closed(counted_opens):
+    from kiosk.documents import pages
+
+    base = render_acceptance(make_ctx())
+    documents = [base + b"\n%% customer %d\n" % i for i in range(pages._OPEN_DOCUMENTS + 3)]
+    for pdf in documents:
+        pages.page_count(pdf)
+    assert len(pages._open) == pages._OPEN_DOCUMENTS
+    assert counted_opens.closed == counted_opens.opened[:3]
+    pages.page_png(documents[0], 0)  # closed long ago: opened again, not used after close
+    assert len(counted_opens.opened) == len(documents) + 1
+
+
+def test_not_a_pdf_is_a_page_error_and_is_not_kept(counted_opens):
+    from kiosk.documents import pages
+
+    with pytest.raises(pages.PageError):
+        pages.page_count(b"%PDF-1.4 broken")
+    with pytest.raises(pages.PageError):
+        pages.page_png(render_acceptance(make_ctx()), 99)
+    assert all(doc is not None for doc in pages._open.values()) and len(pages._open) == 1

@@ -9,16 +9,16 @@ from datetime import datetime
 from xml.sax.saxutils import escape
 
 from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
+from PIL import ImageStat, UnidentifiedImageError
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
-    Image,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -110,7 +110,30 @@ def table_style(commands: list[tuple]) -> TableStyle:
 # --- signature image ---------------------------------------------------------------------
 
 
-def signature_flowable(signature: Signature, max_width: float, max_height: float) -> Image:
+# The customer's box is ~70 × 24 mm. A pad exports its whole 900 × 360 canvas, ~330 dpi once
+# fitted in the box: 200 dpi keeps a finger's stroke smooth on paper and on screen, and every
+# pixel more is compressed and hashed again in each signed PDF (bench/bench_documents.py).
+SIGNATURE_DPI = 200
+
+
+class _SignatureImage(Flowable):
+    """The cropped pad drawing, drawn straight from memory: no PNG written for ReportLab to
+    decode again (that round trip was half the cost of a signed document)."""
+
+    def __init__(self, picture: PILImage.Image, width: float, height: float):
+        super().__init__()
+        self._reader = ImageReader(picture)
+        self.width, self.height = width, height
+
+    def wrap(self, available_width, available_height):
+        return self.width, self.height
+
+    def draw(self):
+        # mask="auto" makes ReportLab write the alpha channel as an /SMask: no white box.
+        self.canv.drawImage(self._reader, 0, 0, self.width, self.height, mask="auto")
+
+
+def signature_flowable(signature: Signature, max_width: float, max_height: float) -> Flowable:
     """The customer's pad drawing, cropped to the ink, scaled to fit, alpha kept as a mask."""
     try:
         picture = PILImage.open(io.BytesIO(signature.png_bytes))
@@ -124,12 +147,20 @@ def signature_flowable(signature: Signature, max_width: float, max_height: float
         raise ValueError("signature image is empty (fully transparent)")
     picture = picture.crop(ink)
     width, height = picture.size
-    scale = min(max_width / width, max_height / height)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    buffer.seek(0)
-    # mask="auto" makes ReportLab write the alpha channel as an /SMask: no white box.
-    return Image(buffer, width=width * scale, height=height * scale, mask="auto")
+    scale = min(max_width / width, max_height / height)  # points per pixel
+    target_width = round(width * scale / 72 * SIGNATURE_DPI)
+    if width > target_width * 1.2:
+        picture = picture.resize((target_width, max(1, round(height * target_width / width))),
+                                 PILImage.Resampling.BOX)
+    # The alpha channel is the drawing; the pad paints in one ink. Colour planes filled with
+    # that ink look the same and compress to almost nothing (the pixels outside the strokes
+    # hold whatever the canvas left there).
+    alpha = picture.getchannel("A")
+    strokes = alpha.point(lambda a: 255 if a >= 128 else 0)
+    ink = tuple(round(v) for v in ImageStat.Stat(picture.convert("RGB"), mask=strokes).mean)
+    picture = PILImage.new("RGB", picture.size, ink if len(ink) == 3 else (0, 0, 0))
+    picture.putalpha(alpha)
+    return _SignatureImage(picture, width * scale, height * scale)
 
 
 def signature_blocks(ctx: DocumentContext, signature: Signature | None, width: float) -> Table:

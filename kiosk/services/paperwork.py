@@ -78,9 +78,13 @@ RENDERERS = {"contract": render_contract, "acceptance": render_acceptance}
 # render first and then write and commit; see docs/performance.md.
 
 def render_signable(reg: Registration, kind: str, signature_png: bytes | None = None,
-                    signed_at: datetime | None = None) -> bytes:
-    with db.session.no_autoflush:
-        context = document_context(reg)
+                    signed_at: datetime | None = None,
+                    context: DocumentContext | None = None) -> bytes:
+    """The unsigned text to sign, or with a signature the signed copy; ``context`` saves the
+    queries when the caller has built it already (the step's screen shows its sections)."""
+    if context is None:
+        with db.session.no_autoflush:
+            context = document_context(reg)
     if signature_png is None:
         return _text_to_sign(kind, context)
     return RENDERERS[kind](context, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))

@@ -35,12 +35,14 @@ def document_bytes(reg: Registration, kind: str) -> bytes:
 
 
 def _view_document(reg: Registration, kind: str, readonly: bool, form=None, error=None):
-    sections = SECTIONS[kind](paperwork.document_context(reg))
-    return render_step(reg, STEP_OF[kind], readonly=readonly, kind=kind, sections=sections,
-                       document_title=TITLES[kind],
-                       page_count=pages.page_count(document_bytes(reg, kind)),
+    context = paperwork.document_context(reg)
+    signed = paperwork.latest_document(reg, kind)
+    pdf = signed.content if signed is not None else paperwork.render_signable(reg, kind, context=context)
+    return render_step(reg, STEP_OF[kind], readonly=readonly, kind=kind,
+                       sections=SECTIONS[kind](context), document_title=TITLES[kind],
+                       page_count=pages.page_count(pdf),
                        form=form or SignatureForm(formdata=None), signature_error=error,
-                       signed=paperwork.latest_document(reg, kind))
+                       signed=signed)
 
 
 def _sign(reg: Registration, kind: str):

@@ -1,0 +1,69 @@
+"""CPU per document a registration makes (steps 7–9): the text to sign, the signed copy, the
+receipt. JSON.
+
+    .venv/bin/python bench/bench_documents.py [--runs 15]
+
+The baseline in the same run is the unsigned text of the same document: a signed copy differs
+from it only by the customer's signature (an image cropped from the pad's 900 × 360 drawing)
+and one line of text, so ``signed_vs_unsigned`` is what the signature costs. Median and p95 CPU
+milliseconds (process time, so a busy machine stretches both alike) and the PDF size.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+from bench_pages import cpu_ms, sample_context, sample_receipt
+from PIL import Image, ImageDraw
+
+from kiosk.documents import Signature, render_acceptance, render_contract, render_receipt
+
+
+def pad_drawing(seed: int = 3) -> bytes:
+    """A pad export as the kiosk receives it: a 900 × 360 transparent PNG with a few strokes."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGBA", (900, 360), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for _ in range(4):
+        points = [(int(x), int(y)) for x, y in zip(np.cumsum(rng.integers(20, 60, 14)) + 60,
+                                                   rng.integers(80, 300, 14), strict=True)]
+        draw.line(points, fill=(20, 20, 60, 255), width=6, joint="curve")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args(argv)
+    context = sample_context()
+    signature = Signature(png_bytes=pad_drawing(), signed_at=datetime(2026, 11, 29, 9, 41))
+    report = {"runs": args.runs, "documents": {}}
+    for name, render in (("contract", render_contract), ("acceptance", render_acceptance)):
+        unsigned = cpu_ms(lambda _run, render=render: render(context, None), args.runs)
+        signed = cpu_ms(lambda _run, render=render: render(context, signature), args.runs)
+        report["documents"][name] = {
+            "unsigned": unsigned, "signed": signed,
+            "signed_vs_unsigned": round(signed["median_ms"] / unsigned["median_ms"], 2),
+        }
+    receipt = sample_receipt(context)
+    report["documents"]["receipt"] = {"once": cpu_ms(lambda _run: render_receipt(receipt), args.runs)}
+    report["per_registration_median_ms"] = round(sum(
+        part["median_ms"] for doc in report["documents"].values()
+        for key, part in doc.items() if isinstance(part, dict)), 1)
+    json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
