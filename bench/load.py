@@ -224,7 +224,8 @@ class Kiosk:
                   data={"password": PASSWORD, "password_confirm": PASSWORD})
         for kind in ("card_front", "card_back", "face"):
             html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
-                             data={"image_data": PHOTOS[kind]}).text
+                             # as camera.js posts it: a text field of a multipart form
+                             files={"image_data": (None, PHOTOS[kind])}).text
         if self.clerk is None:  # the clerk walks over and confirms on the kiosk's screen
             self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
                 "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})
