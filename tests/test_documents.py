@@ -420,6 +420,20 @@ def test_signature_is_stored_at_print_resolution_in_the_pads_ink():
     assert alpha.max() == 255 and 0.005 < (alpha > 0).mean() < 0.5  # the strokes, and only them
 
 
+def test_faint_signature_keeps_its_colour():
+    """A drawing whose strokes are all half transparent (a pen setting, or a crafted upload)
+    is still signed in its own colour, not refused or turned black."""
+    import numpy as np
+
+    picture = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).line([(40, 150), (300, 40), (560, 160)], fill=(120, 20, 20, 90), width=8)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    image = _signature_image(render_contract(make_ctx(), Signature(buffer.getvalue(), SIGNATURE.signed_at)))
+    colours = np.frombuffer(image.get_data(), np.uint8).reshape(-1, 3)
+    assert (colours == (120, 20, 20)).all()
+
+
 def test_unreadable_signature_is_rejected():
     with pytest.raises(ValueError):
         render_contract(make_ctx(), Signature(b"not a png", SIGNATURE.signed_at))

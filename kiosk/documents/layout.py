@@ -156,9 +156,10 @@ def signature_flowable(signature: Signature, max_width: float, max_height: float
     # that ink look the same and compress to almost nothing (the pixels outside the strokes
     # hold whatever the canvas left there).
     alpha = picture.getchannel("A")
-    strokes = alpha.point(lambda a: 255 if a >= 128 else 0)
+    densest = alpha.getextrema()[1]  # > 0: the crop above found ink
+    strokes = alpha.point(lambda a: 255 if 2 * a >= densest else 0)
     ink = tuple(round(v) for v in ImageStat.Stat(picture.convert("RGB"), mask=strokes).mean)
-    picture = PILImage.new("RGB", picture.size, ink if len(ink) == 3 else (0, 0, 0))
+    picture = PILImage.new("RGB", picture.size, ink)
     picture.putalpha(alpha)
     return _SignatureImage(picture, width * scale, height * scale)
 
