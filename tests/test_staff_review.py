@@ -52,6 +52,8 @@ def test_the_clerk_sees_the_case_in_the_queue_and_on_the_board(app, kiosk):
     assert "Mã QR / MRZ trên thẻ" in case and "038085012345" in case  # declared, beside the card
     assert "05/09/1985" in case and "Không thấy rõ khuôn mặt" in case
     assert f"/staff/r/{reg.number}/evidence/" in case
+    assert "Chip của thẻ" not in case  # no chip read: nothing said about one
+    assert clerk.get(f"/staff/r/{reg.number}/chip/portrait").status_code == 404
 
 
 def test_approve_in_the_console_moves_the_waiting_kiosk_to_step_7(app, kiosk):

@@ -84,6 +84,33 @@ def test_whole_registration_with_the_chip(chip_kiosk, card_files):
     assert not _audit(k, "scan_corrected")  # the chip's values were taken as they were
 
 
+def test_the_console_review_shows_what_the_chip_established(chip_kiosk, card_files):
+    """The clerk deciding from the console sees the chip's portrait the face was compared with,
+    the passive-authentication level and the clone check, as the kiosk's own panel does."""
+    from tests.staff_console import Clerk
+
+    k = chip_kiosk
+    k.start()
+    read_chip(k)
+    k.account(id_number=P.id_number)
+    k.package()
+    k.personal(**FROM_CHIP)
+    k.provision()
+    k.activate()
+    k.password()
+    k.capture_all()
+    reg = k.registration()
+    clerk = Clerk(k.client.application)
+    case = clerk.html(f"/staff/review/{reg.number}")
+    assert "Chip của thẻ" in case and "có chữ ký của cơ quan cấp" in case
+    assert "Xác thực chủ động: đạt" in case and "Số định danh trong chip khớp số khách khai" in case
+    assert f"/staff/r/{reg.number}/chip/portrait" in case and "máy đã so khuôn mặt với ảnh này" in case
+    assert "máy không tìm thấy thẻ trong ảnh" not in case
+    portrait = clerk.get(f"/staff/r/{reg.number}/chip/portrait")
+    assert portrait.status_code == 200 and portrait.data == card_files.jpeg
+    assert portrait.headers["Cache-Control"] == "no-store"
+
+
 def test_wrong_id_number_keeps_the_camera_path(chip_kiosk):
     k = chip_kiosk
     k.start()

@@ -10,7 +10,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Document, Evidence, Registration
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
-from kiosk.services import board, counter_actions, ekyc, evidence, review
+from kiosk.services import board, chip_reading, counter_actions, ekyc, evidence, review
 from kiosk.web.staff import bp
 
 DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biên bản nghiệm thu",
@@ -70,6 +70,18 @@ def _evidence(reg: Registration, evidence_id: int) -> Evidence:
 def evidence_image(number: str, evidence_id: int):
     row = _evidence(registration_or_404(number), evidence_id)
     response = Response(row.content, mimetype=row.mime_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/r/<number>/chip/portrait")
+def chip_portrait(number: str):
+    """The portrait read from the card's chip (signed by the issuer), when the face was or can
+    be compared against it."""
+    reference = chip_reading.reference_for(registration_or_404(number))
+    if reference is None:
+        abort(404)
+    response = Response(reference.portrait, mimetype=reference.mime)
     response.headers["Cache-Control"] = "no-store"
     return response
 

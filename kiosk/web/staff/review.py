@@ -6,7 +6,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
-from kiosk.services import board, ekyc, evidence, review
+from kiosk.services import board, chip_reading, ekyc, evidence, review
 from kiosk.web.filters import date_filter
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import passive
@@ -67,6 +67,7 @@ def _case(number: str, **extra):
     return render_template(
         "staff/review.html", reg=reg, case=case, captures=captures, labels=CAPTURE_LABELS,
         compare=compare, card=card, open_case=review.needs_clerk(reg),
+        chip=chip_reading.latest_check(reg),
         reasons=[REVIEW_REASONS.get(c, c) for c in case.face_match.get("problems", [])],
         help_label=HELP_REASONS.get(reg.help_reason or ""), thresholds=ekyc.thresholds(),
         reject_reasons=review.REJECT_REASONS, **extra)
