@@ -236,3 +236,29 @@ def test_a_role_change_applies_from_the_next_sign_in(app):
     assert Clerk(app).get("/staff/settings").status_code == 200  # signed in again: admin now
     html = admin.post(f"/staff/accounts/{admin_id}/role", {"role": "clerk"}).get_data(as_text=True)
     assert "Không thể tự bỏ quyền quản trị" in html
+
+
+def _stored_hash(app) -> str:
+    from sqlalchemy import select
+
+    with app.app_context():
+        return db.session.scalar(select(StaffUser.password_hash).where(StaffUser.username == STAFF[0]))
+
+
+def test_sign_in_upgrades_a_hash_made_under_other_parameters(app):
+    """Raising the argon2 parameters reaches each clerk at their next sign-in; a wrong
+    password changes nothing."""
+    from argon2 import PasswordHasher
+    from sqlalchemy import update
+
+    old = PasswordHasher(time_cost=1, memory_cost=2048, parallelism=1).hash(STAFF[1])
+    with app.app_context():
+        db.session.execute(update(StaffUser).where(StaffUser.username == STAFF[0])
+                           .values(password_hash=old))
+        db.session.commit()
+    login(app.test_client(), password="Wrong@2026")
+    assert _stored_hash(app) == old
+    Clerk(app)
+    new = _stored_hash(app)
+    assert new != old and not credentials.needs_rehash(new)
+    assert credentials.verify_secret(new, STAFF[1])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import LoginThrottle, StaffUser, utcnow
-from kiosk.domain.credentials import hash_secret, verify_secret
+from kiosk.domain.credentials import hash_secret, needs_rehash, verify_secret
 
 LOCKED_MESSAGE = "Đăng nhập sai quá nhiều lần từ máy này. Vui lòng thử lại sau ít phút."
 REFUSED_MESSAGE = "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -87,6 +87,10 @@ def check(username: str, password: str, source: str) -> tuple[StaffUser | None, 
         count_failure(source)
         return None, LOCKED_MESSAGE if source_locked(source) else REFUSED_MESSAGE
     _clear(source)
+    if needs_rehash(user.password_hash):
+        # Hashed under older argon2 parameters (or by another tool): upgraded now, while the
+        # password is at hand, so raising the parameters reaches every clerk at their next sign-in.
+        user.password_hash = hash_secret(password)
     return user, None
 
 

@@ -250,12 +250,6 @@ def _side_shares(quad: np.ndarray, gray: np.ndarray) -> list[float]:
     return [float(v) for v in _segment_shares(quad, np.roll(quad, -1, axis=0), gray)]
 
 
-def _side_support(quad: np.ndarray, gray: np.ndarray) -> tuple[float, float]:
-    """(smallest, mean) of :func:`_side_shares`."""
-    shares = _side_shares(quad, gray)
-    return min(shares), sum(shares) / len(shares)
-
-
 def _intersect(p1, d1, p2, d2) -> np.ndarray | None:
     mat = np.array([[d1[0], -d2[0]], [d1[1], -d2[1]]], np.float64)
     if abs(np.linalg.det(mat)) < 1e-6:
