@@ -27,12 +27,31 @@ def card_files():
 
 
 @pytest.fixture
-def chip_kiosk(tmp_path, card_files):
-    app = make_app(tmp_path, CHIP_READER=True)
-    chip_reading.set_transport_factory(app, lambda: SimulatedChip(card_files, P))
-    yield KioskDriver(app.test_client())
-    with app.app_context():
-        db.engine.dispose()
+def chip_kiosk_with(tmp_path, card_files):
+    """A kiosk with a reader whose card has ``tampered`` data groups (none: a genuine card)."""
+    apps = []
+
+    def make(*tampered: str) -> KioskDriver:
+        def card():
+            chip = SimulatedChip(card_files, P)
+            for group in tampered:
+                chip.tamper(group)
+            return chip
+
+        app = make_app(tmp_path / f"kiosk{len(apps)}", CHIP_READER=True)
+        chip_reading.set_transport_factory(app, card)
+        apps.append(app)
+        return KioskDriver(app.test_client())
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def chip_kiosk(chip_kiosk_with):
+    return chip_kiosk_with()
 
 
 def _audit(kiosk, event):
@@ -44,6 +63,20 @@ def _audit(kiosk, event):
 
 def read_chip(kiosk, id_number=P.id_number, consent="y"):
     return kiosk.post(f"/r/{kiosk.token}/step/1/chip", {"id_number": id_number, "consent": consent})
+
+
+def _typed_to_step6(k, chip_at_step1=False):
+    """Steps 1–5 typed by hand (after a chip read at step 1 if asked), then the three photos."""
+    k.start()
+    if chip_at_step1:
+        read_chip(k)
+    k.account(id_number=P.id_number)
+    k.package()
+    k.personal(**FROM_CHIP)
+    k.provision()
+    k.activate()
+    k.password()
+    k.capture_all()
 
 
 def test_whole_registration_with_the_chip(chip_kiosk, card_files):
@@ -90,15 +123,7 @@ def test_the_console_review_shows_what_the_chip_established(chip_kiosk, card_fil
     from tests.staff_console import Clerk
 
     k = chip_kiosk
-    k.start()
-    read_chip(k)
-    k.account(id_number=P.id_number)
-    k.package()
-    k.personal(**FROM_CHIP)
-    k.provision()
-    k.activate()
-    k.password()
-    k.capture_all()
+    _typed_to_step6(k, chip_at_step1=True)
     reg = k.registration()
     clerk = Clerk(k.client.application)
     case = clerk.html(f"/staff/review/{reg.number}")
@@ -109,6 +134,68 @@ def test_the_console_review_shows_what_the_chip_established(chip_kiosk, card_fil
     portrait = clerk.get(f"/staff/r/{reg.number}/chip/portrait")
     assert portrait.status_code == 200 and portrait.data == card_files.jpeg
     assert portrait.headers["Cache-Control"] == "no-store"
+
+
+def test_step6_reads_the_chip_and_judges_the_same_photos_again(chip_kiosk, card_files):
+    """A customer who typed their data can still lay the card on the reader at step 6: the
+    chip's signed portrait becomes the reference, without using up one of their tries."""
+    k = chip_kiosk
+    _typed_to_step6(k)
+    before = k.registration()
+    assert before.face_attempts == 1
+    assert _audit(k, "face_match")[-1]["reference"] != "chip_portrait"
+    page = k.get(k.url(6)).get_data(as_text=True)
+    assert "Đặt thẻ lên đầu đọc" in page and f"/r/{k.token}/step/6/chip" in page
+    screen = k.get(f"/r/{k.token}/step/6/chip", htmx=True).get_data(as_text=True)
+    assert "Đầu đọc sẵn sàng, đã có thẻ." in screen and "6 chữ số cuối" in screen
+    html = k.post(f"/r/{k.token}/step/6/chip", {}).get_data(as_text=True)
+    assert "Đã đọc chip của thẻ" in html and "Đặt thẻ lên đầu đọc" not in html
+    (chip_read,) = _audit(k, "chip_read")
+    assert chip_read["pa_level"] == "signature" and chip_read["id_matches_declared"] is True
+    match = _audit(k, "face_match")[-1]
+    assert match["reference"] == "chip_portrait" and match["attempt"] == 1
+    assert k.registration().face_attempts == 1
+
+
+def test_step6_chip_match_takes_the_customer_out_of_the_clerks_queue(chip_kiosk, monkeypatch):
+    """The printed portrait left the machine unsure and a clerk was called; the chip's portrait
+    matches the face of a passed challenge: no clerk is needed any more."""
+    from kiosk.core.models import utcnow
+    from kiosk.services import ekyc
+
+    k = chip_kiosk
+    _typed_to_step6(k)
+    k.get(k.url(6))  # the unsure machine queues the registration for a clerk
+    assert k.registration().help_requested_at is not None
+    with k.client.application.app_context():
+        reg = k.row()
+        reg.liveness_passed_at = utcnow()
+        db.session.commit()
+    monkeypatch.setattr(ekyc, "compare_faces", lambda reg, cards, face: {
+        "decision": "match", "distance": 0.3, "reference": "chip_portrait",
+        "card": chip_reading.reference_for(reg).identity})
+    k.post(f"/r/{k.token}/step/6/chip", {})
+    reg = k.registration()
+    assert reg.kyc_decision == "match" and reg.help_requested_at is None
+    assert _audit(k, "help_handled")[-1]["outcome"] == "chip_read"
+
+
+def test_step6_chip_that_fails_changes_nothing(chip_kiosk_with):
+    k = chip_kiosk_with("DG2")
+    _typed_to_step6(k)
+    decided = _audit(k, "face_match")
+    html = k.post(f"/r/{k.token}/step/6/chip", {}).get_data(as_text=True)
+    assert "Không xác thực được dữ liệu chip" in html and "tiếp tục chụp ảnh bằng camera" in html
+    assert _audit(k, "face_match") == decided
+    assert "Đặt thẻ lên đầu đọc" in k.get(k.url(6)).get_data(as_text=True)
+
+
+def test_step6_chip_only_at_step6(chip_kiosk):
+    k = chip_kiosk
+    k.start()
+    assert k.get(f"/r/{k.token}/step/6/chip").status_code == 409
+    assert k.post(f"/r/{k.token}/step/6/chip", {}).status_code == 409
+    assert _audit(k, "chip_read") == []
 
 
 def test_wrong_id_number_keeps_the_camera_path(chip_kiosk):
@@ -138,27 +225,19 @@ def test_garbage_id_number_is_a_message(chip_kiosk):
     assert "12 chữ số" in response.get_data(as_text=True)
 
 
-def test_tampered_chip_is_not_used(tmp_path, card_files):
-    def tampered():
-        card = SimulatedChip(card_files, P)
-        card.tamper("DG13")
-        return card
-
-    app = make_app(tmp_path, CHIP_READER=True)
-    chip_reading.set_transport_factory(app, tampered)
-    k = KioskDriver(app.test_client())
+def test_tampered_chip_is_not_used(chip_kiosk_with):
+    k = chip_kiosk_with("DG13")
     k.start()
     html = read_chip(k).get_data(as_text=True)
     assert "Không xác thực được dữ liệu chip" in html
     assert k.registration().data.get("scanned") is None
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_no_reader_off_by_default(kiosk):
     kiosk.start()
     assert "Đặt thẻ lên đầu đọc" not in kiosk.get(kiosk.url(1)).get_data(as_text=True)
     assert kiosk.get(f"/r/{kiosk.token}/step/1/chip").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/step/6/chip").status_code == 404
     assert kiosk.get(f"/r/{kiosk.token}/chip/status").status_code == 404
     assert kiosk.get(f"/r/{kiosk.token}/chip/portrait").status_code == 404
 

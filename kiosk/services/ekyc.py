@@ -239,9 +239,12 @@ def face_match_details(reg: Registration, result: dict, live: bool) -> dict:
             "shadow": result.get("shadow")}
 
 
-def record_decision(reg: Registration, details: dict) -> None:
-    """Write a computed decision (not committed: the caller commits with its other rows)."""
-    reg.face_attempts += 1
+def record_decision(reg: Registration, details: dict, new_attempt: bool = True) -> None:
+    """Write a computed decision (not committed: the caller commits with its other rows).
+    ``new_attempt``: False when the same photos are judged again (a new reference portrait),
+    which must not use up one of the customer's tries."""
+    if new_attempt:
+        reg.face_attempts += 1
     reg.kyc_decision = details["decision"]
     reg.face_distance = details["distance"]
     audit.record("face_match", reg, actor="system", attempt=reg.face_attempts, **details)
@@ -264,7 +267,7 @@ def _latest_contents(reg: Registration) -> dict[str, bytes]:
         return {kind: row.content for kind, row in evidence_service.latest_captures(reg).items()}
 
 
-def decide_automatically(reg: Registration, live: bool) -> None:
+def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True) -> None:
     """Compare the latest face with the latest card portrait, then record the decision.
 
     The comparison runs before anything is written; the caller commits.
@@ -272,7 +275,7 @@ def decide_automatically(reg: Registration, live: bool) -> None:
     _finish_pending_writes()
     details = _decision_for(reg, _latest_contents(reg), live)
     if details is not None:
-        record_decision(reg, details)
+        record_decision(reg, details, new_attempt)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,

@@ -1,9 +1,11 @@
-"""«Đặt thẻ lên đầu đọc»: read the CCCD chip at step 1 when a reader is configured.
+"""«Đặt thẻ lên đầu đọc»: read the CCCD chip at step 1 or step 6 when a reader is configured.
 
-Only when CHIP_READER is on (404 otherwise). The customer agrees to the data processing, types
-(or has typed) the 12-digit ID number whose last 6 digits open the chip, lays the card on the
-reader; a verified read fills steps 1 and 3 like the QR scan does and keeps the chip portrait
-for step 6 (services.chip_reading). Any failure leaves the camera path exactly as it was.
+Only when CHIP_READER is on (404 otherwise). At step 1 the customer agrees to the data
+processing, types (or has typed) the 12-digit ID number whose last 6 digits open the chip, lays
+the card on the reader; a verified read fills steps 1 and 3 like the QR scan does and keeps the
+chip portrait for step 6 (services.chip_reading). At step 6 the declared number opens the chip
+and its portrait becomes the reference for the face (services.chip_at_step6). Any failure leaves
+the camera path exactly as it was.
 """
 from __future__ import annotations
 
@@ -16,21 +18,28 @@ from kiosk.core.models import Registration
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.identity import IdType, national_format
-from kiosk.services import chip_reading, registrations
+from kiosk.services import chip_at_step6, chip_reading, registrations
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.forms import AccountForm, CaptureForm
 from kiosk.web.wizard.render import render_step
 from kiosk.web.wizard.state import bound_registration
-from kiosk.web.wizard.steps import account
+from kiosk.web.wizard.steps import account, verification
+
+CHIP_STEPS = (1, 6)
 
 
-def _step_1(token: str) -> Registration:
+def _at_step(token: str, *numbers: int) -> Registration:
+    """The registration, when the reader is on and one of these steps is open for editing."""
     if not chip_reading.enabled():
         abort(404)
     reg = bound_registration(token)
-    if flow.access(1, reg.furthest_step, reg.finished) is not Access.EDIT:
+    if not any(flow.access(n, reg.furthest_step, reg.finished) is Access.EDIT for n in numbers):
         abort(409)
     return reg
+
+
+def _step_1(token: str) -> Registration:
+    return _at_step(token, 1)
 
 
 def _view(reg: Registration, error: str | None = None, id_number: str | None = None):
@@ -68,10 +77,29 @@ def chip_read(token: str):
     return account.view(reg, False, prefilled, scanned=scanned)
 
 
+def _view_6(reg: Registration, error: str | None = None):
+    return render_step(reg, 6, screen="chip", form=CaptureForm(formdata=None), chip_error=error,
+                       chip_status=chip_reading.reader_status())
+
+
+@bp.route("/r/<token>/step/6/chip", methods=["GET", "POST"])
+def chip_read_step6(token: str):
+    reg = _at_step(token, 6)
+    if request.method == "GET":
+        return _view_6(reg)
+    if not CaptureForm().validate():
+        return _view_6(reg, "Phiên làm việc đã hết hạn. Vui lòng thử lại.")
+    outcome = chip_at_step6.read_and_decide(reg)
+    if not outcome.ok:
+        return _view_6(reg, outcome.message + " Quý khách có thể thử lại, hoặc tiếp tục chụp ảnh "
+                                               "bằng camera.")
+    return verification.view(reg, False)
+
+
 @bp.get("/r/<token>/chip/status")
 def chip_status(token: str):
-    """Polled while the chip screen is open: is the reader there, is a card on it."""
-    _step_1(token)
+    """Polled while a chip screen is open: is the reader there, is a card on it."""
+    _at_step(token, *CHIP_STEPS)
     return render_template("wizard/_chip_status.html", chip_status=chip_reading.reader_status())
 
 

@@ -59,6 +59,9 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
+        # The reader, where there is one: offered until a verified chip portrait is the reference.
+        chip_used=(chip_reading.reference_for(reg) is not None
+                   if chip_reading.enabled() and not readonly else None),
         face_check=last, liveness_failures=_liveness_failures(reg),
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
     )

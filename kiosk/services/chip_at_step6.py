@@ -1,0 +1,25 @@
+"""Step 6: read the card's chip so the face is compared with its signed portrait.
+
+For a customer who typed their data (or scanned the card with the camera) at step 1 and has
+their card at hand when the machine is unsure of the printed portrait: the chip is opened with
+the declared ID number (its last 6 digits are the CAN), and a verified read makes the chip's
+portrait the reference for the photos already taken. The new decision is not one of the
+customer's tries. When it no longer needs a clerk, the registration leaves the clerks' queue.
+"""
+from __future__ import annotations
+
+from kiosk.core.extensions import db
+from kiosk.core.models import Registration
+from kiosk.services import chip_reading, ekyc, registrations, review
+
+
+def read_and_decide(reg: Registration) -> chip_reading.ChipOutcome:
+    outcome = chip_reading.read_for(reg, reg.data.get("id_number", ""))
+    db.session.commit()  # the read's audit row and evidence, whatever the outcome
+    if not outcome.ok:
+        return outcome
+    ekyc.decide_automatically(reg, live=reg.liveness_passed_at is not None, new_attempt=False)
+    db.session.commit()
+    if reg.help_reason in review.REVIEW_HELP_REASONS and not review.needs_clerk(reg):
+        registrations.help_handled(reg, actor="system", outcome="chip_read")
+    return outcome
