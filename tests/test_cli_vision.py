@@ -100,6 +100,28 @@ def test_verify_uses_the_card_portrait_not_a_face_elsewhere_in_the_frame(runner,
     assert code == 0 and out["decision"] in ("match", "review")
 
 
+@pytest.mark.parametrize("kind", ["can_cuoc_2024", "cccd_barcode_2016"])
+@pytest.mark.parametrize("variant", ["a", "b"])
+def test_verify_accepts_the_front_of_every_card_kind(runner, faces, tmp_path, kind, variant):
+    """The 2024 căn cước and the 2016 barcode card carry no QR on the front: verify still
+    finds the portrait on it (both generators) and compares the face with it."""
+    from tests.support.synthetic import place_in_scene, render_front
+
+    from .faces_data import load
+    from .test_wizard_ekyc import jpeg
+
+    card = render_front(None, load(SAME[0]), seed=7, kind=kind, variant=variant)
+    frame, _ = place_in_scene(card, (1280, 720), 7, rotation_deg=2.0, perspective=(3.0, 2.0),
+                              blur=0.4, noise=1.5, light=0.1, brightness=0.95, occluder=False,
+                              jpeg_quality=92)
+    path = tmp_path / "front.jpg"
+    path.write_bytes(jpeg(frame))
+    code, out = run(runner, "verify", path, faces / SAME[1])
+    assert code == 0 and out["decision"] in ("match", "review"), out
+    code, out = run(runner, "verify", path, faces / DIFFERENT[1])
+    assert code == 0 and out["decision"] == "no_match", out
+
+
 def test_read_card_returns_the_contract_fields_from_a_camera_frame(runner, faces, tmp_path):
     from .test_wizard_ekyc import card_frame
 
