@@ -190,6 +190,19 @@ def test_step6_chip_that_fails_changes_nothing(chip_kiosk_with):
     assert "Đặt thẻ lên đầu đọc" in k.get(k.url(6)).get_data(as_text=True)
 
 
+def test_step6_chip_is_not_offered_to_a_passport_holder(chip_kiosk):
+    k = chip_kiosk
+    k.start()
+    k.account(id_type="passport", id_number="C1234567")
+    k.package()
+    k.personal()
+    k.provision()
+    k.activate()
+    k.password()
+    assert "Đặt thẻ lên đầu đọc" not in k.get(k.url(6)).get_data(as_text=True)
+    assert k.get(f"/r/{k.token}/step/6/chip").status_code == 404
+
+
 def test_step6_chip_only_at_step6(chip_kiosk):
     k = chip_kiosk
     k.start()

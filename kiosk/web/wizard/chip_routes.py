@@ -85,6 +85,8 @@ def _view_6(reg: Registration, error: str | None = None):
 @bp.route("/r/<token>/step/6/chip", methods=["GET", "POST"])
 def chip_read_step6(token: str):
     reg = _at_step(token, 6)
+    if reg.data.get("id_type", IdType.CCCD.value) != IdType.CCCD.value:
+        abort(404)  # a passport's chip opens with its zone, not a declared number: not offered
     if request.method == "GET":
         return _view_6(reg)
     if not CaptureForm().validate():

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration
+from kiosk.domain.identity import IdType
 from kiosk.domain.kyc import (
     CAPTURE_LABELS,
     REQUIRED_CAPTURES,
@@ -59,9 +60,11 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
-        # The reader, where there is one: offered until a verified chip portrait is the reference.
+        # The reader, where there is one, for a căn cước (its CAN is the declared number's last
+        # six digits): offered until a verified chip portrait is the reference.
         chip_used=(chip_reading.reference_for(reg) is not None
-                   if chip_reading.enabled() and not readonly else None),
+                   if chip_reading.enabled() and not readonly
+                   and reg.data.get("id_type", IdType.CCCD.value) == IdType.CCCD.value else None),
         face_check=last, liveness_failures=_liveness_failures(reg),
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
     )
