@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration
+from kiosk.domain.identity import IdType
 from kiosk.services import chip_reading, ekyc, registrations, review
+
+
+def offered(reg: Registration) -> bool:
+    """A reader is configured and the document is a căn cước: the CAN is the declared number's
+    last six digits (a passport's chip opens with its zone, not with a declared number)."""
+    return chip_reading.enabled() and reg.data.get("id_type", IdType.CCCD.value) == IdType.CCCD.value
 
 
 def read_and_decide(reg: Registration) -> chip_reading.ChipOutcome:

@@ -38,10 +38,6 @@ def _at_step(token: str, *numbers: int) -> Registration:
     return reg
 
 
-def _step_1(token: str) -> Registration:
-    return _at_step(token, 1)
-
-
 def _view(reg: Registration, error: str | None = None, id_number: str | None = None):
     return render_step(reg, 1, screen="chip", form=AccountForm(formdata=None), chip_error=error,
                        chip_status=chip_reading.reader_status(),
@@ -50,7 +46,7 @@ def _view(reg: Registration, error: str | None = None, id_number: str | None = N
 
 @bp.route("/r/<token>/step/1/chip", methods=["GET", "POST"])
 def chip_read(token: str):
-    reg = _step_1(token)
+    reg = _at_step(token, 1)
     if request.method == "GET":
         return _view(reg)
     form = CaptureForm()
@@ -85,8 +81,8 @@ def _view_6(reg: Registration, error: str | None = None):
 @bp.route("/r/<token>/step/6/chip", methods=["GET", "POST"])
 def chip_read_step6(token: str):
     reg = _at_step(token, 6)
-    if reg.data.get("id_type", IdType.CCCD.value) != IdType.CCCD.value:
-        abort(404)  # a passport's chip opens with its zone, not a declared number: not offered
+    if not chip_at_step6.offered(reg):
+        abort(404)
     if request.method == "GET":
         return _view_6(reg)
     if not CaptureForm().validate():

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration
-from kiosk.domain.identity import IdType
 from kiosk.domain.kyc import (
     CAPTURE_LABELS,
     REQUIRED_CAPTURES,
@@ -23,7 +22,7 @@ from kiosk.domain.kyc import (
     missing_captures,
 )
 from kiosk.providers import ProviderError
-from kiosk.services import chip_reading, ekyc, evidence, registrations, review
+from kiosk.services import chip_at_step6, chip_reading, ekyc, evidence, registrations, review
 from kiosk.services.staff_auth import audit_name, check
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
@@ -60,11 +59,9 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
         portrait_on_card=last.get("reference") == "card_portrait",
         chip_check=chip_reading.latest_check(reg) if needed else None,
-        # The reader, where there is one, for a căn cước (its CAN is the declared number's last
-        # six digits): offered until a verified chip portrait is the reference.
+        # The reader, where offered: until a verified chip portrait is the reference.
         chip_used=(chip_reading.reference_for(reg) is not None
-                   if chip_reading.enabled() and not readonly
-                   and reg.data.get("id_type", IdType.CCCD.value) == IdType.CCCD.value else None),
+                   if not readonly and chip_at_step6.offered(reg) else None),
         face_check=last, liveness_failures=_liveness_failures(reg),
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
     )
