@@ -13,18 +13,55 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import statistics
 import sys
-from datetime import datetime
+import time
+from datetime import date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
-from bench_pages import cpu_ms, sample_context, sample_receipt
 from PIL import Image, ImageDraw
 
-from kiosk.documents import Signature, render_acceptance, render_contract, render_receipt
+from kiosk.documents import (
+    CustomerInfo,
+    DocumentContext,
+    PackageInfo,
+    ReceiptContext,
+    Signature,
+    render_acceptance,
+    render_contract,
+    render_receipt,
+)
+
+
+def sample_context() -> DocumentContext:
+    customer = CustomerInfo("Nguyễn Thị Thu Hương", "CCCD", "038185012345", date(1985, 9, 5),
+                            "Nữ", "Số 12 Lê Lai, Phường Hạc Thành, Thanh Hóa", "0912 345 678",
+                            email="huong@example.vn", issue_date=date(2021, 4, 20))
+    package = PackageInfo("SmartCA cá nhân 1 năm", 12, 390_000)
+    return DocumentContext("TH-2611-0042", datetime(2026, 11, 29, 9, 30), customer, package)
+
+
+def sample_receipt(context: DocumentContext) -> ReceiptContext:
+    return ReceiptContext(context.registration_number, datetime(2026, 11, 29, 9, 48),
+                          context.customer.full_name, context.customer.id_number, context.package)
+
+
+def cpu_ms(make, runs: int) -> dict:
+    """``make(run)`` returns bytes; called once to warm up (fonts, caches), then ``runs``
+    times: median and p95 CPU milliseconds and the output's size."""
+    make(-1)
+    times, size = [], 0
+    for run in range(runs):
+        start = time.process_time()
+        size = len(make(run))
+        times.append((time.process_time() - start) * 1000)
+    times.sort()
+    return {"median_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "bytes": size}
 
 
 def pad_drawing(seed: int = 3) -> bytes:

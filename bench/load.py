@@ -100,8 +100,10 @@ def _csrf_token(html: str) -> str:
     return found.group(1)
 
 
-# Per-registration resources a screen embeds (images, an <iframe>/<object> PDF in older code).
-EMBEDDED = re.compile(r'<(?:img|iframe|embed)\b[^>]*?\bsrc="(/r/[^"]+)"|<object\b[^>]*?\bdata="(/r/[^"]+)"')
+# Per-registration resources a screen embeds: images (photos; document page images in older
+# code), the PDF the document viewer draws (data-doc-src), an <iframe>/<object> PDF in older code.
+EMBEDDED = re.compile(r'<(?:img|iframe|embed)\b[^>]*?\bsrc="(/r/[^"]+)"|<object\b[^>]*?\bdata="(/r/[^"]+)"'
+                      r'|\bdata-doc-src="(/r/[^"]+)"')
 
 
 class StepFailed(Exception):
@@ -183,14 +185,15 @@ class Kiosk:
 
     def _embedded(self, html: str):
         """What a browser loads with the screen: the images and documents it generates per
-        registration (document pages, the photos just taken; static files and the app-store QR
-        codes are the same for everyone and cached). Every page of a document is fetched: the
-        customer scrolls through it before signing."""
+        registration (the PDF the document viewer draws — every page is in it; the photos just
+        taken; document page images in older code, every page, as the customer scrolls;
+        static files and the app-store QR codes are the same for everyone and cached)."""
         # Lazy images in a closed <details> are not loaded until the customer opens it.
         html = re.sub(r"<details(?![^>]*\bopen\b).*?</details>", "", html, flags=re.S)
         for found in EMBEDDED.finditer(html):
-            src = found.group(1) or found.group(2)
-            label = "page image" if "/document/" in src else "photo"
+            src = found.group(1) or found.group(2) or found.group(3)
+            label = ("document pdf" if src.endswith(".pdf") else
+                     "page image" if "/document/" in src else "photo")
             self.call(label, "GET", src.replace("&amp;", "&"), think=False, missing_ok=True)
 
     def register(self, serial: int):

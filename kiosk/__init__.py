@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import mimetypes
 import os
 
 from flask import Flask
@@ -9,6 +10,11 @@ from flask import Flask
 from kiosk.core.config import DEFAULTS, database_uri, ensure_instance_secrets
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# PDF.js is an ES module (.mjs): browsers refuse a module script not served as JavaScript, and
+# Python's guess for .mjs comes from the host (/etc/mime.types, the Windows registry).
+mimetypes.add_type("text/javascript", ".mjs")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -1,6 +1,6 @@
 """No dead ends (issue 10): every blocked state says what happened in plain words and offers
 «Gọi nhân viên» (and a retry where one makes sense); step 6 says which outcome it was; the
-documents are shown as page images; the wording fixes."""
+documents are shown inside the kiosk; the wording fixes."""
 from __future__ import annotations
 
 import io
@@ -199,24 +199,25 @@ def _pdf_text(pdf: bytes) -> str:
     return unicodedata.normalize("NFC", "\n".join(p.extract_text() for p in reader.pages))
 
 
-def test_contract_is_shown_as_page_images_without_a_new_tab(kiosk):
+def test_contract_is_shown_in_the_kiosk_without_a_new_tab(kiosk):
+    """The in-kiosk viewer names the PDF its script draws (tests/browser draws it)."""
     kiosk.walk_to(7)
     html = kiosk.get(kiosk.url(7)).get_data(as_text=True)
     assert 'target="_blank"' not in html
-    pages = re.findall(r'src="(/r/[^"]+/document/contract/page-(\d+)\.png)"', html)
-    assert pages and [n for _, n in pages] == [str(i) for i in range(1, len(pages) + 1)]
-    image = kiosk.get(pages[0][0])
-    assert image.mimetype == "image/png" and image.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert image.headers["Cache-Control"] == "no-store"
-    assert kiosk.get(pages[0][0].replace("page-1", f"page-{len(pages) + 1}")).status_code == 404
-    assert kiosk.get(pages[0][0].replace("page-1", "page-0")).status_code == 404
+    src = re.search(r'data-doc-src="(/r/[^"]+/document/contract\.pdf)"', html).group(1)
+    assert re.search(r'<canvas class="doc-page" role="img"[^>]*data-doc-page="1"', html)
+    pdf = kiosk.get(src)
+    assert pdf.mimetype == "application/pdf" and pdf.headers["Cache-Control"] == "no-store"
+    assert "Hợp đồng" in _pdf_text(pdf.data) or "HỢP ĐỒNG" in _pdf_text(pdf.data)
+    # the pages are the browser's to draw: the server no longer makes page images
+    assert kiosk.get(src.replace("contract.pdf", "contract/page-1.png")).status_code == 404
 
 
-def test_documents_not_reached_have_no_page_images(kiosk):
+def test_documents_not_reached_are_not_served(kiosk):
     kiosk.walk_to(7)
-    assert kiosk.get(f"/r/{kiosk.token}/document/acceptance/page-1.png").status_code == 404
-    assert kiosk.get(f"/r/{kiosk.token}/document/receipt/page-1.png").status_code == 404
-    assert kiosk.get(f"/r/{kiosk.token}/document/other/page-1.png").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/document/other.pdf").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 404
 
 
 def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(app, kiosk):
@@ -225,8 +226,8 @@ def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(app, kiosk):
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert 'target="_blank"' not in html
     assert "Thanh toán tại quầy" in html
-    src = re.search(r'src="(/r/[^"]+/document/receipt/page-1\.png)"', html).group(1)
-    assert kiosk.get(src).mimetype == "image/png"
+    src = re.search(r'data-doc-src="(/r/[^"]+/receipt\.pdf)"', html).group(1)
+    assert kiosk.get(src).mimetype == "application/pdf"
 
 
 def test_with_a_kiosk_printer_the_done_screen_is_the_last_look_at_the_registration(kiosk):
@@ -234,8 +235,8 @@ def test_with_a_kiosk_printer_the_done_screen_is_the_last_look_at_the_registrati
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert "Thanh toán tại quầy" in html
-    assert "/document/receipt/page-1.png" not in html
-    assert kiosk.get(f"/r/{kiosk.token}/document/receipt/page-1.png").status_code == 404
+    assert "data-doc-viewer" not in html
+    assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 404
 
 
 def test_acceptance_record_says_only_what_has_happened(kiosk):

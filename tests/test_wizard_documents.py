@@ -108,8 +108,9 @@ def test_failed_print_is_shown_on_the_done_screen(app, kiosk, tmp_path):
 
 
 def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
-    """The step's screen, each page image and the PDF link show the same unsigned text: it is
-    rendered once, and again only when what it says changes (here: the office's contact)."""
+    """The step's screen (its page count) and the PDF the viewer draws show the same unsigned
+    text: it is rendered once, and again only when what it says changes (here: the office's
+    contact)."""
     from kiosk.core.models import Office, Registration
     from kiosk.services import paperwork
 
@@ -119,9 +120,8 @@ def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
     monkeypatch.setitem(paperwork.RENDERERS, "contract",
                         lambda context, signature: calls.append(signature) or real(context, signature))
     paperwork._text_to_sign.cache_clear()
+    assert kiosk.get(kiosk.url(7)).status_code == 200
     first = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
-    for page in (1, 2):
-        assert kiosk.get(f"/r/{kiosk.token}/document/contract/page-{page}.png").status_code == 200
     assert kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data == first
     assert calls == [None]
     with app.app_context():
@@ -133,31 +133,15 @@ def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
     assert calls == [None, None]
 
 
-def test_document_pages_are_grey_images_of_the_pdf(app, kiosk):
-    """Pages are sent as 16-level grey PNGs: black text on white, at the viewer's width."""
-    from PIL import Image
-
-    kiosk.walk_to(7)
-    response = kiosk.get(f"/r/{kiosk.token}/document/contract/page-1.png")
-    assert response.mimetype == "image/png"
-    image = Image.open(io.BytesIO(response.data))
-    assert image.size[0] == 1600
-    grey = image.convert("L")
-    assert grey.getextrema() == (0, 255)  # black text, white paper
-    histogram = grey.histogram()
-    assert sum(1 for count in histogram if count) <= 16
-    assert histogram[255] > 0.8 * sum(histogram)  # mostly paper
-    assert kiosk.get(f"/r/{kiosk.token}/document/contract/page-99.png").status_code == 404
-
-
 def test_receipt_picture_on_the_done_screen_loads_only_when_opened(app, kiosk):
-    """The printed receipt is the customer's copy: its on-screen picture sits in a closed
-    «Xem phiếu trên màn hình» and is lazy, so the server renders it only for a customer who opens it."""
+    """The printed receipt is the customer's copy: its on-screen viewer sits in a closed
+    «Xem phiếu trên màn hình» and is lazy, so the browser fetches and draws it only for a
+    customer who opens it."""
     import re
 
     app.config["PRINTER"] = "browser"  # the done screen shows the receipt (kiosk printers close it)
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
-    tag = re.search(r'<img class="doc-page" src="/r/[^"]+/document/receipt/page-1\.png"[^>]*>', html)
-    assert tag is not None and 'loading="lazy"' in tag.group(0)
+    tag = re.search(r'<div class="doc-viewer" data-doc-viewer data-doc-src="/r/[^"]+/receipt\.pdf"[^>]*>', html)
+    assert tag is not None and "data-doc-lazy" in tag.group(0)
     assert re.search(r"<details class=\"receipt-view\">", html)  # closed

@@ -96,3 +96,36 @@ def walk_to_step6(page, app):
     page.fill("#password_confirm", "Hoa@1234")
     page.get_by_role("button", name="Lưu mật khẩu").click()
     expect_step(page, 6)
+
+
+# What docview.js reports of the document viewer: pages drawn, and the first page's pixels.
+_DRAWN = """(viewer) => {
+  const canvas = viewer.querySelector('canvas.doc-page');
+  if (!canvas || canvas.width === 0) return null;
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let dark = 0, light = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const grey = (data[i] + data[i + 1] + data[i + 2]) / 3;
+    if (data[i + 3] > 0 && grey < 96) dark++;
+    else if (data[i + 3] > 0 && grey > 240) light++;
+  }
+  return {drawn: viewer.getAttribute('data-doc-drawn'), width: canvas.width,
+          shown: canvas.clientWidth * window.devicePixelRatio,
+          pages: viewer.querySelectorAll('canvas.doc-page').length,
+          dark: dark / (canvas.width * canvas.height), light: light / (canvas.width * canvas.height)};
+}"""
+
+
+def document_drawn(page, viewer="[data-doc-viewer]", wider_than=0, timeout_s=20):
+    """Wait until the viewer's pages are drawn (wider than ``wider_than`` device pixels, for a
+    redraw after a zoom) and return what its first page looks like."""
+    # (a Python loop: wait_for_function evaluates a string in the page, which the CSP forbids)
+    state = None
+    for _ in range(int(timeout_s * 10)):
+        state = page.locator(viewer).first.evaluate(_DRAWN)
+        if state and state["drawn"] not in (None, "failed") and state["width"] > wider_than:
+            return state
+        if state and state["drawn"] == "failed":
+            break
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the document was not drawn: {state}")

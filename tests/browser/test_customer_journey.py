@@ -8,20 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .flows import expect_step, fill_personal, htmx_settled, sms_code
+from .flows import document_drawn, expect_step, fill_personal, htmx_settled, sms_code
 from .screens import Screens, covered_by_sticky_bar, in_view
 
 pytestmark = pytest.mark.browser
-
-
-def _pages_loaded(page):
-    # (a Python loop: wait_for_function evaluates a string in the page, which the CSP forbids)
-    for _ in range(150):
-        if page.evaluate("() => { const i = document.querySelector('img.doc-page');"
-                         " return !!i && i.complete && i.naturalWidth > 0; }"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("the first document page never loaded")
 
 
 def _sign(page, canvas_selector):
@@ -112,14 +102,18 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
     page.get_by_role("button", name="Xác nhận: ảnh khớp với người đăng ký").click()
 
     expect_step(page, 7)
-    page.wait_for_selector(".doc-pages img.doc-page")
-    _pages_loaded(page)
+    contract = document_drawn(page)
+    # text on paper, drawn at the width it is shown at (sharp, not a scaled picture)
+    assert contract["dark"] > 0.002 and contract["light"] > 0.6
+    assert abs(contract["width"] - contract["shown"]) <= 2
     assert page.evaluate("document.querySelectorAll('a[target=_blank]').length") == 0
     # The document, the signature pad and «Tôi đồng ý và ký» all on screen at once.
     assert in_view(page, "#signature-canvas-contract") and in_view(page, ".sign-form button[type=submit]")
     assert not covered_by_sticky_bar(page, "#signature-canvas-contract")
     screens(page, "07-contract")
     page.locator("[data-doc-zoom='in']").click()
+    zoomed = document_drawn(page, wider_than=contract["width"] * 1.4)  # drawn again at 150 %
+    assert abs(zoomed["width"] - zoomed["shown"]) <= 2 and zoomed["dark"] > 0.002
     screens(page, "07-contract-zoomed")
     _sign(page, "#signature-canvas-contract")
     assert not covered_by_sticky_bar(page, "#signature-canvas-contract")
@@ -135,8 +129,7 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
     page.get_by_role("button", name="Lưu mã PIN").click()
 
     expect_step(page, 9)
-    page.wait_for_selector(".doc-pages img.doc-page")
-    _pages_loaded(page)
+    assert document_drawn(page)["pages"] == 1
     text = page.locator("main").inner_text()
     assert "dịch vụ hoạt động bình thường" not in text
     assert in_view(page, "#signature-canvas-acceptance") and in_view(page, ".sign-form button[type=submit]")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, render_template, request, url_for
 
-from kiosk.documents import pages
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
@@ -148,27 +147,6 @@ def document_pdf(token: str, kind: str):
     return _pdf_response(signing.document_bytes(reg, kind), f"{kind}-{reg.number}.pdf")
 
 
-@bp.get("/r/<token>/document/<kind>/page-<int:page>.png")
-def document_page(token: str, kind: str, page: int):
-    """One page of the contract, acceptance record or receipt as an image, for the in-kiosk
-    viewer (the browser's PDF viewer would open a tab the customer cannot leave)."""
-    reg = bound_registration(token, allow_finished=(kind == "receipt"))
-    if kind == "receipt":
-        doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
-        if doc is None:
-            abort(404)
-        pdf = doc.content
-    elif kind in paperwork.RENDERERS and reg.furthest_step >= signing.STEP_OF[kind]:
-        pdf = signing.document_bytes(reg, kind)
-    else:
-        abort(404)
-    try:
-        png = pages.page_png(pdf, page - 1)
-    except pages.PageError:
-        abort(404)
-    return Response(png, mimetype="image/png")
-
-
 @bp.get("/r/<token>/done")
 def done(token: str):
     reg = bound_registration(token, allow_finished=True)
@@ -183,7 +161,7 @@ def done(token: str):
         return_after=current_app.config["DONE_RETURN_SECONDS"], print_error=print_error,
         closed=closed,
         # the receipt on screen only while the registration stays open to this browser
-        receipt_pages=pages.page_count(receipt.content) if receipt is not None else 0,
+        receipt_on_screen=receipt is not None,
     )
     if printer_mode != "browser" and print_error is None:
         # The receipt is out of the kiosk printer: this screen is the last the browser sees of

@@ -12,7 +12,6 @@ from kiosk.documents import (
     CONTRACT_TITLE,
     acceptance_sections,
     contract_sections,
-    pages,
 )
 from kiosk.domain.credentials import pin_problems
 from kiosk.providers import ProviderError
@@ -35,12 +34,12 @@ def document_bytes(reg: Registration, kind: str) -> bytes:
 
 
 def _view_document(reg: Registration, kind: str, readonly: bool, form=None, error=None):
-    context = paperwork.document_context(reg)
+    # The PDF itself is not made here: the kiosk's browser fetches it (document_pdf) and draws
+    # its pages, so it is rendered once, by whichever app server the fetch reaches.
     signed = paperwork.latest_document(reg, kind)
-    pdf = signed.content if signed is not None else paperwork.render_signable(reg, kind, context=context)
     return render_step(reg, STEP_OF[kind], readonly=readonly, kind=kind,
-                       sections=SECTIONS[kind](context), document_title=TITLES[kind],
-                       page_count=pages.page_count(pdf),
+                       sections=SECTIONS[kind](paperwork.document_context(reg)),
+                       document_title=TITLES[kind],
                        form=form or SignatureForm(formdata=None), signature_error=error,
                        signed=signed)
 

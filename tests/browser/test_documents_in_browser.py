@@ -1,0 +1,95 @@
+"""The in-kiosk document viewer in Chromium: the browser draws the PDFs itself (docview.js and
+the vendored PDF.js) — sharp at the width shown, again after a zoom, the receipt only when the
+customer opens it, and a plain message instead of a blank box when a document cannot be read.
+
+The registration is walked to the document with the Flask test client (the steps before are
+the journey test's); its session cookie is then handed to the browser."""
+from __future__ import annotations
+
+import pytest
+
+from tests.kiosk_driver import KioskDriver
+
+from .flows import document_drawn
+
+pytestmark = pytest.mark.browser
+
+
+def _open_in_browser(page, app, driver, path):
+    cookie = driver.client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value,
+                               "url": app.config["LIVE_URL"]}])
+    page.goto(app.config["LIVE_URL"] + path)
+
+
+def _walked_to(app, number):
+    driver = KioskDriver(app.test_client())
+    driver.walk_to(number)
+    return driver
+
+
+@pytest.mark.parametrize("screen", ["portrait", "landscape"])
+def test_the_contract_is_drawn_by_the_browser_at_the_width_shown(live_app, browser_page, screen):
+    page = browser_page
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    driver = _walked_to(live_app, 7)
+    _open_in_browser(page, live_app, driver, driver.url(7))
+    drawn = document_drawn(page)
+    assert drawn["drawn"] == str(drawn["pages"]) and drawn["pages"] >= 2
+    assert drawn["dark"] > 0.002 and drawn["light"] > 0.6  # text on paper
+    assert abs(drawn["width"] - drawn["shown"]) <= 2
+    assert page.locator("[data-doc-pages]").get_attribute("aria-busy") == "false"
+    # one PDF for every page, and no page images asked of the server
+    assert sum("/document/contract.pdf" in url for url in fetched) == 1
+    assert not any(url.endswith(".png") and "/document/" in url for url in fetched)
+    for _ in range(3):
+        page.locator("[data-doc-zoom='in']").click()
+    page.wait_for_timeout(50)
+    zoomed = document_drawn(page, wider_than=drawn["width"] * 2.4)  # 250 %, drawn again
+    assert abs(zoomed["width"] - zoomed["shown"]) <= 2
+    assert page.locator("[data-doc-zoom='in']").is_disabled()
+    assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+def test_a_document_that_cannot_be_read_says_so_and_the_text_stays_readable(live_app, browser_page):
+    page = browser_page
+    driver = _walked_to(live_app, 7)
+    page.route("**/document/contract.pdf",
+               lambda route: route.fulfill(status=200, content_type="application/pdf", body=b"%PDF-1.7 broken"))
+    _open_in_browser(page, live_app, driver, driver.url(7))
+    notice = page.locator("[data-doc-failed]")
+    notice.wait_for(state="visible", timeout=20000)
+    assert "Không hiển thị được tài liệu" in notice.inner_text()
+    assert page.locator("[data-doc-viewer]").get_attribute("data-doc-drawn") == "failed"
+    assert page.locator("canvas.doc-page:visible").count() == 0
+    page.click("summary:has-text('Đọc bằng chữ lớn')")
+    assert page.locator(".doc-view").is_visible()
+    assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+def test_the_receipt_is_drawn_only_when_the_customer_opens_it(live_app_factory, browser_page):
+    app = live_app_factory(PRINTER="browser")
+    page = browser_page
+    # Browser printing prints the receipt from a frame at once; headless Chromium crashes on
+    # printing a PDF frame (the counter PC prints it with --kiosk-printing), so here the frame
+    # gets a plain page whose print() does nothing. The viewer's fetch is left alone.
+    page.add_init_script("window.print = () => {};")
+    page.route("**/receipt.pdf", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<!doctype html><title>in</title>")
+        if route.request.resource_type == "document" else route.continue_())
+    fetched = []  # what scripts fetch (the print frame's own load of the PDF is a "document")
+    page.on("request", lambda r: fetched.append(r.url) if r.resource_type == "fetch" else None)
+    driver = _walked_to(app, 10)
+    _open_in_browser(page, app, driver, f"/r/{driver.token}/done")
+    page.wait_for_selector("h1:has-text('Hoàn tất đăng ký')")
+    viewer = "details.receipt-view [data-doc-viewer]"
+    page.wait_for_timeout(300)
+    assert page.locator(viewer).get_attribute("data-doc-drawn") is None
+    assert not any("receipt.pdf" in url for url in fetched)
+    page.click("summary:has-text('Xem phiếu trên màn hình')")
+    receipt = document_drawn(page, viewer)
+    assert receipt["pages"] == 1 and receipt["dark"] > 0.002
+    assert sum("receipt.pdf" in url for url in fetched) == 1
+    assert page.js_errors == [], "\n".join(page.js_errors)
