@@ -28,7 +28,9 @@
   var LEVELS = [1, 1.5, 2, 2.5];
   var LABELS = ['100%', '150%', '200%', '250%'];
   var MIN_WIDTH = 600;    // device pixels: a page never drawn blurrier than this
-  var MAX_WIDTH = 4096;   // device pixels: 250 % on a 1080-wide portrait screen is ~2500
+  // device pixels: 250 % on a 1080-wide portrait screen is ~2400; the cap bounds a page's
+  // bitmap at ~50 MB on a high-density screen (a 3-page contract stays well under the PC's memory)
+  var MAX_WIDTH = 3072;
   var REDRAW_DELAY_MS = 180;
 
   var library = null;     // Promise of the PDF.js module, imported once per page load
