@@ -116,7 +116,7 @@
     canvases.forEach(function (canvas, i) {
       chain = chain.then(function () {
         if (generation !== state.generation || state.destroyed) return null;
-        return drawPage(state, canvas, Math.min(i + 1, state.pdf.numPages), generation);
+        return drawPage(state, canvas, i + 1, generation);  // layOut made one canvas a page
       });
     });
     return chain.then(function () {
@@ -132,7 +132,8 @@
 
   function redrawSoon(viewer) {
     var state = states.get(viewer);
-    if (!state || !state.pdf) return;
+    // a document that failed keeps its message: a zoom must not draw behind it
+    if (!state || !state.pdf || viewer.getAttribute('data-doc-drawn') === 'failed') return;
     clearTimeout(state.timer);
     state.timer = setTimeout(function () { draw(state); }, REDRAW_DELAY_MS);
   }
