@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--walks", type=int, default=10)
     ap.add_argument("--top", type=int, default=25)
-    ap.add_argument("--step", help="profile only the requests of this step (e.g. '7 contract')")
+    ap.add_argument("--step", help="profile only the requests of this step (e.g. '7 contract'; 'all': every step)")
     ap.add_argument("--show-sql", action="store_true",
                     help="with --step: list the SQL statements that step sends in one walk")
     args = ap.parse_args(argv)
@@ -119,8 +119,9 @@ def main(argv=None) -> int:
     @event.listens_for(engine, "before_cursor_execute")
     def _count(_conn, _cursor, statement, *_args):
         statements[0] += 1
-        if args.show_sql and current[0] == args.step and len(shown) < 200:
-            shown.append(" ".join(statement.split())[:160])
+        if args.show_sql and current[0] is not None and args.step in (current[0], "all") \
+                and len(shown) < 400:
+            shown.append(f"{current[0]}: " + " ".join(statement.split())[:140])
 
     cpu = defaultdict(float)
     sql = defaultdict(int)
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
         def send(self, label, method, path, *a, **kw):
             c0, s0 = time.process_time(), statements[0]
             current[0] = label if self.measure else None
-            only = self.profiler is not None and label == args.step
+            only = self.profiler is not None and args.step in (label, "all")
             if only:
                 self.profiler.enable()
             try:
@@ -150,7 +151,7 @@ def main(argv=None) -> int:
     kiosk.measure = True
     kiosk.run(args.walks, 100)  # CPU and SQL per step, without the profiler's overhead
     kiosk.measure = False
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
     if args.step:
         kiosk.profiler = profiler
         kiosk.run(args.walks, 200)
@@ -196,7 +197,8 @@ def main(argv=None) -> int:
         "top_cumulative": out.getvalue().splitlines()[-args.top - 2:],
     }
     if args.show_sql:
-        report["sql_of_step"] = shown[: int(sql.get(args.step, 0) / args.walks) or None]
+        per_walk = sum(sql.values()) if args.step == "all" else sql.get(args.step, 0)
+        report["sql_of_step"] = shown[: int(per_walk / args.walks) or None]
     json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
     print()
     return 0

@@ -268,12 +268,22 @@ def test_no_font_at_all_is_a_clear_error(monkeypatch, tmp_path):
         fonts_module.load_font_data()
 
 
+def _fonts(resources) -> list:
+    """Fonts of a page, and of the form XObjects it draws (the signed customer's box)."""
+    found = list(resources.get("/Font", {}).values())
+    for xobject in resources.get("/XObject", {}).values():
+        xobject = xobject.get_object()
+        if xobject["/Subtype"] == "/Form" and "/Resources" in xobject:
+            found.extend(_fonts(xobject["/Resources"]))
+    return found
+
+
 @pytest.mark.parametrize("kind", RENDERERS)
 def test_every_font_is_embedded_truetype(kind):
     reader = PdfReader(io.BytesIO(RENDERERS[kind](False)))
     seen = 0
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        for font in _fonts(page["/Resources"]):
             font = font.get_object()
             base = str(font["/BaseFont"]).lstrip("/").split("+")[-1]
             assert base not in BASE14, f"unembedded standard font {base}"
@@ -385,10 +395,21 @@ def test_signed_contract_shows_signature_image_and_time():
     assert "Đại diện VNPT Thanh Hóa" in text and "Khách hàng" in text
 
 
+def _images(xobjects) -> list:
+    """Image XObjects, also those drawn inside form XObjects (the customer's box is one)."""
+    found = []
+    for ref in xobjects.values():
+        xobject = ref.get_object()
+        if xobject["/Subtype"] == "/Image":
+            found.append(xobject)
+        elif "/XObject" in xobject.get("/Resources", {}):
+            found.extend(_images(xobject["/Resources"]["/XObject"]))
+    return found
+
+
 def test_signature_keeps_its_transparency():
     pdf = render_contract(make_ctx(), SIGNATURE)
-    xobjects = PdfReader(io.BytesIO(pdf)).pages[-1]["/Resources"]["/XObject"]
-    images = [x.get_object() for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image"]
+    images = _images(PdfReader(io.BytesIO(pdf)).pages[-1]["/Resources"]["/XObject"])
     assert images and all("/SMask" in image for image in images)
 
 
@@ -399,8 +420,7 @@ def test_huge_signature_is_scaled_into_its_box():
 
 
 def _signature_image(pdf: bytes):
-    xobjects = PdfReader(io.BytesIO(pdf)).pages[-1]["/Resources"]["/XObject"]
-    return next(x.get_object() for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image")
+    return _images(PdfReader(io.BytesIO(pdf)).pages[-1]["/Resources"]["/XObject"])[0]
 
 
 def test_signature_is_stored_at_print_resolution_in_the_pads_ink():
@@ -408,7 +428,7 @@ def test_signature_is_stored_at_print_resolution_in_the_pads_ink():
     picture is the ink's colour wherever the alpha mask lets it show."""
     import numpy as np
 
-    from kiosk.documents.layout import SIGNATURE_DPI
+    from kiosk.documents.signature_image import SIGNATURE_DPI
 
     pdf = render_contract(make_ctx(), Signature(signature_png((4000, 1500)), SIGNATURE.signed_at))
     image = _signature_image(pdf)
@@ -457,6 +477,68 @@ def test_rendering_is_deterministic_and_hash_matches():
     assert sha256_hex(first) == hashlib.sha256(first).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", sha256_hex(first))
     assert sha256_hex(first) != sha256_hex(render_contract(make_ctx()))
+
+
+def test_signed_copy_is_the_text_shown_plus_an_update():
+    """What the screen showed is, byte for byte, the start of the signed file; the update
+    after it only fills the customer's box, and pypdf and poppler both read the result."""
+    unsigned = render_contract(make_ctx())
+    signed = render_contract(make_ctx(), SIGNATURE)
+    assert signed.startswith(unsigned) and len(signed) > len(unsigned)
+    update = signed[len(unsigned):]
+    assert b"/Prev " in update and update.rstrip().endswith(b"%%EOF")
+    assert len(PdfReader(io.BytesIO(signed)).pages) == len(PdfReader(io.BytesIO(unsigned)).pages)
+    assert "Ký lúc 14:12 ngày 24/11/2026" in pdftotext(signed)
+    # The text before the box is not repeated by the update: the customer's name once.
+    assert pdf_text(signed).count("Nguyễn Thị Hoà") == pdf_text(unsigned).count("Nguyễn Thị Hoà")
+
+
+def test_signing_does_not_move_the_layout():
+    """The box and its time line are reserved in the text to sign: pages break in the same
+    places whether signed or not (the signature never pushes a line to a new page)."""
+    unsigned = page_texts(render_contract(make_ctx()))
+    signed = page_texts(render_contract(make_ctx(), SIGNATURE))
+    assert [t.replace("Ký lúc 14:12 ngày 24/11/2026", "").split() for t in signed] == \
+        [t.split() for t in unsigned]
+
+
+def test_signing_twice_gives_two_updates_of_the_same_text():
+    from kiosk.documents import sign_pdf
+
+    unsigned = render_acceptance(make_ctx())
+    later = Signature(SIGNATURE.png_bytes, datetime(2026, 11, 24, 14, 20))
+    first, second = sign_pdf(unsigned, SIGNATURE), sign_pdf(unsigned, later)
+    assert first != second and first.startswith(unsigned) and second.startswith(unsigned)
+    assert "Ký lúc 14:20 ngày 24/11/2026" in pdf_text(second)
+
+
+def test_update_cross_reference_points_at_its_objects():
+    """Each entry of the update's xref section is the offset of the object it names, and the
+    trailer chains back to the original section (pypdf reads it in strict mode)."""
+    unsigned = render_contract(make_ctx())
+    signed = render_contract(make_ctx(), SIGNATURE)
+    update = signed[len(unsigned):].decode("latin-1")
+    table = update[update.index("\nxref\n") + 6:update.rindex("trailer")].splitlines()
+    checked = 0
+    while table:
+        first, count = map(int, table.pop(0).split())
+        for number in range(first, first + count):
+            offset = int(table.pop(0)[:10])
+            assert signed[offset:].startswith(f"{number} 0 obj\n".encode())
+            checked += 1
+    assert checked >= 3  # the box's form, at least one new object, the information
+    previous = int(re.search(r"/Prev (\d+)", update).group(1))
+    assert unsigned[previous:].startswith(b"xref")
+    assert len(PdfReader(io.BytesIO(signed), strict=True).pages) >= 2
+
+
+def test_signing_refuses_a_pdf_it_did_not_make():
+    from kiosk.documents import sign_pdf
+
+    with pytest.raises(ValueError):
+        sign_pdf(render_receipt(make_receipt_ctx()), SIGNATURE)  # no customer's box
+    with pytest.raises(ValueError):
+        sign_pdf(b"%PDF-1.4\n%%EOF\n", SIGNATURE)
 
 
 def test_pdf_creation_date_is_the_signing_time():

@@ -29,6 +29,7 @@ from kiosk.documents.fonts import register_fonts
 from kiosk.documents.layout import SANDBOX_LABEL
 from kiosk.documents.qr_drawing import qr_png
 from kiosk.documents.receipt import RECEIPT_TITLE, render_receipt
+from kiosk.documents.signing import sign_pdf
 
 
 def sha256_hex(pdf_bytes: bytes) -> str:
@@ -62,4 +63,5 @@ __all__ = [
     "render_contract",
     "render_receipt",
     "sha256_hex",
+    "sign_pdf",
 ]

@@ -8,14 +8,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from PIL import Image as PILImage
-from PIL import ImageStat, UnidentifiedImageError
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -27,8 +24,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from kiosk.documents.content import DocumentContext, Section, Signature, format_datetime_vn, nfc
+from kiosk.documents.content import DocumentContext, Section, Signature, nfc
 from kiosk.documents.fonts import register_fonts
+from kiosk.documents.signature_image import SLOT_GEOMETRY
+from kiosk.documents.signing import SLOT_FORM, sign_pdf
 
 SANDBOX_LABEL = "MÔI TRƯỜNG THỬ NGHIỆM"
 SANDBOX_NOTE = "Tài liệu thử nghiệm, không có giá trị pháp lý"
@@ -107,76 +106,29 @@ def table_style(commands: list[tuple]) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts().regular), *commands])
 
 
-# --- signature image ---------------------------------------------------------------------
+# --- the customer's box --------------------------------------------------------------------
 
 
-# The customer's box is ~70 × 24 mm. A pad exports its whole 900 × 360 canvas, ~330 dpi once
-# fitted in the box: 200 dpi keeps a finger's stroke smooth on paper and on screen, and every
-# pixel more is compressed and hashed again in each signed PDF (bench/bench_documents.py).
-SIGNATURE_DPI = 200
-
-
-class _SignatureImage(Flowable):
-    """The cropped pad drawing, drawn straight from memory: no PNG written for ReportLab to
-    decode again (that round trip was half the cost of a signed document)."""
-
-    def __init__(self, picture: PILImage.Image, width: float, height: float):
-        super().__init__()
-        self._reader = ImageReader(picture)
-        self.width, self.height = width, height
+class _SignatureSlot(Flowable):
+    """The customer's box: an empty form XObject, the same in the text to sign and in the
+    signed copy, whose update gives the form the drawing and its time (signing.py). The
+    layout never changes on signing, so the signed file is the unsigned one plus that update."""
 
     def wrap(self, available_width, available_height):
-        return self.width, self.height
+        return SLOT_GEOMETRY.width, SLOT_GEOMETRY.height
 
     def draw(self):
-        # mask="auto" makes ReportLab write the alpha channel as an /SMask: no white box.
-        self.canv.drawImage(self._reader, 0, 0, self.width, self.height, mask="auto")
+        g = SLOT_GEOMETRY
+        self.canv.beginForm(SLOT_FORM, 0, -g.below, g.width, g.height)
+        self.canv.endForm()
+        self.canv.doForm(SLOT_FORM)
 
 
-def signature_flowable(signature: Signature, max_width: float, max_height: float) -> Flowable:
-    """The customer's pad drawing, cropped to the ink, scaled to fit, alpha kept as a mask."""
-    try:
-        picture = PILImage.open(io.BytesIO(signature.png_bytes))
-        picture.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError("signature is not a readable image") from exc
-    picture = picture.convert("RGBA")
-    # Pads export the whole canvas; crop to the strokes so the signature fills its box.
-    ink = picture.getchannel("A").getbbox()
-    if ink is None:
-        raise ValueError("signature image is empty (fully transparent)")
-    picture = picture.crop(ink)
-    width, height = picture.size
-    scale = min(max_width / width, max_height / height)  # points per pixel
-    target_width = round(width * scale / 72 * SIGNATURE_DPI)
-    if width > target_width * 1.2:
-        picture = picture.resize((target_width, max(1, round(height * target_width / width))),
-                                 PILImage.Resampling.BOX)
-    # The alpha channel is the drawing; the pad paints in one ink. Colour planes filled with
-    # that ink look the same and compress to almost nothing (the pixels outside the strokes
-    # hold whatever the canvas left there).
-    alpha = picture.getchannel("A")
-    densest = alpha.getextrema()[1]  # > 0: the crop above found ink
-    strokes = alpha.point(lambda a: 255 if 2 * a >= densest else 0)
-    ink = tuple(round(v) for v in ImageStat.Stat(picture.convert("RGB"), mask=strokes).mean)
-    picture = PILImage.new("RGB", picture.size, ink)
-    picture.putalpha(alpha)
-    return _SignatureImage(picture, width * scale, height * scale)
-
-
-def signature_blocks(ctx: DocumentContext, signature: Signature | None, width: float) -> Table:
+def signature_blocks(ctx: DocumentContext, width: float) -> Table:
     """Two columns, provider left and customer right."""
     s = styles()
-    box_height = 24 * mm
+    g = SLOT_GEOMETRY
     column = width / 2
-    if signature is not None:
-        customer_mark: Flowable = signature_flowable(signature, column - 16 * mm, box_height)
-        signed_line = Paragraph(
-            text(f"Ký lúc {format_datetime_vn(signature.signed_at)}"), s["sign-note"]
-        )
-    else:
-        customer_mark = Spacer(1, box_height)
-        signed_line = Paragraph("", s["sign-note"])
     rows = [
         [
             Paragraph(text(f"Đại diện {ctx.office.name}"), s["sign-title"]),
@@ -186,20 +138,21 @@ def signature_blocks(ctx: DocumentContext, signature: Signature | None, width: f
             Paragraph(text("(Ký, ghi rõ họ tên)"), s["sign-note"]),
             Paragraph(text("(Ký, ghi rõ họ tên)"), s["sign-note"]),
         ],
-        [Spacer(1, box_height), customer_mark],
-        [Paragraph("", s["sign-note"]), signed_line],
+        [Spacer(1, g.height), _SignatureSlot()],
+        # The signing time's line, drawn by the box's form once signed: kept blank until then.
+        [Spacer(1, g.note_leading), Spacer(1, g.note_leading)],
         [Paragraph("", s["sign-name"]), Paragraph(text(ctx.customer.full_name), s["sign-name"])],
     ]
     table = Table(
-        rows, colWidths=[column, column], rowHeights=[None, None, box_height + 2 * mm, None, None]
+        rows, colWidths=[column, column], rowHeights=[None, None, g.height + 2 * g.gap, None, None]
     )
     table.setStyle(
         table_style(
             [
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("TOPPADDING", (0, 0), (-1, -1), g.padding),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), g.padding),
             ]
         )
     )
@@ -307,7 +260,11 @@ def render_a4(
     sections: Sequence[Section],
     signature: Signature | None,
 ) -> bytes:
-    """A4 PDF: national motto, title, numbered sections, signature blocks, page furniture."""
+    """A4 PDF: national motto, title, numbered sections, signature blocks, page furniture.
+    With ``signature``: the same document plus the update that signs it (signing.py)."""
+    if signature is not None:
+        return sign_pdf(render_a4(ctx, title=title, short_title=short_title, sections=sections,
+                                  signature=None), signature)
     fonts = register_fonts()
     s = styles()
     buffer = io.BytesIO()
@@ -340,7 +297,7 @@ def render_a4(
     # The signatures never stand alone on a page: they travel with the last paragraph.
     closing = [story.pop()] if len(story) > 4 else []
     story.append(
-        KeepTogether([*closing, Spacer(1, 6 * mm), signature_blocks(ctx, signature, doc.width)])
+        KeepTogether([*closing, Spacer(1, 6 * mm), signature_blocks(ctx, doc.width)])
     )
 
     def on_page(canvas: Canvas, _doc) -> None:
@@ -354,7 +311,7 @@ def render_a4(
         canvasmaker=functools.partial(
             _DeferredCanvas,
             decorate=_a4_decorator(ctx, short_title),
-            made_at=signature.signed_at if signature else ctx.created_at,
+            made_at=ctx.created_at,
         ),
     )
     return buffer.getvalue()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Document, Office, Registration
+from kiosk.core.models import AuditEvent, Document, Registration
 from kiosk.documents import (
     CustomerInfo,
     DocumentContext,
@@ -22,14 +22,16 @@ from kiosk.documents import (
     render_acceptance,
     render_contract,
     render_receipt,
+    sign_pdf,
 )
 from kiosk.domain.identity import IdType, national_format
 from kiosk.domain.local_time import local_time
 from kiosk.providers import ProviderError
+from kiosk.services import settings
 
 
 def office_info() -> OfficeInfo:
-    office = db.session.query(Office).first()
+    office = settings.office()
     if office is None:
         return OfficeInfo()
     return OfficeInfo(
@@ -85,9 +87,12 @@ def render_signable(reg: Registration, kind: str, signature_png: bytes | None = 
     if context is None:
         with db.session.no_autoflush:
             context = document_context(reg)
+    unsigned = _text_to_sign(kind, context)
     if signature_png is None:
-        return _text_to_sign(kind, context)
-    return RENDERERS[kind](context, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+        return unsigned
+    # The signed copy is the text to sign plus an update that draws the signature (~10 ms,
+    # not a second layout of the whole document): what the screen showed is its first part.
+    return sign_pdf(unsigned, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
 
 
 # The text to sign depends on nothing but its context (a frozen dataclass), and the step's
@@ -138,10 +143,8 @@ def last_print_error(reg: Registration) -> str | None:
 def print_receipt(reg: Registration, pdf: bytes) -> str | None:
     """Send the receipt to the configured printer; returns an error message for the screen."""
     try:
-        # The kiosk's own printer when the console sets one (settings.printer_for).
-        from kiosk.services.settings import printer_for
-
-        result = (printer_for(reg.kiosk_id) or providers.printer()).print_pdf(pdf, f"phieu-{reg.number}")
+        # The kiosk's own printer when the console sets one.
+        result = (settings.printer_for(reg.kiosk_id) or providers.printer()).print_pdf(pdf, f"phieu-{reg.number}")
     except ProviderError as err:
         current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
         audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
@@ -154,7 +157,7 @@ def print_receipt(reg: Registration, pdf: bytes) -> str | None:
 
 def store_qr_svg(store: str) -> bytes | None:
     """SVG QR code of an app-store link from the office settings ("app-store" / "ch-play")."""
-    office = db.session.query(Office).first()
+    office = settings.office()
     urls = {"app-store": office.app_store_url, "ch-play": office.play_store_url} if office else {}
     if store not in urls:
         return None

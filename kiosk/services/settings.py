@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+from flask import g
 from sqlalchemy import func, select
 
 from kiosk.core import audit
@@ -105,7 +106,11 @@ def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) 
 # ---- office ---------------------------------------------------------------------------------
 
 def office() -> Office | None:
-    return db.session.query(Office).first()
+    """The office row, read once per request: every screen's footer, the documents and the
+    receipt show its contact details (it was read ~20 times per registration)."""
+    if "office" not in g:
+        g.office = db.session.query(Office).first()
+    return g.office
 
 
 def _url(raw, label: str) -> str:
@@ -133,6 +138,7 @@ def save_office(actor: StaffUser, form) -> Office:
     if row is None:
         row = Office(**values)
         db.session.add(row)
+        g.office = row
     changed = sorted(k for k, v in values.items() if getattr(row, k, None) != v)
     for key, value in values.items():
         setattr(row, key, value)

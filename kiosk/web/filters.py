@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 from flask import Flask
 
-from kiosk.core.extensions import db
 from kiosk.documents import format_date_vn, format_datetime_vn, format_vnd
 from kiosk.domain import flow
 from kiosk.domain.kyc import REQUIRED_CAPTURES, Decision
@@ -47,11 +46,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
         from kiosk import providers
-        from kiosk.core.models import Office
+        from kiosk.services import settings
 
         return {
             "sandbox": providers.is_sandbox(),
-            "office": db.session.query(Office).first(),
+            "office": settings.office(),
             "idle_timeout": app.config["IDLE_TIMEOUT_SECONDS"],
             "idle_warning": app.config["IDLE_WARNING_SECONDS"],
         }
