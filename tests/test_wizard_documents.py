@@ -107,11 +107,9 @@ def test_failed_print_is_shown_on_the_done_screen(app, kiosk, tmp_path):
     assert "Phiếu đã được gửi tới máy in" not in html
 
 
-def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
-    """The step's screen (its page count) and the PDF the viewer draws show the same unsigned
-    text: it is rendered once, and again only when what it says changes (here: the office's
-    contact)."""
-    from kiosk.core.models import Office, Registration
+def test_text_to_sign_is_rendered_once_and_kept(app, kiosk, monkeypatch):
+    """The PDF the viewer draws is rendered on the first fetch and kept with the registration:
+    later fetches (by any app server) and the signing use those bytes, not a new rendering."""
     from kiosk.services import paperwork
 
     kiosk.walk_to(7)
@@ -119,18 +117,52 @@ def test_text_to_sign_is_rendered_once_per_content(app, kiosk, monkeypatch):
     real = paperwork.RENDERERS["contract"]
     monkeypatch.setitem(paperwork.RENDERERS, "contract",
                         lambda context, signature: calls.append(signature) or real(context, signature))
-    paperwork._text_to_sign.cache_clear()
     assert kiosk.get(kiosk.url(7)).status_code == 200
+    assert calls == []  # the step's screen does not render the PDF
     first = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
     assert kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data == first
     assert calls == [None]
     with app.app_context():
+        kept = db.session.scalar(select(Document).where(Document.kind == "contract_text"))
+        assert kept.content == first and kept.signed_at is None
+    kiosk.sign(7)
+    assert calls == [None]  # signed from the kept text
+
+
+def test_what_is_signed_is_what_was_shown(app, kiosk):
+    """The office's name changes while the customer reads: the signed contract is the text
+    the screen showed (its first bytes, the old name), the audit records that text's SHA-256,
+    and the kept text goes once signed (the signed file holds it)."""
+    from kiosk.core.models import Office
+
+    kiosk.walk_to(7)
+    shown = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
+    with app.app_context():
         office = db.session.scalar(select(Office))
-        office.phone = "0237 3999999"
+        office.name = "VNPT Thanh Hóa — Quầy Sầm Sơn"
         db.session.commit()
-        reg = db.session.scalar(select(Registration))
-        assert "0237 3999999" in _text(paperwork.render_signable(reg, "contract"))
-    assert calls == [None, None]
+    kiosk.sign(7)
+    with app.app_context():
+        signed = db.session.scalar(select(Document).where(Document.kind == "contract"))
+        assert signed.content.startswith(shown) and len(signed.content) > len(shown)
+        assert "Quầy Sầm Sơn" not in _text(signed.content)
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "document_signed"))
+        assert event.details["text_sha256"] == hashlib.sha256(shown).hexdigest()
+        assert event.details["sha256"] == signed.sha256
+        assert db.session.scalar(select(Document).where(Document.kind == "contract_text")) is None
+    # the next document this customer reads is made from the new details
+    kiosk.walk_to(9)
+    assert "Quầy Sầm Sơn" in _text(kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").data)
+
+
+def test_signing_without_opening_the_document_still_signs_its_text(app, kiosk):
+    """A kiosk whose browser never fetched the PDF (the large-text view only) signs the text
+    rendered then; nothing is left behind as an unsigned copy."""
+    kiosk.walk_to(7)
+    kiosk.sign(7)
+    with app.app_context():
+        kinds = sorted(db.session.scalars(select(Document.kind)))
+        assert kinds == ["contract"]
 
 
 def test_receipt_picture_on_the_done_screen_loads_only_when_opened(app, kiosk):

@@ -74,34 +74,45 @@ def document_context(reg: Registration) -> DocumentContext:
 RENDERERS = {"contract": render_contract, "acceptance": render_acceptance}
 
 
-# Rendering a PDF takes 10–20 ms of CPU. The reads below never autoflush, so rows the caller
+# The text the customer reads before signing is kept as a document of its own kind until it
+# is signed: rendered once per registration (not once per app server that serves it), and what
+# is signed is exactly what was shown, even if the office's details or the wording changed in
+# between (what you see is what you sign).
+TEXT_KIND = {"contract": "contract_text", "acceptance": "acceptance_text"}
+
+# Rendering a PDF takes 10–40 ms of CPU. The reads below never autoflush, so rows the caller
 # has added but not yet flushed (a signature, the finished status) are not written before the
 # rendering: no write lock is taken while ReportLab works (SQLite has a single one). Callers
 # render first and then write and commit; see docs/performance.md.
 
-def render_signable(reg: Registration, kind: str, signature_png: bytes | None = None,
-                    signed_at: datetime | None = None,
-                    context: DocumentContext | None = None) -> bytes:
-    """The unsigned text to sign, or with a signature the signed copy; ``context`` saves the
-    queries when the caller has built it already (the step's screen shows its sections)."""
-    if context is None:
-        with db.session.no_autoflush:
-            context = document_context(reg)
-    unsigned = _text_to_sign(kind, context)
-    if signature_png is None:
-        return unsigned
-    # The signed copy is the text to sign plus an update that draws the signature (~10 ms,
-    # not a second layout of the whole document): what the screen showed is its first part.
-    return sign_pdf(unsigned, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+def _text(reg: Registration, kind: str) -> tuple[bytes, Document | None]:
+    """The stored text to sign and its row, or a fresh rendering and None."""
+    with db.session.no_autoflush:
+        stored = latest_document(reg, TEXT_KIND[kind])
+        if stored is not None:
+            return stored.content, stored
+        return RENDERERS[kind](document_context(reg), None), None
 
 
-# The text to sign depends on nothing but its context (a frozen dataclass), and the step's
-# screen, each page image and the PDF link all show it: rendered once per process and context,
-# not once per request (~45 ms each). A few dozen kiosks' unsigned documents, ~45 kB each;
-# signed copies are stored and never re-rendered.
-@lru_cache(maxsize=64)
-def _text_to_sign(kind: str, context: DocumentContext) -> bytes:
-    return RENDERERS[kind](context, None)
+def text_to_sign(reg: Registration, kind: str) -> bytes:
+    """The unsigned document the screen shows; rendered and stored (committed) the first time."""
+    pdf, stored = _text(reg, kind)
+    if stored is None:
+        store_document(reg, TEXT_KIND[kind], pdf)
+        db.session.commit()
+    return pdf
+
+
+def signed_copy(reg: Registration, kind: str, signature_png: bytes,
+                signed_at: datetime) -> tuple[bytes, str]:
+    """The text to sign followed by the update that draws the signature (~10 ms, no second
+    layout), and the SHA-256 of that text. Not committed: the signing step commits. The
+    text's own row goes then, since the signed file begins with exactly its bytes."""
+    text, stored = _text(reg, kind)
+    if stored is not None:
+        db.session.delete(stored)
+    signed = sign_pdf(text, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+    return signed, hashlib.sha256(text).hexdigest()
 
 
 def render_receipt_for(reg: Registration, finished_at: datetime | None = None) -> bytes:

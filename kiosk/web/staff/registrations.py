@@ -14,7 +14,9 @@ from kiosk.services import board, chip_reading, counter_actions, ekyc, evidence,
 from kiosk.web.staff import bp
 
 DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biên bản nghiệm thu",
-                   "receipt": "Phiếu đăng ký"}
+                   "receipt": "Phiếu đăng ký",
+                   "contract_text": "Hợp đồng điện tử — bản khách đang đọc, chưa ký",
+                   "acceptance_text": "Biên bản nghiệm thu — bản khách đang đọc, chưa ký"}
 
 
 def registration_or_404(number: str) -> Registration:

@@ -30,7 +30,7 @@ CLAIMS = {"contract": claims.SIGN_CONTRACT, "acceptance": claims.SIGN_ACCEPTANCE
 def document_bytes(reg: Registration, kind: str) -> bytes:
     """The PDF the customer sees: the signed copy if there is one, else the text to sign."""
     doc = paperwork.latest_document(reg, kind)
-    return doc.content if doc is not None else paperwork.render_signable(reg, kind)
+    return doc.content if doc is not None else paperwork.text_to_sign(reg, kind)
 
 
 def _view_document(reg: Registration, kind: str, readonly: bool, form=None, error=None):
@@ -65,14 +65,14 @@ def _sign(reg: Registration, kind: str):
     signed_at = utcnow()
     db.session.add(Evidence(registration_id=reg.id, kind=f"signature_{kind}", mime_type="image/png",
                             content=png, sha256=hashlib.sha256(png).hexdigest(), source="pad"))
-    pdf = paperwork.render_signable(reg, kind, png, signed_at)
+    pdf, text_sha256 = paperwork.signed_copy(reg, kind, png, signed_at)
     doc = paperwork.store_document(reg, kind, pdf, signed_at)
     try:
         providers.registration_backend().register_document(reg.subscriber_ref, kind, doc.sha256, signed_at)
     except ProviderError as err:
         claims.release(reg, CLAIMS[kind])
         return None, _view_document(reg, kind, False, form, error=err.message)
-    audit.record("document_signed", reg, kind=kind, sha256=doc.sha256)
+    audit.record("document_signed", reg, kind=kind, sha256=doc.sha256, text_sha256=text_sha256)
     claims.mark_done(reg, CLAIMS[kind])
     return doc, None
 
