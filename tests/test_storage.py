@@ -1,6 +1,8 @@
 """Migrations, seed data, encryption at rest, CLI commands."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import inspect, select, text
 
 from kiosk.core.extensions import db
@@ -87,3 +89,31 @@ def test_secrets_are_generated_into_the_instance_folder(tmp_path, monkeypatch):
     assert (tmp_path / "inst" / "secrets.py").stat().st_mode & 0o077 == 0
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["DATA_KEY"]) == 44  # base64 of 32 bytes
+
+
+def test_listing_the_photos_leaves_their_bytes_in_the_database(app, kiosk):
+    """Step 6's screen lists the photos taken (kind, id): their encrypted pictures are not
+    read for that (on PostgreSQL each would cross the wire and be decrypted for nothing);
+    the photo route still serves a picture."""
+    from sqlalchemy import event
+
+    kiosk.walk_to(6)
+    kiosk.capture_all()
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        html = kiosk.get(kiosk.url(6)).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    evidence_reads = [s for s in statements if "FROM evidence" in s]
+    assert evidence_reads and not any("evidence.content" in s for s in evidence_reads)
+    photo = re.search(r'src="(/r/[^"]+/evidence/\d+)"', html)
+    assert photo is not None
+    response = kiosk.get(photo.group(1))
+    assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"

@@ -102,7 +102,7 @@ def _today():
 
 def card_photos(reg: Registration) -> list[bytes]:
     """The card photos to read together: front first, then the back when there is one."""
-    captures = evidence_service.latest_captures(reg)
+    captures = evidence_service.latest_captures(reg, with_content=True)
     return [captures[k].content for k in ("card_front", "card_back") if k in captures]
 
 
@@ -117,7 +117,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
     the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
     _finish_pending_writes()  # the card check below is slow: no write lock held across it
     mime = engine().check_image(data)
-    captures = evidence_service.latest_captures(reg)
+    captures = evidence_service.latest_captures(reg, with_content=True)
     # the new photo first (its side is sides[0]), then the card photos already taken
     photos = [data] + [captures[k].content for k in ("card_front", "card_back") if k in captures]
     try:
@@ -264,7 +264,8 @@ def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool) -> 
 
 def _latest_contents(reg: Registration) -> dict[str, bytes]:
     with db.session.no_autoflush:
-        return {kind: row.content for kind, row in evidence_service.latest_captures(reg).items()}
+        return {kind: row.content for kind, row
+                in evidence_service.latest_captures(reg, with_content=True).items()}
 
 
 def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from kiosk.core import audit
 from kiosk.core.extensions import db
@@ -21,14 +22,18 @@ def store(reg: Registration, kind: str, data: bytes, mime: str, source: str) -> 
     return evidence
 
 
-def latest_captures(reg: Registration) -> dict[str, Evidence]:
-    """The newest photo of each kind (a retake replaces the earlier one)."""
-    rows = db.session.scalars(
-        select(Evidence).where(Evidence.registration_id == reg.id,
-                               Evidence.kind.in_(REQUIRED_CAPTURES))
-        .order_by(Evidence.id)
-    )
-    return {row.kind: row for row in rows}
+def latest_captures(reg: Registration, with_content: bool = False) -> dict[str, Evidence]:
+    """The newest photo of each kind (a retake replaces the earlier one).
+
+    Without ``with_content`` the photos' bytes are left in the database until something reads
+    them: the screens list kinds, ids and hashes, and on PostgreSQL every row's encrypted
+    picture (a few hundred kB) crossed the wire and was decrypted only to be dropped."""
+    query = (select(Evidence).where(Evidence.registration_id == reg.id,
+                                    Evidence.kind.in_(REQUIRED_CAPTURES))
+             .order_by(Evidence.id))
+    if not with_content:
+        query = query.options(defer(Evidence.content))
+    return {row.kind: row for row in db.session.scalars(query)}
 
 
 def find(reg: Registration, evidence_id: int) -> Evidence | None:

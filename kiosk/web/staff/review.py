@@ -57,7 +57,7 @@ def _shown(key: str, value) -> str:
 
 def _case(number: str, **extra):
     reg = registration_or_404(number)
-    captures = evidence.latest_captures(reg)
+    captures = evidence.latest_captures(reg, with_content=True)  # the card is read again
     case = review.case(reg)
     card = card_reading(captures)
     declared = reg.data
