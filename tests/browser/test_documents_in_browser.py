@@ -93,3 +93,47 @@ def test_the_receipt_is_drawn_only_when_the_customer_opens_it(live_app_factory, 
     assert receipt["pages"] == 1 and receipt["dark"] > 0.002
     assert sum("receipt.pdf" in url for url in fetched) == 1
     assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+_RED_INK = """(canvas) => {
+  const top = Math.floor(canvas.height * 0.06);  // below the red sandbox band
+  const d = canvas.getContext('2d').getImageData(0, top, canvas.width, canvas.height - top).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 90 && d[i + 2] < 90) n++;
+  return n;
+}"""
+
+
+def _red_signature() -> bytes:
+    import cv2
+    import numpy as np
+
+    canvas = np.zeros((260, 900, 4), dtype=np.uint8)
+    points = np.array([[60, 200], [200, 80], [320, 190], [470, 70], [640, 180], [820, 90]], np.int32)
+    cv2.polylines(canvas, [points], False, (30, 30, 220, 255), 6)  # BGRA: a red pen
+    return cv2.imencode(".png", canvas)[1].tobytes()
+
+
+def _all_pages_drawn(page):
+    for _ in range(200):
+        drawn = document_drawn(page)
+        if drawn["drawn"] == str(drawn["pages"]):
+            return drawn
+        page.wait_for_timeout(100)
+    raise AssertionError(f"not every page was drawn: {drawn}")
+
+
+def test_the_signed_contract_shows_the_signature_in_the_browser(live_app, browser_page):
+    """The signed copy is the text the customer read plus an incremental update that fills the
+    customer's box: PDF.js draws the update (the drawing in its ink) on the same pages."""
+    page = browser_page
+    driver = _walked_to(live_app, 7)
+    _open_in_browser(page, live_app, driver, driver.url(7))
+    before = _all_pages_drawn(page)
+    assert page.locator("canvas.doc-page").last.evaluate(_RED_INK) == 0
+    assert driver.sign(7, _red_signature()).status_code == 200
+    page.goto(live_app.config["LIVE_URL"] + driver.url(7))  # the signed contract, read only
+    after = _all_pages_drawn(page)
+    assert after["pages"] == before["pages"]
+    assert page.locator("canvas.doc-page").last.evaluate(_RED_INK) > 200
+    assert page.js_errors == [], "\n".join(page.js_errors)
