@@ -24,7 +24,8 @@ def purge_command(days):
     report = retention.purge(days)
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(report.kinds.items())) or "không có"
     click.echo(f"Đã xóa {report.images} ảnh của {report.registrations} hồ sơ quá {days} ngày "
-               f"({kinds}); {report.sms} tin nhắn thử nghiệm.")
+               f"({kinds}); {report.sms} tin nhắn thử nghiệm; {report.unsigned_texts} tài liệu "
+               "chưa ký của hồ sơ bỏ dở.")
 
 
 def _write_key(instance: Path, new_key_b64: str) -> Path:

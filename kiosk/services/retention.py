@@ -5,7 +5,8 @@ and biometrics) kept only as long as the registration can still be disputed at t
 After RETENTION_DAYS past the registration's end (finished, or last touched when abandoned) the
 image rows are deleted; what stays is the audit trail (which holds each image's SHA-256 from
 ``evidence_captured``), the signed documents with their SHA-256, and the eKYC decision with its
-distance and thresholds. Sandbox SMS bodies (activation codes, phone numbers) go too.
+distance and thresholds. Sandbox SMS bodies (activation codes, phone numbers) go too, and the
+unsigned text of a document an abandoned registration's customer was reading.
 
 rotate_key: every encrypted column is decrypted with the current data key and encrypted again
 with a new one, in one transaction; keyed lookup digests are recomputed.
@@ -20,7 +21,8 @@ from sqlalchemy import delete, func, select, text
 from kiosk.core import audit
 from kiosk.core.crypto import DataCipher
 from kiosk.core.extensions import db
-from kiosk.core.models import Evidence, Registration, SmsMessage, utcnow
+from kiosk.core.models import Document, Evidence, Registration, SmsMessage, utcnow
+from kiosk.services.paperwork import TEXT_KIND
 
 
 @dataclass
@@ -28,6 +30,7 @@ class PurgeReport:
     registrations: int = 0
     images: int = 0
     sms: int = 0
+    unsigned_texts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -59,6 +62,12 @@ def purge(older_than_days: int, now: datetime | None = None) -> PurgeReport:
             report.kinds[kind] = report.kinds.get(kind, 0) + count
     report.sms = db.session.execute(
         delete(SmsMessage).where(SmsMessage.created_at < cutoff)).rowcount
+    # The text a customer was reading and never signed (the registration was abandoned): of no
+    # use once it can no longer be resumed or disputed; a signed copy carries its own text.
+    report.unsigned_texts = db.session.execute(delete(Document).where(
+        Document.kind.in_(tuple(TEXT_KIND.values())),
+        Document.registration_id.in_(select(Registration.id).where(ended < cutoff))
+    )).rowcount
     db.session.commit()
     _reclaim()
     return report

@@ -58,6 +58,30 @@ def test_purge_keeps_recent_registrations(app, kiosk, runner):
     assert _kinds(app, reg_id)
 
 
+def test_purge_deletes_the_unsigned_text_of_an_abandoned_registration(app, kiosk, runner):
+    """A customer read the contract and walked away: past retention, the kept text to sign
+    (their name, ID number and address in a PDF) goes with the images."""
+    kiosk.walk_to(7)
+    assert kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").status_code == 200
+    reg_id = _age(app, kiosk, 100)
+    result = runner.invoke(args=["purge", "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    assert "1 tài liệu chưa ký" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Document).where(Document.registration_id == reg_id)).all() == []
+
+
+def test_purge_keeps_the_text_a_customer_is_reading_now(app, kiosk, runner):
+    kiosk.walk_to(7)
+    shown = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
+    result = runner.invoke(args=["purge", "--older-than", "90"])
+    assert result.exit_code == 0 and "0 tài liệu chưa ký" in result.output
+    kiosk.sign(7)
+    with app.app_context():
+        signed = db.session.scalar(select(Document).where(Document.kind == "contract"))
+        assert signed.content.startswith(shown)
+
+
 def test_purge_default_comes_from_settings(app, kiosk, runner):
     kiosk.walk_to(7)
     reg_id = _age(app, kiosk, 5)
