@@ -76,7 +76,8 @@ def sign_pdf(unsigned: bytes, signature: Signature) -> bytes:
     added = [pdf_update.PdfObject(pdf_update.renumber(drawing[old].dictionary, numbers),
                                   drawing[old].stream).body() for old in carried]
     stream = drawing[contents]
-    filters = stream.dictionary[stream.dictionary.find(b"/Filter"):].split(b"]", 1)[0] + b"]"
+    at = stream.dictionary.find(b"/Filter [")
+    filters = stream.dictionary[at:].split(b"]", 1)[0] + b"]" if at >= 0 else b""
     g = SLOT_GEOMETRY
     # The page's space has the time line at the bottom; the form's origin is the box's corner.
     form = (b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [ 0 0 %s %s ] "
