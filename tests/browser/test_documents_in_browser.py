@@ -91,6 +91,10 @@ def test_the_receipt_is_drawn_only_when_the_customer_opens_it(live_app_factory, 
     page.click("summary:has-text('Xem phiếu trên màn hình')")
     receipt = document_drawn(page, viewer)
     assert receipt["pages"] == 1 and receipt["dark"] > 0.002
+    # an 80 mm slip keeps a slip's proportions on a wide screen (at most 30rem), drawn sharp
+    slip = page.evaluate("30 * parseFloat(getComputedStyle(document.documentElement).fontSize)"
+                         " * window.devicePixelRatio")
+    assert receipt["shown"] <= slip + 1 and abs(receipt["width"] - receipt["shown"]) <= 2
     assert sum("receipt.pdf" in url for url in fetched) == 1
     assert page.js_errors == [], "\n".join(page.js_errors)
 
