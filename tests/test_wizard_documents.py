@@ -155,6 +155,23 @@ def test_what_is_signed_is_what_was_shown(app, kiosk):
     assert "Quầy Sầm Sơn" in _text(kiosk.get(f"/r/{kiosk.token}/document/acceptance.pdf").data)
 
 
+def test_two_first_fetches_at_once_leave_nothing_behind_once_signed(app, kiosk):
+    """Two fetches racing before the text was stored each keep a copy (the same bytes):
+    signing uses the text and removes every copy."""
+    from kiosk.services import paperwork
+
+    kiosk.walk_to(7)
+    shown = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
+    with app.app_context():
+        paperwork.store_document(kiosk.row(), "contract_text", shown)  # the other fetch's copy
+        db.session.commit()
+    kiosk.sign(7)
+    with app.app_context():
+        kinds = sorted(db.session.scalars(select(Document.kind)))
+        signed = db.session.scalar(select(Document).where(Document.kind == "contract"))
+    assert kinds == ["contract"] and signed.content.startswith(shown)
+
+
 def test_signing_without_opening_the_document_still_signs_its_text(app, kiosk):
     """A kiosk whose browser never fetched the PDF (the large-text view only) signs the text
     rendered then; nothing is left behind as an unsigned copy."""

@@ -85,19 +85,22 @@ TEXT_KIND = {"contract": "contract_text", "acceptance": "acceptance_text"}
 # rendering: no write lock is taken while ReportLab works (SQLite has a single one). Callers
 # render first and then write and commit; see docs/performance.md.
 
-def _text(reg: Registration, kind: str) -> tuple[bytes, Document | None]:
-    """The stored text to sign and its row, or a fresh rendering and None."""
+def _text(reg: Registration, kind: str) -> tuple[bytes, list[Document]]:
+    """The stored text to sign and every row holding it (two parallel first fetches may each
+    have stored one: same bytes), or a fresh rendering and no rows."""
     with db.session.no_autoflush:
-        stored = latest_document(reg, TEXT_KIND[kind])
-        if stored is not None:
-            return stored.content, stored
-        return RENDERERS[kind](document_context(reg), None), None
+        rows = list(db.session.scalars(
+            select(Document).where(Document.registration_id == reg.id,
+                                   Document.kind == TEXT_KIND[kind]).order_by(Document.id)))
+        if rows:
+            return rows[-1].content, rows
+        return RENDERERS[kind](document_context(reg), None), []
 
 
 def text_to_sign(reg: Registration, kind: str) -> bytes:
     """The unsigned document the screen shows; rendered and stored (committed) the first time."""
-    pdf, stored = _text(reg, kind)
-    if stored is None:
+    pdf, rows = _text(reg, kind)
+    if not rows:
         store_document(reg, TEXT_KIND[kind], pdf)
         db.session.commit()
     return pdf
@@ -107,11 +110,12 @@ def signed_copy(reg: Registration, kind: str, signature_png: bytes,
                 signed_at: datetime) -> tuple[bytes, str]:
     """The text to sign followed by the update that draws the signature (~10 ms, no second
     layout), and the SHA-256 of that text. Not committed: the signing step commits. The
-    text's own row goes then, since the signed file begins with exactly its bytes."""
-    text, stored = _text(reg, kind)
-    if stored is not None:
-        db.session.delete(stored)
+    text's rows go then (marked, not flushed: no write before the backend call), since the
+    signed file begins with exactly its bytes."""
+    text, rows = _text(reg, kind)
     signed = sign_pdf(text, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+    for row in rows:
+        db.session.delete(row)
     return signed, hashlib.sha256(text).hexdigest()
 
 
