@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from kiosk.domain.face_decision import FaceThresholds
-from kiosk.vision.images import ImageError, decode_image, inspect
+from kiosk.vision.images import ImageError, check_usable, decode_image, inspect
 
 __all__ = ["EkycEngine", "ImageError", "LivenessVerdict", "model_thresholds"]
 
@@ -180,9 +180,9 @@ class EkycEngine:
     def check_image(self, data: bytes) -> str:
         """The MIME type of a decodable image within the limits; ImageError (Vietnamese) if not.
 
-        The decode is real (a file that only looks right is refused) but reduced for a big JPEG:
-        this answers "is it usable", the pixels are not kept."""
-        return decode_image(data, self.max_pixels, max_side=1600)[1]
+        The decode is real (a file that only looks right is refused): a JPEG's strict
+        integrity decode at 1/8 scale, a PNG's full one. The pixels are not kept."""
+        return check_usable(data, self.max_pixels)
 
     # ---- cards -------------------------------------------------------------------------------
     def read_card(self, images: list[bytes] | bytes) -> dict:

@@ -58,6 +58,7 @@ _REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
                   4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 TOO_LARGE = "Ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn (tối đa {mp} megapixel)."
+TOO_SMALL = "Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn."
 
 
 class ImageError(ValueError):
@@ -163,7 +164,7 @@ def decode_image(data: bytes, max_pixels: int, flags: int = cv2.IMREAD_COLOR,
     """
     header = inspect(data, max_pixels)
     if min(header.width, header.height) < MIN_SIDE:
-        raise ImageError("Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn.")
+        raise ImageError(TOO_SMALL)
     factor = reduction_for(header, max_side) if flags == cv2.IMREAD_COLOR else 1
     # Bytes per decoded pixel: 3 for a colour JPEG; a PNG may carry alpha.
     per_pixel = 3 if header.mime == "image/jpeg" else 4
@@ -174,8 +175,22 @@ def decode_image(data: bytes, max_pixels: int, flags: int = cv2.IMREAD_COLOR,
     if image is None:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if min(image.shape[:2]) < MIN_SIDE // factor:
-        raise ImageError("Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn.")
+        raise ImageError(TOO_SMALL)
     return image, header.mime
+
+
+def check_usable(data: bytes, max_pixels: int) -> str:
+    """The MIME type of a picture :func:`decode_image` would accept, without keeping pixels.
+
+    A JPEG is not decoded a second time: the integrity check has already read every coded bit
+    (strictly, at 1/8 scale). A PNG is: its chunk checksums say nothing of the pixels inside."""
+    header = inspect(data, max_pixels)
+    if header.mime != "image/jpeg":
+        return decode_image(data, max_pixels, max_side=1600)[1]
+    if min(header.width, header.height) < MIN_SIDE:
+        raise ImageError(TOO_SMALL)
+    check_integrity(data, header)
+    return header.mime
 
 
 def signature_ink_ratio(png: bytes) -> float:

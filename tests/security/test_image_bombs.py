@@ -128,3 +128,51 @@ def test_phone_camera_mpo_jpeg_is_accepted():
                                               append_images=[Image.new("RGB", (640, 480), "blue")])
     image, mime = decode_image(buf.getvalue(), 40_000_000)
     assert mime == "image/jpeg" and image.shape == (480, 640, 3)
+
+
+def test_photo_check_refuses_what_decoding_refuses():
+    """The check a photo gets before it is stored (engine.check_image) refuses the same damaged
+    files as a full decode, with the same Vietnamese answers."""
+    from kiosk.vision.images import check_usable
+
+    with pytest.raises(ImageError, match="thiếu dữ liệu"):
+        check_usable(bombs.truncated_jpeg_padded(), 40_000_000)
+    with pytest.raises(ImageError, match="quá lớn"):
+        check_usable(bombs.jpeg_fill_bytes_bomb(), 40_000_000)
+    with pytest.raises(ImageError, match="quá lớn"):
+        check_usable(bombs.png_bomb(6000, 6600, 16, 6), 40_000_000)
+    with pytest.raises(ImageError, match="quá nhỏ"):
+        check_usable(bombs.uniform_jpeg(200, 150), 40_000_000)
+
+
+def test_photo_check_decodes_a_jpeg_once(monkeypatch):
+    """The integrity check already read every coded bit of a JPEG: no second, full decode."""
+    from kiosk.vision import images
+
+    def no_second_decode(*_args, **_kwargs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(images.cv2, "imdecode", no_second_decode)
+    assert images.check_usable(bombs.uniform_jpeg(1280, 720), 40_000_000) == "image/jpeg"
+
+
+def test_photo_check_decodes_a_png_whose_checksums_are_right_but_pixels_are_not():
+    """A PNG's chunk CRCs can be recomputed over garbage: only decoding finds it."""
+    import struct
+    import zlib
+
+    import cv2
+    import numpy as np
+
+    from kiosk.vision.images import check_usable
+
+    png = cv2.imencode(".png", np.full((300, 400, 3), 128, np.uint8))[1].tobytes()
+    at = png.index(b"IDAT") - 4
+    length = struct.unpack(">I", png[at:at + 4])[0]
+    garbage = bytes(range(256)) * (length // 256 + 1)
+    garbage = garbage[:length]
+    chunk = b"IDAT" + garbage
+    forged = png[:at + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + png[at + 12 + length:]
+    with pytest.raises(ImageError):
+        check_usable(forged, 40_000_000)
+    assert check_usable(png, 40_000_000) == "image/png"
