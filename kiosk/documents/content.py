@@ -176,6 +176,16 @@ def format_datetime_vn(dt: datetime) -> str:
     return f"{dt:%H:%M} ngày {dt:%d/%m/%Y}"
 
 
+def pdf_date(when: datetime) -> str:
+    """A PDF date string, ``D:YYYYMMDDHHmmSS+HH'mm'`` (ISO 32000-1 §7.9.4)."""
+    offset = ""
+    if when.utcoffset() is not None:
+        minutes = int(when.utcoffset().total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        offset = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
+    return f"D:{when:%Y%m%d%H%M%S}{offset}"
+
+
 def format_duration(months: int) -> str:
     # Packages are sold as "12 tháng", "24 tháng", "36 tháng": keep months, never "1 năm".
     return f"{int(months)} tháng"

@@ -24,7 +24,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from kiosk.documents.content import DocumentContext, Section, Signature, nfc
+from kiosk.documents.content import DocumentContext, Section, Signature, nfc, pdf_date
 from kiosk.documents.fonts import register_fonts
 from kiosk.documents.signature_image import SLOT_GEOMETRY
 from kiosk.documents.signing import SLOT_FORM, sign_pdf
@@ -165,12 +165,7 @@ def signature_blocks(ctx: DocumentContext, width: float) -> Table:
 def set_pdf_date(canvas: Canvas, made_at: datetime) -> None:
     """Creation date = when the document was made, not when the bytes were produced, so
     re-rendering the same registration gives identical bytes (with invariant=True)."""
-    offset = ""
-    if made_at.utcoffset() is not None:
-        minutes = int(made_at.utcoffset().total_seconds() // 60)
-        sign = "+" if minutes >= 0 else "-"
-        offset = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
-    stamp = f"D:{made_at:%Y%m%d%H%M%S}{offset}"
+    stamp = pdf_date(made_at)
     canvas.setDateFormatter(lambda *_ignored: stamp)
 
 

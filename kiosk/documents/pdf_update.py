@@ -63,6 +63,18 @@ def read_objects(pdf: bytes) -> dict[int, PdfObject]:
     return objects
 
 
+def read_object(pdf: bytes, number: int) -> PdfObject:
+    """One object that has no stream (its last definition: an update may have replaced it)."""
+    start = pdf.rfind(b"\n%d 0 obj\n" % number)
+    end = pdf.find(b"\nendobj", start)
+    if start < 0 or end < 0:
+        raise PdfUpdateError(f"object {number} not found")
+    body = pdf[start + len(b"\n%d 0 obj\n" % number):end].strip()
+    if b"\nstream\n" in body:
+        raise PdfUpdateError(f"object {number} is a stream")
+    return PdfObject(body, None)
+
+
 def references(dictionary: bytes) -> list[int]:
     return [int(n) for n in _REFERENCE.findall(dictionary)]
 

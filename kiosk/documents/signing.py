@@ -16,7 +16,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from kiosk.documents import pdf_update
-from kiosk.documents.content import Signature, format_datetime_vn, nfc
+from kiosk.documents.content import Signature, format_datetime_vn, nfc, pdf_date
 from kiosk.documents.fonts import register_fonts
 from kiosk.documents.pdf_update import PdfUpdateError
 from kiosk.documents.signature_image import SLOT_GEOMETRY, signature_picture
@@ -25,15 +25,6 @@ SLOT_FORM = "signature"
 _SLOT_REFERENCE = b"/FormXob." + SLOT_FORM.encode() + b" "
 _PAGE = re.compile(rb"/Type /Page\b(?!s)")
 NOTE_GREY = colors.HexColor("#555555")
-
-
-def _pdf_date(when) -> bytes:
-    offset = b""
-    if when.utcoffset() is not None:
-        minutes = int(when.utcoffset().total_seconds() // 60)
-        sign = "+" if minutes >= 0 else "-"
-        offset = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'".encode()
-    return f"D:{when:%Y%m%d%H%M%S}".encode() + offset
 
 
 def _slot_drawing(signature: Signature) -> bytes:
@@ -71,7 +62,8 @@ def sign_pdf(unsigned: bytes, signature: Signature) -> bytes:
     resources = pdf_update.sub_dictionary(page, b"/Resources")
     # Everything the drawing's resources reach comes along, numbered after the file's objects.
     carried = pdf_update.closure(drawing, pdf_update.references(resources))
-    first_new = pdf_update.read_trailer(unsigned).size
+    trailer = pdf_update.read_trailer(unsigned)
+    first_new = trailer.size
     numbers = {old: first_new + i for i, old in enumerate(carried)}
     added = [pdf_update.PdfObject(pdf_update.renumber(drawing[old].dictionary, numbers),
                                   drawing[old].stream).body() for old in carried]
@@ -86,14 +78,13 @@ def sign_pdf(unsigned: bytes, signature: Signature) -> bytes:
                pdf_update.renumber(resources, numbers), filters, len(stream.stream))
             ) + stream.stream + b"\nendstream"
     return pdf_update.append_update(unsigned, {slot_number: form}, added,
-                                    info=_signed_info(unsigned, signature))
+                                    info=_signed_info(unsigned, trailer.info, signature))
 
 
-def _signed_info(unsigned: bytes, signature: Signature) -> bytes:
-    """The document's information dictionary, dated when it was signed."""
-    trailer = pdf_update.read_trailer(unsigned)
-    info = pdf_update.read_objects(unsigned)[trailer.info].dictionary
-    stamp = b"(" + _pdf_date(signature.signed_at) + b")"
+def _signed_info(unsigned: bytes, number: int, signature: Signature) -> bytes:
+    """The document's information dictionary (object ``number``), dated when it was signed."""
+    info = pdf_update.read_object(unsigned, number).dictionary
+    stamp = b"(" + pdf_date(signature.signed_at).encode() + b")"
     for key in (b"/CreationDate", b"/ModDate"):
         info = _replace_value(info, key, stamp)
     return info

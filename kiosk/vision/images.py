@@ -184,9 +184,9 @@ def check_usable(data: bytes, max_pixels: int) -> str:
 
     A JPEG is not decoded a second time: the integrity check has already read every coded bit
     (strictly, at 1/8 scale). A PNG is: its chunk checksums say nothing of the pixels inside."""
-    header = inspect(data, max_pixels)
-    if header.mime != "image/jpeg":
+    if sniff_mime(data) != "image/jpeg":
         return decode_image(data, max_pixels, max_side=1600)[1]
+    header = inspect(data, max_pixels)
     if min(header.width, header.height) < MIN_SIDE:
         raise ImageError(TOO_SMALL)
     check_integrity(data, header)

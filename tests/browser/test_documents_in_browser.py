@@ -69,7 +69,8 @@ def test_a_document_that_cannot_be_read_says_so_and_the_text_stays_readable(live
     assert page.js_errors == [], "\n".join(page.js_errors)
 
 
-def test_the_receipt_is_drawn_only_when_the_customer_opens_it(live_app_factory, browser_page):
+@pytest.mark.parametrize("screen", ["portrait", "landscape"])
+def test_the_receipt_is_drawn_only_when_the_customer_opens_it(live_app_factory, browser_page, screen):
     app = live_app_factory(PRINTER="browser")
     page = browser_page
     # Browser printing prints the receipt from a frame at once; headless Chromium crashes on
