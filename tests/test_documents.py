@@ -512,6 +512,34 @@ def test_signing_twice_gives_two_updates_of_the_same_text():
     assert "Ký lúc 14:20 ngày 24/11/2026" in pdf_text(second)
 
 
+def test_time_line_with_a_character_outside_the_made_font_subset(monkeypatch):
+    """The time line's font subset is made once per process from the characters a time line
+    holds; a wording with another character gets a subset with it, not a missing glyph."""
+    from kiosk.documents import sign_pdf, slot_drawing
+
+    monkeypatch.setattr(slot_drawing, "format_datetime_vn", lambda dt: f"{dt:%H:%M} sáng thứ Hai")
+    signed = sign_pdf(render_acceptance(make_ctx()), SIGNATURE)
+    assert "Ký lúc 14:12 sáng thứ Hai" in pdftotext(signed)
+    assert "Ký lúc 14:12 sáng thứ Hai" in pdf_text(signed)  # pypdf reads it through /ToUnicode
+
+
+def test_signed_copies_share_nothing_but_the_font():
+    """Two signings in one process: each update carries its own picture and a complete copy
+    of the time line's font (a signed file stands alone), and the two differ only in those."""
+    from kiosk.documents import sign_pdf
+
+    unsigned = render_acceptance(make_ctx())
+    other = Signature(signature_png((700, 300)), datetime(2026, 11, 24, 15, 5))
+    first, second = sign_pdf(unsigned, SIGNATURE), sign_pdf(unsigned, other)
+    for signed in (first, second):
+        reader = PdfReader(io.BytesIO(signed), strict=True)
+        fonts = [f.get_object() for page in reader.pages for f in _fonts(page["/Resources"])]
+        assert len(fonts) >= 3  # the text's regular and bold, and the time line's
+        assert all("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts)
+    assert "Ký lúc 15:05 ngày 24/11/2026" in pdftotext(second)
+    assert _signature_image(first)["/Width"] != _signature_image(second)["/Width"]
+
+
 def test_update_cross_reference_points_at_its_objects():
     """Each entry of the update's xref section is the offset of the object it names, and the
     trailer chains back to the original section (pypdf reads it in strict mode)."""

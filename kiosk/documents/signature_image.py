@@ -54,7 +54,8 @@ def signature_picture(signature: Signature, max_width: float,
         picture.load()
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError("signature is not a readable image") from exc
-    picture = picture.convert("RGBA")
+    if picture.mode != "RGBA":  # a pad's export already is (converting copies it: ~1 ms)
+        picture = picture.convert("RGBA")
     # Pads export the whole canvas; crop to the strokes so the signature fills its box.
     ink = picture.getchannel("A").getbbox()
     if ink is None:

@@ -63,9 +63,11 @@ def release(reg: Registration, action: str) -> None:
 
 def mark_done(reg: Registration, action: str) -> None:
     """Part of the caller's unit of work: committed together with the step's result."""
+    # No ORM synchronisation: no ActionClaim row is kept in the session (claim() commits its
+    # new row and nothing reads one back), so evaluating the WHERE against it is wasted work.
     db.session.execute(update(ActionClaim).where(
         ActionClaim.registration_id == reg.id, ActionClaim.action == action
-    ).values(done_at=utcnow()))
+    ).values(done_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def is_done(reg: Registration, action: str) -> bool:

@@ -45,12 +45,16 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
+        from werkzeug.local import LocalProxy
+
         from kiosk import providers
         from kiosk.services import settings
 
         return {
             "sandbox": providers.is_sandbox(),
-            "office": settings.office(),
+            # Read when a template shows it (whole pages, the consent notice), not for every
+            # htmx frame: most of a registration's requests render a frame without it.
+            "office": LocalProxy(settings.office),
             "idle_timeout": app.config["IDLE_TIMEOUT_SECONDS"],
             "idle_warning": app.config["IDLE_WARNING_SECONDS"],
         }
