@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 # The leaflet tells customers to search the stores for this name; search pages never go stale
 # the way a copied app-page URL can. Staff may replace them with the exact app pages.
@@ -81,6 +82,8 @@ class DocumentContext:
 class Signature:
     png_bytes: bytes  # what the touch-screen pad produced (transparent background expected)
     signed_at: datetime
+    # The same drawing already decoded (a PIL image), when the caller has it: not decoded again.
+    picture: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

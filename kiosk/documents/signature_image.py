@@ -49,11 +49,13 @@ def signature_picture(signature: Signature, max_width: float,
     the drawing as alpha; and its size in points, fitted in ``max_width`` × ``max_height``.
 
     Raises ValueError for bytes that are not an image and for a drawing with no ink."""
-    try:
-        picture = PILImage.open(io.BytesIO(signature.png_bytes))
-        picture.load()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValueError("signature is not a readable image") from exc
+    picture = signature.picture
+    if picture is None:
+        try:
+            picture = PILImage.open(io.BytesIO(signature.png_bytes))
+            picture.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ValueError("signature is not a readable image") from exc
     if picture.mode != "RGBA":  # a pad's export already is (converting copies it: ~1 ms)
         picture = picture.convert("RGBA")
     # Pads export the whole canvas; crop to the strokes so the signature fills its box.

@@ -100,12 +100,6 @@ def _today():
     return local_time(utcnow()).date()
 
 
-def card_photos(reg: Registration) -> list[bytes]:
-    """The card photos to read together: front first, then the back when there is one."""
-    captures = evidence_service.latest_captures(reg, with_content=True)
-    return [captures[k].content for k in ("card_front", "card_back") if k in captures]
-
-
 SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_back"}
 
 
@@ -117,9 +111,9 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
     the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
     _finish_pending_writes()  # the card check below is slow: no write lock held across it
     mime = engine().check_image(data)
-    captures = evidence_service.latest_captures(reg, with_content=True)
+    latest = _latest_contents(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
-    photos = [data] + [captures[k].content for k in ("card_front", "card_back") if k in captures]
+    photos = [data] + [latest[k] for k in ("card_front", "card_back") if k in latest]
     try:
         card = engine().read_card(photos)
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled
@@ -127,7 +121,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
         card = {}
     side = (card.get("sides") or [None])[0]
     stored = SIDE_KINDS.get(side, kind)
-    add_capture(reg, stored, data, source, mime)
+    add_capture(reg, stored, data, source, mime, latest=latest)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data)
                 if p in CUSTOMER_CARD_MESSAGES and card]
@@ -280,17 +274,18 @@ def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
-                mime: str | None = None) -> None:
+                mime: str | None = None, latest: dict[str, bytes] | None = None) -> None:
     """Store a photo (ImageError when it is not a usable image) and re-decide.
 
     Vision first (check the image, compare with the other photo), then one short write.
     ``mime``: the caller has already checked the image (and got its type): not decoded again.
+    ``latest``: the latest photos by kind, when the caller has just read them (not read again).
     """
     _finish_pending_writes()
     mime = mime or engine().check_image(data)
     details = None
     if kind in ("face", "card_front", "card_back"):
-        contents = _latest_contents(reg)
+        contents = dict(latest) if latest is not None else _latest_contents(reg)
         contents[kind] = data
         # A face photo taken here was not taken during the challenge.
         live = kind != "face" and reg.liveness_passed_at is not None

@@ -107,13 +107,15 @@ def text_to_sign(reg: Registration, kind: str) -> bytes:
 
 
 def signed_copy(reg: Registration, kind: str, signature_png: bytes,
-                signed_at: datetime) -> tuple[bytes, str]:
+                signed_at: datetime, picture=None) -> tuple[bytes, str]:
     """The text to sign followed by the update that draws the signature (~10 ms, no second
-    layout), and the SHA-256 of that text. Not committed: the signing step commits. The
+    layout), and the SHA-256 of that text. ``picture``: the drawing already decoded (the
+    signature check's), so it is not decoded twice. Not committed: the signing step commits. The
     text's rows go then (marked, not flushed: no write before the backend call), since the
     signed file begins with exactly its bytes."""
     text, rows = _text(reg, kind)
-    signed = sign_pdf(text, Signature(png_bytes=signature_png, signed_at=local_time(signed_at)))
+    signed = sign_pdf(text, Signature(png_bytes=signature_png, signed_at=local_time(signed_at),
+                                      picture=picture))
     for row in rows:
         db.session.delete(row)
     return signed, hashlib.sha256(text).hexdigest()

@@ -193,24 +193,25 @@ def check_usable(data: bytes, max_pixels: int) -> str:
     return header.mime
 
 
-def signature_ink_ratio(png: bytes) -> float:
-    """Share of the pad covered by strokes (non-transparent, or dark on an opaque pad)."""
-    header = inspect(png, SIGNATURE_MAX_PIXELS)
-    check_integrity(png, header)
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ImageError("Chữ ký gửi lên bị hỏng. Vui lòng ký lại.")
-    if image.ndim == 3 and image.shape[2] == 4:
-        ink = image[:, :, 3] > 32
-    else:
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        ink = gray < 128
-    return float(np.count_nonzero(ink)) / ink.size
+def check_signature(png: bytes, min_ink: float = 0.002) -> Image.Image:
+    """The pad's drawing, checked and decoded once: RGBA, for the signed documents to use
+    (decoding a pad's PNG again would cost as much as everything else signing does).
 
-
-def check_signature(png: bytes, min_ink: float = 0.002) -> None:
-    """A real signature covers some of the pad; a tap or an empty pad does not."""
+    A real signature covers some of the pad (strokes: non-transparent pixels, or dark ones on
+    an opaque pad); a tap or an empty pad does not."""
     if sniff_mime(png) != "image/png":
         raise ImageError("Chữ ký gửi lên không đúng định dạng. Vui lòng ký lại.")
-    if signature_ink_ratio(png) < min_ink:
+    header = inspect(png, SIGNATURE_MAX_PIXELS)
+    check_integrity(png, header)
+    try:
+        with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+            image.load()
+            transparent = "A" in image.getbands() or "transparency" in image.info
+            picture = image.convert("RGBA")
+            gray = None if transparent else np.asarray(image.convert("L"))
+    except (OSError, SyntaxError, ValueError, struct.error):
+        raise ImageError("Chữ ký gửi lên bị hỏng. Vui lòng ký lại.") from None
+    ink = np.asarray(picture.getchannel("A")) > 32 if transparent else gray < 128
+    if float(np.count_nonzero(ink)) / ink.size < min_ink:
         raise ImageError("Quý khách chưa ký, hoặc chữ ký quá ngắn. Vui lòng ký tên vào khung.")
+    return picture

@@ -176,3 +176,62 @@ def test_photo_check_decodes_a_png_whose_checksums_are_right_but_pixels_are_not(
     with pytest.raises(ImageError):
         check_usable(forged, 40_000_000)
     assert check_usable(png, 40_000_000) == "image/png"
+
+
+def _pad_png(mode: str, ink: bool = True) -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    background = {"RGBA": (0, 0, 0, 0), "RGB": (255, 255, 255), "LA": (0, 0)}[mode]
+    stroke = {"RGBA": (20, 20, 90, 255), "RGB": (20, 20, 90), "LA": (0, 255)}[mode]
+    image = Image.new(mode, (900, 360), background)
+    if ink:
+        ImageDraw.Draw(image).line([(60, 300), (400, 60), (840, 280)], fill=stroke, width=8)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "RGB"])
+def test_signature_check_returns_the_drawing_decoded(mode):
+    """The pad's PNG is checked and decoded once; signing uses that picture (RGBA). Strokes are
+    the opaque pixels of a transparent pad, the dark ones of an opaque pad."""
+    from kiosk.vision.images import check_signature
+
+    picture = check_signature(_pad_png(mode))
+    assert picture.mode == "RGBA" and picture.size == (900, 360)
+    with pytest.raises(ImageError, match="chưa ký"):
+        check_signature(_pad_png(mode, ink=False))
+
+
+def test_signature_check_refuses_what_is_not_a_whole_png():
+    from kiosk.vision.images import check_signature
+
+    png = _pad_png("RGBA")
+    with pytest.raises(ImageError, match="định dạng"):
+        check_signature(bombs.uniform_jpeg(900, 360))
+    with pytest.raises(ImageError):
+        check_signature(png[: len(png) // 2])
+    with pytest.raises(ImageError, match="quá lớn"):
+        check_signature(bombs.png_bomb(6000, 6600, 8, 6))
+
+
+def test_signing_does_not_decode_the_drawing_again(monkeypatch):
+    """The signed copy is drawn from the picture the check decoded: no second PNG decode."""
+    from datetime import datetime
+
+    from kiosk.documents import Signature, render_acceptance, sign_pdf, signature_image
+    from kiosk.vision.images import check_signature
+    from tests.test_documents import make_ctx
+
+    png = _pad_png("RGBA")
+    picture = check_signature(png)
+
+    def no_second_decode(*_args, **_kwargs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(signature_image.PILImage, "open", no_second_decode)
+    signed = sign_pdf(render_acceptance(make_ctx()),
+                      Signature(png, datetime(2026, 11, 30, 9, 5), picture=picture))
+    assert b"/Signature" in signed

@@ -55,7 +55,7 @@ def _sign(reg: Registration, kind: str):
         return None, _view_document(reg, kind, False, form)
     try:
         png = bytes_from_data_url(form.signature.data or "")
-        check_signature(png)
+        picture = check_signature(png)
     except ImageError as err:
         message = err.message if form.signature.data else "Quý khách chưa ký. Vui lòng ký tên vào khung."
         return None, _view_document(reg, kind, False, form, error=message)
@@ -65,7 +65,7 @@ def _sign(reg: Registration, kind: str):
     signed_at = utcnow()
     db.session.add(Evidence(registration_id=reg.id, kind=f"signature_{kind}", mime_type="image/png",
                             content=png, sha256=hashlib.sha256(png).hexdigest(), source="pad"))
-    pdf, text_sha256 = paperwork.signed_copy(reg, kind, png, signed_at)
+    pdf, text_sha256 = paperwork.signed_copy(reg, kind, png, signed_at, picture)
     doc = paperwork.store_document(reg, kind, pdf, signed_at)
     try:
         providers.registration_backend().register_document(reg.subscriber_ref, kind, doc.sha256, signed_at)
