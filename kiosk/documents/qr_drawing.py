@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import segno
 from reportlab.lib import colors
+from reportlab.lib.rl_accel import fp_str
 from reportlab.platypus import Flowable
 
 QUIET_ZONE = 4  # modules of white border the QR standard asks for; some may be trimmed in PDFs
@@ -66,16 +67,24 @@ class QrFlowable(Flowable):
         return self.size, self.size
 
     def draw(self):
-        count, runs = _dark_runs(self.url, self.border)
-        module = self.size / count
         canvas = self.canv
         canvas.saveState()
         canvas.setFillColor(colors.white)
         canvas.rect(0, 0, self.size, self.size, stroke=0, fill=1)
-        path = canvas.beginPath()
-        for y, x, length in runs:
-            # PDF y grows upwards; the matrix's first row is the top of the symbol.
-            path.rect(x * module, self.size - (y + 1) * module, length * module, module)
         canvas.setFillColor(colors.black)
-        canvas.drawPath(path, stroke=0, fill=1)
+        # The modules' path, written once per process (the same for every receipt).
+        canvas.addLiteral(_modules_path(self.url, self.border, self.size))
         canvas.restoreState()
+
+
+@lru_cache(maxsize=16)
+def _modules_path(url: str, border: int, size: float) -> str:
+    """The dark modules as one filled path in PDF operators: a rectangle per run of a row."""
+    count, runs = _dark_runs(url, border)
+    module = size / count
+    # PDF y grows upwards; the matrix's first row is the top of the symbol.
+    return "\n".join([
+        *(f"{fp_str(x * module, size - (y + 1) * module, length * module, module)} re"
+          for y, x, length in runs),
+        "f",
+    ])

@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
-from kiosk.core.models import Registration, utcnow
+from kiosk.core.models import Evidence, Registration, utcnow
 from kiosk.domain.face_decision import FaceThresholds
 from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision
 from kiosk.services import evidence as evidence_service
@@ -103,17 +103,19 @@ def _today():
 SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_back"}
 
 
-def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tuple[str, list[str]]:
+def add_card_photo(reg: Registration, kind: str, data: bytes,
+                   source: str) -> tuple[str, list[str], dict[str, Evidence]]:
     """Store a card photo under the side it actually shows (the customer may show either side
     first), check the card (both sides when both are there) and re-decide.
 
     Returns (the kind stored, what the customer must be told: expired document, the zone and
-    the QR code or the declared data disagreeing). Raises ImageError for an unusable image."""
+    the QR code or the declared data disagreeing, the latest photos by kind now). Raises
+    ImageError for an unusable image."""
     _finish_pending_writes()  # the card check below is slow: no write lock held across it
     mime = engine().check_image(data)
-    latest = _latest_contents(reg)
+    latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
-    photos = [data] + [latest[k] for k in ("card_front", "card_back") if k in latest]
+    photos = [data] + [latest[k].content for k in ("card_front", "card_back") if k in latest]
     try:
         card = engine().read_card(photos)
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled
@@ -121,7 +123,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
         card = {}
     side = (card.get("sides") or [None])[0]
     stored = SIDE_KINDS.get(side, kind)
-    add_capture(reg, stored, data, source, mime, latest=latest)
+    latest = add_capture(reg, stored, data, source, mime, latest=latest)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data)
                 if p in CUSTOMER_CARD_MESSAGES and card]
@@ -142,7 +144,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str) -> tu
                                  card.get("card_kind"))
         messages = [verdict.message if p == "document_expired" else CUSTOMER_CARD_MESSAGES[p]
                     for p in problems]
-    return stored, messages
+    return stored, messages, latest
 
 
 def card_portrait(row) -> bytes | None:
@@ -256,10 +258,13 @@ def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool) -> 
     return face_match_details(reg, compare_faces(reg, cards, contents["face"]), live)
 
 
-def _latest_contents(reg: Registration) -> dict[str, bytes]:
+def _latest_rows(reg: Registration) -> dict[str, Evidence]:
     with db.session.no_autoflush:
-        return {kind: row.content for kind, row
-                in evidence_service.latest_captures(reg, with_content=True).items()}
+        return evidence_service.latest_captures(reg, with_content=True)
+
+
+def _latest_contents(reg: Registration) -> dict[str, bytes]:
+    return {kind: row.content for kind, row in _latest_rows(reg).items()}
 
 
 def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True) -> None:
@@ -274,8 +279,10 @@ def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
-                mime: str | None = None, latest: dict[str, bytes] | None = None) -> None:
-    """Store a photo (ImageError when it is not a usable image) and re-decide.
+                mime: str | None = None,
+                latest: dict[str, Evidence] | None = None) -> dict[str, Evidence]:
+    """Store a photo (ImageError when it is not a usable image) and re-decide; returns the
+    latest photos by kind, this one included (the screen lists them: not read again).
 
     Vision first (check the image, compare with the other photo), then one short write.
     ``mime``: the caller has already checked the image (and got its type): not decoded again.
@@ -284,13 +291,14 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     _finish_pending_writes()
     mime = mime or engine().check_image(data)
     details = None
+    latest = dict(latest) if latest is not None else _latest_rows(reg)
     if kind in ("face", "card_front", "card_back"):
-        contents = dict(latest) if latest is not None else _latest_contents(reg)
+        contents = {k: row.content for k, row in latest.items()}
         contents[kind] = data
         # A face photo taken here was not taken during the challenge.
         live = kind != "face" and reg.liveness_passed_at is not None
         details = _decision_for(reg, contents, live)
-    evidence_service.store(reg, kind, data, mime, source)
+    latest[kind] = evidence_service.store(reg, kind, data, mime, source)
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
     if kind in ("face", "card_front", "card_back"):

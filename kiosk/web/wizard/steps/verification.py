@@ -36,8 +36,9 @@ MAX_FRAME_BYTES = 2_000_000
 
 
 def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
-         error_kind=None, notice=None, retake: str | None = None):
-    captures = evidence.latest_captures(reg)
+         error_kind=None, notice=None, retake: str | None = None, captures=None):
+    """``captures``: the latest photos by kind when the caller has them (just stored)."""
+    captures = evidence.latest_captures(reg) if captures is None else captures
     challenge = [] if readonly else ekyc.ensure_challenge(reg)
     # An unsure machine puts the registration in the clerks' queue by itself; the frame then
     # shows the waiting panel, which moves on once a clerk decides in the console.
@@ -95,9 +96,9 @@ def capture(reg: Registration, kind: str):
             data = bytes_from_data_url(form.image_data.data or "")
         if kind in ("card_front", "card_back"):
             # either side first: the photo is kept as the side it shows; the card is checked
-            stored, problems = ekyc.add_card_photo(reg, kind, data, source)
+            stored, problems, latest = ekyc.add_card_photo(reg, kind, data, source)
         else:
-            ekyc.add_capture(reg, kind, data, source)
+            latest = ekyc.add_capture(reg, kind, data, source)
             stored, problems = kind, []
     except ImageError as err:
         registrations.refuse(reg, "capture_refused", kind=kind, reason=err.message)
@@ -106,7 +107,7 @@ def capture(reg: Registration, kind: str):
     if stored != kind:
         notes.append(f"Ảnh vừa chụp là {CAPTURE_LABELS[stored].lower()}: đã lưu đúng mặt.")
     notes += problems
-    return view(reg, False, notice=" ".join(notes) or None)
+    return view(reg, False, notice=" ".join(notes) or None, captures=latest)
 
 
 def _timestamps(raw: str) -> list[float]:
