@@ -201,16 +201,17 @@ def check_signature(png: bytes, min_ink: float = 0.002) -> Image.Image:
     an opaque pad); a tap or an empty pad does not."""
     if sniff_mime(png) != "image/png":
         raise ImageError("Chữ ký gửi lên không đúng định dạng. Vui lòng ký lại.")
-    header = inspect(png, SIGNATURE_MAX_PIXELS)
-    check_integrity(png, header)
+    # The photo checks' refusals speak of photos («chụp lại»); a pad's drawing is signed again.
+    broken = ImageError("Chữ ký gửi lên bị hỏng. Vui lòng ký lại.")
     try:
+        check_integrity(png, inspect(png, SIGNATURE_MAX_PIXELS))  # no pixel decoded yet
         with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
             image.load()
             transparent = "A" in image.getbands() or "transparency" in image.info
             picture = image.convert("RGBA")
             gray = None if transparent else np.asarray(image.convert("L"))
-    except (OSError, SyntaxError, ValueError, struct.error):
-        raise ImageError("Chữ ký gửi lên bị hỏng. Vui lòng ký lại.") from None
+    except (ImageError, OSError, SyntaxError, ValueError, struct.error):
+        raise broken from None
     ink = np.asarray(picture.getchannel("A")) > 32 if transparent else gray < 128
     if float(np.count_nonzero(ink)) / ink.size < min_ink:
         raise ImageError("Quý khách chưa ký, hoặc chữ ký quá ngắn. Vui lòng ký tên vào khung.")

@@ -206,15 +206,23 @@ def test_signature_check_returns_the_drawing_decoded(mode):
 
 
 def test_signature_check_refuses_what_is_not_a_whole_png():
+    """A JPEG, a truncated PNG, a PNG whose checksums were recomputed over garbage and a bomb
+    are refused before or at the one decode, in words about signing again (not photos)."""
+    import struct
+    import zlib
+
     from kiosk.vision.images import check_signature
 
     png = _pad_png("RGBA")
+    at = png.index(b"IDAT") - 4
+    length = struct.unpack(">I", png[at:at + 4])[0]
+    chunk = b"IDAT" + (bytes(range(256)) * (length // 256 + 1))[:length]
+    forged = png[:at + 4] + chunk + struct.pack(">I", zlib.crc32(chunk)) + png[at + 12 + length:]
     with pytest.raises(ImageError, match="định dạng"):
         check_signature(bombs.uniform_jpeg(900, 360))
-    with pytest.raises(ImageError):
-        check_signature(png[: len(png) // 2])
-    with pytest.raises(ImageError, match="quá lớn"):
-        check_signature(bombs.png_bomb(6000, 6600, 8, 6))
+    for broken in (png[: len(png) // 2], forged, bombs.png_bomb(6000, 6600, 8, 6)):
+        with pytest.raises(ImageError, match="Chữ ký gửi lên bị hỏng. Vui lòng ký lại."):
+            check_signature(broken)
 
 
 def test_signing_does_not_decode_the_drawing_again(monkeypatch):
