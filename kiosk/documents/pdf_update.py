@@ -75,6 +75,24 @@ def read_object(pdf: bytes, number: int) -> PdfObject:
     return PdfObject(body, None)
 
 
+def number(value: float) -> bytes:
+    """A PDF real, four decimals at most, no trailing zeros (``12.5``, ``-3``)."""
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
+
+
+def literal_string(codes: bytes) -> bytes:
+    """A PDF literal string ``( … )`` of these bytes: delimiters escaped, the rest octal."""
+    out = bytearray(b"(")
+    for byte in codes:
+        if byte in b"()\\":
+            out += b"\\" + bytes([byte])
+        elif 32 <= byte < 127:
+            out.append(byte)
+        else:
+            out += b"\\%03o" % byte
+    return bytes(out + b")")
+
+
 def references(dictionary: bytes) -> list[int]:
     return [int(n) for n in _REFERENCE.findall(dictionary)]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from kiosk.documents import pdf_update
 from kiosk.documents.content import Signature, pdf_date
 from kiosk.documents.pdf_update import PdfUpdateError
+from kiosk.documents.pdf_update import number as pdf_number
 from kiosk.documents.signature_image import SLOT_GEOMETRY
 from kiosk.documents.slot_drawing import slot_drawing
 
@@ -31,8 +32,8 @@ def sign_pdf(unsigned: bytes, signature: Signature) -> bytes:
     # The drawing's space has the time line at the bottom; the form's origin is the box's corner.
     form = (b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [ 0 0 %s %s ] "
             b"/Matrix [ 1 0 0 1 0 %s ] /Resources %s /Filter /FlateDecode /Length %d >>\n"
-            b"stream\n" % (_num(g.width), _num(g.height + g.below), _num(-g.below),
-                           drawing.resources, len(drawing.content))
+            b"stream\n" % (pdf_number(g.width), pdf_number(g.height + g.below),
+                           pdf_number(-g.below), drawing.resources, len(drawing.content))
             ) + drawing.content + b"\nendstream"
     return pdf_update.append_update(unsigned, {slot_number: form}, drawing.objects,
                                     info=_signed_info(unsigned, trailer.info, signature))
@@ -54,6 +55,3 @@ def _replace_value(dictionary: bytes, key: bytes, value: bytes) -> bytes:
     end = dictionary.find(b")", at)
     return dictionary[:at + len(key) + 1] + value + dictionary[end + 1:]
 
-
-def _num(value: float) -> bytes:
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")

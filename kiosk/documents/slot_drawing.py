@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk.documents import pdf_update
 from kiosk.documents.content import Signature, format_datetime_vn, nfc
 from kiosk.documents.fonts import register_fonts
+from kiosk.documents.pdf_update import number as pdf_number
 from kiosk.documents.signature_image import SLOT_GEOMETRY, signature_picture
 
 NOTE_GREY = (0x55 / 255,) * 3
@@ -81,22 +82,6 @@ def _font_kit(characters: str) -> _FontKit:
                     order=pdf_update.closure(objects, [number]), codes=codes)
 
 
-def _pdf_string(codes: bytes) -> bytes:
-    out = bytearray(b"(")
-    for byte in codes:
-        if byte in b"()\\":
-            out += b"\\" + bytes([byte])
-        elif 32 <= byte < 127:
-            out.append(byte)
-        else:
-            out += b"\\%03o" % byte
-    return bytes(out + b")")
-
-
-def _num(value: float) -> bytes:
-    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
-
-
 def slot_drawing(signature: Signature, first: int) -> SlotDrawing:
     """The drawing, fitted and centred in the box, and its time centred under it.
     Raises ValueError for a drawing that is not a readable, non-empty image."""
@@ -121,15 +106,16 @@ def slot_drawing(signature: Signature, first: int) -> SlotDrawing:
                               kit.objects[old].stream).body() for old in kit.order]
     regular = register_fonts().regular
     note_x = (g.width - pdfmetrics.stringWidth(note, regular, g.note_size)) / 2
-    grey = b" ".join(_num(v) for v in NOTE_GREY)
+    grey = b" ".join(pdf_number(v) for v in NOTE_GREY)
+    code = b"".join(kit.codes[c] for c in note)
     content = b"\n".join([
         b"q %s 0 0 %s %s %s cm /Signature Do Q" % (
-            _num(width), _num(height), _num((g.width - width) / 2),
-            _num(g.below + (g.height - height) / 2)),
+            pdf_number(width), pdf_number(height), pdf_number((g.width - width) / 2),
+            pdf_number(g.below + (g.height - height) / 2)),
         b"%s rg" % grey,
         b"BT 1 0 0 1 %s %s Tm %s %s Tf %s Tj ET" % (
-            _num(note_x), _num(g.note_baseline), kit.name, _num(g.note_size),
-            _pdf_string(b"".join(kit.codes[c] for c in note))),
+            pdf_number(note_x), pdf_number(g.note_baseline), kit.name,
+            pdf_number(g.note_size), pdf_update.literal_string(code)),
     ])
     resources = (b"<< /ProcSet [ /PDF /Text /ImageC ] /Font << %s %d 0 R >> "
                  b"/XObject << /Signature %d 0 R >> >>" % (kit.name, numbers[kit.font], image))

@@ -207,12 +207,13 @@ def check_signature(png: bytes, min_ink: float = 0.002) -> Image.Image:
         check_integrity(png, inspect(png, SIGNATURE_MAX_PIXELS))  # no pixel decoded yet
         with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
             image.load()
-            transparent = "A" in image.getbands() or "transparency" in image.info
             picture = image.convert("RGBA")
-            gray = None if transparent else np.asarray(image.convert("L"))
+            if "A" in image.getbands() or "transparency" in image.info:
+                ink = np.asarray(picture.getchannel("A")) > 32
+            else:
+                ink = np.asarray(image.convert("L")) < 128
     except (ImageError, OSError, SyntaxError, ValueError, struct.error):
         raise broken from None
-    ink = np.asarray(picture.getchannel("A")) > 32 if transparent else gray < 128
     if float(np.count_nonzero(ink)) / ink.size < min_ink:
         raise ImageError("Quý khách chưa ký, hoặc chữ ký quá ngắn. Vui lòng ký tên vào khung.")
     return picture
