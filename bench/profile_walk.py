@@ -82,21 +82,14 @@ def _encoded(items: tuple) -> bytes:
     return urlencode(items).encode()
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--walks", type=int, default=10)
-    ap.add_argument("--top", type=int, default=25)
-    ap.add_argument("--step", help="profile only the requests of this step (e.g. '7 contract'; 'all': every step)")
-    ap.add_argument("--show-sql", action="store_true",
-                    help="with --step: list the SQL statements that step sends in one walk")
-    args = ap.parse_args(argv)
-
+def make_app():
+    """The kiosk as load.py serves it (scripted eKYC), on a fresh instance, migrated and seeded
+    with the bench clerk: (app, engine). DATABASE_URL, when set, is used instead of SQLite."""
     instance = tempfile.mkdtemp(prefix="kiosk-profile-")
     os.environ["KIOSK_INSTANCE_PATH"] = instance
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{instance}/kiosk.sqlite")
     from flask_migrate import upgrade
     from load_app import create
-    from sqlalchemy import event
 
     from kiosk.core.extensions import db
     from kiosk.core.models import StaffUser
@@ -110,7 +103,20 @@ def main(argv=None) -> int:
         db.session.add(StaffUser(username=STAFF[0], full_name="Nhân viên thử",
                                  password_hash=hash_secret(STAFF[1])))
         db.session.commit()
-        engine = db.engine
+        return app, db.engine
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--walks", type=int, default=10)
+    ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--step", help="profile only the requests of this step (e.g. '7 contract'; 'all': every step)")
+    ap.add_argument("--show-sql", action="store_true",
+                    help="with --step: list the SQL statements that step sends in one walk")
+    args = ap.parse_args(argv)
+
+    app, engine = make_app()
+    from sqlalchemy import event
 
     statements = [0]
     shown: list[str] = []  # --show-sql: the statements of --step in the first measured walk

@@ -1,0 +1,256 @@
+"""What a registration must spend, against a third of today's CPU (issue 11). JSON.
+
+    .venv/bin/python bench/cpu_floor.py [--runs 20] [--walks 8] [--today 6a83500]
+
+Issue 11 asks for CPU per registration at most a third of today's code (6a83500). Part of what
+a registration costs is set by the project's standards, not by the code around it:
+
+* the requests of bench/load.py's walk (every step, the photos and documents its screens embed),
+  each with the signed cookie session and a CSRF token: every one that answers with a screen
+  counted as the cheapest wizard screen (step 1 as htmx fetches it), every other one as the
+  welcome page;
+* the clerk's password checked with argon2id at OWASP's minimum parameters (t=2, 19 MiB), when
+  the clerk confirms on the kiosk's screen, as this walk does;
+* three PDFs laid out by ReportLab (contract, acceptance record, receipt) and two signed copies;
+* the three camera photos and the two pad drawings checked before they are kept.
+
+Each part is measured alone in this process (median CPU over --runs); their sum is the floor.
+Of the database only the cheapest screen's two reads are in the floor: every write and
+commit is left out (this code's statement count and the cheapest statement's cost are reported
+beside it). In the same run both codes walk whole registrations in-process
+(bench/profile_walk.py, side by side, so the host's drift hits both), and the floor is compared
+with a third of today's walk.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]
+
+from bench_documents import pad_drawing, sample_context, sample_receipt  # noqa: E402
+from load import (  # noqa: E402
+    PHOTOS,
+    SIGNATURE,
+    STAFF,
+    Kiosk,
+    Results,
+    _csrf_token,
+    export_commit,
+    machine,
+)
+from profile_walk import _TestClientSession, make_app  # noqa: E402
+
+
+def median_cpu_ms(work, runs: int) -> float:
+    """Median process CPU of ``work()`` in milliseconds, after one warm-up call."""
+    work()
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        work()
+        times.append((time.process_time() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def walk_ms(walks: int, code: Path | None) -> dict:
+    """bench/profile_walk.py's report for ``code`` (None: this checkout), as a subprocess."""
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)  # a fresh SQLite instance each, like the floor's app
+    if code is not None:
+        env["KIOSK_CODE"] = str(code)
+        env["PYTHONPATH"] = str(code)  # its sitecustomize hides a package it did not depend on
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "profile_walk.py"), "--walks", str(walks), "--top", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def requests_per_walk(app) -> dict:
+    """The requests one whole registration of bench/load.py's walk sends: how many, and how
+    many of them answer with a screen (HTML) rather than a redirect, a photo or a PDF."""
+    sent = {"total": 0, "screens": 0}
+
+    class Counting(Kiosk):
+        def send(self, *args, **kwargs):
+            response = super().send(*args, **kwargs)
+            sent["total"] += 1
+            if response.status_code == 200 and \
+                    response.headers.get("Content-Type", "").startswith("text/html"):
+                sent["screens"] += 1
+            return response
+
+    results = Results()
+    kiosk = Counting("", results, random.Random(7), None, time.monotonic() + 600)
+    kiosk.http = _TestClientSession(app)
+    kiosk.run(1, 900)
+    if results.errors or results.finished != 1:
+        raise SystemExit(f"the counting walk failed: {results.samples}")
+    return sent
+
+
+def cheapest_request_ms(app, runs: int) -> float:
+    """The welcome page for a kiosk with no registration: a session, a CSRF token, a page."""
+    client = app.test_client()
+
+    def welcome():
+        response = client.get("/")
+        assert response.status_code == 200, response.status_code
+
+    return median_cpu_ms(welcome, runs)
+
+
+def cheapest_screen_ms(app, runs: int) -> tuple[float, str]:
+    """A wizard screen as htmx fetches it: step 1 of a registration just started (the
+    registration looked up by its token, the office row, the step's template and form).
+    Returns its median CPU ms and the registration's token."""
+    client = app.test_client()
+    token = _csrf_token(client.get("/").get_data(as_text=True))
+    started = client.post("/start", data={"csrf_token": token})
+    step1 = started.headers["Location"]
+
+    def screen():
+        response = client.get(step1, headers={"HX-Request": "true"})
+        assert response.status_code == 200, response.status_code
+
+    return median_cpu_ms(screen, runs), step1.split("/")[2]
+
+
+def one_statement_ms(app, token: str, runs: int) -> float:
+    """The cheapest statement of the walk: the registration looked up by its token (a prebuilt
+    SELECT through the ORM, as every kiosk request starts), in a fresh session each time."""
+    from kiosk.core.extensions import db
+    from kiosk.services.registrations import by_token
+
+    def lookup():
+        assert by_token(token) is not None
+        db.session.remove()  # the next lookup starts a session, as the next request does
+
+    with app.app_context():
+        return median_cpu_ms(lookup, runs)
+
+
+def argon2_ms(runs: int) -> float:
+    from kiosk.domain.credentials import hash_secret, verify_secret
+
+    stored = hash_secret(STAFF[1])
+    return median_cpu_ms(lambda: verify_secret(stored, STAFF[1]), runs)
+
+
+def documents_ms(runs: int) -> dict:
+    from kiosk.documents import (
+        Signature,
+        render_acceptance,
+        render_contract,
+        render_receipt,
+        sign_pdf,
+    )
+    from kiosk.vision.images import check_signature
+
+    context = sample_context()
+    png = pad_drawing()
+    signature = Signature(png_bytes=png, signed_at=datetime(2026, 11, 29, 9, 41),
+                          picture=check_signature(png))
+    contract, acceptance = render_contract(context, None), render_acceptance(context, None)
+    receipt = sample_receipt(context)
+    parts = {
+        "contract_layout": median_cpu_ms(lambda: render_contract(context, None), runs),
+        "acceptance_layout": median_cpu_ms(lambda: render_acceptance(context, None), runs),
+        "receipt_layout": median_cpu_ms(lambda: render_receipt(receipt), runs),
+        "contract_signed_copy": median_cpu_ms(lambda: sign_pdf(contract, signature), runs),
+        "acceptance_signed_copy": median_cpu_ms(lambda: sign_pdf(acceptance, signature), runs),
+    }
+    parts["total"] = round(sum(parts.values()), 2)
+    return parts
+
+
+def image_checks_ms(app, runs: int) -> dict:
+    from kiosk.vision.images import bytes_from_data_url, check_signature, check_usable
+
+    limit = app.config["MAX_IMAGE_PIXELS"]
+    parts = {}
+    for kind, url in PHOTOS.items():
+        data = bytes_from_data_url(url)
+        parts[f"photo_{kind}"] = median_cpu_ms(lambda data=data: check_usable(data, limit), runs)
+    pad = bytes_from_data_url(SIGNATURE)
+    parts["pad_drawings_x2"] = round(2 * median_cpu_ms(lambda: check_signature(pad), runs), 2)
+    parts["total"] = round(sum(parts.values()), 2)
+    return parts
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=20, help="repetitions of each part")
+    ap.add_argument("--walks", type=int, default=8, help="whole registrations per code")
+    ap.add_argument("--today", default="6a83500", help="the commit issue 11 measured")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-floor-") as workdir:
+        today_code = export_commit(args.today, Path(workdir))
+        walkers = {"today": walk_ms(args.walks, today_code), "this": walk_ms(args.walks, None)}
+        walks = {}
+        for name, proc in walkers.items():
+            out, _ = proc.communicate()
+            if proc.returncode != 0:
+                raise SystemExit(f"profile_walk.py for {name} exited {proc.returncode}")
+            walks[name] = json.loads(out)
+
+    app, _engine = make_app()
+    # No app context around the requests: Flask-WTF would keep one client's CSRF token in a
+    # shared `g` and hand it to the next.
+    sent = requests_per_walk(app)
+    (screen, token), request = cheapest_screen_ms(app, args.runs), cheapest_request_ms(app, args.runs)
+    statement = one_statement_ms(app, token, args.runs)
+    images = image_checks_ms(app, args.runs)
+    documents = documents_ms(args.runs)
+    argon2 = argon2_ms(args.runs)
+    others = sent["total"] - sent["screens"]
+    floor = {
+        "requests": {
+            "per_registration": sent["total"], "screens": sent["screens"],
+            "cheapest_screen_ms": screen, "cheapest_request_ms": request,
+            # every screen as cheap as the cheapest, every other request as the welcome page
+            "ms": round(sent["screens"] * screen + others * request, 2)},
+        "argon2_clerk_ms": argon2,
+        "documents_ms": documents,
+        "image_checks_ms": images,
+    }
+    floor["total_ms"] = round(floor["requests"]["ms"] + argon2 + documents["total"]
+                              + images["total"], 1)
+
+    today = walks["today"]["cpu_ms_per_registration"]
+    this = walks["this"]["cpu_ms_per_registration"]
+    third = today / 3
+    report = {
+        "machine": machine(),
+        "walk_cpu_ms_per_registration": {
+            "today": today, "this": this, "this_vs_today": round(this / today, 3)},
+        "third_of_today_ms": round(third, 1),
+        "floor": floor,
+        "floor_vs_third_of_today": round(floor["total_ms"] / third, 2),
+        "this_above_floor_ms": round(this - floor["total_ms"], 1),
+        "not_in_floor": {
+            "sql_statements_per_registration": round(
+                sum(walks["this"]["sql_statements_per_step"].values())),
+            "cheapest_statement_ms": statement,
+            "what": "every write and commit, the reads beyond the cheapest screen's, form "
+                    "validation, encryption of personal data, templates beyond the cheapest "
+                    "screen, the sandbox providers",
+        },
+    }
+    json.dump(report, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
