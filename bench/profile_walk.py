@@ -43,7 +43,7 @@ class _Response:
         return self.content.decode("utf-8", "replace")
 
 
-class _TestClientSession:
+class TestClientSession:
     """requests.Session's surface that Kiosk uses, over Flask's test client."""
 
     def __init__(self, app):
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
                     sql[label] += statements[0] - s0
 
     kiosk = Measured("", results, random.Random(1), None, time.monotonic() + 3600)
-    kiosk.http = _TestClientSession(app)
+    kiosk.http = TestClientSession(app)
     kiosk.measure = False
     kiosk.profiler = None
     kiosk.run(2, 0)  # warm-up: templates compiled, fonts registered, caches filled
