@@ -53,19 +53,24 @@ def sample_receipt(context: DocumentContext) -> ReceiptContext:
                           context.customer.full_name, context.customer.id_number, context.package)
 
 
-def cpu_ms(make, runs: int) -> dict:
-    """``make(run)`` returns bytes; called once to warm up (fonts, caches), then ``runs``
-    times: median and p95 CPU milliseconds and the output's size."""
+def cpu_times(make, runs: int) -> tuple[list[float], object]:
+    """``make(run)`` called once to warm up (fonts, caches), then ``runs`` times: the CPU
+    milliseconds of each call, sorted, and the last call's result."""
     make(-1)
-    times, size = [], 0
+    times, result = [], None
     for run in range(runs):
         start = time.process_time()
-        size = len(make(run))
+        result = make(run)
         times.append((time.process_time() - start) * 1000)
-    times.sort()
+    return sorted(times), result
+
+
+def cpu_ms(make, runs: int) -> dict:
+    """``make(run)`` returns bytes: median and p95 CPU milliseconds and the output's size."""
+    times, output = cpu_times(make, runs)
     return {"median_ms": round(statistics.median(times), 1),
             "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
-            "bytes": size}
+            "bytes": len(output)}
 
 
 def pad_drawing(seed: int = 3) -> bytes:

@@ -41,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from bench_documents import pad_drawing, sample_context, sample_receipt  # noqa: E402
+from bench_documents import cpu_times, pad_drawing, sample_context, sample_receipt  # noqa: E402
 from load import (  # noqa: E402
     PHOTOS,
     SIGNATURE,
@@ -56,12 +56,7 @@ from profile_walk import TestClientSession, make_app  # noqa: E402
 
 def median_cpu_ms(work, runs: int) -> float:
     """Median process CPU of ``work()`` in milliseconds, after one warm-up call."""
-    work()
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        work()
-        times.append((time.process_time() - start) * 1000)
+    times, _ = cpu_times(lambda _run: work(), runs)
     return round(statistics.median(times), 2)
 
 
@@ -235,9 +230,9 @@ def image_checks_ms(app, runs: int) -> dict:
     return parts
 
 
-def measure_floor(app, runs: int, sent: dict, screens_of) -> dict:
+def measure_floor(app, runs: int, sent: dict) -> dict:
     """Every part of the floor, measured once more, and their sums."""
-    screens, token = screens_of()
+    screens, token = screens_ms(app, runs)
     screen, request = min(screens.values()), cheapest_request_ms(app, runs)
     lookup, write = lookup_ms(app, token, runs), least_write_ms(app, token, runs)
     documents, images, argon2 = documents_ms(runs), image_checks_ms(app, runs), argon2_ms(runs)
@@ -278,7 +273,7 @@ def main(argv=None) -> int:
             # The parts are measured while both codes walk, so the host's drift hits all three.
             walkers = {"today": start_walk(args.walks, today_code),
                        "this": start_walk(args.walks, None)}
-            floor = measure_floor(app, args.runs, sent, lambda: screens_ms(app, args.runs))
+            floor = measure_floor(app, args.runs, sent)
             walks = {name: finish_walk(proc, name) for name, proc in walkers.items()}
             today = walks["today"]["cpu_ms_per_registration"]
             this = walks["this"]["cpu_ms_per_registration"]
