@@ -48,6 +48,15 @@ if $VPY -m pip show -q dlib >/dev/null 2>&1; then
   $VPY -m pip uninstall -q -y dlib
 fi
 
+# The plain OpenCV wheel (an older set-up) and the contrib wheel both install the cv2 module:
+# with both present, whichever was installed last wins file by file. Keep only contrib.
+for plain in opencv-python-headless opencv-python; do
+  if $VPY -m pip show -q "$plain" >/dev/null 2>&1; then
+    echo "==> Replacing $plain by opencv-contrib-python-headless (the WeChat QR reader)"
+    $VPY -m pip uninstall -q -y "$plain" opencv-contrib-python-headless
+  fi
+done
+
 extra=""
 [ $want_test = 1 ] && extra="[test]"
 echo "==> Installing the kiosk package and its dependencies"

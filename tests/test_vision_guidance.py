@@ -196,8 +196,9 @@ def test_cli_good_frame_prints_the_contract(runner, tmp_path):
     cv2.imwrite(str(path), cs_frame(seed=13, layout="cccd2021_front", background="wood").image)
     code, out = cli(runner, path)
     assert code == 0
-    assert set(out) == {"ok", "issues", "messages", "elapsed_ms"}
+    assert set(out) == {"ok", "issues", "messages", "elapsed_ms", "qr_read"}
     assert out["ok"] is True and out["issues"] == [] and out["messages"] == []
+    assert out["qr_read"] is True  # the preview frame's QR code counts too
     assert out["elapsed_ms"] > 0
 
 

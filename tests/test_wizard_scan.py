@@ -109,3 +109,55 @@ def test_a_vision_failure_during_the_scan_asks_to_retry_or_type(kiosk, monkeypat
     assert response.status_code == 200
     assert "Nhập tay" in response.get_data(as_text=True)
     assert not kiosk.registration().evidence
+
+
+def _preview(kiosk, image: bytes):
+    import io
+
+    return kiosk.post(f"/r/{kiosk.token}/guidance", {"frame": (io.BytesIO(image), "f.jpg")},
+                      content_type="multipart/form-data").get_json()
+
+
+def _blank_card_photo() -> bytes:
+    """A photo the camera took a moment later, the card gone out of view."""
+    return jpeg_bytes()
+
+
+def test_a_qr_code_read_on_a_preview_frame_fills_step_1_when_the_photo_misses_it(kiosk):
+    from kiosk.services import card_preview
+
+    kiosk.start()
+    _consent(kiosk)
+    advice = _preview(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))
+    assert advice["qr_read"] is True
+    reg = kiosk.registration()
+    assert card_preview.recent_qr(reg)  # kept, encrypted with the personal data
+    html = _scan(kiosk, _blank_card_photo()).get_data(as_text=True)
+    assert "Chưa thấy thẻ" not in html
+    scanned = kiosk.registration().data["scan"]
+    assert scanned["number"] and len(scanned["number"]) == 12
+
+
+def test_a_preview_qr_code_older_than_its_window_is_not_used(kiosk, monkeypatch):
+    from datetime import timedelta
+
+    from kiosk.core import models
+    from kiosk.services import card_preview
+
+    kiosk.start()
+    _consent(kiosk)
+    assert _preview(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))["qr_read"] is True
+    later = models.utcnow() + timedelta(seconds=card_preview.PREVIEW_QR_SECONDS + 1)
+    monkeypatch.setattr(card_preview, "utcnow", lambda: later)
+    assert card_preview.recent_qr(kiosk.registration()) is None
+    html = _scan(kiosk, _blank_card_photo()).get_data(as_text=True)
+    assert "Chưa thấy thẻ" in html
+
+
+def test_a_preview_frame_without_the_card_keeps_nothing(kiosk):
+    from kiosk.services import card_preview
+
+    kiosk.start()
+    advice = _preview(kiosk, jpeg_bytes())
+    assert advice["qr_read"] is False
+    assert card_preview.recent_qr(kiosk.registration()) is None

@@ -117,7 +117,9 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
     # the new photo first (its side is sides[0]), then the card photos already taken
     photos = [data] + [latest[k].content for k in ("card_front", "card_back") if k in latest]
     try:
-        card = engine().read_card(photos)
+        from kiosk.services.card_preview import with_recent_qr  # it builds on this module
+
+        card = with_recent_qr(reg, engine().read_card(photos))
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.exception("card check failed for %s", reg.number)
         card = {}

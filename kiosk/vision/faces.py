@@ -203,7 +203,8 @@ def get_model(name: str, models_dir: str | Path | None = None) -> FaceModel:
 def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
            thresholds: FaceThresholds = DEFAULT_THRESHOLDS,
            portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None,
-           model: FaceModel | None = None, reference_is_crop: bool = False) -> dict:
+           model: FaceModel | None = None, reference_is_crop: bool = False,
+           face_fallback: Callable[[np.ndarray], np.ndarray | None] | None = None) -> dict:
     """Compare the card portrait (or a portrait photo) with the live face.
 
     ``model`` defaults to dlib's (whose thresholds ``DEFAULT_THRESHOLDS`` are); pass the
@@ -211,7 +212,9 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
     ``card.portrait_crop``) cuts the portrait out of a card frame; when it finds none the
     result is ``no_face`` — the whole frame is *not* searched instead, because a frame of a
     hand-held card may also show the holder's own face. ``reference_is_crop``: the first image
-    already is a portrait cut from a card (implied by a locator).
+    already is a portrait cut from a card (implied by a locator). ``face_fallback``: where no
+    upright face is found in ``face_bgr``, a search at any angle that returns an upright crop
+    (a photo taken sideways, a card held on its side).
     Returns ``{"decision": "match"|"review"|"no_match"|"no_face", "distance": float|None}``.
     """
     model = model or get_model("dlib")
@@ -225,6 +228,9 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
     if ref_face is None:
         return {"decision": "no_face", "distance": None}
     live_face = model.embed(face_bgr)
+    if live_face is None and face_fallback is not None:
+        turned = face_fallback(face_bgr)
+        live_face = model.embed(turned, portrait=True) if turned is not None else None
     if live_face is None:
         return {"decision": "no_face", "distance": None}
     distance = model.distance(ref_face, live_face)

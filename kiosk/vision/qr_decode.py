@@ -17,8 +17,11 @@ marker); text that is not valid UTF-8 is returned as the decoder's own transcodi
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -28,7 +31,10 @@ from kiosk.vision import card as cardmod
 # zxing-cpp alone: on bench/bench_qr.py's scenes it decodes everything OpenCV decodes and
 # more, 2–15× faster; OpenCV as a fallback rescued no scene and costs ~150 ms on every frame
 # that has no readable QR code (docs/vision-card.md). OpenCV stays available by name.
-DECODER_ORDER: tuple[str, ...] = ("zxing",)
+# WeChat's reader (a CNN detector and a super-resolution network) comes second: on real
+# photographs it reads codes that zxing-cpp misses (a card small in a big photo, a code in a
+# plastic sleeve, soft crops), and it is tried only where zxing-cpp found nothing.
+DECODER_ORDER: tuple[str, ...] = ("zxing", "wechat")
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,65 @@ def _zxing(gray: np.ndarray) -> tuple[str, np.ndarray] | None:
 
 _opencv_detector: cv2.QRCodeDetector | None = None
 
+# OpenCV's WeChat QR reader (opencv-contrib): a CNN finds QR symbols at any angle and scale and
+# a super-resolution network enlarges small ones before its own ZXing port decodes them. Its
+# four Caffe files (Apache-2.0, LICENSE beside them) are vendored and checked against these
+# hashes before OpenCV reads them; a file that does not match disables the reader (it never
+# silently loads something else).
+WECHAT_DIR = Path(__file__).with_name("wechat_qrcode")
+WECHAT_MODELS: dict[str, str] = {
+    "detect.prototxt": "e8acfc395caf443a47f15686a9b9207b36cb8f7e6ceb8fbaf6466665e68a9466",
+    "detect.caffemodel": "cc49b8c9babaf45f3037610fe499df38c8819ebda29e90ca9f2e33270f6ef809",
+    "sr.prototxt": "8ae41acba97e8b4a8e741ee350481e49b8e01d787193f470a4c95ee1c02d5b61",
+    "sr.caffemodel": "e5d36889d8e6ef2f1c1f515f807cec03979320ac81792cd8fb927c31fd658ae3",
+}
+_wechat_reader = None
+_wechat_lock = threading.Lock()
+
+
+class WeChatUnavailable(RuntimeError):
+    """The WeChat reader cannot be built (no contrib module, or a model file altered)."""
+
+
+def wechat_reader():
+    """The process's WeChat QR reader, built once (thread-safe: OpenCV's dnn nets are not,
+    so callers hold :data:`_wechat_lock` while decoding)."""
+    global _wechat_reader
+    if _wechat_reader is None:
+        if not hasattr(cv2, "wechat_qrcode_WeChatQRCode"):
+            raise WeChatUnavailable("opencv-contrib-python-headless is not installed")
+        paths = {}
+        for name, digest in WECHAT_MODELS.items():
+            path = WECHAT_DIR / name
+            try:
+                actual = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as err:
+                raise WeChatUnavailable(f"{path}: {err}") from err
+            if actual != digest:
+                raise WeChatUnavailable(f"{path}: sha256 {actual} is not the pinned {digest}")
+            paths[name] = str(path)
+        _wechat_reader = cv2.wechat_qrcode_WeChatQRCode(
+            paths["detect.prototxt"], paths["detect.caffemodel"],
+            paths["sr.prototxt"], paths["sr.caffemodel"])
+    return _wechat_reader
+
+
+def _wechat(gray: np.ndarray) -> tuple[str, np.ndarray] | None:
+    try:
+        reader = wechat_reader()
+    except WeChatUnavailable:
+        return None
+    with _wechat_lock:
+        try:
+            texts, points = reader.detectAndDecode(gray)
+        except cv2.error:
+            return None
+    for text, pts in zip(texts, points, strict=False):
+        if text:
+            # points: the symbol's TL, TR, BR, BL as it reads, like zxing-cpp's
+            return text.removeprefix("\ufeff"), np.asarray(pts, np.float32).reshape(4, 2)
+    return None
+
 
 def _opencv(gray: np.ndarray) -> tuple[str, np.ndarray] | None:
     global _opencv_detector
@@ -83,6 +148,7 @@ def _opencv(gray: np.ndarray) -> tuple[str, np.ndarray] | None:
 DECODERS: dict[str, Callable[[np.ndarray], tuple[str, np.ndarray] | None]] = {
     "zxing": _zxing,
     "opencv": _opencv,
+    "wechat": _wechat,
 }
 
 
@@ -147,10 +213,17 @@ def qr_region(gray: np.ndarray, corners: np.ndarray, factor: float = 2.0,
     return region, scale
 
 
+# The WeChat reader finds the code itself (any angle, any place) and enlarges small codes with
+# its own network: the straightened region once, then the frame as it is.
+WECHAT_REGION_VARIANTS: tuple[tuple[float, float], ...] = ((2.0, 0.0),)
+WECHAT_FRAME_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
+
+
 def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
-                      search_frame: bool) -> QrResult | None:
+                      search_frame: bool, frame_variants=None) -> QrResult | None:
+    wechat = name == "wechat"
     if corners is not None:
-        for factor, sharpen in REGION_VARIANTS:
+        for factor, sharpen in WECHAT_REGION_VARIANTS if wechat else REGION_VARIANTS:
             for turns, where in ((0, "card"), (2, "card_rotated")):
                 oriented = cardmod.rotate_corners(corners, turns)
                 region, scale = qr_region(gray, oriented, factor, sharpen)
@@ -160,7 +233,8 @@ def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
                     pts = cv2.perspectiveTransform(found[1][None].astype(np.float32), back)[0]
                     return QrResult(found[0], name, where, pts.astype(np.float32))
     if search_frame:
-        for factor, sharpen in FRAME_VARIANTS:
+        variants = WECHAT_FRAME_VARIANTS if wechat else frame_variants or FRAME_VARIANTS
+        for factor, sharpen in variants:
             if factor * max(gray.shape[:2]) > _MAX_FRAME_SIDE:
                 continue
             image = gray if factor == 1.0 else cv2.resize(
@@ -175,12 +249,16 @@ def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
 
 def decode_card_qr(image: np.ndarray, corners: np.ndarray | None = None,
                    decoders: Sequence[str] = DECODER_ORDER, *,
-                   search_frame: bool = True) -> QrResult | None:
+                   search_frame: bool = True,
+                   frame_variants: Sequence[tuple[float, float]] | None = None
+                   ) -> QrResult | None:
     """Decode the card's QR code with each decoder in turn: the card's top-right region
-    (sharpened and upsampled variants, card either way up), then the whole frame."""
+    (sharpened and upsampled variants, card either way up), then the whole frame
+    (``frame_variants``: zxing-cpp's (upsampling, sharpening) tries there; default
+    :data:`FRAME_VARIANTS`)."""
     gray = cardmod.to_gray(image)
     for name in decoders:
-        result = _decode_card_with(gray, corners, name, search_frame)
+        result = _decode_card_with(gray, corners, name, search_frame, frame_variants)
         if result:
             return result
     return None

@@ -32,7 +32,7 @@ import numpy as np
 from kiosk.domain.identity.documents import card_expiry
 from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
 from kiosk.vision import card as cardmod
-from kiosk.vision import guidance
+from kiosk.vision import guidance, portrait_search
 from kiosk.vision import qr_decode as qr
 
 FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender", "address",
@@ -88,6 +88,7 @@ class SideRead:
     mrz: object | None = None  # mrz_ocr.MrzRead
     portrait: np.ndarray | None = None
     portrait_found: bool = False
+    portrait_turns: int = 0  # quarter turns of the card in the frame, when its face told
     quality: dict = field(default_factory=dict)
 
     @property
@@ -106,6 +107,32 @@ def _check_image(image) -> np.ndarray:
     return cardmod.to_bgr(image)
 
 
+def _qr_fields(text: str, today: date | None) -> dict:
+    """The contract's fields from a CCCD QR payload (QrPayloadError when it is not one)."""
+    data = parse_cccd_qr(text, today=today)
+    return dict(id_number=data.id_number, old_id_number=data.old_id_number,
+                full_name=data.full_name, date_of_birth=data.date_of_birth.isoformat(),
+                gender=data.gender, address=data.address, issue_date=data.issue_date.isoformat())
+
+
+def apply_qr_payload(result: dict, text: str, *, source: str, today: date | None = None) -> dict:
+    """``result`` (a read-card object) with the fields of a QR payload read elsewhere (a
+    preview frame), each field's source named ``source``; unchanged when it does not parse."""
+    try:
+        fields = _qr_fields(text, today)
+    except QrPayloadError:
+        return result
+    merged = {**result, **fields}
+    merged["field_sources"] = {**(result.get("field_sources") or {}),
+                               **{name: source for name, value in fields.items() if value}}
+    merged["card_found"] = True
+    if merged.get("date_of_birth") and merged.get("issue_date") and not merged.get("expiry_known"):
+        end = card_expiry(date.fromisoformat(merged["date_of_birth"]),
+                          date.fromisoformat(merged["issue_date"]))
+        merged["expiry_date"], merged["expiry_known"] = (end.isoformat() if end else None), True
+    return merged
+
+
 def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
              today: date | None) -> np.ndarray | None:
     result = qr.decode_card_qr(frame, corners)
@@ -116,15 +143,30 @@ def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
             and _upside_down(corners, result.points):
         corners = cardmod.rotate_corners(corners, 2)
     try:
-        data = parse_cccd_qr(result.text, today=today)
+        read.fields.update(_qr_fields(result.text, today))
     except QrPayloadError as err:
         read.qr_error = err.message
-    else:
-        read.fields.update(
-            id_number=data.id_number, old_id_number=data.old_id_number,
-            full_name=data.full_name, date_of_birth=data.date_of_birth.isoformat(),
-            gender=data.gender, address=data.address, issue_date=data.issue_date.isoformat())
     return corners
+
+
+def _portrait_from_qr(frame: np.ndarray, read: SideRead, detector) -> bool:
+    """The 2021 front's portrait through the card's place extrapolated from its QR code: the QR
+    code says which way up the card is, at any angle (a card on its side, upside down, tilted),
+    where an outline found alone cannot."""
+    result = read.qr_result
+    if result is None or result.points is None:
+        return False
+    guess = cardmod.corners_from_qr(result.points)
+    if not _plausible(guess, frame.shape):
+        return False
+    crop = cardmod.portrait_crop(frame, guess)
+    if not cardmod.portrait_has_face(crop, detector):
+        crop, turned = cardmod.portrait_on_card(cardmod.warp_card(frame, guess), detector)
+        if crop is None or turned:
+            return False
+    read.corners, read.located_by = guess, read.located_by or "qr"
+    read.portrait, read.portrait_found = crop, True
+    return True
 
 
 def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
@@ -150,22 +192,50 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
             if crop is not None:
                 read.portrait, read.portrait_found = crop, True
                 return
-    if corners is None and result is not None and result.points is not None:
-        guess = cardmod.corners_from_qr(result.points)
-        if _plausible(guess, frame.shape):
-            crop = cardmod.portrait_crop(frame, guess)
-            if cardmod.portrait_has_face(crop, detector):
-                read.corners, read.located_by = guess, "qr"
-                read.portrait, read.portrait_found = crop, True
-                return
-    # the costly whole-frame search only when nothing else placed a card: a QR code without a
-    # face near it, or a TD1 zone, is a back
-    if read.qr_result is None and (read.mrz is None or not read.mrz.found
-                                   or read.mrz_format == "TD3"):
-        crop = cardmod.portrait_in_frame(frame, detector=detector)
-        if crop is not None:
-            read.portrait, read.portrait_found = crop, True
+    if _portrait_from_qr(frame, read, detector):
+        return
+    # the costly whole-frame search, at any angle, only when nothing else found the portrait
+    # and no zone says this is a card's back: a QR code without a face next to it is not
+    # taken to be a back (a card held close or at an angle hides its outline, not its face)
+    if read.mrz is None or not read.mrz.found or read.mrz_format == "TD3":
+        hit = portrait_search.find_portrait(frame, detector)
+        if hit is not None:
+            read.portrait, read.portrait_found = hit.crop, True
+            read.portrait_turns = hit.quarter_turns
             read.located_by = read.located_by or "portrait"
+            return
+        if detector is None:  # no YuNet model: dlib's HOG, upright only
+            crop = cardmod.portrait_in_frame(frame, detector=None)
+            if crop is not None:
+                read.portrait, read.portrait_found = crop, True
+                read.located_by = read.located_by or "portrait"
+
+
+def _qr_side(read: SideRead, shape: tuple[int, ...]) -> str | None:
+    """The side that a QR code with no portrait and no zone beside it is on, from where the card
+    lies around the code: the 2021 front carries it at its right edge (the title, the portrait
+    and the text to its left), the 2024 back near its left edge. None when neither is clear (a
+    small card in a big photo whose outline was not found): never a guess of "back"."""
+    points = read.qr_result.points
+    if read.corners is not None and read.located_by == "outline":
+        x, _ = _qr_on_card(read.corners, points)
+        return "front" if x > cardmod.CARD_SIZE[0] * 0.5 else "back"
+    # the frame's extent on each side of the code, in code widths, along the code's own axis
+    pts = np.asarray(points, np.float32).reshape(4, 2)
+    across = pts[1] - pts[0]
+    size = float(np.linalg.norm(across))
+    if size < 1:
+        return None
+    axis = across / size
+    h, w = shape[:2]
+    frame_corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    along = (frame_corners - pts.mean(axis=0)) @ axis / size
+    left, right = -float(along.min()) - 0.5, float(along.max()) - 0.5
+    if right < 1.0 and left >= 2.5:
+        return "front"
+    if left < 1.0 and right >= 2.5:
+        return "back"
+    return None
 
 
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
@@ -190,10 +260,9 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
             read.mrz = None
     if read.corners is None and loose is not None:
         read.corners, read.located_by = loose, "outline"
-        _find_portrait(frame, read, detector)
+        _find_portrait(frame, read, detector)  # the whole frame too, when not on the outline
         if not read.portrait_found and not (read.mrz is not None and read.mrz.found):
             read.corners, read.located_by = None, None  # a sheet of paper, not a card
-            _find_portrait(frame, read, detector)
     else:
         _find_portrait(frame, read, detector)
     if read.corners is None and read.mrz is not None and read.mrz.valid:
@@ -206,14 +275,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "front"
     elif read.mrz is not None and read.mrz.found:
         read.side = "back"
-    elif read.qr_result is not None:
-        # a QR code and no face: the 2024 back (the QR sits left or anywhere), unless it sits
-        # top right of a found outline, where the 2021 front has it (a face too small to see)
-        on_front = False
-        if read.corners is not None and read.qr_result.points is not None:
-            x, y = _qr_on_card(read.corners, read.qr_result.points)
-            on_front = x > cardmod.CARD_SIZE[0] * 0.62 and y < cardmod.CARD_SIZE[1] * 0.45
-        read.side = "front" if on_front else "back"
+    elif read.qr_result is not None and read.qr_result.points is not None:
+        read.side = _qr_side(read, frame.shape)
     elif read.corners is not None:
         read.side = "back"
     read.quality = {
@@ -272,10 +335,11 @@ def _mismatches(fields: dict, mrz: dict) -> list[dict]:
 
 def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict, np.ndarray | None]:
     """The read-card JSON object (without ``elapsed_ms``) and the portrait crop."""
-    fields = _empty_fields()
+    fields, sources = _empty_fields(), {}
     with_qr = next((s for s in sides if s.qr_valid), None)
     if with_qr is not None:
         fields = dict(with_qr.fields)
+        sources = {name: "qr" for name, value in fields.items() if value}
     portrait_side = next((s for s in sides if s.portrait_found), None)
     mrz_side = next((s for s in sides if s.mrz is not None and s.mrz.valid), None) or next(
         (s for s in sides if s.mrz is not None and s.mrz.found), None)
@@ -308,6 +372,9 @@ def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict,
         "mrz": {k: mrz.get(k) for k in ("found", "valid", "document_number", "date_of_birth",
                                          "sex", "expiry_date")},
         "mismatches": _mismatches(fields, mrz),
+        # where each field came from: "qr" (the card's QR code), "ocr" (the printed number,
+        # read only when no QR code was), "qr_preview" (a QR code a preview frame showed)
+        "field_sources": sources,
     }
     if mrz.get("personal_number"):
         result["mrz"]["personal_number"] = mrz["personal_number"]

@@ -196,13 +196,16 @@ class SFaceModel(FaceModel):
     # ---- detection -------------------------------------------------------------------------
     def detect(self, image_bgr: np.ndarray, portrait: bool = False,
                score_threshold: float | None = None, portrait_side: int = PORTRAIT_SIDE,
-               portrait_pad: float = PORTRAIT_PAD) -> np.ndarray:
+               portrait_pad: float = PORTRAIT_PAD, max_side: int = DETECT_MAX_SIDE
+               ) -> np.ndarray:
         """YuNet rows in ``image_bgr`` coordinates, largest face first.
 
         Each row: x, y, w, h, five (x, y) landmarks (right eye, left eye, nose tip, mouth
         corners), score — the layout ``alignCrop`` expects. ``portrait=True`` for a tight crop
         of a (card) portrait: scaled to ``portrait_side`` and padded first (module docstring); the
         ``portrait_*`` and ``score_threshold`` overrides are for bench/bench_card_faces.py.
+        ``max_side``: a frame is shrunk to this first (a card portrait small in a big photo
+        needs more than a selfie's 640 px).
         """
         self.load_detector()
         image = _bgr(image_bgr)
@@ -211,7 +214,7 @@ class SFaceModel(FaceModel):
             scale = portrait_side / max(height, width)
             threshold = PORTRAIT_SCORE_THRESHOLD if score_threshold is None else score_threshold
         else:
-            scale = min(1.0, DETECT_MAX_SIDE / max(height, width))
+            scale = min(1.0, max_side / max(height, width))
             threshold = SCORE_THRESHOLD if score_threshold is None else score_threshold
         work = image
         if abs(scale - 1.0) > 1e-3:

@@ -6,7 +6,10 @@
  * the server answers {"ok": bool, "issues": [...], "messages": [...]} ("Đưa giấy tờ lại gần
  * hơn", …), shown in the status line by camera.js (event 'kiosk:guidance': state good / advice /
  * searching / unavailable, each its own colour). After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
- * the full-resolution photo and htmx sends it).
+ * the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
+ * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
+ * that frame's payload, so the customer is not asked to move the card for a photo that would
+ * only read the same code again.
  */
 (function () {
   'use strict';
@@ -71,7 +74,11 @@
             if (!(advice.issues || []).includes('no_card')) {
               document.dispatchEvent(new CustomEvent('kiosk:activity'));  // a card is in view
             }
-            if (advice.ok) {
+            if (advice.qr_read && form.hasAttribute('data-shoot-on-qr') && shoot && !shoot.disabled) {
+              done = true;
+              show('good', MSG_GOOD);
+              shoot.click();
+            } else if (advice.ok) {
               good += 1;
               show('good', MSG_GOOD);
               if (good >= GOOD_IN_A_ROW && shoot && !shoot.disabled) {

@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
-from kiosk.services import ekyc, evidence, paperwork, registrations
+from kiosk.services import card_preview, ekyc, evidence, paperwork, registrations
 from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.render import redirect_to, respond, step_url
@@ -233,7 +233,7 @@ def guidance(token: str):
         abort(409)
     upload = request.files.get("frame")
     try:
-        return ekyc.engine().guidance(upload.read(2_000_000) if upload else b"")
+        return card_preview.advise(reg, upload.read(2_000_000) if upload else b"")
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
     except Exception:  # advice is best-effort: the customer can still press «Chụp ảnh»

@@ -1,0 +1,169 @@
+"""Find a card's printed portrait anywhere in a photo, at any in-plane angle, and hand it over
+upright.
+
+Real photographs are not drawn scenes: the customer holds the card on its side or upside down,
+the phone lies at 20–35° to the card, the card fills the frame (no outline to find) or sits
+small in a tall photo. The face detector (YuNet) finds faces within about ±35° of upright, so
+the frame is searched a quarter turn at a time (upright first, upside down last) and the face
+found is then turned by the angle of its eyes, so that the crop given to the face model is
+upright whatever the card's angle.
+
+Pure OpenCV on arrays; the detector is the process-wide YuNet of ``card.face_detector``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kiosk.vision.card import CARD_ASPECT, PORTRAIT_FACE_SHARE, YUNET_SCORE, to_bgr
+
+QUARTER_TURNS = (0, 1, 3, 2)  # counter-clockwise quarter turns tried: upright, on a side, upside down
+SEARCH_SIDE = 1280  # a photo is shrunk to this: a portrait face on a card at 15 % of a 4032 px
+# photo's width is then ~16 px high, just above YuNet's smallest (~10 px)
+_ROTATIONS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
+_MAX_FACE_SHARE = 0.45  # a face taller than this share of the photo is a person, not a card
+
+
+def turn(image: np.ndarray, quarter_turns: int) -> np.ndarray:
+    """``image`` turned counter-clockwise by ``quarter_turns`` × 90°."""
+    k = quarter_turns % 4
+    return image if k == 0 else cv2.rotate(image, _ROTATIONS[k])
+
+
+def turn_points(points: np.ndarray, quarter_turns: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Pixel coordinates in ``image`` (of ``shape``) → the same points in ``turn(image, k)``."""
+    h, w = shape[:2]
+    pts = np.asarray(points, np.float32).reshape(-1, 2).copy()
+    for _ in range(quarter_turns % 4):
+        x, y = pts[:, 0].copy(), pts[:, 1].copy()
+        pts[:, 0], pts[:, 1] = y, (w - 1) - x  # a counter-clockwise quarter turn
+        w, h = h, w
+    return pts
+
+
+@dataclass(frozen=True)
+class PortraitHit:
+    crop: np.ndarray  # the printed photo, upright, BGR
+    quarter_turns: int  # the card's turn in the frame, counter-clockwise, to the nearest quarter
+    roll: float  # degrees the image was turned by to make the face upright (-180..180)
+    face_height: float  # in frame pixels
+    score: float  # YuNet's confidence
+
+
+def _eyes_roll(row: np.ndarray) -> float:
+    """Degrees from the face's eye line to the horizontal (YuNet: right eye first, as seen)."""
+    (rx, ry), (lx, ly) = row[4:6], row[6:8]
+    return math.degrees(math.atan2(ly - ry, lx - rx))
+
+
+def _rotation_about(centre: tuple[float, float], angle: float, out_size: tuple[int, int],
+                    anchor: tuple[float, float]) -> np.ndarray:
+    """2×3 matrix turning the image by ``angle`` degrees (counter-clockwise as seen) about
+    ``centre`` and placing ``centre`` at ``anchor`` (fractions of ``out_size``)."""
+    matrix = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    matrix[0, 2] += out_size[0] * anchor[0] - centre[0]
+    matrix[1, 2] += out_size[1] * anchor[1] - centre[1]
+    return matrix
+
+
+def upright_portrait(image: np.ndarray, centre: tuple[float, float], face_size: float,
+                     angle: float) -> np.ndarray:
+    """The printed photo around a face of ``face_size`` px at ``centre``, turned by ``angle``
+    degrees so that the face is upright: ~2 face sizes wide, ~2.5 high, the face
+    a little above the middle, about as printed on the card."""
+    out = (max(8, round(face_size * 2.0)), max(8, round(face_size * 2.5)))
+    matrix = _rotation_about(centre, angle, out, (0.5, 0.45))
+    return cv2.warpAffine(to_bgr(image), matrix, out, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+# YuNet finds a face turned by up to ~90° but places its landmarks (and scores it) best when the
+# face is near upright: a found face is looked at again every 30°, and the best-scoring angle,
+# corrected by the eye line there (then within ±15°), is the face's angle.
+_ANGLE_STEP = 30
+_PATCH_FACES = 3.2  # the patch around a found face, in face sizes
+_PATCH_SIDE = 320  # … resampled to this many pixels (the face then ~100 px)
+
+
+@dataclass(frozen=True)
+class FaceAngle:
+    angle: float  # degrees to turn the image by (counter-clockwise as seen) for an upright face
+    centre: tuple[float, float]  # the face's centre, image pixels
+    size: float  # the face's size, image pixels
+    score: float  # YuNet's confidence at the best angle
+
+
+def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
+               detector) -> FaceAngle | None:
+    """The angle, place and size of the face found near ``centre``, looked at every
+    :data:`_ANGLE_STEP` degrees; None when no angle shows a face."""
+    side = _PATCH_SIDE
+    zoom = side / (face_size * _PATCH_FACES)
+    best = None
+    for angle in range(0, 360, _ANGLE_STEP):
+        matrix = cv2.getRotationMatrix2D(centre, angle, zoom)
+        matrix[0, 2] += side / 2 - centre[0]
+        matrix[1, 2] += side / 2 - centre[1]
+        patch = cv2.warpAffine(image, matrix, (side, side), flags=cv2.INTER_AREA
+                               if zoom < 1 else cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        rows = detector.detect(patch, score_threshold=0.3, max_side=side)
+        near = [r for r in rows
+                if abs(r[0] + r[2] / 2 - side / 2) < side / 5
+                and abs(r[1] + r[3] / 2 - side / 2) < side / 5]
+        if not near:
+            continue
+        row = max(near, key=lambda r: r[14])
+        if best is None or row[14] > best[2][14]:
+            best = (angle, matrix, row)
+    if best is None:
+        return None
+    angle, matrix, row = best
+    back = cv2.invertAffineTransform(matrix)
+    cx, cy = back @ np.array([row[0] + row[2] / 2, row[1] + row[3] / 2, 1.0])
+    return FaceAngle(angle=angle + _eyes_roll(row), centre=(float(cx), float(cy)),
+                     size=float(max(row[2], row[3])) / zoom, score=float(row[14]))
+
+
+def find_portrait(frame: np.ndarray, detector, *, search_side: int = SEARCH_SIDE,
+                  min_card_share: float = 0.15) -> PortraitHit | None:
+    """The biggest card-sized face in ``frame``, searched a quarter turn at a time, as an upright
+    crop of its printed photo; None without one (or without a detector).
+
+    Card-sized: at least the face of a card held at ``min_card_share`` of the frame's shorter
+    extent across, and under :data:`_MAX_FACE_SHARE` of the frame (a customer's own face near
+    the camera is bigger)."""
+    if detector is None:
+        return None
+    bgr = to_bgr(frame)
+    h, w = bgr.shape[:2]
+    scale = min(1.0, search_side / max(h, w))
+    small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA) if scale < 1 else bgr
+    for k in QUARTER_TURNS:
+        turned = turn(small, k)
+        th, tw = turned.shape[:2]
+        low = PORTRAIT_FACE_SHARE[0] * min_card_share * min(tw, th * CARD_ASPECT) / CARD_ASPECT
+        rows = detector.detect(turned, score_threshold=YUNET_SCORE, max_side=search_side)
+        rows = [r for r in rows if low <= r[3] < _MAX_FACE_SHARE * th]
+        if not rows:
+            continue
+        row = max(rows, key=lambda r: r[2] * r[3])
+        # the face's centre back in the frame's own pixels
+        centre_turned = np.array([[row[0] + row[2] / 2, row[1] + row[3] / 2]], np.float32)
+        centre = turn_points(centre_turned, -k % 4, turned.shape)[0] / scale
+        size = float(max(row[2], row[3])) / scale
+        found = face_angle(bgr, (float(centre[0]), float(centre[1])), size, detector)
+        if found is None:
+            continue
+        card_turns = round(-found.angle / 90) % 4
+        upright_height = h if card_turns % 2 == 0 else w
+        if found.size >= _MAX_FACE_SHARE * upright_height:
+            return None  # measured upright, the face is a person's, not a printed one
+        crop = upright_portrait(bgr, found.centre, found.size, found.angle)
+        return PortraitHit(crop=crop, quarter_turns=card_turns,
+                           roll=(found.angle + 180) % 360 - 180, face_height=found.size,
+                           score=found.score)
+    return None
