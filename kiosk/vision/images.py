@@ -47,7 +47,10 @@ _PIL_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 _PIL_ALIASES = {"MPO": "image/jpeg"}
 _BENIGN_JPEG_WARNING = re.compile(r"^Corrupt JPEG data: \d+ extraneous bytes before marker 0x[0-9a-f]{2}$")
 
-MIN_SIDE = 240  # smaller than this cannot show a readable card or face
+# Smaller than this cannot show a readable card or face. A tight crop of a card 336 px wide is
+# 212 px high, and its QR code (~75 px) can still be read by a decoder that enlarges it (the
+# WeChat reader's super-resolution) and its portrait's face is ~50 px: such a crop is tried.
+MIN_SIDE = 160
 # The biggest decoded array one image may become: 64 MB is a 21 MP colour picture. A bigger
 # JPEG is decoded at a reduced scale; a bigger PNG is refused (PNG cannot be decoded reduced).
 DECODED_MAX_BYTES = 64 * 1024 * 1024

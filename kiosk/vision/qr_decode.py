@@ -220,10 +220,12 @@ WECHAT_FRAME_VARIANTS: tuple[tuple[float, float], ...] = ((1.0, 0.0),)
 
 
 def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
-                      search_frame: bool, frame_variants=None) -> QrResult | None:
+                      search_frame: bool, region_variants=None,
+                      frame_variants=None) -> QrResult | None:
     wechat = name == "wechat"
     if corners is not None:
-        for factor, sharpen in WECHAT_REGION_VARIANTS if wechat else REGION_VARIANTS:
+        for factor, sharpen in WECHAT_REGION_VARIANTS if wechat \
+                else region_variants or REGION_VARIANTS:
             for turns, where in ((0, "card"), (2, "card_rotated")):
                 oriented = cardmod.rotate_corners(corners, turns)
                 region, scale = qr_region(gray, oriented, factor, sharpen)
@@ -250,15 +252,17 @@ def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
 def decode_card_qr(image: np.ndarray, corners: np.ndarray | None = None,
                    decoders: Sequence[str] = DECODER_ORDER, *,
                    search_frame: bool = True,
+                   region_variants: Sequence[tuple[float, float]] | None = None,
                    frame_variants: Sequence[tuple[float, float]] | None = None
                    ) -> QrResult | None:
     """Decode the card's QR code with each decoder in turn: the card's top-right region
     (sharpened and upsampled variants, card either way up), then the whole frame
-    (``frame_variants``: zxing-cpp's (upsampling, sharpening) tries there; default
-    :data:`FRAME_VARIANTS`)."""
+    (``region_variants``, ``frame_variants``: zxing-cpp's (upsampling, sharpening) tries on
+    each; default :data:`REGION_VARIANTS`, :data:`FRAME_VARIANTS`)."""
     gray = cardmod.to_gray(image)
     for name in decoders:
-        result = _decode_card_with(gray, corners, name, search_frame, frame_variants)
+        result = _decode_card_with(gray, corners, name, search_frame, region_variants,
+                                   frame_variants)
         if result:
             return result
     return None
