@@ -124,14 +124,14 @@ def _blank_card_photo() -> bytes:
 
 
 def test_a_qr_code_read_on_a_preview_frame_fills_step_1_when_the_photo_misses_it(kiosk):
-    from kiosk.services import card_preview
+    from kiosk.services import preview_qr
 
     kiosk.start()
     _consent(kiosk)
     advice = _preview(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))
     assert advice["qr_read"] is True
     reg = kiosk.registration()
-    assert card_preview.recent_qr(reg)  # kept, encrypted with the personal data
+    assert preview_qr.recent_qr(reg)  # kept, encrypted with the personal data
     html = _scan(kiosk, _blank_card_photo()).get_data(as_text=True)
     assert "Chưa thấy thẻ" not in html
     scanned = kiosk.registration().data["scan"]
@@ -142,22 +142,22 @@ def test_a_preview_qr_code_older_than_its_window_is_not_used(kiosk, monkeypatch)
     from datetime import timedelta
 
     from kiosk.core import models
-    from kiosk.services import card_preview
+    from kiosk.services import preview_qr
 
     kiosk.start()
     _consent(kiosk)
     assert _preview(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))["qr_read"] is True
-    later = models.utcnow() + timedelta(seconds=card_preview.PREVIEW_QR_SECONDS + 1)
-    monkeypatch.setattr(card_preview, "utcnow", lambda: later)
-    assert card_preview.recent_qr(kiosk.registration()) is None
+    later = models.utcnow() + timedelta(seconds=preview_qr.PREVIEW_QR_SECONDS + 1)
+    monkeypatch.setattr(preview_qr, "utcnow", lambda: later)
+    assert preview_qr.recent_qr(kiosk.registration()) is None
     html = _scan(kiosk, _blank_card_photo()).get_data(as_text=True)
     assert "Chưa thấy thẻ" in html
 
 
 def test_a_preview_frame_without_the_card_keeps_nothing(kiosk):
-    from kiosk.services import card_preview
+    from kiosk.services import preview_qr
 
     kiosk.start()
     advice = _preview(kiosk, jpeg_bytes())
     assert advice["qr_read"] is False
-    assert card_preview.recent_qr(kiosk.registration()) is None
+    assert preview_qr.recent_qr(kiosk.registration()) is None

@@ -117,7 +117,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
     # the new photo first (its side is sides[0]), then the card photos already taken
     photos = [data] + [latest[k].content for k in ("card_front", "card_back") if k in latest]
     try:
-        from kiosk.services.card_preview import with_recent_qr  # it builds on this module
+        from kiosk.services.preview_qr import with_recent_qr
 
         card = with_recent_qr(reg, engine().read_card(photos))
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled

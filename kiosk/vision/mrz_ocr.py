@@ -115,10 +115,12 @@ def available() -> bool:
 
 # ---- locating the zone -------------------------------------------------------------------------
 
-def locate(gray: np.ndarray) -> list[np.ndarray]:
-    """Candidate zones, biggest first, as rotated rectangles' 4 corners in ``gray`` pixels."""
+def locate(gray: np.ndarray, work_side: int = _WORK_SIDE) -> list[np.ndarray]:
+    """Candidate zones, biggest first, as rotated rectangles' 4 corners in ``gray`` pixels.
+    The morphology's kernels are a fixed share of ``work_side``: they join the characters of a
+    zone that spans ~25–70 % of the frame (other sizes: :data:`WORK_SIDES`)."""
     h, w = gray.shape[:2]
-    factor = min(1.0, _WORK_SIDE / max(h, w))
+    factor = min(1.0, work_side / max(h, w))
     small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) \
         if factor < 1 else gray
     side = max(small.shape[:2])
@@ -135,6 +137,12 @@ def locate(gray: np.ndarray) -> list[np.ndarray]:
                             cv2.getStructuringElement(cv2.MORPH_RECT, (kx, round(kx * 1.6))))
     mask = cv2.erode(mask, None, iterations=1)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    # the same blocks with what is narrower than a few characters cut away: a signature's
+    # stroke or a line of print touching the zone would otherwise leave it too ragged to pass
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (3 * kx, 1)))
+    contours = list(contours) + list(cv2.findContours(opened, cv2.RETR_EXTERNAL,
+                                                      cv2.CHAIN_APPROX_SIMPLE)[0])
     found = []
     for contour in contours:
         (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
@@ -147,6 +155,8 @@ def locate(gray: np.ndarray) -> list[np.ndarray]:
         if fill < 0.5:
             continue
         box = cv2.boxPoints(((cx, cy), (rw, rh), angle)) / factor
+        if any(np.abs(box - other).max() < 2 * kx / factor for _, other in found):
+            continue  # the same block from both masks
         found.append((long_side * short_side, box.astype(np.float32)))
     found.sort(key=lambda item: -item[0])
     return [box for _, box in found[:_MAX_CANDIDATES]]
@@ -250,7 +260,29 @@ def read_mrz(image: np.ndarray, engine: str = DEFAULT_ENGINE,
     the OCR-B grid reader first (fast, never drops a filler) and Tesseract second."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     best: MrzRead = MrzRead(None, "", False, None)
-    boxes = locate(gray)
+    for work_side in WORK_SIDES:
+        if work_side != _WORK_SIDE and work_side >= max(gray.shape[:2]) * 1.2:
+            continue  # the frame is small: the other scale would search the same pixels
+        read = _read_at(gray, locate(gray, work_side), engine, today, readers)
+        if read.valid:
+            return read
+        if read.data is not None and (best.data is None or sum(read.data.checks.values())
+                                      > sum(best.data.checks.values())):
+            best = read
+        elif not best.found and read.found:
+            best = read
+    return best
+
+
+# The zone is looked for at the usual scale first; then with the frame shrunk more (a card
+# filling a big photo: its characters ~40 px, the kernels too small to join them) and less (a
+# small card in a tall phone photo: its characters ~6 px at 1000 px). Only a miss pays for them.
+WORK_SIDES = (_WORK_SIDE, 560, 1800)
+
+
+def _read_at(gray: np.ndarray, boxes: list[np.ndarray], engine: str, today: date | None,
+             readers: tuple[str, ...]) -> MrzRead:
+    best: MrzRead = MrzRead(None, "", False, None)
     crops = [(box, crop_zone(gray, box)) for box in boxes]
     attempts = []
     if "grid" in readers:  # cheap: every block both ways up before any Tesseract call

@@ -20,11 +20,10 @@ import numpy as np
 
 from kiosk.vision.card import CARD_ASPECT, PORTRAIT_FACE_SHARE, YUNET_SCORE, to_bgr
 
-QUARTER_TURNS = (0, 1, 3, 2)  # counter-clockwise quarter turns tried: upright, on a side, upside down
 SEARCH_SIDE = 1280  # a photo is shrunk to this: a portrait face on a card at 15 % of a 4032 px
 # photo's width is then ~16 px high, just above YuNet's smallest (~10 px)
 _ROTATIONS = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
-_MAX_FACE_SHARE = 0.45  # a face taller than this share of the photo is a person, not a card
+_MAX_FACE_SHARE = 0.4  # of the photo's shorter side: a bigger face is a person, not a card's
 
 
 def turn(image: np.ndarray, quarter_turns: int) -> np.ndarray:
@@ -127,14 +126,41 @@ def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
                      size=float(max(row[2], row[3])) / zoom, score=float(row[14]))
 
 
+def _turned(image: np.ndarray, angle: int) -> tuple[np.ndarray, np.ndarray]:
+    """(``image`` turned ``angle`` degrees counter-clockwise on a canvas that holds all of it,
+    the 2×3 matrix from the turned image's pixels back to ``image``'s)."""
+    h, w = image.shape[:2]
+    if angle % 90 == 0:
+        k = (angle // 90) % 4
+        turned = turn(image, k)
+        forward = cv2.getRotationMatrix2D((0, 0), 90 * k, 1.0)
+        corners = cv2.transform(np.array([[[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]]],
+                                         np.float32), forward)[0]
+        forward[:, 2] -= corners.min(axis=0)
+        return turned, cv2.invertAffineTransform(forward)
+    forward = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(forward[0, 0]), abs(forward[0, 1])
+    out_w, out_h = int(h * sin + w * cos), int(h * cos + w * sin)
+    forward[0, 2] += out_w / 2 - w / 2
+    forward[1, 2] += out_h / 2 - h / 2
+    turned = cv2.warpAffine(image, forward, (out_w, out_h), borderMode=cv2.BORDER_REPLICATE)
+    return turned, cv2.invertAffineTransform(forward)
+
+
+# The frame is searched upright, on either side, upside down; then, only when none of those
+# showed a card-sized face, at the four diagonals (YuNet's ±35° leaves a card at 45° unseen).
+SEARCH_ANGLES = (0, 90, 270, 180, 45, 315, 135, 225)
+
+
 def find_portrait(frame: np.ndarray, detector, *, search_side: int = SEARCH_SIDE,
                   min_card_share: float = 0.15) -> PortraitHit | None:
-    """The biggest card-sized face in ``frame``, searched a quarter turn at a time, as an upright
+    """The biggest card-sized face in ``frame``, searched at :data:`SEARCH_ANGLES`, as an upright
     crop of its printed photo; None without one (or without a detector).
 
     Card-sized: at least the face of a card held at ``min_card_share`` of the frame's shorter
-    extent across, and under :data:`_MAX_FACE_SHARE` of the frame (a customer's own face near
-    the camera is bigger)."""
+    extent across, and under :data:`_MAX_FACE_SHARE` of the frame's shorter side (a printed face
+    is at most a third of its card's height, and the card fits in the frame; a customer's own
+    face near the camera, or beside the card in a selfie, is bigger)."""
     if detector is None:
         return None
     bgr = to_bgr(frame)
@@ -142,28 +168,22 @@ def find_portrait(frame: np.ndarray, detector, *, search_side: int = SEARCH_SIDE
     scale = min(1.0, search_side / max(h, w))
     small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))),
                        interpolation=cv2.INTER_AREA) if scale < 1 else bgr
-    for k in QUARTER_TURNS:
-        turned = turn(small, k)
-        th, tw = turned.shape[:2]
-        low = PORTRAIT_FACE_SHARE[0] * min_card_share * min(tw, th * CARD_ASPECT) / CARD_ASPECT
+    high = _MAX_FACE_SHARE * min(h, w)
+    low = PORTRAIT_FACE_SHARE[0] * min_card_share * min(w, h * CARD_ASPECT) / CARD_ASPECT
+    for angle in SEARCH_ANGLES:
+        turned, back = _turned(small, angle)
         rows = detector.detect(turned, score_threshold=YUNET_SCORE, max_side=search_side)
-        rows = [r for r in rows if low <= r[3] < _MAX_FACE_SHARE * th]
-        if not rows:
-            continue
-        row = max(rows, key=lambda r: r[2] * r[3])
-        # the face's centre back in the frame's own pixels
-        centre_turned = np.array([[row[0] + row[2] / 2, row[1] + row[3] / 2]], np.float32)
-        centre = turn_points(centre_turned, -k % 4, turned.shape)[0] / scale
-        size = float(max(row[2], row[3])) / scale
-        found = face_angle(bgr, (float(centre[0]), float(centre[1])), size, detector)
-        if found is None:
-            continue
-        card_turns = round(-found.angle / 90) % 4
-        upright_height = h if card_turns % 2 == 0 else w
-        if found.size >= _MAX_FACE_SHARE * upright_height:
-            return None  # measured upright, the face is a person's, not a printed one
-        crop = upright_portrait(bgr, found.centre, found.size, found.angle)
-        return PortraitHit(crop=crop, quarter_turns=card_turns,
-                           roll=(found.angle + 180) % 360 - 180, face_height=found.size,
-                           score=found.score)
+        rows = sorted((r for r in rows if low <= r[3] / scale < high),
+                      key=lambda r: -r[2] * r[3])
+        for row in rows:
+            # the face's centre back in the frame's own pixels
+            centre = back @ np.array([row[0] + row[2] / 2, row[1] + row[3] / 2, 1.0]) / scale
+            size = float(max(row[2], row[3])) / scale
+            found = face_angle(bgr, (float(centre[0]), float(centre[1])), size, detector)
+            if found is None or found.size >= high:
+                continue  # measured upright, not a face, or a person's face, not a printed one
+            crop = upright_portrait(bgr, found.centre, found.size, found.angle)
+            return PortraitHit(crop=crop, quarter_turns=round(-found.angle / 90) % 4,
+                               roll=(found.angle + 180) % 360 - 180, face_height=found.size,
+                               score=found.score)
     return None

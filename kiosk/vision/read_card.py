@@ -169,6 +169,11 @@ def _portrait_from_qr(frame: np.ndarray, read: SideRead, detector) -> bool:
     return True
 
 
+def _zone_read(read: SideRead) -> bool:
+    """A machine-readable zone read with every check digit right (a TD1 zone: a card's back)."""
+    return bool(read.mrz is not None and read.mrz.valid)
+
+
 def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     """The portrait by the cheapest way that works (see the module docstring). ``detector``:
     YuNet (card.face_detector), or None for dlib's HOG."""
@@ -187,28 +192,29 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
             if turned:
                 read.corners = cardmod.rotate_corners(corners, 2)
             return
-        if read.mrz is None or not read.mrz.found:  # a back has no portrait to look for
+        if not _zone_read(read):  # a back has no portrait to look for
             crop = cardmod.portrait_near(frame, corners, detector)
             if crop is not None:
                 read.portrait, read.portrait_found = crop, True
                 return
     if _portrait_from_qr(frame, read, detector):
         return
-    # the costly whole-frame search, at any angle, only when nothing else found the portrait
-    # and no zone says this is a card's back: a QR code without a face next to it is not
-    # taken to be a back (a card held close or at an angle hides its outline, not its face)
-    if read.mrz is None or not read.mrz.found or read.mrz_format == "TD3":
-        hit = portrait_search.find_portrait(frame, detector)
-        if hit is not None:
-            read.portrait, read.portrait_found = hit.crop, True
-            read.portrait_turns = hit.quarter_turns
+    # the costly whole-frame search, at any angle, when nothing else found the portrait: a QR
+    # code without a face next to it is not taken to be a back (a card held close or at an
+    # angle hides its outline, not its face), nor are lines of print that look like a zone
+    # (the address lines at the bottom of a 2021 front); a zone read with its check digits is
+    # searched too, for a page that shows both sides of the card (a photocopy, a scan)
+    hit = portrait_search.find_portrait(frame, detector)
+    if hit is not None:
+        read.portrait, read.portrait_found = hit.crop, True
+        read.portrait_turns = hit.quarter_turns
+        read.located_by = read.located_by or "portrait"
+        return
+    if detector is None:  # no YuNet model: dlib's HOG, upright only
+        crop = cardmod.portrait_in_frame(frame, detector=None)
+        if crop is not None:
+            read.portrait, read.portrait_found = crop, True
             read.located_by = read.located_by or "portrait"
-            return
-        if detector is None:  # no YuNet model: dlib's HOG, upright only
-            crop = cardmod.portrait_in_frame(frame, detector=None)
-            if crop is not None:
-                read.portrait, read.portrait_found = crop, True
-                read.located_by = read.located_by or "portrait"
 
 
 def _qr_side(read: SideRead, shape: tuple[int, ...]) -> str | None:
@@ -273,10 +279,12 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "data_page"
     elif read.portrait_found:
         read.side = "front"
-    elif read.mrz is not None and read.mrz.found:
+    elif _zone_read(read):
         read.side = "back"
     elif read.qr_result is not None and read.qr_result.points is not None:
         read.side = _qr_side(read, frame.shape)
+    elif read.mrz is not None and read.mrz.found:
+        read.side = "back"  # zone-like lines, unread, and nothing else: most likely a back
     elif read.corners is not None:
         read.side = "back"
     read.quality = {

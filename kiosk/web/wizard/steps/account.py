@@ -18,7 +18,7 @@ from kiosk.core.models import Registration
 from kiosk.domain.identity import IdType, expiry_verdict, national_format
 from kiosk.domain.local_time import local_time
 from kiosk.domain.registration_rules import corrected_fields
-from kiosk.services import card_preview, ekyc, evidence, registrations
+from kiosk.services import ekyc, evidence, preview_qr, registrations
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import AccountForm, CaptureForm
 from kiosk.web.wizard.render import GoTo, render_step
@@ -102,7 +102,7 @@ def scan(reg: Registration):
     except ImageError as err:
         return view_scan(reg, err.message)
     try:
-        result = card_preview.with_recent_qr(reg, engine.read_card([data]))
+        result = preview_qr.with_recent_qr(reg, engine.read_card([data]))
     except Exception:  # a vision bug must not cost the customer the step: they can type
         current_app.logger.exception("card scan failed for %s", reg.number)
         return view_scan(reg, "Máy chưa đọc được thẻ. Vui lòng chụp lại, hoặc bấm «Nhập tay».")
