@@ -131,7 +131,8 @@ def test_read_card_returns_the_contract_fields_from_a_camera_frame(runner, faces
     assert code == 0
     assert set(out) == {"card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
                         "gender", "address", "issue_date", "portrait_found", "quality", "elapsed_ms",
-                        "card_kind", "expiry_date", "expiry_known", "sides", "mrz", "mismatches"}
+                        "card_kind", "expiry_date", "expiry_known", "sides", "mrz", "mismatches",
+                        "field_sources"}
     assert out["card_found"] and out["portrait_found"]
     assert out["card_kind"] == "cccd_chip_2021" and out["sides"] == ["front"]
     assert set(out["mrz"]) >= {"found", "valid", "document_number", "date_of_birth", "sex",

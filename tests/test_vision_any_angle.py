@@ -172,3 +172,19 @@ def test_an_altered_wechat_model_disables_the_reader(tmp_path, monkeypatch):
 def test_the_vendored_models_are_the_pinned_ones():
     for name, digest in qr_decode.WECHAT_MODELS.items():
         assert hashlib.sha256((qr_decode.WECHAT_DIR / name).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("angle", [0, 90, -30, 180])
+def test_the_card_is_placed_from_its_portrait_the_right_way_round(detector, front, angle):
+    image = front[0]
+    scene = _on_canvas(image, angle)
+    hit = portrait_search.find_portrait(scene, detector)
+    assert hit is not None
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    matrix[:, 2] += (1400 / 2 - w / 2, 1400 / 2 - h / 2)
+    truth = cv2.transform(np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32), matrix)[0]
+    error = np.linalg.norm(hit.card_corners() - truth, axis=1).max()
+    # the corners in the right order (a quarter turn wrong is ~w off), about where the card is
+    # (the drawn portrait's face is a little bigger than on real cards, whose sizes set the scale)
+    assert error < 0.25 * w

@@ -16,7 +16,7 @@ from tests.support import synthetic
 
 CONTRACT_KEYS = ["card_found", "id_number", "old_id_number", "full_name", "date_of_birth",
                  "gender", "address", "issue_date", "portrait_found", "quality", "card_kind",
-                 "expiry_date", "expiry_known", "sides", "mrz", "mismatches"]
+                 "expiry_date", "expiry_known", "sides", "mrz", "mismatches", "field_sources"]
 
 
 @pytest.fixture(scope="module")

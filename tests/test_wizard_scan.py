@@ -161,3 +161,45 @@ def test_a_preview_frame_without_the_card_keeps_nothing(kiosk):
     advice = _preview(kiosk, jpeg_bytes())
     assert advice["qr_read"] is False
     assert preview_qr.recent_qr(kiosk.registration()) is None
+
+
+def _front_without_its_qr_code() -> bytes:
+    """The test customer's card front, flat, its QR code scratched out: only the print tells."""
+    from datetime import date
+
+    import cv2
+
+    from kiosk.vision.card import QR_BOX
+    from tests.faces_data import load
+    from tests.support.synthetic import render_card_front
+
+    from .test_wizard_ekyc import jpeg
+
+    fields = {
+        "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
+        "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
+        "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
+        "issue_date": date(2023, 10, 2), "expiry_date": None,
+    }
+    card = render_card_front(fields, load("megawati_sukarnoputri/4.jpg"), seed=3)
+    x0, y0, x1, y1 = QR_BOX
+    cv2.rectangle(card, (x0 - 6, y0 - 6), (x1 + 6, y1 + 6), (214, 222, 226), -1)
+    return jpeg(card)
+
+
+def test_a_number_read_off_the_print_is_shown_for_the_customer_to_check(app, kiosk):
+    from kiosk.vision.printed_number import available
+
+    if not available():
+        pytest.skip("Tesseract (tesserocr + tesseract-ocr-eng) is not installed")
+    kiosk.start()
+    _consent(kiosk)
+    html = _scan(kiosk, _front_without_its_qr_code()).get_data(as_text=True)
+    assert "đọc số thẻ từ chữ in trên thẻ" in html  # never taken silently
+    assert 'value="038085012345"' in html  # prefilled, in the field the customer can correct
+    with app.app_context():
+        from kiosk.core.extensions import db
+
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "card_scanned"))
+    assert event.details["sources"]["id_number"] == "ocr"
+    assert "038085012345" not in repr(event.details)  # the audit names sources, not values

@@ -30,6 +30,8 @@ REVIEW_REASONS = {
     "no_card_in_photo": "Không tìm thấy thẻ trong ảnh mặt trước: đã so với cả ảnh.",
     "card_qr_unread": "Chưa đọc được mã QR trên thẻ (hoặc giấy tờ không có mã QR; hộ chiếu: "
                       "chưa đọc được vùng mã MRZ).",
+    "card_number_printed_only": "Mã QR không đọc được: số thẻ và ngày sinh chỉ đọc được từ chữ "
+                                "in trên thẻ (khớp với số đã khai). Nhân viên so lại với thẻ gốc.",
     "card_number_differs": "Số trên mã QR của thẻ KHÁC số giấy tờ đã khai.",
     "card_birth_date_differs": "Ngày sinh trên mã QR của thẻ KHÁC ngày sinh đã khai.",
     "no_liveness": "Ảnh khuôn mặt chụp thường, chưa kiểm tra cử động.",

@@ -76,6 +76,10 @@ def identity_problems(compared: dict, declared: dict, today=None) -> list[str]:
         problems.append("card_qr_unread")
     elif card["id_number"] != declared_id:
         problems.append("card_number_differs")
+    elif (card.get("field_sources") or {}).get("id_number") == "ocr":
+        # the number read off the print agrees, but print is what a forger changes first and
+        # OCR can misread a digit the checks cannot see (digits 7–12): a clerk looks at the card
+        problems.append("card_number_printed_only")
     birth = card.get("date_of_birth") or (mrz.get("date_of_birth") if mrz.get("valid") else None)
     if birth and birth != declared.get("date_of_birth"):
         problems.append("card_birth_date_differs")

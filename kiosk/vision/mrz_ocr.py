@@ -267,9 +267,7 @@ def read_mrz(image: np.ndarray, engine: str = DEFAULT_ENGINE,
         if read.valid:
             return read
         if read.data is not None and (best.data is None or sum(read.data.checks.values())
-                                      > sum(best.data.checks.values())):
-            best = read
-        elif not best.found and read.found:
+                                      > sum(best.data.checks.values())) or not best.found and read.found:
             best = read
     return best
 

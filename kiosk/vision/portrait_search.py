@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.vision.card import CARD_ASPECT, PORTRAIT_FACE_SHARE, YUNET_SCORE, to_bgr
+from kiosk.vision.card import CARD_ASPECT, CARD_SIZE, PORTRAIT_FACE_SHARE, YUNET_SCORE, to_bgr
 
 SEARCH_SIDE = 1280  # a photo is shrunk to this: a portrait face on a card at 15 % of a 4032 px
 # photo's width is then ~16 px high, just above YuNet's smallest (~10 px)
@@ -43,6 +43,13 @@ def turn_points(points: np.ndarray, quarter_turns: int, shape: tuple[int, ...]) 
     return pts
 
 
+# Where the portrait's face sits on a 2021 front (canonical 856×540 pixels, card.CARD_SIZE), and
+# its size (YuNet's box, longer side): medians over the 39 real fronts of the development set
+# whose outline was found (bench/real_photos; 10–90 %: centre ±12 px, size 113–174).
+FACE_CENTRE_ON_CARD = (129.0, 330.0)
+FACE_SIZE_ON_CARD = 155.0
+
+
 @dataclass(frozen=True)
 class PortraitHit:
     crop: np.ndarray  # the printed photo, upright, BGR
@@ -50,6 +57,19 @@ class PortraitHit:
     roll: float  # degrees the image was turned by to make the face upright (-180..180)
     face_height: float  # in frame pixels
     score: float  # YuNet's confidence
+    centre: tuple[float, float] = (0.0, 0.0)  # the face's centre, frame pixels
+
+    def card_corners(self) -> np.ndarray:
+        """Where the card lies if this is the portrait of a 2021-layout front (TL, TR, BR, BL
+        as it reads, frame pixels): a rough place (±20 % in scale), for reading the print
+        beside the portrait when no outline and no QR code placed the card."""
+        k = self.face_height / FACE_SIZE_ON_CARD
+        w, h = CARD_SIZE
+        fx, fy = FACE_CENTRE_ON_CARD
+        upright = (np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64) - (fx, fy)) * k
+        # the crop was turned by ``roll`` to make the face upright: turn back the other way
+        back = cv2.getRotationMatrix2D((0, 0), -self.roll, 1.0)[:, :2]
+        return (upright @ back.T + self.centre).astype(np.float32)
 
 
 def _eyes_roll(row: np.ndarray) -> float:
@@ -185,5 +205,5 @@ def find_portrait(frame: np.ndarray, detector, *, search_side: int = SEARCH_SIDE
             crop = upright_portrait(bgr, found.centre, found.size, found.angle)
             return PortraitHit(crop=crop, quarter_turns=round(-found.angle / 90) % 4,
                                roll=(found.angle + 180) % 360 - 180, face_height=found.size,
-                               score=found.score)
+                               score=found.score, centre=found.centre)
     return None

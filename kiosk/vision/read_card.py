@@ -34,6 +34,7 @@ from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
 from kiosk.vision import card as cardmod
 from kiosk.vision import guidance, portrait_search
 from kiosk.vision import qr_decode as qr
+from kiosk.vision.card import CARD_SIZE
 
 FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender", "address",
           "issue_date")
@@ -89,6 +90,8 @@ class SideRead:
     portrait: np.ndarray | None = None
     portrait_found: bool = False
     portrait_turns: int = 0  # quarter turns of the card in the frame, when its face told
+    portrait_hit: object | None = None  # portrait_search.PortraitHit, when found at any angle
+    printed: object | None = None  # printed_number.PrintedRead, when the print was read
     quality: dict = field(default_factory=dict)
 
     @property
@@ -207,7 +210,7 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     hit = portrait_search.find_portrait(frame, detector)
     if hit is not None:
         read.portrait, read.portrait_found = hit.crop, True
-        read.portrait_turns = hit.quarter_turns
+        read.portrait_turns, read.portrait_hit = hit.quarter_turns, hit
         read.located_by = read.located_by or "portrait"
         return
     if detector is None:  # no YuNet model: dlib's HOG, upright only
@@ -242,6 +245,60 @@ def _qr_side(read: SideRead, shape: tuple[int, ...]) -> str | None:
     if left < 1.0 and right >= 2.5:
         return "back"
     return None
+
+
+# The print is read at the card's own resolution in the photo, between these widths (a card
+# 2500 px wide is read at twice the canonical size: Tesseract gains nothing beyond).
+_PRINT_WIDTHS = (CARD_SIZE[0], 2 * CARD_SIZE[0])
+
+
+def _whole_frame(shape: tuple[int, ...], quarter_turns: int) -> np.ndarray | None:
+    """The frame's corners as the card's (TL, TR, BR, BL as it reads), when the frame has the
+    card's shape the way the card is turned: a tight crop, or a card held to fill the camera."""
+    h, w = shape[:2]
+    across, down = (w, h) if quarter_turns % 2 == 0 else (h, w)
+    if abs(across / down - cardmod.CARD_ASPECT) > 0.1 * cardmod.CARD_ASPECT:
+        return None
+    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    return np.roll(frame, quarter_turns, axis=0)
+
+
+def _print_places(shape: tuple[int, ...], read: SideRead) -> list[np.ndarray]:
+    """Where the card may lie, most trusted first: the outline (or the QR code's place); the
+    frame itself when it has the card's shape (its edges are the frame's, so an outline found
+    inside it may be the portrait's frame); where the portrait's face puts it."""
+    places = [read.corners] if read.corners is not None else []
+    hit = read.portrait_hit
+    whole = _whole_frame(shape, hit.quarter_turns if hit is not None else read.portrait_turns)
+    if whole is not None:
+        places.append(whole)
+    if hit is not None:
+        places.append(hit.card_corners())
+    distinct = []
+    for quad in places:
+        if all(np.abs(quad - other).max() > 0.05 * max(shape[:2]) for other in distinct):
+            distinct.append(quad)
+    return distinct
+
+
+def _read_print(frame: np.ndarray, read: SideRead, today: date | None) -> None:
+    """The number, date of birth and sex printed on a front whose QR code was not read, tried
+    where the card may lie (:func:`_print_places`) until one reads consistently. Kept only when
+    consistent (kiosk.domain.identity.printed_id)."""
+    from kiosk.vision import printed_number
+
+    for corners in _print_places(frame.shape, read):
+        width = float(np.linalg.norm(corners[1] - corners[0]))
+        out_w = int(np.clip(width, *_PRINT_WIDTHS))
+        size = (out_w, round(out_w / cardmod.CARD_ASPECT))
+        try:
+            read.printed = printed_number.read_printed_front(
+                cardmod.warp_card(frame, corners, size), today=today)
+        except printed_number.OcrUnavailable:
+            read.printed = None
+            return
+        if read.printed.id_number:
+            return
 
 
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
@@ -287,6 +344,10 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "back"  # zone-like lines, unread, and nothing else: most likely a back
     elif read.corners is not None:
         read.side = "back"
+    if with_mrz and read.side == "front" and not read.qr_valid:
+        # no QR code: the number printed beside the portrait (only on a full read: a face
+        # check that skips the zone skips this too)
+        _read_print(frame, read, today)
     read.quality = {
         "ok": verdict.ok, "issues": list(verdict.issues), "messages": list(verdict.messages),
         **verdict.metrics,
@@ -299,6 +360,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         "mrz_found": bool(read.mrz is not None and read.mrz.found),
         "mrz_valid": bool(read.mrz is not None and read.mrz.valid),
         "side": read.side,
+        "printed_read": read.printed is not None,
+        "printed_problems": list(read.printed.problems) if read.printed is not None else [],
     }
     return read
 
@@ -354,6 +417,23 @@ def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict,
     mrz = dict(EMPTY_MRZ)
     if mrz_side is not None and mrz_side.mrz.data is not None:
         mrz = {"found": True, **mrz_side.mrz.data.as_contract()}
+    if with_qr is None:
+        # no QR code on any side: the printed number, when its digits agree with the printed
+        # date of birth and sex, and with the back's zone where that was read (a QR read
+        # always wins; the source is named, and callers never treat "ocr" as a QR read)
+        zone_number = mrz.get("personal_number") if mrz.get("valid") else None
+        for side in sides:
+            printed = side.printed
+            if printed is None or not printed.id_number:
+                continue
+            if zone_number and zone_number != printed.id_number:
+                continue
+            fields.update(id_number=printed.id_number,
+                          date_of_birth=printed.date_of_birth.isoformat(),
+                          gender=printed.sex)
+            sources = {name: "ocr" for name in ("id_number", "date_of_birth", "gender")
+                       if fields.get(name)}
+            break
     kind = card_kind(sides)
     expiry = None
     if mrz["valid"]:
@@ -364,7 +444,7 @@ def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict,
                           date.fromisoformat(fields["issue_date"]))
         expiry = end.isoformat() if end else None
     card_found = any(s.corners is not None or s.qr_valid or (s.mrz is not None and s.mrz.valid)
-                     for s in sides)
+                     or (s.printed is not None and s.printed.id_number) for s in sides)
     main = with_qr or portrait_side or mrz_side or sides[0]
     quality = dict(main.quality)
     if len(sides) > 1:

@@ -146,11 +146,14 @@ def scan(reg: Registration):
                    "gender": mrz.get("sex")}
     reg.update_personal(scan=scan, **({"scanned": scanned} if scanned else {}))
     audit.record("card_scanned", reg, side=side, card_kind=scan.get("card_kind"),
+                 sources=result.get("field_sources") or {},
                  fields=sorted(k for k, v in (scanned or {}).items() if v),
                  portrait_found=bool(result.get("portrait_found")),
                  mrz_valid=bool(mrz.get("valid")))
     db.session.commit()
-    notice = " ".join(m for m in (mismatch, expiry.message) if m) or None
+    printed = PRINTED_NUMBER_NOTICE if (result.get("field_sources") or {}).get(
+        "id_number") == "ocr" else None
+    notice = " ".join(m for m in (printed, mismatch, expiry.message) if m) or None
     if not scan.get("number"):
         # this side carries no QR code (the 2024 front, the 2021 back): ask for the other
         return view_scan(reg, notice=_seen_message(side, scan))
@@ -164,6 +167,11 @@ def scan(reg: Registration):
 
 
 # ---- what the scan has seen so far ----------------------------------------------------------
+
+# A number read off the print (no QR code read) is never taken silently: the customer checks it.
+PRINTED_NUMBER_NOTICE = ("Máy không đọc được mã QR nên đã đọc số thẻ từ chữ in trên thẻ. "
+                         "Quý khách vui lòng so từng chữ số với thẻ, sửa nếu sai, rồi mới bấm "
+                         "«Tiếp tục».")
 
 SIDE_NAMES = {"front": "mặt trước", "back": "mặt sau", "data_page": "trang thông tin hộ chiếu"}
 
