@@ -216,3 +216,123 @@ def test_the_vision_module_is_pure_and_the_rule_lives_in_the_domain():
     domain = imports(printed_id)
     assert not {"numpy", "cv2", "tesserocr", "PIL"} & domain
     assert not any(name.startswith("kiosk.vision") for name in domain)
+
+
+# ---- finding the date of birth and the sex when the layout pass misreads their labels -------
+
+def _paper(image: np.ndarray, box) -> np.ndarray:
+    """``image`` with ``box`` (x0, y0, x1, y1) painted over with the card's paper shade."""
+    out = image.copy()
+    x0, y0, x1, y1 = box
+    out[y0:y1, x0:x1] = np.median(out[y0:y1, x0:x1].reshape(-1, out.shape[2]), axis=0)
+    return out
+
+
+def _layout(image: np.ndarray):
+    page = printed_number._Page.of(card.to_gray(image))
+    words = printed_number._layout_words(page.gray)
+    return page, words, printed_number._lines(words)
+
+
+@needs_ocr
+def test_the_date_of_birth_is_found_from_the_numbers_place(front, holder):
+    # the labels unread (a tiny or blurred card): the date lies where the 2021 layout puts it
+    # relative to the 12-digit number
+    page, words, _ = _layout(front)
+    number = printed_number._number_candidates(words)[0]
+    assert number.digits == holder["id_number"]
+    box = printed_number._dob_box_from_number(number.box)
+    dates = printed_number._read_date_box(page, box)
+    assert dates.count(holder["date_of_birth"]) >= 2
+    assert set(dates) == {holder["date_of_birth"]}
+
+
+@needs_ocr
+def test_the_date_of_birth_is_read_without_its_label(monkeypatch, front, holder):
+    # «Ngày sinh / Date of birth:» painted over, and the layout pass made to miss the date too
+    # (a blurred photo): only the number's place leads to the date
+    unlabelled = _paper(front, (258, 288, 458, 314))
+    monkeypatch.setattr(printed_number, "_date_words", lambda lines: [])
+    read = read_printed_front(unlabelled)
+    assert read.date_of_birth == holder["date_of_birth"]
+    assert read.id_number == holder["id_number"]
+
+
+def _word(text, box):
+    return printed_number._Word(text, 90.0, box)
+
+
+def test_a_misread_birth_label_is_known_by_its_vietnamese_words():
+    # «Ngày sinh / Date of birth:» as the eng model reads it off a blurred photo: no «birth»
+    line = [_word("Ngay", (262, 292, 300, 310)), _word("sinh", (306, 292, 340, 310)),
+            _word("/", (344, 292, 348, 310)), _word("Dete", (352, 292, 388, 310)),
+            _word("of", (392, 292, 408, 310)), _word("ont", (412, 292, 440, 310))]
+    boxes = printed_number._dob_boxes([line], (352, 186, 582, 226))
+    assert boxes and boxes[0][0] > 440  # right of the label's last word
+    assert boxes[0][1] <= 292 and boxes[0][3] >= 310
+    # a line without any of the label's words is not taken for it
+    other = [_word("Quê", (262, 292, 300, 310)), _word("quán", (306, 292, 350, 310))]
+    assert printed_number._dob_boxes([other], (352, 186, 582, 226)) == []
+
+
+@needs_ocr
+def test_the_date_is_cut_from_what_follows_it_on_its_line(front, holder):
+    # a dark smudge after the date (the card's edge, a thumb, the guilloche): the re-read box
+    # stops at the gap after the date
+    gray = card.to_gray(front)
+    smudged = gray.copy()
+    smudged[290:312, 640:700] = 40
+    box = (462, 286, 760, 314)
+    first = printed_number._first_run(smudged, printed_number._tighten(smudged, box))
+    assert first[0] >= 455 and first[2] < 640
+    page = printed_number._Page.of(smudged)
+    assert printed_number._read_date_box(page, box).count(holder["date_of_birth"]) >= 2
+
+
+@needs_ocr
+def test_the_sex_is_told_from_the_ink_not_the_layout_box():
+    # the layout box of «Nam» taking in the line under it (a tilted card) looks as narrow as
+    # «Nữ»; measured on its ink it is «Nam» again
+    fields = _holder(31, gender="Nam")
+    image = synthetic.render_card_front(fields, None, seed=31)
+    page, words, lines = _layout(image)
+    sex_words = [w for w in words if w.text == "Nam" and w.box[1] > 300 and w.box[0] < 420]
+    assert sex_words
+    x0, y0, x1, y1 = sex_words[0].box
+    tall = (x0, y0 - (y1 - y0), x1, y1 + (y1 - y0))  # 3× too tall
+    assert printed_number._sex_word(_word("Nam", tall)) is None  # the box: too narrow for «Nam»
+    assert printed_number._sex_word(_word("Nam", tall), page.gray) == "Nam"
+    # and «N@M» (no known reading of «Nam») is no longer taken for a narrow «Nữ»
+    assert printed_number._sex_word(_word("N@M", tall)) == "Nữ"  # what the box alone said
+    assert printed_number._sex_word(_word("N@M", tall), page.gray) is None
+
+
+@needs_ocr
+def test_a_number_missed_by_the_layout_pass_is_found_at_another_scale(monkeypatch, front,
+                                                                         holder):
+    # the sparse-text pass sometimes makes letters of a clear number at one scale
+    layout = printed_number._layout_words
+    scales = []
+
+    def flaky(gray, scale=printed_number._LAYOUT_SCALE):
+        scales.append(scale)
+        words = layout(gray, scale)
+        if scale == printed_number._LAYOUT_SCALE:
+            words = [w for w in words if not printed_number._digit_like(w.text)]
+        return words
+
+    monkeypatch.setattr(printed_number, "_layout_words", flaky)
+    read = read_printed_front(front)
+    assert read.id_number == holder["id_number"]
+    assert scales[:2] == [printed_number._LAYOUT_SCALE, printed_number._RETRY_SCALES[0]]
+
+
+@needs_ocr
+def test_the_layout_pass_own_date_is_re_read_first(monkeypatch, front, holder):
+    # a tilted photo: the date's line is taken for the next label's, and the boxes right of
+    # «Date of birth:» and under it hold no date; the date word the layout pass saw is re-read
+    monkeypatch.setattr(printed_number, "_dob_boxes",
+                        lambda lines, number_box: [(262, 350, 700, 372), (262, 380, 700, 402)])
+    read = read_printed_front(front)
+    assert read.date_of_birth == holder["date_of_birth"]
+    assert read.id_number == holder["id_number"]

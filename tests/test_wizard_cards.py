@@ -153,15 +153,38 @@ def test_passport_page_with_an_unread_zone_asks_to_bring_it_closer(kiosk):
     assert event["side"] == "data_page" and event["mrz_valid"] is False
 
 
-def test_2016_barcode_card_both_sides_says_to_type(kiosk):
+def _without_print(image: bytes) -> bytes:
+    """The photo with the card's print made unreadable (a smeared, worn card)."""
+    frame = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    return jpeg(cv2.GaussianBlur(frame, (0, 0), 3.0))
+
+
+def test_2016_barcode_card_both_sides_without_legible_print_says_to_type(kiosk):
     kiosk.start()
-    _scan(kiosk, front("cccd_barcode_2016", issue_date=date(2018, 3, 1),
-                       expiry_date=date(2025, 9, 5)))
+    _scan(kiosk, _without_print(front("cccd_barcode_2016", issue_date=date(2018, 3, 1),
+                                      expiry_date=date(2025, 9, 5))))
     html = kiosk.post(SCAN.format(token=kiosk.token),
                       {"image_data": data_url("image/jpeg", back("cccd_barcode_2016"))}
                       ).get_data(as_text=True)
     assert "không có mã QR" in html and "Nhập tay" in html
     assert kiosk.registration().data["scan"]["card_kind"] == "cccd_barcode_2016"
+
+
+def test_2016_barcode_card_offers_its_printed_number_once_the_back_is_seen(kiosk):
+    from kiosk.vision.printed_number import available
+
+    if not available():
+        pytest.skip("Tesseract (tesserocr + tesseract-ocr-eng) is not installed")
+    kiosk.start()
+    html = _scan(kiosk, front("cccd_barcode_2016"))
+    # the front's print is read but the back (where a 2024 card has its QR code) comes first
+    assert "mã QR ở mặt sau" in html
+    html = kiosk.post(SCAN.format(token=kiosk.token),
+                      {"image_data": data_url("image/jpeg", back("cccd_barcode_2016"))}
+                      ).get_data(as_text=True)
+    scan = kiosk.registration().data["scan"]
+    assert "đọc số thẻ từ chữ in trên thẻ" in html  # offered for the customer to check
+    assert scan["number_source"] == "ocr" and scan["card_kind"] == "cccd_barcode_2016"
 
 
 def test_expired_card_is_refused_with_when_and_what_to_do(kiosk):

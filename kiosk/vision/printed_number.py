@@ -10,12 +10,16 @@ warp may be off by ±5 % in position and scale, so nothing is cut from a fixed b
 1. layout: one Tesseract pass in sparse-text mode over the part of the card right of the
    portrait gives words with their boxes; the words are regrouped into lines;
 2. the number: the run of digit-like words (O→0, l→1, …) closest to 12 digits, preferring
-   tall print high on the card; the date of birth: the stretch right of «Date of birth:»
-   (or under it) and any ``dd/mm/yyyy`` word below the number (the layout pass often cuts
-   the date in pieces); the sex: the word after «Sex», told by its text and its shape
-   (the ``eng`` model reads «Nữ» as No/Nir/N@/Na…; «Nam» is much wider than «Nữ»);
+   tall print high on the card; the date of birth, in this order: the ``dd/mm/yyyy`` word the
+   layout pass read below the number, the stretch right of «Date of birth:» (or under it; a
+   label misread as «Dete of ont» is known by its other words, Ngày/sinh/Date, and the date
+   sought right of its last word of letters), and where the 2021 layout puts the date
+   relative to a 12-digit number (its labels unread on a small or blurred card); the sex: the
+   word after «Sex», told by its text and its shape measured on its ink (the ``eng`` model
+   reads «Nữ» as No/Nir/N@/Na…; «Nam» is much wider than «Nữ»);
 3. each found box is read again, cut with a margin from the grey card at two scales, grey and
-   binarised, by Tesseract limited to digits (and ``/`` for the date) — independent readings;
+   binarised, by Tesseract limited to digits (and ``/`` for the date; its box cut to the first
+   stretch of print, without the background after the date) — independent readings;
 4. the number is kept only when the readings agree — three the same, or two with no other
    12-digit reading (the six random digits 7–12 have no check digit: agreement is all that
    vouches for them; on the real fronts two-against-others was wrong once) — and the date
@@ -24,9 +28,10 @@ warp may be off by ±5 % in position and scale, so nothing is cut from a fixed b
    century/sex digit and birth-year digits consistent with the separately read date of birth
    and sex (and with the back's MRZ personal number, when given).
 
-If nothing number-like is found the card is tried upside down once. A card image larger than
-856×540 (``warp_card(..., size=...)`` at the photo's own resolution) is laid out at 856×540 but
-re-read from its full resolution.
+If nothing number-like is found the layout pass is repeated at two smaller scales (it sometimes
+makes letters of a clear number at one scale), then the card is tried upside down once. A card
+image larger than 856×540 (``warp_card(..., size=...)`` at the photo's own resolution) is laid
+out at 856×540 but re-read from its full resolution.
 """
 from __future__ import annotations
 
@@ -57,6 +62,9 @@ UNSTABLE_READ = "unstable_read"  # the readings of the number do not agree
 # x 236; 5 % of slack), from under the title down to the residence lines
 SEARCH_BOX = (PORTRAIT_BOX[2] - 30, 110, CARD_SIZE[0], 480)
 _LAYOUT_SCALE = 1.25  # the search box is enlarged this much for the layout pass
+# when that pass finds nothing number-like it is run again at these scales (the sparse-text
+# pass sometimes makes letters of a clear number at one scale and reads it at another)
+_RETRY_SCALES = (1.0, 0.8)
 _MIN_AGREE = 2  # readings that must agree on the number
 
 DIGITS = "0123456789"
@@ -138,7 +146,7 @@ class _Word:
         return (self.box[1] + self.box[3]) / 2
 
 
-def _layout_words(gray: np.ndarray) -> list[_Word]:
+def _layout_words(gray: np.ndarray, scale: float = _LAYOUT_SCALE) -> list[_Word]:
     """Words (with boxes in card pixels) of the search box, by a sparse-text pass."""
     api = _apis.get("SPARSE_TEXT", None)  # raises OcrUnavailable first
     import tesserocr
@@ -146,7 +154,7 @@ def _layout_words(gray: np.ndarray) -> list[_Word]:
 
     x0, y0, x1, y1 = SEARCH_BOX
     region = gray[y0:y1, x0:x1]
-    s = _LAYOUT_SCALE
+    s = scale
     region = cv2.resize(region, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
     api.SetImage(Image.fromarray(region))
     api.Recognize()
@@ -292,24 +300,27 @@ _SEX_LABEL = re.compile(r"^s[eéc][xkcen]\W*$", re.IGNORECASE)
 _SEX_LABEL_VI = re.compile(r"^t[iíì]nh\W*$", re.IGNORECASE)
 
 
-def _sex_word(word: _Word) -> str | None:
+def _sex_word(word: _Word, gray: np.ndarray | None = None) -> str | None:
     """«Nam» / «Nữ» from what the ``eng`` model makes of them («Nữ» comes out as No, Nir, Nit,
-    N@, Na, …) and the word's shape: «Nam» is three letters, over 2.4 times as wide as its box
-    is high on the drawn and printed fronts, «Nữ» two letters, under 2."""
+    N@, Na, …) and the word's shape: «Nam» is three letters, 3 to 4 times as wide as its line
+    of print is high on the drawn and printed fronts, «Nữ» two letters, under 2. The shape is
+    measured on the word's ink (``gray``: the card), not its layout box, which may take in a
+    neighbour above or below (then a «Nam» read as N@M looks as narrow as a «Nữ»)."""
     core = unicodedata.normalize("NFC", word.text.strip(".,:;'\"`~-_()")).replace("rn", "m")
     if not (2 <= len(core) <= 3 and core[0] in "Nn"):
         return None
-    aspect = (word.box[2] - word.box[0]) / max(1, word.box[3] - word.box[1])
+    box = _tighten(gray, word.box) if gray is not None else word.box
+    aspect = (box[2] - box[0]) / max(1, box[3] - box[1])
     if _SEX_NAM.match(core):
-        return "Nam" if aspect >= 2.2 else None
+        return "Nam" if aspect >= 2.5 else None
     if core.lower() in ("na", "nà", "ná"):  # «Nữ», or «Nam» without its m
-        return "Nữ" if aspect <= 2.0 else "Nam" if aspect >= 2.5 else None
+        return "Nữ" if aspect <= 2.3 else "Nam" if aspect >= 2.8 else None
     if core.lower() == "nữ" or core[1].lower() not in "aáàâăạ4":
-        return "Nữ" if aspect <= 2.1 else None
+        return "Nữ" if aspect <= 2.3 else None
     return None
 
 
-def _read_sex(lines: list[list[_Word]]) -> str | None:
+def _read_sex(lines: list[list[_Word]], gray: np.ndarray | None = None) -> str | None:
     """The word after «Giới tính / Sex:» on its line (the 2021 front), else the first word of
     the next line (layouts with the value under its label)."""
     for index, line in enumerate(lines):
@@ -326,13 +337,13 @@ def _read_sex(lines: list[list[_Word]]) -> str | None:
                 continue
             if text[:1] in "Qq" or text.lower().startswith("nat") or len(text) > 4:
                 break
-            sex = _sex_word(word)
+            sex = _sex_word(word, gray)
             if sex:
                 return sex
         if not after and index + 1 < len(lines):  # the value under its label
             below = lines[index + 1][0]
             if abs(below.box[0] - line[0].box[0]) < 2 * below.height:
-                sex = _sex_word(below)
+                sex = _sex_word(below, gray)
                 if sex:
                     return sex
     return None
@@ -468,18 +479,34 @@ def _read_number(page: _Page, candidate: _Candidate) -> list[str]:
 
 
 _BIRTH_LABEL = re.compile(r"^(b[il1i]?r?t[hn]|bir|date)", re.IGNORECASE)
+# «Ngày sinh / Date of birth:» as the ``eng`` model misreads it (Ngiy, Noly, sirh, Dete, …)
+_BIRTH_LINE = re.compile(r"^(s[il1i][rn]h|ng[aàáăâi1l]?[yv]|d[ae]t[ec]|b[il1i]?r?t[hn])\W*$",
+                         re.IGNORECASE)
+
+
+def _wordy(text: str) -> bool:
+    """A word of the label (letters), not a piece of the date."""
+    core = text.strip(".,:;'\"`~-_()/|!")
+    return len(core) >= 2 and sum(ch.isalpha() for ch in core) > 0.6 * len(core)
 
 
 def _dob_boxes(lines: list[list[_Word]], number_box) -> list[tuple[int, int, int, int]]:
     """Where the date should be: right of «Date of birth:» on its line (the 2021 front), or
-    the line under that label (layouts with the value under it)."""
+    the line under that label (layouts with the value under it). When the English label is
+    misread («Dete of ont») the line is known by any of its label words (Ngày, sinh, Date) and
+    the date sought right of its last word of letters."""
     boxes = []
     for index, line in enumerate(lines):
         if number_box is not None and not number_box[3] - 5 < line[0].box[1] < number_box[3] + 200:
             continue
         labels = [k for k, w in enumerate(line) if _BIRTH_LABEL.match(w.text.strip("/:;,."))]
         if not labels:
-            continue
+            if not any(_BIRTH_LINE.match(w.text) for w in line):
+                continue
+            labels = [k for k, w in enumerate(line) if _wordy(w.text)
+                      and w.box[2] < 0.7 * CARD_SIZE[0]][-1:]
+            if not labels:
+                continue
         anchor = line[labels[-1]]
         h = float(np.median([w.height for w in line]))
         rest = line[labels[-1] + 1:]
@@ -494,9 +521,60 @@ def _dob_boxes(lines: list[list[_Word]], number_box) -> list[tuple[int, int, int
     return boxes[:2]
 
 
+# where the date of birth lies relative to the 12-digit number on the 2021 front, in widths of
+# the number (measured on real fronts: its left end 0.47–0.57 of the width right of the number's,
+# its right end 0.96–1.06, its centre 0.30–0.40 below the number's centre)
+_DOB_FROM_NUMBER = (0.40, 0.29, 1.12, 0.42)
+
+
+def _dob_box_from_number(number_box) -> tuple[int, int, int, int]:
+    """Where the date of birth should be from the number's place alone (its labels unread)."""
+    x0, y0, x1, y1 = number_box
+    w, cy = x1 - x0, (y0 + y1) / 2
+    fx0, fy0, fx1, fy1 = _DOB_FROM_NUMBER
+    return (round(x0 + fx0 * w), round(cy + fy0 * w),
+            min(CARD_SIZE[0], round(x0 + fx1 * w)), min(CARD_SIZE[1], round(cy + fy1 * w)))
+
+
+def _first_run(gray: np.ndarray, box) -> tuple[int, int, int, int]:
+    """The tightened line cut to its first stretch of print at least three line-heights wide
+    (the date; what follows it after a wide gap is the card's background or its edge)."""
+    x0, y0, x1, y1 = box
+    h = max(y1 - y0, 6)
+    region = gray[y0:y1, x0:x1]
+    if region.size == 0:
+        return box
+    _, ink = cv2.threshold(cv2.GaussianBlur(region, (3, 3), 0), 0, 1,
+                           cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    cols = np.flatnonzero(ink.sum(axis=0) >= max(2, 0.08 * h))
+    if cols.size == 0:
+        return box
+    runs = [[cols[0], cols[0] + 1]]
+    for c in cols[1:]:
+        if c - runs[-1][1] <= 0.8 * h:
+            runs[-1][1] = c + 1
+        else:
+            runs.append([c, c + 1])
+    for a, b in runs:
+        if b - a >= 3 * h:
+            return (x0 + int(a), y0, x0 + int(b), y1)
+    return box
+
+
+def _date_variants(page: _Page, box):
+    """As :func:`_variants`, the line cut to its first stretch of print."""
+    gray = page.full
+    box = _first_run(gray, _tighten(gray, page.to_full(box)))
+    yield _stretch(_crop(gray, box, 34))
+    yield _stretch(_sharpen(_crop(gray, box, 26), 1.0))
+    yield cv2.adaptiveThreshold(_crop(gray, box, 34), 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C,
+                                cv2.THRESH_BINARY, 41, 12)
+    yield _stretch(_crop(gray, box, 20))
+
+
 def _read_date_box(page: _Page, box) -> list[date]:
     found = []
-    for variant in _variants(page, box):
+    for variant in _date_variants(page, box):
         text = re.sub(r"\s+", "", _ocr_line(variant, DIGITS + "/"))
         for match in _DATE_STRICT.finditer(text):
             parsed = _parse_date(match.group(0))
@@ -535,10 +613,13 @@ def _plausible_dob(value: date, today: date) -> bool:
 
 # ---- the reader ----------------------------------------------------------------------------
 
-def _read_upright(page: _Page, today: date):
-    words = _layout_words(page.gray)
+def _read_upright(page: _Page, today: date, scales=(_LAYOUT_SCALE,)):
+    for scale in scales:
+        words = _layout_words(page.gray, scale)
+        candidates = _number_candidates(words)
+        if candidates:
+            break
     lines = _lines(words)
-    candidates = _number_candidates(words)
     number_box = candidates[0].box if candidates else None
 
     votes: Counter[date] = Counter()
@@ -547,18 +628,20 @@ def _read_upright(page: _Page, today: date):
         dates = [(w, d, s) for w, d, s in dates
                  if number_box[3] - 5 < w.box[1] < number_box[3] + 200]
     dates.sort(key=lambda item: (-item[2], item[0].box[1]))
-    boxes = _dob_boxes(lines, number_box)
-    for word, first, _ in dates[:1]:
+    boxes = []
+    for word, first, _ in dates[:1]:  # the layout pass's own date: the tightest box
         votes[first] += 1
-        if not any(_overlap(word.box, b) > 0.5 and b[0] <= word.box[0] + 5 for b in boxes):
-            boxes.append(word.box)
-    for box in boxes[:2]:
+        boxes.append(word.box)
+    boxes += _dob_boxes(lines, number_box)
+    if candidates and len(candidates[0].digits) == 12:
+        boxes.append(_dob_box_from_number(number_box))
+    for box in boxes[:3]:
         votes.update(d for d in _read_date_box(page, box) if _plausible_dob(d, today))
         dob, _ = _agreed(votes)
         if dob is not None and votes[dob] >= 3:
             break
     dob, _ = _agreed(votes)
-    sex = _read_sex(lines)
+    sex = _read_sex(lines, page.gray)
     return candidates, dob, sex
 
 
@@ -579,7 +662,7 @@ def read_printed_front(card: np.ndarray, personal_number: str | None = None,
         return PrintedRead(None, None, None, None, (NO_NUMBER,))
     page = _Page.of(gray)
 
-    candidates, dob, sex = _read_upright(page, today)
+    candidates, dob, sex = _read_upright(page, today, (_LAYOUT_SCALE,) + _RETRY_SCALES)
     if not candidates:
         turned = page.turned()
         candidates_t, dob_t, sex_t = _read_upright(turned, today)

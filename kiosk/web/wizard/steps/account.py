@@ -107,6 +107,7 @@ def scan(reg: Registration):
         current_app.logger.exception("card scan failed for %s", reg.number)
         return view_scan(reg, "Máy chưa đọc được thẻ. Vui lòng chụp lại, hoặc bấm «Nhập tay».")
     side = (result.get("sides") or [None])[0]
+    result, printed = _hold_printed_number(result, reg.data.get("scan") or {}, side)
     mrz = result.get("mrz") or {}
     if side is None and not result.get("id_number"):
         reason = "no_card" if not result.get("card_found") else "no_qr"
@@ -120,10 +121,14 @@ def scan(reg: Registration):
                        "rồi chụp lại — hoặc bấm «Nhập tay».")
         return view_scan(reg, message)
     scan = _merge_scan(reg.data.get("scan") or {}, result, side)
+    if printed:
+        scan["printed"] = printed
     if result.get("card_kind") == "passport" and mrz.get("valid"):
         scan["number"], scan["id_type"] = mrz.get("document_number"), IdType.PASSPORT.value
+        scan["number_source"] = "mrz"
     elif result.get("id_number"):
         scan["number"], scan["id_type"] = result["id_number"], IdType.CCCD.value
+        scan["number_source"] = (result.get("field_sources") or {}).get("id_number", "qr")
     kind = {"front": "card_front", "data_page": "card_front", "back": "card_back"}.get(side)
     if kind:
         evidence.store(reg, kind, data, mime, source)
@@ -176,6 +181,37 @@ PRINTED_NUMBER_NOTICE = ("Máy không đọc được mã QR nên đã đọc s�
 SIDE_NAMES = {"front": "mặt trước", "back": "mặt sau", "data_page": "trang thông tin hộ chiếu"}
 
 
+PRINTED_FIELDS = ("id_number", "date_of_birth", "gender")
+
+
+def _hold_printed_number(result: dict, scan: dict, side: str | None) -> tuple[dict, dict | None]:
+    """(the read to act on, the printed number to keep for later).
+
+    A number read off a front's print (no QR code read) waits while the back is still unseen:
+    the 2024 card carries its QR code on the back, and the QR code gives every field; the
+    customer is asked to turn the card over, as for any front without a QR code. Once the back
+    is seen without a QR code (a 2016 card, a 2021 back), the number kept is offered — for the
+    customer to check — unless the back's zone says another number."""
+    sources = result.get("field_sources") or {}
+    seen = set(scan.get("sides") or []) | ({side} if side else set())
+    if sources.get("id_number") == "ocr":
+        printed = {name: result.get(name) for name in PRINTED_FIELDS}
+        if "back" not in seen:
+            held = {**result, **dict.fromkeys(PRINTED_FIELDS), "field_sources": {}}
+            return held, printed
+        return result, printed
+    kept = scan.get("printed")
+    if result.get("id_number") or not kept or "back" not in seen:
+        return result, None
+    mrz = result.get("mrz") or {}
+    zone_number = mrz.get("personal_number") if mrz.get("valid") else None
+    if zone_number and zone_number != kept.get("id_number"):
+        return result, None  # the zone is checked by its digits; the print is not
+    offered = {**result, **kept, "field_sources": {name: "ocr" for name in PRINTED_FIELDS
+                                                    if kept.get(name)}}
+    return offered, kept
+
+
 def _merge_scan(scan: dict, result: dict, side: str | None) -> dict:
     """The scan so far (sides seen, card kind, expiry, zone), with this shot added."""
     scan = dict(scan)
@@ -184,8 +220,10 @@ def _merge_scan(scan: dict, result: dict, side: str | None) -> dict:
         seen.add(side)
     scan["sides"] = sorted(seen)
     scan["card_kind"] = result.get("card_kind") or scan.get("card_kind")
-    if not scan["card_kind"] and {"front", "back"} <= seen and not scan.get("number") \
-            and not result.get("id_number"):
+    read_off_codes = ("qr", "qr_preview", "mrz")  # a number from print is not one of these
+    from_codes = (scan.get("number") and scan.get("number_source", "qr") in read_off_codes) \
+        or (result.get("field_sources") or {}).get("id_number") in read_off_codes
+    if not scan["card_kind"] and {"front", "back"} <= seen and not from_codes:
         scan["card_kind"] = "cccd_barcode_2016"  # both sides, neither a QR nor a zone
     if result.get("expiry_known"):
         scan["expiry_date"], scan["expiry_known"] = result.get("expiry_date"), True
