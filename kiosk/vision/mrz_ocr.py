@@ -254,13 +254,15 @@ READERS = ("grid", "tesseract")
 
 
 def read_mrz(image: np.ndarray, engine: str = DEFAULT_ENGINE,
-             today: date | None = None, readers: tuple[str, ...] = READERS) -> MrzRead:
+             today: date | None = None, readers: tuple[str, ...] = READERS,
+             work_sides: tuple[int, ...] | None = None) -> MrzRead:
     """The zone in a camera frame (BGR or grey): its best parse, valid only when every check
     digit agrees. Tries each candidate block, each the right way up and upside down, with
-    the OCR-B grid reader first (fast, never drops a filler) and Tesseract second."""
+    the OCR-B grid reader first (fast, never drops a filler) and Tesseract second; the frame
+    at each of ``work_sides`` in turn (default :data:`WORK_SIDES`) until a zone reads."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     best: MrzRead = MrzRead(None, "", False, None)
-    for work_side in WORK_SIDES:
+    for work_side in work_sides or WORK_SIDES:
         if work_side != _WORK_SIDE and work_side >= max(gray.shape[:2]) * 1.2:
             continue  # the frame is small: the other scale would search the same pixels
         read = _read_at(gray, locate(gray, work_side), engine, today, readers)
@@ -276,6 +278,7 @@ def read_mrz(image: np.ndarray, engine: str = DEFAULT_ENGINE,
 # filling a big photo: its characters ~40 px, the kernels too small to join them) and less (a
 # small card in a tall phone photo: its characters ~6 px at 1000 px). Only a miss pays for them.
 WORK_SIDES = (_WORK_SIDE, 560, 1800)
+FIRST_WORK_SIDES, OTHER_WORK_SIDES = WORK_SIDES[:1], WORK_SIDES[1:]
 
 
 def _read_at(gray: np.ndarray, boxes: list[np.ndarray], engine: str, today: date | None,

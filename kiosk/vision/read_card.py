@@ -301,6 +301,17 @@ def _read_print(frame: np.ndarray, read: SideRead, today: date | None) -> None:
             return
 
 
+def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | None) -> None:
+    """The zone looked for again with the frame shrunk more and less (a card filling a big
+    photo, a small card in a tall one): only for a frame that showed neither a zone nor a
+    portrait at the usual scale, so a front never pays for it."""
+    from kiosk.vision import mrz_ocr
+
+    again = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.OTHER_WORK_SIDES)
+    if again.valid or (again.found and not read.mrz.found):
+        read.mrz = again
+
+
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
               models_dir=None) -> SideRead:
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
@@ -318,7 +329,7 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         from kiosk.vision import mrz_ocr
 
         try:
-            read.mrz = mrz_ocr.read_mrz(frame, today=today)
+            read.mrz = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.FIRST_WORK_SIDES)
         except mrz_ocr.OcrUnavailable:
             read.mrz = None
     if read.corners is None and loose is not None:
@@ -328,6 +339,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
             read.corners, read.located_by = None, None  # a sheet of paper, not a card
     else:
         _find_portrait(frame, read, detector)
+    if with_mrz and read.mrz is not None and not read.mrz.valid and not read.portrait_found:
+        _read_zone_at_other_scales(frame, read, today)
     if read.corners is None and read.mrz is not None and read.mrz.valid:
         read.located_by = "mrz"
 
