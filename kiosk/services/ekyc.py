@@ -123,7 +123,9 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
     try:
         from kiosk.services.preview_qr import with_recent_qr
 
-        card = with_recent_qr(reg, engine().read_card(photos))
+        # no OCR of the print here: at step 6 a number read off the print could not vouch
+        # for the identity anyway (a clerk compares it), and each photo would cost 0.3–1 s more
+        card = with_recent_qr(reg, engine().read_card(photos, read_print=False))
     except Exception:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.exception("card check failed for %s", reg.number)
         card = {}

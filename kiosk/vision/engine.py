@@ -200,16 +200,17 @@ class EkycEngine:
         return check_usable(data, self.max_pixels)
 
     # ---- cards -------------------------------------------------------------------------------
-    def read_card(self, images: list[bytes] | bytes) -> dict:
+    def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True) -> dict:
         """What the card in one or more photos says, each photo either side in any order
         (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
-        a photo is not a usable image."""
+        a photo is not a usable image. ``read_print=False``: a front without a readable QR code
+        is not read by OCR (0.3–1 s; where a printed number could not vouch anyway)."""
         from kiosk.vision.read_card import read_card
 
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
         frames = [decode_image(data, self.max_pixels)[0] for data in images]
-        return read_card(frames, models_dir=self.models_dir)
+        return read_card(frames, models_dir=self.models_dir, read_print=read_print)
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,

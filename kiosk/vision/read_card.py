@@ -313,7 +313,7 @@ def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | 
 
 
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
-              models_dir=None) -> SideRead:
+              models_dir=None, read_print: bool = True) -> SideRead:
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
     ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default)."""
     frame = _check_image(image)
@@ -357,7 +357,7 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "back"  # zone-like lines, unread, and nothing else: most likely a back
     elif read.corners is not None:
         read.side = "back"
-    if with_mrz and read.side == "front" and not read.qr_valid:
+    if with_mrz and read_print and read.side == "front" and not read.qr_valid:
         # no QR code: the number printed beside the portrait (only on a full read: a face
         # check that skips the zone skips this too)
         _read_print(frame, read, today)
@@ -482,13 +482,17 @@ def merge_sides(sides: list[SideRead], today: date | None = None) -> tuple[dict,
     return result, portrait_side.portrait if portrait_side else None
 
 
-def read_card(images, today: date | None = None, *, models_dir=None) -> dict:
-    """The read-card JSON object (without ``elapsed_ms``) for one frame or a list of frames."""
-    return read_card_and_portrait(images, today, models_dir=models_dir)[0]
+def read_card(images, today: date | None = None, *, models_dir=None,
+              read_print: bool = True) -> dict:
+    """The read-card JSON object (without ``elapsed_ms``) for one frame or a list of frames.
+    ``read_print=False``: no OCR of the printed number on a front without a readable QR code."""
+    return read_card_and_portrait(images, today, models_dir=models_dir,
+                                  read_print=read_print)[0]
 
 
 def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool = True,
-                           models_dir=None) -> tuple[dict, np.ndarray | None]:
+                           models_dir=None, read_print: bool = True
+                           ) -> tuple[dict, np.ndarray | None]:
     """The read-card JSON object (without ``elapsed_ms``, which the CLI adds), and the card's
     portrait crop (None without one) — so a face check needs no second card search.
 
@@ -504,8 +508,8 @@ def read_card_and_portrait(images, today: date | None = None, *, with_mrz: bool 
         images = [images]
     if not images:
         raise ValueError("read_card needs at least one image")
-    sides = [read_side(image, today, with_mrz=with_mrz, models_dir=models_dir)
-             for image in images]
+    sides = [read_side(image, today, with_mrz=with_mrz, models_dir=models_dir,
+                       read_print=read_print) for image in images]
     return merge_sides(sides, today)
 
 
