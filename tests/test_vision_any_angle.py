@@ -188,3 +188,47 @@ def test_the_card_is_placed_from_its_portrait_the_right_way_round(detector, fron
     # the corners in the right order (a quarter turn wrong is ~w off), about where the card is
     # (the drawn portrait's face is a little bigger than on real cards, whose sizes set the scale)
     assert error < 0.25 * w
+
+
+# ---- the live face: a doubtful upright face is checked against the search at any angle ----
+
+class _StubModel:
+    """Embeds by the image's marker value: 1 = the reference portrait, 2 = a pattern that looks
+    like a face (weak score), 3 = the real face found at an angle (sure score)."""
+    name = "stub"
+
+    def __init__(self, scores):
+        self.scores = scores
+
+    def embed(self, image, portrait=False):
+        from kiosk.vision.face_model import Embedding
+
+        marker = int(image[0, 0, 0])
+        if marker not in self.scores:
+            return None
+        vector = np.zeros(4)
+        vector[marker % 2] = 1.0  # 1 and 3 point the same way, 2 elsewhere
+        return Embedding("stub", vector, (0, 0, 1, 1), self.scores[marker])
+
+    def distance(self, a, b):
+        return float(1.0 - np.dot(a.vector, b.vector))
+
+
+def _marked(value):
+    return np.full((20, 20, 3), value, np.uint8)
+
+
+def test_a_doubtful_live_face_gives_way_to_a_surer_one_at_an_angle():
+    from kiosk.domain.face_decision import FaceThresholds
+    from kiosk.vision import faces
+
+    thresholds = FaceThresholds(accept=0.3, reject=0.6)
+    model = _StubModel({1: 0.9, 2: 0.7, 3: 0.95})
+    result = faces.verify(_marked(1), _marked(2), thresholds, model=model,
+                          face_fallback=lambda image: _marked(3))
+    assert result["decision"] == "match"
+    # a sure upright face is kept, the search at any angle is not even run
+    model = _StubModel({1: 0.9, 2: 0.95, 3: 0.99})
+    result = faces.verify(_marked(1), _marked(2), thresholds, model=model,
+                          face_fallback=lambda image: pytest.fail("searched needlessly"))
+    assert result["decision"] == "no_match"

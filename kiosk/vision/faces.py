@@ -29,6 +29,9 @@ from kiosk.vision import dlib_models as models
 from kiosk.vision.face_model import Embedding, FaceModel
 
 DETECT_MAX_SIDE = 480  # frames larger than this are shrunk before HOG detection
+# A live face found with less confidence than this (YuNet's score; a customer in front of the
+# kiosk scores 0.9 and more) is checked against the search at any angle (``face_fallback``).
+FALLBACK_BELOW = 0.85
 CROP_MARGIN = 0.6  # crop around the detected box, as a share of its size, for landmarks
 DEFAULT_LANDMARK_MODEL = "small"  # 5-point alignment; see docs/vision-faces.md
 
@@ -228,9 +231,15 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
     if ref_face is None:
         return {"decision": "no_face", "distance": None}
     live_face = model.embed(face_bgr)
-    if live_face is None and face_fallback is not None:
+    if face_fallback is not None and (live_face is None
+                                      or 0 < getattr(live_face, "score", 0.0) < FALLBACK_BELOW):
+        # no upright face, or only a doubtful one (a pattern in the background): the search
+        # at any angle, whose face is taken when the detector is surer of it
         turned = face_fallback(face_bgr)
-        live_face = model.embed(turned, portrait=True) if turned is not None else None
+        other = model.embed(turned, portrait=True) if turned is not None else None
+        if other is not None and (live_face is None or getattr(other, "score", 0.0)
+                                  > getattr(live_face, "score", 1.0)):
+            live_face = other
     if live_face is None:
         return {"decision": "no_face", "distance": None}
     distance = model.distance(ref_face, live_face)
