@@ -45,14 +45,25 @@ def selfie(image) -> bytes:
 
 
 def card_frame(portrait_file, seed=3, **overrides) -> bytes:
-    """A camera frame of a synthetic chip CCCD of the test customer, with this portrait.
+    """A camera frame of a synthetic chip CCCD of the test customer, with this portrait."""
+    from tests.support.synthetic import place_in_scene
+
+    card = customer_card(portrait_file, seed, **overrides)
+    frame, _ = place_in_scene(card, (1280, 720), seed, rotation_deg=3.0, perspective=(4.0, 3.0),
+                              blur=0.4, noise=1.5, light=0.1, brightness=0.95, occluder=False,
+                              jpeg_quality=92)
+    return jpeg(frame)
+
+
+def customer_card(portrait_file, seed=3, **overrides) -> np.ndarray:
+    """The test customer's synthetic chip CCCD front, flat (856×540), with this portrait.
 
     Issued 2023-10-02, within two years before the holder turns 40: valid until 60, so the
     card is not expired on any date the tests run (a 2021 card of a 1985-born would have
     expired on the 40th birthday, 2025-09-05)."""
     from datetime import date
 
-    from tests.support.synthetic import place_in_scene, render_card_front
+    from tests.support.synthetic import render_card_front
 
     fields = {
         "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
@@ -60,11 +71,7 @@ def card_frame(portrait_file, seed=3, **overrides) -> bytes:
         "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
         "issue_date": date(2023, 10, 2), "expiry_date": None, **overrides,
     }
-    card = render_card_front(fields, load(portrait_file), seed=seed)
-    frame, _ = place_in_scene(card, (1280, 720), seed, rotation_deg=3.0, perspective=(4.0, 3.0),
-                              blur=0.4, noise=1.5, light=0.1, brightness=0.95, occluder=False,
-                              jpeg_quality=92)
-    return jpeg(frame)
+    return render_card_front(fields, load(portrait_file), seed=seed)
 
 
 def _photos_to_step6(kiosk, card_file, face_file=None, card=None):

@@ -165,23 +165,13 @@ def test_a_preview_frame_without_the_card_keeps_nothing(kiosk):
 
 def _front_without_its_qr_code() -> bytes:
     """The test customer's card front, flat, its QR code scratched out: only the print tells."""
-    from datetime import date
-
     import cv2
 
     from kiosk.vision.card import QR_BOX
-    from tests.faces_data import load
-    from tests.support.synthetic import render_card_front
 
-    from .test_wizard_ekyc import jpeg
+    from .test_wizard_ekyc import customer_card, jpeg
 
-    fields = {
-        "id_number": "038085012345", "old_id_number": None, "full_name": "Nguyễn Văn An",
-        "date_of_birth": date(1985, 9, 5), "gender": "Nam", "nationality": "Việt Nam",
-        "place_of_origin": "Thanh Hóa", "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-        "issue_date": date(2023, 10, 2), "expiry_date": None,
-    }
-    card = render_card_front(fields, load("megawati_sukarnoputri/4.jpg"), seed=3)
+    card = customer_card("megawati_sukarnoputri/4.jpg")
     x0, y0, x1, y1 = QR_BOX
     cv2.rectangle(card, (x0 - 6, y0 - 6), (x1 + 6, y1 + 6), (214, 222, 226), -1)
     return jpeg(card)
