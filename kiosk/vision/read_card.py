@@ -5,19 +5,25 @@ in docs/vision-card.md).
 For each frame (:func:`read_side`):
 
     find the card (guidance.analyse_frame → card.find_card, which wants a QR code in a corner)
-    → decode a QR code wherever it is (qr.decode_card_qr: card region first, then the whole
-      frame) and parse it (identity.qr_payload) — the fields are returned whenever the QR
-      decodes, found outline or not
-    → read a machine-readable zone wherever it is (mrz_ocr.read_mrz; check digits verified)
+    → decode a QR code wherever it is (qr.decode_card_qr: zxing-cpp, then OpenCV's WeChat
+      reader; card region first, then the whole frame) and parse it (identity.qr_payload) —
+      the fields are returned whenever the QR decodes, found outline or not
+    → read a machine-readable zone wherever it is (mrz_ocr.read_mrz, at the usual scale; at
+      two others only for a frame that shows neither a zone nor a portrait)
     → find the portrait: the 2021 layout box when the outline is known, else the biggest face
-      on the left of a card outline found without the QR test, else a card-sized face in the
-      frame, else through the card's place extrapolated from its QR code
+      on the left of a card outline found without the QR test, else through the card's place
+      extrapolated from its QR code, else a card-sized face anywhere, at any angle
+      (portrait_search), handed over upright
+    → on a front whose QR code did not read, the printed number, date of birth and sex by OCR
+      (printed_number), kept only when consistent
 
-then name the side (front: a portrait; back: a TD1 zone, or a QR code with no portrait; data
-page: a TD3 zone) and merge the sides (:func:`read_card`): the QR fields from whichever side
-carried the QR, the portrait from the front, the zone from the back or the data page, the card
-kind from what was seen on all of them, the expiry date from the zone (or, for a CCCD read only
-through its QR, from the renewal ages), and what the zone and the QR disagree on.
+then name the side (data page: a TD3 zone; front: a portrait; back: a TD1 zone read with its
+check digits; a QR code alone: by where the card lies around it, or no side) and merge the
+sides (:func:`merge_sides`): the QR fields from whichever side carried the QR (else the printed
+number, never against the zone), the portrait from the front, the zone from the back or the
+data page, the card kind from what was seen on all of them, the expiry date from the zone (or,
+for a CCCD read only through its QR, from the renewal ages), what the zone and the QR disagree
+on, and where each field came from (``field_sources``).
 
 Nothing heavy happens at import time: dlib's HOG detector and Tesseract load on first use.
 """
