@@ -154,6 +154,15 @@ def test_a_preview_qr_code_older_than_its_window_is_not_used(kiosk, monkeypatch)
     assert "Chưa thấy thẻ" in html
 
 
+def test_a_preview_frame_before_consent_keeps_nothing(kiosk):
+    from kiosk.services import preview_qr
+
+    kiosk.start()  # no consent to the scan yet
+    advice = _preview(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))
+    assert advice["ok"] is True and advice["qr_read"] is False
+    assert preview_qr.recent_qr(kiosk.registration()) is None
+
+
 def test_a_preview_frame_without_the_card_keeps_nothing(kiosk):
     from kiosk.services import preview_qr
 

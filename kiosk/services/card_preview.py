@@ -20,7 +20,9 @@ def advise(reg: Registration, frame: bytes) -> dict:
     is not a usable image."""
     advice = engine().preview(frame)
     qr_read = False
-    if advice.qr_text:
+    # personal data is kept only with the customer's consent to the scan (given at step 1
+    # before the camera opens; a request without it is not the kiosk's own)
+    if advice.qr_text and reg.consent_at is not None:
         try:
             parse_cccd_qr(advice.qr_text)
         except QrPayloadError:
