@@ -2,11 +2,12 @@
 upright.
 
 Real photographs are not drawn scenes: the customer holds the card on its side or upside down,
-the phone lies at 20–35° to the card, the card fills the frame (no outline to find) or sits
-small in a tall photo. The face detector (YuNet) finds faces within about ±35° of upright, so
-the frame is searched a quarter turn at a time (upright first, upside down last) and the face
-found is then turned by the angle of its eyes, so that the crop given to the face model is
-upright whatever the card's angle.
+the phone lies at 20–60° to the card, the card fills the frame (no outline to find) or sits
+small in a tall photo. YuNet finds a face turned by up to ~90° but scores it, and places its
+landmarks, well only near upright. So the frame is searched upright, on either side, upside
+down, then at the four diagonals (:data:`SEARCH_ANGLES`); a face found is looked at again every
+30° on a patch around it (:func:`face_angle`), and the best-scoring angle, corrected by the eye
+line, turns the crop upright before the face model sees it.
 
 Pure OpenCV on arrays; the detector is the process-wide YuNet of ``card.face_detector``.
 """
@@ -30,17 +31,6 @@ def turn(image: np.ndarray, quarter_turns: int) -> np.ndarray:
     """``image`` turned counter-clockwise by ``quarter_turns`` × 90°."""
     k = quarter_turns % 4
     return image if k == 0 else cv2.rotate(image, _ROTATIONS[k])
-
-
-def turn_points(points: np.ndarray, quarter_turns: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Pixel coordinates in ``image`` (of ``shape``) → the same points in ``turn(image, k)``."""
-    h, w = shape[:2]
-    pts = np.asarray(points, np.float32).reshape(-1, 2).copy()
-    for _ in range(quarter_turns % 4):
-        x, y = pts[:, 0].copy(), pts[:, 1].copy()
-        pts[:, 0], pts[:, 1] = y, (w - 1) - x  # a counter-clockwise quarter turn
-        w, h = h, w
-    return pts
 
 
 # Where the portrait's face sits on a 2021 front (canonical 856×540 pixels, card.CARD_SIZE), and
