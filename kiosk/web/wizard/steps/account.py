@@ -156,9 +156,9 @@ def scan(reg: Registration):
                  portrait_found=bool(result.get("portrait_found")),
                  mrz_valid=bool(mrz.get("valid")))
     db.session.commit()
-    printed = PRINTED_NUMBER_NOTICE if (result.get("field_sources") or {}).get(
+    printed_notice = PRINTED_NUMBER_NOTICE if (result.get("field_sources") or {}).get(
         "id_number") == "ocr" else None
-    notice = " ".join(m for m in (printed, mismatch, expiry.message) if m) or None
+    notice = " ".join(m for m in (printed_notice, mismatch, expiry.message) if m) or None
     if not scan.get("number"):
         # this side carries no QR code (the 2024 front, the 2021 back): ask for the other
         return view_scan(reg, notice=_seen_message(side, scan))
