@@ -68,7 +68,7 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="clerk")  # clerk | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Unused since issue 8: a lockout per account let a customer lock a clerk out from the
+    # Unused: a lockout per account would let a customer lock a clerk out from the
     # kiosk. Failures are now throttled per source (LoginThrottle).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,6 +1,6 @@
 """Error pages in Vietnamese; never a bare 500 traceback, even when the database is what failed.
 
-Order matters (issue 9: four parallel step-4 submits got «Internal Server Error» because the
+Order matters (four parallel step-4 submits once got «Internal Server Error» because the
 error page itself queried a session left in a failed transaction): roll the session back first;
 if even that fails, throw the session away instead of touching it again; render the normal page;
 if rendering fails too (its context processor reads the office from the database), send a plain

@@ -1,6 +1,6 @@
 """Which registration a request is about, bound to this kiosk browser's session.
 
-The next customer at the counter must see nothing of the previous one (issue 9, item 4). So a
+The next customer at the counter must see nothing of the previous one. So a
 registration URL opens only when, on THIS screen:
 
 - the session cookie holds its token (a photographed screen or a leaked URL opens nothing);
