@@ -232,13 +232,12 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
         return {"decision": "no_face", "distance": None}
     live_face = model.embed(face_bgr)
     if face_fallback is not None and (live_face is None
-                                      or 0 < getattr(live_face, "score", 0.0) < FALLBACK_BELOW):
+                                      or 0 < live_face.score < FALLBACK_BELOW):
         # no upright face, or only a doubtful one (a pattern in the background): the search
         # at any angle, whose face is taken when the detector is surer of it
         turned = face_fallback(face_bgr)
         other = model.embed(turned, portrait=True) if turned is not None else None
-        if other is not None and (live_face is None or getattr(other, "score", 0.0)
-                                  > getattr(live_face, "score", 1.0)):
+        if other is not None and (live_face is None or other.score > live_face.score):
             live_face = other
     if live_face is None:
         return {"decision": "no_face", "distance": None}

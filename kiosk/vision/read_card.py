@@ -95,7 +95,6 @@ class SideRead:
     mrz: object | None = None  # mrz_ocr.MrzRead
     portrait: np.ndarray | None = None
     portrait_found: bool = False
-    portrait_turns: int = 0  # quarter turns of the card in the frame, when its face told
     portrait_hit: object | None = None  # portrait_search.PortraitHit, when found at any angle
     printed: object | None = None  # printed_number.PrintedRead, when the print was read
     quality: dict = field(default_factory=dict)
@@ -216,7 +215,7 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     hit = portrait_search.find_portrait(frame, detector)
     if hit is not None:
         read.portrait, read.portrait_found = hit.crop, True
-        read.portrait_turns, read.portrait_hit = hit.quarter_turns, hit
+        read.portrait_hit = hit
         read.located_by = read.located_by or "portrait"
         return
     if detector is None:  # no YuNet model: dlib's HOG, upright only
@@ -275,7 +274,7 @@ def _print_places(shape: tuple[int, ...], read: SideRead) -> list[np.ndarray]:
     inside it may be the portrait's frame); where the portrait's face puts it."""
     places = [read.corners] if read.corners is not None else []
     hit = read.portrait_hit
-    whole = _whole_frame(shape, hit.quarter_turns if hit is not None else read.portrait_turns)
+    whole = _whole_frame(shape, hit.quarter_turns if hit is not None else 0)
     if whole is not None:
         places.append(whole)
     if hit is not None:
