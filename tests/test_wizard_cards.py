@@ -115,6 +115,7 @@ def test_2024_card_back_first_fills_the_form_then_asks_for_the_front(kiosk):
                       {"image_data": data_url("image/jpeg", front("can_cuoc_2024"))}
                       ).get_data(as_text=True)
     assert "(cả hai mặt)" in html and "Quét tiếp" not in html
+    assert kiosk.registration().data["scan"]["number_source"] == "qr"  # the front's print never wins
     assert sorted(e.kind for e in kiosk.registration().evidence) == ["card_back", "card_front"]
 
 

@@ -156,9 +156,7 @@ def scan(reg: Registration):
                  portrait_found=bool(result.get("portrait_found")),
                  mrz_valid=bool(mrz.get("valid")))
     db.session.commit()
-    printed_notice = PRINTED_NUMBER_NOTICE if (result.get("field_sources") or {}).get(
-        "id_number") == "ocr" else None
-    notice = " ".join(m for m in (printed_notice, mismatch, expiry.message) if m) or None
+    notice = " ".join(m for m in (mismatch, expiry.message) if m) or None
     if not scan.get("number"):
         # this side carries no QR code (the 2024 front, the 2021 back): ask for the other
         return view_scan(reg, notice=_seen_message(side, scan))
@@ -173,15 +171,16 @@ def scan(reg: Registration):
 
 # ---- what the scan has seen so far ----------------------------------------------------------
 
-# A number read off the print (no QR code read) is never taken silently: the customer checks it.
-PRINTED_NUMBER_NOTICE = ("Máy không đọc được mã QR nên đã đọc số thẻ từ chữ in trên thẻ. "
-                         "Quý khách vui lòng so từng chữ số với thẻ, sửa nếu sai, rồi mới bấm "
-                         "«Tiếp tục».")
-
 SIDE_NAMES = {"front": "mặt trước", "back": "mặt sau", "data_page": "trang thông tin hộ chiếu"}
 
 
 PRINTED_FIELDS = ("id_number", "date_of_birth", "gender")
+READ_OFF_CODES = ("qr", "qr_preview", "mrz")  # where a number is read by machine, not from print
+
+
+def _number_from_codes(scan: dict) -> bool:
+    """The scan so far holds a number that a QR code or a zone gave."""
+    return bool(scan.get("number")) and scan.get("number_source", "qr") in READ_OFF_CODES
 
 
 def _hold_printed_number(result: dict, scan: dict, side: str | None) -> tuple[dict, dict | None]:
@@ -195,11 +194,11 @@ def _hold_printed_number(result: dict, scan: dict, side: str | None) -> tuple[di
     sources = result.get("field_sources") or {}
     seen = set(scan.get("sides") or []) | ({side} if side else set())
     if sources.get("id_number") == "ocr":
+        held = {**result, **dict.fromkeys(PRINTED_FIELDS), "field_sources": {}}
+        if _number_from_codes(scan):
+            return held, None  # a QR code or a zone already gave the number: print never wins
         printed = {name: result.get(name) for name in PRINTED_FIELDS}
-        if "back" not in seen:
-            held = {**result, **dict.fromkeys(PRINTED_FIELDS), "field_sources": {}}
-            return held, printed
-        return result, printed
+        return (held if "back" not in seen else result), printed
     kept = scan.get("printed")
     if result.get("id_number") or not kept or "back" not in seen:
         return result, None
@@ -220,9 +219,8 @@ def _merge_scan(scan: dict, result: dict, side: str | None) -> dict:
         seen.add(side)
     scan["sides"] = sorted(seen)
     scan["card_kind"] = result.get("card_kind") or scan.get("card_kind")
-    read_off_codes = ("qr", "qr_preview", "mrz")  # a number from print is not one of these
-    from_codes = (scan.get("number") and scan.get("number_source", "qr") in read_off_codes) \
-        or (result.get("field_sources") or {}).get("id_number") in read_off_codes
+    from_codes = _number_from_codes(scan) \
+        or (result.get("field_sources") or {}).get("id_number") in READ_OFF_CODES
     if not scan["card_kind"] and {"front", "back"} <= seen and not from_codes:
         scan["card_kind"] = "cccd_barcode_2016"  # both sides, neither a QR nor a zone
     if result.get("expiry_known"):
