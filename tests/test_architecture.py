@@ -123,3 +123,67 @@ def test_no_import_cycles_in_the_package():
 def test_the_cycle_finder_finds_a_cycle_and_accepts_a_tree():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+# ---- One call down, one outcome back: views parse, call a service, render -----------------
+
+WEB_MAY_NOT_IMPORT = ("kiosk.providers", "kiosk.core.audit", "kiosk.core.extensions")
+
+
+def _touches_db_session(path: Path) -> bool:
+    """``db.session`` (or ``x.session`` on a name called db) anywhere in the file."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Attribute) and node.attr == "session"
+                and isinstance(node.value, ast.Name) and node.value.id == "db"):
+            return True
+    return False
+
+
+WEB_MODULES = sorted(m for m in MODULES if _within(m, ("kiosk.web",)))
+
+
+@pytest.mark.parametrize("module", WEB_MODULES)
+def test_views_reach_the_database_providers_and_audit_only_through_services(module):
+    bad = {m for m in MODULES[module] if _within(m, WEB_MAY_NOT_IMPORT)}
+    assert not bad, (f"{module} imports {sorted(bad)}: call a service (kiosk/services) and let "
+                     "the request commit (services/unit_of_work)")
+
+
+@pytest.mark.parametrize("module", WEB_MODULES)
+def test_views_never_touch_the_session(module):
+    path = PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.exists():
+        path = path.with_suffix("") / "__init__.py"
+    assert not _touches_db_session(path), f"{module} uses db.session: a service does that"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _within(m, ("kiosk.services",))))
+def test_services_never_read_the_request(module):
+    # Services take plain values: the console and the CLI call the same functions.
+    bad = {m for m in MODULES[module]
+           if m in ("flask.request", "flask_login.current_user", "flask.session", "flask_wtf")}
+    assert not bad, f"{module} imports {sorted(bad)}: take the values as arguments"
+
+
+def _commits(path: Path) -> list[int]:
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"]
+
+
+# The named exceptions to "services flush, the request commits": the claims' early commit is the
+# concurrency guard; unit_of_work is where the request and the CLI commit; the CLI commits after
+# the service it called returned.
+MAY_COMMIT = ("kiosk.services.claims", "kiosk.services.unit_of_work")
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES
+                                          if _within(m, ("kiosk.services", "kiosk.web"))
+                                          and m not in MAY_COMMIT))
+def test_only_the_request_commits(module):
+    path = PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
+    if not path.exists():
+        path = path.with_suffix("") / "__init__.py"
+    lines = _commits(path)
+    assert not lines, (f"{module} commits at lines {lines}: flush, and let the request commit "
+                       "(services/unit_of_work); only claims commit early")

@@ -7,6 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from kiosk.services import unit_of_work
     from kiosk.web import errors, filters, security
     from kiosk.web.staff import bp as staff_bp
     from kiosk.web.wizard import bp as wizard_bp
@@ -16,3 +17,9 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     app.register_blueprint(wizard_bp)
     app.register_blueprint(staff_bp)
+
+    @app.after_request
+    def _commit_the_request(response):
+        # Views and services only flush; the request commits once, here (services/unit_of_work).
+        unit_of_work.finish_request(response.status_code)
+        return response

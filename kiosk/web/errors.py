@@ -13,7 +13,7 @@ from html import escape
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from kiosk.core.extensions import db
+from kiosk.services import unit_of_work
 
 MESSAGES = {
     400: ("Yêu cầu không hợp lệ", "Trang đã cũ hoặc dữ liệu gửi lên không đúng. Quý khách vui lòng thử lại."),
@@ -35,14 +35,7 @@ _PLAIN = """<!doctype html>
 
 def _reset_session() -> None:
     """Leave no failed transaction behind for the page (or the next request) to trip on."""
-    try:
-        db.session.rollback()
-    except Exception:
-        current_app.logger.exception("rollback failed on the error path; session discarded")
-        try:
-            db.session.remove()
-        except Exception:
-            current_app.logger.exception("discarding the session failed as well")
+    unit_of_work.discard()
 
 
 def plain_page(title: str, message: str) -> str:

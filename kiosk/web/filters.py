@@ -47,11 +47,10 @@ def init_app(app: Flask) -> None:
     def _globals():
         from werkzeug.local import LocalProxy
 
-        from kiosk import providers
-        from kiosk.services import settings
+        from kiosk.services import sandbox, settings
 
         return {
-            "sandbox": providers.is_sandbox(),
+            "sandbox": sandbox.backend_is_sandbox(),
             # Read when a template shows it (whole pages, the consent notice), not for every
             # htmx frame: most of a registration's requests render a frame without it.
             "office": LocalProxy(settings.office),

@@ -18,11 +18,11 @@ def apply_form(action, error_type: type[Exception], page, section: str, done: st
     the error (nothing saved, what was typed kept) or ``done``."""
     from flask import request
 
-    from kiosk.core.extensions import db
+    from kiosk.services import unit_of_work
 
     try:
         action()
     except error_type as err:
-        db.session.rollback()
+        unit_of_work.rollback()
         return page(errors={section: str(err)}, form=request.form)
     return page(saved={section: done})

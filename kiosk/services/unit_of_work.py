@@ -1,0 +1,55 @@
+"""Who commits: one rule for the whole application (docs/architecture.md, «Transactions»).
+
+Services *flush*: they add, change and audit rows in the request's session and never end the
+transaction. What called them ends it, once, after the work has returned:
+
+- a web request: :func:`finish_request`, from an ``after_request`` hook, commits whatever the
+  view left when the response is not a server error; an exception (or a 5xx) rolls back when
+  Flask-SQLAlchemy removes the session, so a step that failed half-way leaves nothing behind;
+- a CLI command: :func:`commit` after the service returns.
+
+The named exceptions commit early, on purpose, and say why where they do it:
+
+- the claims and counters of :mod:`kiosk.services.claims` — the early commit *is* the guard
+  that lets one request of many through (and keeps SQLite's write lock out of slow provider
+  calls);
+- slow work done before any write (vision, a provider call) needs no commit of its own: it
+  runs before the step writes anything, and the request commits its result.
+"""
+from __future__ import annotations
+
+from kiosk.core.extensions import db
+
+
+def commit() -> None:
+    """End the caller's unit of work (CLI commands; the request's hook below)."""
+    db.session.commit()
+
+
+def rollback() -> None:
+    db.session.rollback()
+
+
+def finish_request(status_code: int) -> None:
+    """The request's one commit. A request that never touched the database opens no session."""
+    if not db.session.registry.has():
+        return
+    if status_code >= 500:
+        db.session.rollback()
+        return
+    db.session.commit()
+
+
+def discard() -> None:
+    """The error path: roll back; if even that fails, throw the session away rather than touch it
+    again (an error page once failed on a session left in a failed transaction)."""
+    from flask import current_app
+
+    try:
+        db.session.rollback()
+    except Exception:
+        current_app.logger.exception("rollback failed on the error path; session discarded")
+        try:
+            db.session.remove()
+        except Exception:
+            current_app.logger.exception("discarding the session failed as well")
