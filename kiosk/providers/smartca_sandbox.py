@@ -3,13 +3,14 @@
 It behaves like a strict backend (unknown subscriber, steps out of order and malformed
 values are refused) so that wizard bugs show up in testing, but it never contacts VNPT.
 Everything it creates is marked as a test on screen and on receipts ("MÔI TRƯỜNG THỬ
-NGHIỆM"). Rows are never committed: the caller commits its unit of work (set_pin and complete
-do not even flush, so that no write lock is held while the caller hashes or renders).
+NGHIỆM"). Rows are never committed: the request commits its unit of work (set_pin and complete
+do not even flush, so that no write lock is held while the caller renders).
 
 Stored per subscriber: a keyed digest of the username (never the ID number in clear), the
 package code, the activation code as a keyed digest (HMAC-SHA256) with its expiry, the KYC decision
 with the evidence digests, the digests of the signed documents and timestamps. The
-password and PIN are not stored at all (the kiosk keeps its own argon2id hashes).
+customer's password and PIN are not stored at all, here or by the kiosk: the real backend owns
+them, and the sandbox only checks them against its rules.
 """
 from __future__ import annotations
 
