@@ -12,7 +12,7 @@ card search on the full-resolution frame (no downscale) and the metrics on the f
 straightened card warped straight from the frame. Each frame is analysed ``--repeat`` times by
 each pipeline, interleaved, and the fastest repeat counts (the machine is shared: the minimum is
 the least disturbed measurement). Wall-clock and process CPU time are both reported.
-Target (issue 10): median ≤ 33 ms per 640×480 frame. Prints JSON.
+Target: median ≤ 33 ms per 640×480 frame. Prints JSON.
 """
 from __future__ import annotations
 

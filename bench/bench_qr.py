@@ -14,12 +14,12 @@ For each decoder the same pipeline runs (``qr.decode_card_qr``: card region vari
 either way up, then the whole frame); the naive baseline is each decoder on the whole frame
 alone. A decode counts only if the text equals the payload exactly. Prints JSON.
 
-``--backs N`` (issue 7): N backs of the 2024 căn cước (QR code on the back, anywhere) per
+``--backs N``: N backs of the 2024 căn cước (QR code on the back, anywhere) per
 generator variant ("a", and the held-out "b": other fonts, positions, sizes, colours, print),
 read by ``read_card.read_side``: the QR decode rate and the rate at which the QR *fields* come
 back, against the old pipeline (fields dropped when the card outline was not found).
 ``--fronts N``: N fronts of each kind and variant with a real portrait (the test photos in
-../shared/testdata/faces or $KIOSK_FACE_DATA, read in place): the rate at which the portrait is
+$KIOSK_FACE_DATA, by default shared/testdata/faces beside the checkout, read in place): the rate at which the portrait is
 found (YuNet, as shipped; and dlib's HOG, the detector before, on the same frames), against
 the old pipeline (the 2021 photo box of an outline found with the QR test); plus N fronts of
 each layout of the second, independent scene generator (tests/support/card_scenes.py: other
@@ -142,7 +142,7 @@ def _varied_scene(image, i, rng):
 
 
 def _old_fields(frame) -> tuple[bool, bool]:
-    """(QR decoded, fields returned) by the pipeline before issue 7: the fields were dropped
+    """(QR decoded, fields returned) by the pipeline before the 2024 card's back was read: the fields were dropped
     unless the card outline was found (or extrapolated from a QR found top right)."""
     from kiosk.vision.read_card import _plausible
 

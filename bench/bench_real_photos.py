@@ -9,7 +9,7 @@ counts, and (``--failures``) file names. A manifest entry whose file is absent i
 ``missing`` and skipped.
 
 The kiosk is run as outside checks run it, through the stable command-line contract
-(../shared/DESIGN.md): ``flask --app kiosk vision read-card --jsonl`` with one
+(docs/cli.md): ``flask --app kiosk vision read-card --jsonl`` with one
 ``{"images": [PATH]}`` request per photo, and ``flask --app kiosk vision verify --jsonl`` with
 ``{"card": A, "face": B}`` pairs, each a subprocess started once (models loaded once; one
 warm-up read-card request is sent first and not counted). Truth is the manifest: ``kind``,

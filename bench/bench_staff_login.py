@@ -7,7 +7,7 @@ Times `POST /staff/login` (console) and the step-6 clerk form's credential check
 known username with a wrong password and for an unknown username, interleaved. Each attempt
 comes from its own source address so the per-source throttle never answers early.
 
-Baseline in the same run: the check as it was before issue 8 (look the user up; an unknown
+Baseline in the same run: the check as it was before the timing fix (look the user up; an unknown
 name returned at once, a known one paid one argon2 verify), on the same database.
 Prints JSON (medians in ms; `gap_ms` = known − unknown).
 """

@@ -1,4 +1,4 @@
-"""Peak-memory cost of each hostile upload (issue 9), measured in a fresh process per attack.
+"""Peak-memory cost of each hostile upload, measured in a fresh process per attack.
 
     python bench/bench_upload_memory.py            (from the project root)
 

@@ -13,7 +13,7 @@ photo of the same person scaled into a 640×480 canvas. Measured in one run, sam
 - ``naive_face_recognition_defaults``: ``face_locations`` (HOG, upsample 1) +
   ``face_encodings`` on the two whole frames, the baseline;
 - model load time of each model (SFace's includes the sha256 check of both files), median and
-  p95. Targets (issue 13): verify median ≤ 100 ms and ≥ 8× faster than the naive defaults.
+  p95. Targets: verify median ≤ 100 ms and ≥ 8× faster than the naive defaults.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Calibrate the face decision thresholds (DESIGN.md, "Face decision") and report the rates.
+"""Calibrate the face decision thresholds (docs/vision-faces.md) and report the rates.
 
     .venv/bin/python bench/calibrate_faces.py [--model sface|dlib|both] [--data DIR]
                                               [--compare] [--no-cache]
@@ -352,7 +352,7 @@ def report_model(folder, rows, cache, model: str, args) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="both", choices=["sface", "dlib", "both"])
-    ap.add_argument("--data", help="face set folder (default $KIOSK_FACE_DATA or ../shared/testdata/faces)")
+    ap.add_argument("--data", help="face set folder (default $KIOSK_FACE_DATA or shared/testdata/faces beside the checkout)")
     ap.add_argument("--landmark-model", default=faces.DEFAULT_LANDMARK_MODEL, choices=["small", "large"])
     ap.add_argument("--detect-max-side", type=int, default=faces.DETECT_MAX_SIDE)
     ap.add_argument("--margin", type=float, default=SAFETY_MARGIN)

@@ -1,4 +1,4 @@
-"""What a registration must spend, against a third of today's CPU (issue 11). JSON.
+"""What a registration must spend, against a third of the reference commit's CPU. JSON.
 
     .venv/bin/python bench/cpu_floor.py [--runs 20] [--walks 8] [--repeats 3] [--today 6a83500]
 
@@ -258,7 +258,7 @@ def main(argv=None) -> int:
     ap.add_argument("--walks", type=int, default=8, help="whole registrations per code")
     ap.add_argument("--repeats", type=int, default=3,
                     help="times the walks and the parts are measured again (the ratio's spread)")
-    ap.add_argument("--today", default="6a83500", help="the commit issue 11 measured")
+    ap.add_argument("--today", default="6a83500", help="the reference commit (6a83500)")
     args = ap.parse_args(argv)
 
     os.environ.pop("DATABASE_URL", None)  # SQLite, like the walks

@@ -7,7 +7,8 @@ registration the way the kiosk's htmx screens do: welcome, start, steps 1–9 (1
 step 6 = three photos and the clerk's confirmation, the done screen with its two QR codes).
 Step 6's face comparison is scripted (bench/load_app.py: "review" at once, then the clerk
 confirms), so the figures are the web and database path, not OpenCV. Image checks, argon2id of
-the clerk's password, the customer's password and PIN, and all PDFs are real.
+the clerk's password, the password and PIN rules (sent to the sandbox backend, never stored)
+and all PDFs are real.
 
 Modes: ``paced`` (a customer reads and types: a random pause of --pause seconds before every
 action) and ``stress`` (no pauses). Servers: gunicorn (gunicorn.conf.py, workers = cores) and

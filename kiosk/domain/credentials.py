@@ -1,8 +1,9 @@
 """Password and PIN policy, and argon2id hashing of secrets (pure, no Flask).
 
 The SmartCA login password (step 5) and the 6-digit signing PIN (step 8) protect a legally
-binding signature, so weak choices are refused with a reason the customer understands. Neither
-is ever stored in clear text: only argon2id hashes are kept.
+binding signature, so weak choices are refused with a reason the customer understands. The
+kiosk stores neither, in clear or hashed: they go to the SmartCA backend only. argon2id hashes
+the staff's passwords.
 """
 from __future__ import annotations
 

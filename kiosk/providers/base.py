@@ -121,7 +121,7 @@ class RegistrationBackend(abc.ABC):
 
     @abc.abstractmethod
     def set_password(self, subscriber_ref: str, password: str) -> None:
-        """Set the login password (the kiosk keeps only its own argon2id hash)."""
+        """Set the login password. The backend owns it: the kiosk keeps neither it nor a hash."""
 
     @abc.abstractmethod
     def submit_kyc(

@@ -233,7 +233,7 @@ class SandboxRegistrationBackend(RegistrationBackend):
         self._require_active(sub, "set_pin")
         if not (isinstance(pin, str) and len(pin) == 6 and pin.isdigit()):
             raise ProviderError("sandbox: the PIN is not 6 digits", code="bad_request")
-        # Not flushed: the caller hashes the PIN (argon2, tens of ms) before it commits, and a
+        # Not flushed: the step still renders its answer before the request commits, and a
         # flush here would hold SQLite's write lock through that (docs/performance.md).
         sub.pin_set_at = self.clock()
 
