@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from kiosk.services.ekyc import identity_problems
+from kiosk.domain.kyc import identity_problems
 
 DECLARED = {"id_number": "038085012345", "date_of_birth": "1985-09-05", "gender": "Nam"}
 

@@ -200,10 +200,10 @@ def test_expired_card_is_refused_with_when_and_what_to_do(kiosk):
 
 
 def test_card_expiring_within_30_days_is_accepted_with_a_notice(kiosk, monkeypatch):
-    from kiosk.web.wizard.steps import account
+    from kiosk.services import card_scan
 
     kiosk.start()
-    real = account.scan_expiry
+    real = card_scan.scan_expiry
 
     def on_the_eve(scan):  # today = 20 days before the printed expiry
         from kiosk.domain.identity import expiry_verdict
@@ -211,7 +211,7 @@ def test_card_expiring_within_30_days_is_accepted_with_a_notice(kiosk, monkeypat
         verdict = real(scan)
         return expiry_verdict(verdict.expiry_date, date(2045, 8, 16), scan.get("card_kind"))
 
-    monkeypatch.setattr(account, "scan_expiry", on_the_eve)
+    monkeypatch.setattr(card_scan, "scan_expiry", on_the_eve)
     html = _scan(kiosk, back("can_cuoc_2024"))
     assert "Lưu ý:" in html and "05/09/2045" in html and "sau 20 ngày nữa" in html
     assert 'value="038085012345"' in html

@@ -171,13 +171,40 @@ def test_step6_chip_match_takes_the_customer_out_of_the_clerks_queue(chip_kiosk,
         reg = k.row()
         reg.liveness_passed_at = utcnow()
         db.session.commit()
-    monkeypatch.setattr(ekyc, "compare_faces", lambda reg, cards, face: {
+    # the read's portrait is compared before the read is recorded: it comes as ``chip``
+    monkeypatch.setattr(ekyc, "compare_faces", lambda reg, cards, face, chip=None: {
         "decision": "match", "distance": 0.3, "reference": "chip_portrait",
-        "card": chip_reading.reference_for(reg).identity})
+        "card": (chip or chip_reading.reference_for(reg)).identity})
     k.post(f"/r/{k.token}/step/6/chip", {})
     reg = k.registration()
     assert reg.kyc_decision == "match" and reg.help_requested_at is None
     assert _audit(k, "help_handled")[-1]["outcome"] == "chip_read"
+
+
+def test_step6_chip_portrait_is_compared_before_the_read_is_written(chip_kiosk, monkeypatch):
+    """The face comparison is slow: it runs with nothing of the read written yet (no chip row,
+    no chip portrait), so no write lock is held across it; the read and the decision are
+    written afterwards, together."""
+    from kiosk.core import audit
+    from kiosk.services import ekyc
+
+    k = chip_kiosk
+    _typed_to_step6(k)
+    seen = {}
+
+    def compare(reg, cards, face, chip=None):
+        seen["chip"] = chip is not None
+        seen["written"] = (chip_reading.reference_for(reg) is not None
+                           or bool(audit.latest(reg, "chip_read")))
+        return {"decision": "match", "distance": 0.3, "reference": "chip_portrait",
+                "card": chip.identity if chip else {}}
+
+    monkeypatch.setattr(ekyc, "compare_faces", compare)
+    k.post(f"/r/{k.token}/step/6/chip", {})
+    assert seen == {"chip": True, "written": False}
+    assert _audit(k, "chip_read") and _audit(k, "face_match")[-1]["reference"] == "chip_portrait"
+    with k.client.application.app_context():
+        assert chip_reading.reference_for(k.row()) is not None
 
 
 def test_step6_chip_that_fails_changes_nothing(chip_kiosk_with):

@@ -6,6 +6,7 @@ clerk beside the kiosk, who confirms or rejects with their staff credentials.
 """
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 
 REQUIRED_CAPTURES = ("card_front", "card_back", "face")
@@ -67,3 +68,48 @@ HELP_REASONS = {
     "camera_unavailable": "Không dùng được camera của máy.",
     "printer_error": "Máy in chưa in được phiếu.",
 }
+
+
+def identity_problems(compared: dict, declared: dict, today: date) -> list[str]:
+    """Why the card photos cannot vouch for the declared identity on their own (codes, see
+    :data:`REVIEW_REASONS`). ``compared["reference"]`` is what the face was compared with,
+    ``compared["card"]`` the read-card object of the card photos (both sides when both were
+    taken) or the chip's identity; ``declared`` the registration's data; ``today`` the kiosk's
+    local day (for the expiry)."""
+    problems = []
+    if compared.get("reference") not in ("card_portrait", "chip_portrait"):
+        problems.append("no_card_in_photo")
+    card = compared.get("card") or {}
+    mrz = card.get("mrz") or {}
+    declared_id = declared.get("id_number")
+    passport = declared.get("id_type") == "passport" or card.get("card_kind") == "passport"
+    if passport:
+        # a passport has no QR code: its zone (check digits valid) vouches for the number
+        if not mrz.get("valid"):
+            problems.append("card_qr_unread")
+        elif mrz.get("document_number") != declared_id:
+            problems.append("card_number_differs")
+    elif not card.get("id_number"):
+        problems.append("card_qr_unread")
+    elif card["id_number"] != declared_id:
+        problems.append("card_number_differs")
+    elif (card.get("field_sources") or {}).get("id_number") == "ocr":
+        # the number read off the print agrees, but print is what a forger changes first and
+        # OCR can misread a digit the checks cannot see (digits 7–12): a clerk looks at the card
+        problems.append("card_number_printed_only")
+    birth = card.get("date_of_birth") or (mrz.get("date_of_birth") if mrz.get("valid") else None)
+    if birth and birth != declared.get("date_of_birth"):
+        problems.append("card_birth_date_differs")
+    if mrz.get("valid"):
+        # the zone against what was typed (the QR code's own number is checked above)
+        number = mrz.get("personal_number") if not passport else mrz.get("document_number")
+        if not passport and number and declared_id and number != declared_id:
+            problems.append("mrz_number_differs")
+        if mrz.get("sex") and declared.get("gender") and mrz["sex"] != declared["gender"]:
+            problems.append("mrz_sex_differs")
+    if card.get("mismatches"):
+        problems.append("mrz_qr_differ")
+    expiry = card.get("expiry_date")
+    if expiry and date.fromisoformat(expiry) < today:
+        problems.append("document_expired")
+    return problems

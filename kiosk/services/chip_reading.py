@@ -17,7 +17,7 @@ from flask import current_app
 from kiosk.chip import ChipError, can_from_id_number, read_card
 from kiosk.core import audit
 from kiosk.core.models import Evidence, Registration
-from kiosk.services import evidence
+from kiosk.services import evidence, registrations
 
 TRUSTED_LEVELS = ("signature", "chain")
 _TRANSPORT_KEY = "kiosk_chip_transport"
@@ -73,23 +73,59 @@ def csca_dir() -> Path:
     return Path(current_app.config.get("CHIP_CSCA_DIR") or Path(current_app.instance_path) / "csca")
 
 
-def read_for(reg: Registration, id_number: str) -> ChipOutcome:
-    """Read the chip of the card on the reader for ``reg`` (not committed: the caller commits)."""
-    if not enabled():
-        return ChipOutcome(False, "Kiosk chưa bật đầu đọc chip.")
+@dataclass
+class ChipRead:
+    """What the reader gave, before anything is written: the read, or the error that stopped it."""
+    result: object | None = None  # kiosk.chip.read_card's result
+    error: ChipError | None = None
+
+    @property
+    def trusted(self) -> bool:
+        """Passive authentication with the issuer's signature, and no failed clone check."""
+        result = self.result
+        return (result is not None and result.passive.level in TRUSTED_LEVELS
+                and result.active_auth.get("result") != "failed")
+
+    def data(self) -> dict:
+        groups = self.result.data_groups if self.result is not None else {}
+        return {k: groups[k] for k in ("DG1", "DG13") if k in groups}
+
+
+def read_chip(id_number: str) -> ChipRead:
+    """Talk to the chip (a second or more): nothing is written, so a caller that writes only
+    afterwards holds no database lock while the card answers."""
     transport = None
     try:
         can = can_from_id_number(id_number)
         transport = _open_transport()
-        result = read_card(transport, can=can, csca_dir=csca_dir())
+        return ChipRead(result=read_card(transport, can=can, csca_dir=csca_dir()))
     except ChipError as err:
-        audit.record("chip_read_failed", reg, error=err.code)
-        return ChipOutcome(False, err.message)
+        return ChipRead(error=err)
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
             close()
 
+
+def reference_of(read: ChipRead) -> ChipReference | None:
+    """The portrait and identity a trusted read gives (what :func:`reference_for` will find once
+    the read is recorded), or None."""
+    if not read.trusted or read.result.portrait is None:
+        return None
+    scanned = scanned_fields(read.data())
+    return ChipReference(read.result.portrait.data,
+                         {"id_number": scanned["id_number"],
+                          "date_of_birth": scanned["date_of_birth"]},
+                         read.result.portrait.mime)
+
+
+def record_read(reg: Registration, read: ChipRead, id_number: str) -> ChipOutcome:
+    """Write what a read gave for ``reg`` (the audit row; a trusted portrait and data groups as
+    evidence). Flushed, not committed: the request commits."""
+    if read.error is not None:
+        audit.record("chip_read_failed", reg, error=read.error.code)
+        return ChipOutcome(False, read.error.message)
+    result = read.result
     dg13 = result.data_groups.get("DG13", {})
     chip_id = dg13.get("id_number") or None
     id_matches = None if chip_id is None else chip_id == id_number
@@ -98,14 +134,13 @@ def read_for(reg: Registration, id_number: str) -> ChipOutcome:
                "active_authentication": result.active_auth.get("result"),
                "chip_authentication_offered": result.chip_auth_offered,
                "id_matches_declared": id_matches, "read_ms": result.timings_ms.get("total")}
-    trusted = pa.level in TRUSTED_LEVELS and result.active_auth.get("result") != "failed"
+    trusted = read.trusted
     portrait = None
     if trusted and result.portrait is not None:
         portrait = evidence.store(reg, "chip_portrait", result.portrait.data, result.portrait.mime, "chip")
         details["portrait_sha256"] = portrait.sha256
     if trusted:
-        data = {k: result.data_groups[k] for k in ("DG1", "DG13") if k in result.data_groups}
-        evidence.store(reg, "chip_data", json.dumps(data, ensure_ascii=False).encode(),
+        evidence.store(reg, "chip_data", json.dumps(read.data(), ensure_ascii=False).encode(),
                        "application/json", "chip")
     audit.record("chip_read", reg, **details)
     if not trusted:
@@ -115,8 +150,28 @@ def read_for(reg: Registration, id_number: str) -> ChipOutcome:
     if id_matches is False:
         return ChipOutcome(False, "Số định danh trong chip khác số đã khai.", pa.level, result.access,
                            id_matches=False)
-    data = {k: result.data_groups[k] for k in ("DG1", "DG13") if k in result.data_groups}
-    return ChipOutcome(True, pa.message, pa.level, result.access, data, portrait, id_matches)
+    return ChipOutcome(True, pa.message, pa.level, result.access, read.data(), portrait, id_matches)
+
+
+def read_for(reg: Registration, id_number: str) -> ChipOutcome:
+    """Read the chip of the card on the reader for ``reg``, then record it (flushed: the caller's
+    request, or CLI command, commits)."""
+    if not enabled():
+        return ChipOutcome(False, "Kiosk chưa bật đầu đọc chip.")
+    return record_read(reg, read_chip(id_number), id_number)
+
+
+def read_at_step1(reg: Registration, id_number: str) -> tuple[ChipOutcome, dict | None]:
+    """Step 1: consent (the caller has checked the customer gave it), the chip read with the
+    typed number, and on a verified read its fields kept to fill steps 1 and 3.
+    Returns (the outcome, the fields read or None)."""
+    registrations.record_consent(reg)  # pending only: nothing reaches the database before the read
+    outcome = read_for(reg, id_number)
+    if not outcome.ok:
+        return outcome, None
+    scanned = scanned_fields(outcome.data)
+    reg.update_personal(scanned=scanned)
+    return outcome, scanned
 
 
 # ---- for the wizard: steps 1/3 (what the chip says) and step 6 (the reference portrait) ----------

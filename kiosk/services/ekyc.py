@@ -22,8 +22,9 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, Registration, utcnow
 from kiosk.domain.face_decision import FaceThresholds
-from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision
+from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision, identity_problems
 from kiosk.services import evidence as evidence_service
+from kiosk.services import registrations
 from kiosk.vision.images import ImageError
 
 EXTENSION_KEY = "kiosk_ekyc"
@@ -53,51 +54,6 @@ def thresholds() -> FaceThresholds:
     return engine().thresholds
 
 
-def identity_problems(compared: dict, declared: dict, today=None) -> list[str]:
-    """Why the card photos cannot vouch for the declared identity on their own (codes, see
-    kiosk.domain.kyc.REVIEW_REASONS). ``compared["card"]`` is the read-card object of the card
-    photos (both sides when both were taken)."""
-    from datetime import date
-
-    problems = []
-    if compared.get("reference") not in ("card_portrait", "chip_portrait"):
-        problems.append("no_card_in_photo")
-    card = compared.get("card") or {}
-    mrz = card.get("mrz") or {}
-    declared_id = declared.get("id_number")
-    passport = declared.get("id_type") == "passport" or card.get("card_kind") == "passport"
-    if passport:
-        # a passport has no QR code: its zone (check digits valid) vouches for the number
-        if not mrz.get("valid"):
-            problems.append("card_qr_unread")
-        elif mrz.get("document_number") != declared_id:
-            problems.append("card_number_differs")
-    elif not card.get("id_number"):
-        problems.append("card_qr_unread")
-    elif card["id_number"] != declared_id:
-        problems.append("card_number_differs")
-    elif (card.get("field_sources") or {}).get("id_number") == "ocr":
-        # the number read off the print agrees, but print is what a forger changes first and
-        # OCR can misread a digit the checks cannot see (digits 7–12): a clerk looks at the card
-        problems.append("card_number_printed_only")
-    birth = card.get("date_of_birth") or (mrz.get("date_of_birth") if mrz.get("valid") else None)
-    if birth and birth != declared.get("date_of_birth"):
-        problems.append("card_birth_date_differs")
-    if mrz.get("valid"):
-        # the zone against what was typed (the QR code's own number is checked above)
-        number = mrz.get("personal_number") if not passport else mrz.get("document_number")
-        if not passport and number and declared_id and number != declared_id:
-            problems.append("mrz_number_differs")
-        if mrz.get("sex") and declared.get("gender") and mrz["sex"] != declared["gender"]:
-            problems.append("mrz_sex_differs")
-    if card.get("mismatches"):
-        problems.append("mrz_qr_differ")
-    expiry = card.get("expiry_date")
-    if expiry and date.fromisoformat(expiry) < (today or _today()):
-        problems.append("document_expired")
-    return problems
-
-
 def _today():
     from kiosk.domain.local_time import local_time
 
@@ -114,8 +70,8 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
 
     Returns (the kind stored, what the customer must be told: expired document, the zone and
     the QR code or the declared data disagreeing, the latest photos by kind now). Raises
-    ImageError for an unusable image."""
-    _finish_pending_writes()  # the card check below is slow: no write lock held across it
+    ImageError for an unusable image. The card check and the face comparison (slow) run
+    before anything is written (see «transaction shape» below)."""
     mime = engine().check_image(data)
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
@@ -133,7 +89,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
     stored = SIDE_KINDS.get(side, kind)
     latest = add_capture(reg, stored, data, source, mime, latest=latest)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
-                                             reg.data)
+                                             reg.data, _today())
                 if p in CUSTOMER_CARD_MESSAGES and card]
     if card:
         audit.record("card_checked", reg, actor="system", kind=stored, side=side,
@@ -141,7 +97,6 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
                      mrz_found=bool((card.get("mrz") or {}).get("found")),
                      mrz_valid=bool((card.get("mrz") or {}).get("valid")),
                      expiry_date=card.get("expiry_date"), problems=problems)
-        db.session.commit()
     messages = [CUSTOMER_CARD_MESSAGES[p] for p in problems]
     if "document_expired" in problems and card.get("expiry_date"):
         from datetime import date
@@ -180,39 +135,67 @@ def latest_face_match(reg: Registration) -> dict:
 
 
 def ensure_challenge(reg: Registration) -> list[str]:
-    """The liveness challenge of this try (a new random order after each recording)."""
+    """The liveness challenge of this try (a new random order after each recording).
+
+    Not committed here: the screen that shows the challenge is the response of this request,
+    and the request commits before the response leaves, so the recording the browser posts
+    afterwards always finds the challenge it followed."""
     if not reg.liveness_challenge:
         reg.liveness_challenge = engine().new_challenge(random.SystemRandom())
-        db.session.commit()
     return reg.liveness_challenge
 
 
+def challenge_prompts(reg: Registration) -> list[tuple[str, str]]:
+    """The challenge of this try with what the screen says for each action."""
+    prompts = engine().prompts()
+    return [(action, prompts[action]) for action in ensure_challenge(reg)]
+
+
+LIVENESS_LOOKBACK = 20  # recordings looked at when counting failures in a row
+
+
+def liveness_failures(reg: Registration) -> int:
+    """Failed liveness recordings since the last one that passed (newest first, at most
+    :data:`LIVENESS_LOOKBACK`)."""
+    from sqlalchemy import select
+
+    from kiosk.core.models import AuditEvent
+
+    rows = db.session.scalars(
+        select(AuditEvent.details)
+        .where(AuditEvent.registration_id == reg.id, AuditEvent.event == "liveness_checked")
+        .order_by(AuditEvent.id.desc()).limit(LIVENESS_LOOKBACK))
+    failures = 0
+    for details in rows:
+        if (details or {}).get("state") == "passed":
+            break
+        failures += 1
+    return failures
+
+
 # ---- transaction shape -----------------------------------------------------------------------
-# SQLite has one write lock for the whole database. A request that writes a row and then spends
-# a second in OpenCV keeps every other kiosk (and the clerk's console) waiting, and past the
-# busy timeout they fail with "database is locked". So every action below runs in two phases:
-# first read what it needs and compute (vision) with no write pending, then write all rows and
-# commit at once. On PostgreSQL the same shape keeps row locks short.
+# SQLite has one write lock for the whole database, taken at the first flushed write and held
+# until the commit. A request that writes a row and then spends a second in OpenCV keeps every
+# other kiosk (and the clerk's console) waiting, and past the busy timeout they fail with
+# "database is locked". So every action below runs in two phases: first read what it needs and
+# compute (vision) with nothing written, then write all rows; the request commits them once,
+# after the view (services/unit_of_work). The step views call these actions before anything of
+# theirs writes (the screen's own writes, e.g. the challenge, come after, while rendering). On
+# PostgreSQL the same shape keeps row locks short.
 
-def _finish_pending_writes() -> None:
-    """End whatever the caller left open, so the slow phase starts outside any transaction."""
-    # Committed even when nothing is pending: the caller may already have flushed (the lock is
-    # then held with nothing left in new/dirty). A read-only commit costs one reload of `reg`.
-    if db.session().in_transaction():
-        db.session.commit()
-
-
-def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes) -> dict:
+def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
+                  chip=None) -> dict:
     """The engine's comparison (slow, no writes); a vision failure becomes NO_FACE.
 
     The reference is the chip's signed portrait when a chip read was verified (a photo of a
     printed card can be forged), else the card photos: both sides, since the QR code may be on
-    the back (2024 căn cước) and the machine-readable zone is on the back.
+    the back (2024 căn cước) and the machine-readable zone is on the back. ``chip``: the
+    reference of a read not recorded yet (step 6's chip check); else the recorded one, if any.
     """
     from kiosk.services import chip_reading
 
     try:
-        chip = chip_reading.reference_for(reg)
+        chip = chip if chip is not None else chip_reading.reference_for(reg)
         if chip is not None:
             return {**engine().compare(chip.portrait, face_bytes),
                     "reference": "chip_portrait", "card": chip.identity}
@@ -229,7 +212,7 @@ def face_match_details(reg: Registration, result: dict, live: bool) -> dict:
     Kept as a plain dict so more facts (e.g. a shadow engine's opinion) can be added to the
     same row before it is written.
     """
-    problems = identity_problems(result, reg.data)
+    problems = identity_problems(result, reg.data, _today())
     if not live:
         problems.append("no_liveness")
     decision = result["decision"]
@@ -257,13 +240,16 @@ def record_decision(reg: Registration, details: dict, new_attempt: bool = True) 
 CARD_KINDS = ("card_front", "card_back")
 
 
-def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool) -> dict | None:
+def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
+                  chip=None) -> dict | None:
     """Compute (never write) the decision for these photos; None while the front or the face
     is missing. ``contents``: kind → bytes of the latest photos (with any new one in place)."""
     if contents.get("card_front") is None or contents.get("face") is None:
         return None
     cards = [contents[k] for k in CARD_KINDS if contents.get(k) is not None]
-    return face_match_details(reg, compare_faces(reg, cards, contents["face"]), live)
+    compared = compare_faces(reg, cards, contents["face"], chip) if chip is not None \
+        else compare_faces(reg, cards, contents["face"])
+    return face_match_details(reg, compared, live)
 
 
 def _latest_rows(reg: Registration) -> dict[str, Evidence]:
@@ -275,15 +261,11 @@ def _latest_contents(reg: Registration) -> dict[str, bytes]:
     return {kind: row.content for kind, row in _latest_rows(reg).items()}
 
 
-def decide_automatically(reg: Registration, live: bool, new_attempt: bool = True) -> None:
-    """Compare the latest face with the latest card portrait, then record the decision.
-
-    The comparison runs before anything is written; the caller commits.
-    """
-    _finish_pending_writes()
-    details = _decision_for(reg, _latest_contents(reg), live)
-    if details is not None:
-        record_decision(reg, details, new_attempt)
+def decision_against(reg: Registration, chip, live: bool) -> dict | None:
+    """The decision for the latest photos against a chip reference not recorded yet (or, with
+    ``chip`` None, the usual reference): computed, never written — :func:`record_decision`
+    writes it. None while the front or the face is missing."""
+    return _decision_for(reg, _latest_contents(reg), live, chip)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
@@ -292,11 +274,12 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     """Store a photo (ImageError when it is not a usable image) and re-decide; returns the
     latest photos by kind, this one included (the screen lists them: not read again).
 
-    Vision first (check the image, compare with the other photo), then one short write.
+    Vision first (check the image, compare with the other photo), then the writes (flushed;
+    the request commits: the photo is kept even when the comparison failed, which it reports
+    as NO_FACE rather than raising).
     ``mime``: the caller has already checked the image (and got its type): not decoded again.
     ``latest``: the latest photos by kind, when the caller has just read them (not read again).
     """
-    _finish_pending_writes()
     mime = mime or engine().check_image(data)
     details = None
     latest = dict(latest) if latest is not None else _latest_rows(reg)
@@ -313,17 +296,20 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
         reg.kyc_decision = None
         if details is not None:
             record_decision(reg, details)
-    db.session.commit()
+    return latest
 
 
 def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     """Judge a recorded challenge; on success keep its best frame as the face photo and decide.
 
     Returns the engine's verdict. Raises ImageError when a frame is not a usable image (nothing
-    is written then). Vision first (judge, compare), then one short write.
+    is written then). Vision first (judge, compare), then the writes (flushed; the request
+    commits).
     """
-    challenge = ensure_challenge(reg)
-    _finish_pending_writes()
+    # The challenge the screen showed (committed with that screen). Without one the recording
+    # followed none: it is judged against a fresh order, which it will fail, and nothing is
+    # written before the judgement.
+    challenge = reg.liveness_challenge or engine().new_challenge(random.SystemRandom())
     verdict = engine().judge_liveness(stamps, blobs, challenge)
     details = None
     passed = verdict.state == "passed" and verdict.face_jpeg is not None
@@ -339,7 +325,6 @@ def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
         reg.liveness_passed_at = utcnow()
         if details is not None:
             record_decision(reg, details)
-    db.session.commit()
     return verdict
 
 
@@ -360,6 +345,22 @@ def accept(reg: Registration, decision: Decision, actor: str) -> None:
                  accept_threshold=th.accept, reject_threshold=th.reject, evidence=evidence)
 
 
+NOT_MATCHED_YET = "Chưa xác thực tự động được. Vui lòng làm theo hướng dẫn."
+
+
+def continue_after_match(reg: Registration) -> tuple[int | None, str | None]:
+    """The customer goes on after the machine's own MATCH (liveness passed): the backend is
+    told, step 6 is complete. Returns (the next step, None), or (None, what to tell the
+    customer) when there is no such match yet or the backend refused (nothing recorded)."""
+    if reg.kyc_decision != Decision.MATCH or reg.liveness_passed_at is None:
+        return None, NOT_MATCHED_YET
+    try:
+        accept(reg, Decision.MATCH, "system")
+    except providers.ProviderError as err:
+        return None, err.message
+    return registrations.complete_step(reg, 6), None
+
+
 def reject_by_staff(reg: Registration, actor: str) -> None:
     captures = evidence_service.latest_captures(reg)
     reg.kyc_decision = Decision.STAFF_REJECTED.value
@@ -367,4 +368,3 @@ def reject_by_staff(reg: Registration, actor: str) -> None:
     audit.record("kyc_rejected", reg, actor=actor,
                  evidence={kind: row.sha256 for kind, row in captures.items()},
                  distance=reg.face_distance)
-    db.session.commit()

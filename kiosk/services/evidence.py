@@ -13,7 +13,8 @@ from kiosk.domain.kyc import REQUIRED_CAPTURES
 
 
 def store(reg: Registration, kind: str, data: bytes, mime: str, source: str) -> Evidence:
-    """Add one photo (not committed: the caller commits with the step's other changes)."""
+    """Add one photo (flushed for its id, not committed: the request commits it with the step's
+    other changes)."""
     evidence = Evidence(registration_id=reg.id, kind=kind, mime_type=mime, content=data,
                         sha256=hashlib.sha256(data).hexdigest(), source=source)
     db.session.add(evidence)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kiosk.core.extensions import db
 from kiosk.core.models import Registration, utcnow
 from kiosk.vision.read_card import apply_qr_payload
 
@@ -30,8 +29,9 @@ def keep(reg: Registration, text: str) -> None:
     at = _stored_at(kept.get("at"))
     if kept.get("text") == text and at and now - at < timedelta(seconds=_REWRITE_SECONDS):
         return  # three frames a second of the same card: one write every few seconds
+    # Flushed with the request's other changes and committed by the request before its answer
+    # leaves: the photo the browser takes after reading that answer finds the payload.
     reg.update_personal(preview_qr={"text": text, "at": now.isoformat()})
-    db.session.commit()
 
 
 def recent_qr(reg: Registration, now: datetime | None = None) -> str | None:

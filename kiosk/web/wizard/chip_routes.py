@@ -4,7 +4,7 @@ Only when CHIP_READER is on (404 otherwise). At step 1 the customer agrees to th
 processing, types (or has typed) the 12-digit ID number whose last 6 digits open the chip, lays
 the card on the reader; a verified read fills steps 1 and 3 like the QR scan does and keeps the
 chip portrait for step 6 (services.chip_reading). At step 6 the declared number opens the chip
-and its portrait becomes the reference for the face (services.chip_at_step6). Any failure leaves
+and its portrait becomes the reference for the face (services.chip_check). Any failure leaves
 the camera path exactly as it was.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ import unicodedata
 
 from flask import Response, abort, render_template, request
 
-from kiosk.core.extensions import db
 from kiosk.core.models import Registration
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.identity import IdType, national_format
-from kiosk.services import chip_at_step6, chip_reading, registrations
+from kiosk.services import chip_check, chip_reading
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.forms import AccountForm, CaptureForm
 from kiosk.web.wizard.render import render_step
@@ -56,15 +55,10 @@ def chip_read(token: str):
     if reg.consent_at is None and request.form.get("consent") != "y":
         return _view(reg, "Cần có sự đồng ý của quý khách trước khi đọc chip. "
                           "Vui lòng đánh dấu vào ô đồng ý.", id_number)
-    registrations.record_consent(reg)
-    outcome = chip_reading.read_for(reg, id_number)
+    outcome, scanned = chip_reading.read_at_step1(reg, id_number)
     if not outcome.ok:
-        db.session.commit()
         return _view(reg, outcome.message + " Quý khách có thể thử lại, hoặc quét thẻ bằng camera.",
                      id_number)
-    scanned = chip_reading.scanned_fields(outcome.data)
-    reg.update_personal(scanned=scanned)
-    db.session.commit()
     phone = reg.data.get("phone")
     prefilled = AccountForm(formdata=None, data={
         "id_type": IdType.CCCD.value, "id_number": scanned["id_number"] or id_number,
@@ -81,13 +75,13 @@ def _view_6(reg: Registration, error: str | None = None):
 @bp.route("/r/<token>/step/6/chip", methods=["GET", "POST"])
 def chip_read_step6(token: str):
     reg = _at_step(token, 6)
-    if not chip_at_step6.offered(reg):
+    if not chip_check.offered(reg):
         abort(404)
     if request.method == "GET":
         return _view_6(reg)
     if not CaptureForm().validate():
         return _view_6(reg, "Phiên làm việc đã hết hạn. Vui lòng thử lại.")
-    outcome = chip_at_step6.read_and_decide(reg)
+    outcome = chip_check.read_and_decide(reg)
     if not outcome.ok:
         return _view_6(reg, outcome.message + " Quý khách có thể thử lại, hoặc tiếp tục chụp ảnh "
                                                "bằng camera.")

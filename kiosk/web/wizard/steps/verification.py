@@ -10,19 +10,15 @@ import itertools
 import math
 
 from flask import current_app, request
-from sqlalchemy import select
 
-from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Registration
+from kiosk.core.models import Registration
 from kiosk.domain.kyc import (
     CAPTURE_LABELS,
     REQUIRED_CAPTURES,
     REVIEW_REASONS,
-    Decision,
     missing_captures,
 )
-from kiosk.providers import ProviderError
-from kiosk.services import chip_at_step6, chip_reading, ekyc, evidence, registrations, review
+from kiosk.services import chip_check, chip_reading, ekyc, evidence, registrations, review
 from kiosk.services.staff_auth import audit_name, check
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
@@ -39,7 +35,7 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
          error_kind=None, notice=None, retake: str | None = None, captures=None):
     """``captures``: the latest photos by kind when the caller has them (just stored)."""
     captures = evidence.latest_captures(reg) if captures is None else captures
-    challenge = [] if readonly else ekyc.ensure_challenge(reg)
+    challenge = [] if readonly else ekyc.challenge_prompts(reg)
     # An unsure machine puts the registration in the clerks' queue by itself; the frame then
     # shows the waiting panel, which moves on once a clerk decides in the console.
     if not readonly:
@@ -48,13 +44,12 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
     if notice is None and not readonly:
         notice = review.customer_message(reg)
     last = ekyc.latest_face_match(reg)
-    prompts = ekyc.engine().prompts()
     return render_step(
         reg, 6, readonly=readonly, captures=captures, labels=CAPTURE_LABELS,
         missing=missing_captures(set(captures)), capture_form=CaptureForm(formdata=None),
         staff_form=staff_form or StaffConfirmForm(formdata=None),
         capture_error=capture_error, error_kind=error_kind, notice=notice,
-        staff_needed=needed, challenge=[(a, prompts[a]) for a in challenge],
+        staff_needed=needed, challenge=challenge,
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         retake=retake if retake in REQUIRED_CAPTURES else None,
         review_reasons=[REVIEW_REASONS[c] for c in last.get("problems", []) if c in REVIEW_REASONS],
@@ -62,24 +57,10 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         chip_check=chip_reading.latest_check(reg) if needed else None,
         # The reader, where offered: until a verified chip portrait is the reference.
         chip_used=(chip_reading.reference_for(reg) is not None
-                   if not readonly and chip_at_step6.offered(reg) else None),
-        face_check=last, liveness_failures=_liveness_failures(reg),
+                   if not readonly and chip_check.offered(reg) else None),
+        face_check=last, liveness_failures=ekyc.liveness_failures(reg),
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
     )
-
-
-def _liveness_failures(reg: Registration) -> int:
-    """Failed liveness recordings since the last one that passed (newest first, at most 20)."""
-    rows = db.session.scalars(
-        select(AuditEvent.details)
-        .where(AuditEvent.registration_id == reg.id, AuditEvent.event == "liveness_checked")
-        .order_by(AuditEvent.id.desc()).limit(20))
-    failures = 0
-    for details in rows:
-        if (details or {}).get("state") == "passed":
-            break
-        failures += 1
-    return failures
 
 
 def capture(reg: Registration, kind: str):
@@ -132,8 +113,7 @@ def liveness(reg: Registration):
             raise ValueError("frames and timestamps do not match")
         blobs = [f.read(MAX_FRAME_BYTES) for f in files]
         verdict = ekyc.record_liveness(reg, stamps, blobs)
-    except (ValueError, ImageError):
-        db.session.rollback()
+    except (ValueError, ImageError):  # raised before anything is written
         return view(reg, False, error_kind="face",
                     capture_error="Không nhận được hình từ camera. Vui lòng thử lại.")
     if verdict.state != "passed" or verdict.face_jpeg is None:
@@ -151,9 +131,8 @@ def submit(reg: Registration):
     if not form.validate():
         return view(reg, False, staff_form=form)
     if form.verdict.data == "auto":
-        if reg.kyc_decision != Decision.MATCH or reg.liveness_passed_at is None:
-            return view(reg, False, notice="Chưa xác thực tự động được. Vui lòng làm theo hướng dẫn.")
-        return _accept(reg, Decision.MATCH, "system")
+        nxt, message = ekyc.continue_after_match(reg)
+        return GoTo(nxt) if message is None else view(reg, False, notice=message)
     if not ekyc.staff_needed(reg):
         return view(reg, False, staff_form=form, notice=(
             "Vui lòng chụp lại khuôn mặt theo hướng dẫn trước; nhân viên xác nhận khi máy chưa chắc chắn."))
@@ -174,13 +153,3 @@ def submit(reg: Registration):
         return GoTo(review.approve(reg, user, where="kiosk"))
     except review.ReviewError as err:
         return view(reg, False, notice=str(err))
-
-
-def _accept(reg: Registration, decision: Decision, actor: str):
-    try:
-        ekyc.accept(reg, decision, actor)
-    except ProviderError as err:
-        return view(reg, False, notice=err.message)
-    nxt = registrations.complete_step(reg, 6)
-    db.session.commit()
-    return GoTo(nxt)

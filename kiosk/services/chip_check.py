@@ -5,10 +5,13 @@ their card at hand when the machine is unsure of the printed portrait: the chip 
 the declared ID number (its last 6 digits are the CAN), and a verified read makes the chip's
 portrait the reference for the photos already taken. The new decision is not one of the
 customer's tries. When it no longer needs a clerk, the registration leaves the clerks' queue.
+
+Both slow parts (the chip answering, the face comparison) run before anything is written; the
+read's rows and the decision are then written together and the request commits them — whatever
+the outcome, a failed read's audit row included.
 """
 from __future__ import annotations
 
-from kiosk.core.extensions import db
 from kiosk.core.models import Registration
 from kiosk.domain.identity import IdType
 from kiosk.services import chip_reading, ekyc, registrations, review
@@ -21,12 +24,19 @@ def offered(reg: Registration) -> bool:
 
 
 def read_and_decide(reg: Registration) -> chip_reading.ChipOutcome:
-    outcome = chip_reading.read_for(reg, reg.data.get("id_number", ""))
-    db.session.commit()  # the read's audit row and evidence, whatever the outcome
+    """Read the chip with the declared number and judge the latest photos against its portrait."""
+    id_number = reg.data.get("id_number", "")
+    read = chip_reading.read_chip(id_number)
+    details = None
+    if read.trusted:
+        # the read's portrait (None without one: the reference stays what it was)
+        details = ekyc.decision_against(reg, chip_reading.reference_of(read),
+                                        live=reg.liveness_passed_at is not None)
+    outcome = chip_reading.record_read(reg, read, id_number)
     if not outcome.ok:
         return outcome
-    ekyc.decide_automatically(reg, live=reg.liveness_passed_at is not None, new_attempt=False)
-    db.session.commit()
+    if details is not None:
+        ekyc.record_decision(reg, details, new_attempt=False)
     if reg.help_reason in review.REVIEW_HELP_REASONS and not review.needs_clerk(reg):
         registrations.help_handled(reg, actor="system", outcome="chip_read")
     return outcome
