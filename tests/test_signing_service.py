@@ -213,3 +213,22 @@ def test_document_bytes_answers_none_before_the_step_or_for_an_unknown_kind(app,
         assert signing.document_bytes(reg, "acceptance") is None  # step 9 not reached
         assert signing.document_bytes(reg, "receipt") is None
         assert signing.document_bytes(reg, "contract").startswith(b"%PDF")
+
+
+def test_print_again_sends_the_stored_receipt_and_only_once_finished(app, kiosk):
+    from pathlib import Path
+
+    from kiosk.services import paperwork
+
+    kiosk.walk_to(9)
+    with app.app_context():
+        reg = kiosk.row()
+        assert paperwork.print_again(reg) is None  # nothing to print before the end
+        assert signing.sign(reg, "acceptance", DRAWING) == signing.Signed(10)
+        db.session.commit()
+        again = paperwork.print_again(reg)
+        db.session.commit()
+        assert again == paperwork.PrintOutcome(None, "file")
+        assert _events(reg, "receipt_printed") == 2
+        assert _documents(reg, "receipt") == 1  # the same receipt, not a new one
+    assert len(list((Path(app.instance_path) / "prints").glob("*.pdf"))) == 2

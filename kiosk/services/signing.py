@@ -10,8 +10,9 @@ Order inside each one-time action (docs/architecture.md, «Transactions never sp
 2. take the action's claim (:mod:`kiosk.services.claims`, committed at once: the one guard that
    lets a single request of many parallel submits through);
 3. the slow work — render the PDF, call the SmartCA backend, print — with nothing of ours
-   flushed: SQLite's single write lock is not held while a provider or the printer answers, and
-   a provider error rolls back to nothing kept (the claim is released so the customer may retry);
+   flushed: SQLite's single write lock is not held while a provider or the printer answers (the
+   sandbox backend, which keeps its records in this database, flushes its own row), and a
+   provider error rolls back to nothing kept (the claim is released so the customer may retry);
 4. add the rows and mark the claim done; the request commits them once, together.
 """
 from __future__ import annotations
