@@ -172,8 +172,9 @@ class PrintOutcome:
 
 
 def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
-    """Send the receipt to the configured printer and audit the result (added, not flushed: the
-    printer is not kept waiting on a write lock, nor a write on the printer)."""
+    """Send the receipt to the configured printer and audit the result. The audit row is added,
+    not flushed, and nothing pending is flushed while the printer works: no write lock is held
+    during a print (a CUPS job may take seconds)."""
     with db.session.no_autoflush:
         try:
             # The kiosk's own printer when the console sets one.
