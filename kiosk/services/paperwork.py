@@ -1,7 +1,12 @@
-"""Glue between database rows and the pure document renderers in kiosk.documents."""
+"""Glue between database rows and the pure document renderers in kiosk.documents; printing.
+
+Nothing here commits (services flush, the request commits once: services/unit_of_work). Rendering
+and printing happen before this module adds a row, or with the rows not yet flushed, so neither
+holds SQLite's write lock."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -98,11 +103,11 @@ def _text(reg: Registration, kind: str) -> tuple[bytes, list[Document]]:
 
 
 def text_to_sign(reg: Registration, kind: str) -> bytes:
-    """The unsigned document the screen shows; rendered and stored (committed) the first time."""
+    """The unsigned document the screen shows; rendered, then stored the first time (the
+    request that fetched it commits the row)."""
     pdf, rows = _text(reg, kind)
     if not rows:
         store_document(reg, TEXT_KIND[kind], pdf)
-        db.session.commit()
     return pdf
 
 
@@ -110,9 +115,9 @@ def signed_copy(reg: Registration, kind: str, signature_png: bytes,
                 signed_at: datetime, picture=None) -> tuple[bytes, str]:
     """The text to sign followed by the update that draws the signature (~10 ms, no second
     layout), and the SHA-256 of that text. ``picture``: the drawing already decoded (the
-    signature check's), so it is not decoded twice. Not committed: the signing step commits. The
-    text's rows go then (marked, not flushed: no write before the backend call), since the
-    signed file begins with exactly its bytes."""
+    signature check's), so it is not decoded twice. The text's rows go with the signing (marked,
+    not flushed: no write before the backend call), since the signed file begins with exactly
+    its bytes."""
     text, rows = _text(reg, kind)
     signed = sign_pdf(text, Signature(png_bytes=signature_png, signed_at=local_time(signed_at),
                                       picture=picture))
@@ -157,19 +162,47 @@ def last_print_error(reg: Registration) -> str | None:
     return providers.PRINTER_MESSAGE if last == "receipt_print_failed" else None
 
 
-def print_receipt(reg: Registration, pdf: bytes) -> str | None:
-    """Send the receipt to the configured printer; returns an error message for the screen."""
-    try:
-        # The kiosk's own printer when the console sets one.
-        result = (settings.printer_for(reg.kiosk_id) or providers.printer()).print_pdf(pdf, f"phieu-{reg.number}")
-    except ProviderError as err:
-        current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
-        audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
-        db.session.commit()
-        return err.message
+@dataclass(frozen=True)
+class PrintOutcome:
+    """What sending a receipt to the printer came to: ``error`` is the message for the screen
+    (None: sent); ``mode`` the printer's kind ("browser", "cups", "file"), None when it failed."""
+
+    error: str | None
+    mode: str | None = None
+
+
+def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
+    """Send the receipt to the configured printer and audit the result. The audit row is added,
+    not flushed, and nothing pending is flushed while the printer works: no write lock is held
+    during a print (a CUPS job may take seconds)."""
+    with db.session.no_autoflush:
+        try:
+            # The kiosk's own printer when the console sets one.
+            result = (settings.printer_for(reg.kiosk_id) or providers.printer()).print_pdf(
+                pdf, f"phieu-{reg.number}")
+        except ProviderError as err:
+            current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
+            audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
+            return PrintOutcome(err.message)
     audit.record("receipt_printed", reg, actor="system", mode=result.mode)
-    db.session.commit()
-    return None
+    return PrintOutcome(None, result.mode)
+
+
+def print_receipt(reg: Registration, pdf: bytes) -> str | None:
+    """:func:`send_receipt`, answering only the error message for the screen (None: sent)."""
+    return send_receipt(reg, pdf).error
+
+
+def receipt(reg: Registration) -> Document | None:
+    """The receipt of a finished registration (the latest, after a clerk's reprint), or None."""
+    return latest_document(reg, "receipt") if reg.finished else None
+
+
+def print_again(reg: Registration) -> PrintOutcome | None:
+    """The customer's «In lại phiếu» on the done screen: the stored receipt, sent again. None
+    when there is no receipt to print (the registration is not finished)."""
+    doc = receipt(reg)
+    return None if doc is None else send_receipt(reg, doc.content)
 
 
 def store_qr_svg(store: str) -> bytes | None:

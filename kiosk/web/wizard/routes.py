@@ -8,6 +8,7 @@ from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
 from kiosk.services import card_preview, ekyc, evidence, paperwork, registrations
+from kiosk.services import signing as signatures
 from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.render import redirect_to, respond, step_url
@@ -142,9 +143,10 @@ def evidence_image(token: str, evidence_id: int):
 def document_pdf(token: str, kind: str):
     """The contract or acceptance record: signed copy if there is one, else the text to sign."""
     reg = bound_registration(token)
-    if kind not in paperwork.RENDERERS or reg.furthest_step < signing.STEP_OF[kind]:
+    pdf = signatures.document_bytes(reg, kind)
+    if pdf is None:
         abort(404)
-    return _pdf_response(signing.document_bytes(reg, kind), f"{kind}-{reg.number}.pdf")
+    return _pdf_response(pdf, f"{kind}-{reg.number}.pdf")
 
 
 @bp.get("/r/<token>/done")
@@ -155,7 +157,7 @@ def done(token: str):
     printer_mode = current_app.config["PRINTER"]
     print_error = paperwork.last_print_error(reg)
     closed = printer_mode != "browser" and print_error is None
-    receipt = None if closed else paperwork.latest_document(reg, "receipt")
+    receipt = None if closed else paperwork.receipt(reg)
     html = render_template(
         "wizard/done.html", reg=reg, data=reg.data, printer_mode=printer_mode,
         return_after=current_app.config["DONE_RETURN_SECONDS"], print_error=print_error,
@@ -174,7 +176,7 @@ def done(token: str):
 @bp.get("/r/<token>/receipt.pdf")
 def receipt_pdf(token: str):
     reg = bound_registration(token, allow_finished=True)
-    doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
+    doc = paperwork.receipt(reg)
     if doc is None:
         abort(404)
     return _pdf_response(doc.content, f"phieu-{reg.number}.pdf")
@@ -183,10 +185,10 @@ def receipt_pdf(token: str):
 @bp.post("/r/<token>/print")
 def print_again(token: str):
     reg = bound_registration(token, allow_finished=True)
-    doc = paperwork.latest_document(reg, "receipt") if reg.finished else None
-    if doc is None:
+    printed = paperwork.print_again(reg)
+    if printed is None:
         abort(404)
-    error = paperwork.print_receipt(reg, doc.content)
+    error = printed.error
     printer_mode = current_app.config["PRINTER"]
     closed = printer_mode != "browser" and error is None
     if closed:
