@@ -10,6 +10,16 @@ database, not Python:
   False and show "being processed" (or the next step once the first has finished).
 - :func:`take_resend` is one conditional UPDATE: the resend limit and the cooldown are in its
   WHERE clause, so the counter cannot lose updates.
+- :func:`reserve_otp_attempt` takes one of the activation code's tries the same way, *before*
+  the code is checked: 20 parallel guesses cannot slip past the limit of 5 (a read-modify-write
+  in Python would let each of them read "4 left").
+
+Why these commit early when every other service only flushes (services/unit_of_work.py): the
+commit *is* the guard — the row or the count must be visible to the parallel request now, not
+when this one ends — and it leaves no write pending (so no SQLite write lock held) over the slow
+provider call that follows. The give-backs (:func:`release`, :func:`give_back_resend`,
+:func:`give_back_otp_attempt`) commit for the same reason: a try or a claim that was not used is
+free again at once. Nothing else here commits.
 
 A claim whose request died (kill -9 between claim and commit) would block the action forever;
 one older than :data:`STALE_AFTER_SECONDS` and not done may be taken over.
@@ -102,3 +112,35 @@ def give_back_resend(reg: Registration) -> None:
     db.session.execute(update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
                        .values(otp_sends=Registration.otp_sends - 1))
     db.session.commit()
+
+
+def reserve_otp_attempt(reg: Registration, max_attempts: int) -> bool:
+    """Take one of the ``max_attempts`` tries at the activation code (atomic, committed) before
+    the code is checked; False: none left. The caller gives it back when the check turns out not
+    to be a guess (right code, expired code, provider down)."""
+    taken = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.otp_failed_attempts < max_attempts)
+        .values(otp_failed_attempts=Registration.otp_failed_attempts + 1)
+    ).rowcount
+    db.session.commit()  # expires reg: the next read sees the stored count
+    return taken == 1
+
+
+def give_back_otp_attempt(reg: Registration) -> None:
+    """The try reserved by :func:`reserve_otp_attempt` was not a wrong guess: it does not count.
+
+    No rollback first (unlike :func:`release`): what the provider's check wrote (the sandbox
+    marks its code used) belongs to the outcome and is committed with the try given back.
+    """
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.otp_failed_attempts > 0)
+        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1))
+    db.session.commit()
+
+
+def refresh_after_race(reg: Registration) -> None:
+    """A parallel request finished ``reg``'s one-time action after this one read the row: read
+    it again, so what this request shows next is what the winner stored."""
+    db.session.refresh(reg)
