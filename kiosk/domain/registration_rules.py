@@ -80,8 +80,15 @@ def revalidate(data: dict, consent_given: bool, package_snapshot: dict | None, t
     if None in values.values():
         problems.append((3, PERSONAL_INCOMPLETE))
         return problems
-    found = personal_problems(data.get("id_type") or "", data.get("id_number") or "", values,
-                              today, min_age)
+    try:
+        found = personal_problems(data.get("id_type") or "", data.get("id_number") or "",
+                                  values, today, min_age)
+    except IdentityError as err:
+        # The cross-checks cannot read the number or the gender. A bad number is already step
+        # 1's problem: fixing it there comes first.
+        if not any(step == 1 for step, _ in problems):
+            problems.append((3, err.message))
+        return problems
     problems.extend((3, m) for messages in found.values() for m in messages)
     return problems
 
