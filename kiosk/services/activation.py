@@ -123,7 +123,10 @@ def check_code(reg: Registration, code: str) -> CodeVerified | CodeRefused | Pro
     if reg.otp_verified_at is not None:
         return CodeVerified()
     limit = current_app.config["OTP_MAX_ATTEMPTS"]
-    if otp_state(reg).locked or not claims.reserve_otp_attempt(reg, limit):
+    if otp_state(reg).locked:
+        return CodeRefused(None)
+    used = claims.reserve_otp_attempt(reg, limit)
+    if used is None:  # a parallel guess took the last try
         return CodeRefused(None)
     try:
         result = providers.registration_backend().verify_activation(reg.subscriber_ref, code)
@@ -142,8 +145,8 @@ def check_code(reg: Registration, code: str) -> CodeVerified | CodeRefused | Pro
         return CodeRefused(f"Mã kích hoạt đã hết hạn (hiệu lực {minutes} phút). "
                            "Vui lòng bấm «Gửi lại mã».")
     # WRONG, or NO_CODE (nothing to match: still a guess, so it counts).
-    audit.record("activation_code_wrong", reg, attempts=reg.otp_failed_attempts)
-    left = otp_state(reg).attempts_left
+    audit.record("activation_code_wrong", reg, attempts=used)
+    left = max(0, limit - used)
     if not left:
         audit.record("activation_locked", reg)
         return CodeRefused(None)

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk.core.extensions import db
 from kiosk.core.models import ActionClaim, Registration, utcnow
@@ -94,37 +95,61 @@ def take_resend(reg: Registration, max_resends: int, cooldown_seconds: int,
     """
     now = now or utcnow()
     ready = now - timedelta(seconds=cooldown_seconds)
-    taken = db.session.execute(
+    sends = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id,
                Registration.otp_verified_at.is_(None),
                Registration.otp_sends < 1 + max_resends,
                (Registration.otp_sent_at.is_(None)) | (Registration.otp_sent_at <= ready))
         .values(otp_sends=Registration.otp_sends + 1, otp_sent_at=now)
-    ).rowcount
+        .returning(Registration.otp_sends)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()
-    return taken == 1
+    if sends is None:
+        # Refused: a parallel request sent one. Read what it stored, so the message says the
+        # true wait or that no resend is left (reg holds what this request read before).
+        db.session.refresh(reg, ["otp_sends", "otp_sent_at"])
+        return False
+    _seen(reg, "otp_sends", sends)
+    _seen(reg, "otp_sent_at", now)
+    return True
 
 
 def give_back_resend(reg: Registration) -> None:
     """The SMS could not be sent: it does not count against the limit (the cooldown stays)."""
     db.session.rollback()
-    db.session.execute(update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
-                       .values(otp_sends=Registration.otp_sends - 1))
+    sends = db.session.execute(
+        update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
+        .values(otp_sends=Registration.otp_sends - 1)
+        .returning(Registration.otp_sends)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()
+    if sends is not None:
+        _seen(reg, "otp_sends", sends)
 
 
-def reserve_otp_attempt(reg: Registration, max_attempts: int) -> bool:
+def reserve_otp_attempt(reg: Registration, max_attempts: int) -> int | None:
     """Take one of the ``max_attempts`` tries at the activation code (atomic, committed) before
-    the code is checked; False: none left. The caller gives it back when the check turns out not
-    to be a guess (right code, expired code, provider down)."""
-    taken = db.session.execute(
+    the code is checked: the tries used, this one included; None when none was left. The caller
+    gives it back when the check turns out not to be a guess (right or expired code, provider
+    down).
+
+    The count comes back from the UPDATE itself (RETURNING), not from ``reg``: the session does
+    not expire objects on commit, so ``reg`` still holds what this request read before parallel
+    guesses counted theirs; and exactly one request sees the last try go.
+    """
+    used = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id, Registration.otp_failed_attempts < max_attempts)
         .values(otp_failed_attempts=Registration.otp_failed_attempts + 1)
-    ).rowcount
-    db.session.commit()  # expires reg: the next read sees the stored count
-    return taken == 1
+        .returning(Registration.otp_failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    db.session.commit()
+    _seen(reg, "otp_failed_attempts", max_attempts if used is None else used)
+    return used
 
 
 def give_back_otp_attempt(reg: Registration) -> None:
@@ -133,11 +158,22 @@ def give_back_otp_attempt(reg: Registration) -> None:
     No rollback first (unlike :func:`release`): what the provider's check wrote (the sandbox
     marks its code used) belongs to the outcome and is committed with the try given back.
     """
-    db.session.execute(
+    left = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id, Registration.otp_failed_attempts > 0)
-        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1))
+        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1)
+        .returning(Registration.otp_failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()
+    if left is not None:
+        _seen(reg, "otp_failed_attempts", left)
+
+
+def _seen(reg: Registration, name: str, value) -> None:
+    """Put what the database just said into ``reg`` as its stored value (not a change to write
+    back: an assignment would later overwrite the parallel requests' counts)."""
+    set_committed_value(reg, name, value)
 
 
 def refresh_after_race(reg: Registration) -> None:
