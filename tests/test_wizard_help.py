@@ -30,6 +30,7 @@ def test_waiting_kiosk_moves_on_once_a_clerk_has_handled_the_request(app, kiosk)
     with app.app_context():
         reg = registrations.by_token(token)
         registrations.help_handled(reg, actor="staff:nv.hoa", outcome="resolved")
+        db.session.commit()  # the console's request would commit here (services/unit_of_work)
         assert db.session.get(type(reg), reg.id).help_requested_at is None
     moved = kiosk.client.get(f"/r/{token}/help", headers=kiosk.headers())
     assert moved.headers["HX-Redirect"].endswith(f"/r/{token}/step/1")

@@ -347,13 +347,13 @@ def test_no_face_offers_both_a_retake_and_the_clerk(kiosk):
 
 
 def test_otp_attempts_cannot_exceed_the_limit_even_when_reserved_in_parallel(app, kiosk):
-    from kiosk.web.wizard.steps.activation import _reserve_attempt
+    from kiosk.services.claims import reserve_otp_attempt
 
     kiosk.walk_to(5)
     with app.test_request_context():
         reg = kiosk.row()
-        taken = [_reserve_attempt(reg) for _ in range(8)]
-    assert taken.count(True) == 5
+        taken = [reserve_otp_attempt(reg, app.config["OTP_MAX_ATTEMPTS"]) for _ in range(8)]
+    assert taken == [1, 2, 3, 4, 5, None, None, None]
     assert kiosk.registration().otp_failed_attempts == 5
 
 

@@ -10,6 +10,16 @@ database, not Python:
   False and show "being processed" (or the next step once the first has finished).
 - :func:`take_resend` is one conditional UPDATE: the resend limit and the cooldown are in its
   WHERE clause, so the counter cannot lose updates.
+- :func:`reserve_otp_attempt` takes one of the activation code's tries the same way, *before*
+  the code is checked: 20 parallel guesses cannot slip past the limit of 5 (a read-modify-write
+  in Python would let each of them read "4 left").
+
+Why these commit early when every other service only flushes (services/unit_of_work.py): the
+commit *is* the guard — the row or the count must be visible to the parallel request now, not
+when this one ends — and it leaves no write pending (so no SQLite write lock held) over the slow
+provider call that follows. The give-backs (:func:`release`, :func:`give_back_resend`,
+:func:`give_back_otp_attempt`) commit for the same reason: a try or a claim that was not used is
+free again at once. Nothing else here commits.
 
 A claim whose request died (kill -9 between claim and commit) would block the action forever;
 one older than :data:`STALE_AFTER_SECONDS` and not done may be taken over.
@@ -20,6 +30,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kiosk.core.extensions import db
 from kiosk.core.models import ActionClaim, Registration, utcnow
@@ -84,21 +95,88 @@ def take_resend(reg: Registration, max_resends: int, cooldown_seconds: int,
     """
     now = now or utcnow()
     ready = now - timedelta(seconds=cooldown_seconds)
-    taken = db.session.execute(
+    sends = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id,
                Registration.otp_verified_at.is_(None),
                Registration.otp_sends < 1 + max_resends,
                (Registration.otp_sent_at.is_(None)) | (Registration.otp_sent_at <= ready))
         .values(otp_sends=Registration.otp_sends + 1, otp_sent_at=now)
-    ).rowcount
+        .returning(Registration.otp_sends)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()
-    return taken == 1
+    if sends is None:
+        # Refused: a parallel request sent one. Read what it stored, so the message says the
+        # true wait or that no resend is left (reg holds what this request read before).
+        db.session.refresh(reg, ["otp_sends", "otp_sent_at"])
+        return False
+    _seen(reg, "otp_sends", sends)
+    _seen(reg, "otp_sent_at", now)
+    return True
 
 
 def give_back_resend(reg: Registration) -> None:
     """The SMS could not be sent: it does not count against the limit (the cooldown stays)."""
     db.session.rollback()
-    db.session.execute(update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
-                       .values(otp_sends=Registration.otp_sends - 1))
+    sends = db.session.execute(
+        update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
+        .values(otp_sends=Registration.otp_sends - 1)
+        .returning(Registration.otp_sends)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
     db.session.commit()
+    if sends is not None:
+        _seen(reg, "otp_sends", sends)
+
+
+def reserve_otp_attempt(reg: Registration, max_attempts: int) -> int | None:
+    """Take one of the ``max_attempts`` tries at the activation code (atomic, committed) before
+    the code is checked: the tries used, this one included; None when none was left. The caller
+    gives it back when the check turns out not to be a guess (right or expired code, provider
+    down).
+
+    The count comes back from the UPDATE itself (RETURNING), not from ``reg``: the session does
+    not expire objects on commit, so ``reg`` still holds what this request read before parallel
+    guesses counted theirs; and exactly one request sees the last try go.
+    """
+    used = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.otp_failed_attempts < max_attempts)
+        .values(otp_failed_attempts=Registration.otp_failed_attempts + 1)
+        .returning(Registration.otp_failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    db.session.commit()
+    _seen(reg, "otp_failed_attempts", max_attempts if used is None else used)
+    return used
+
+
+def give_back_otp_attempt(reg: Registration) -> None:
+    """The try reserved by :func:`reserve_otp_attempt` was not a wrong guess: it does not count.
+
+    No rollback first (unlike :func:`release`): what the provider's check wrote (the sandbox
+    marks its code used) belongs to the outcome and is committed with the try given back.
+    """
+    left = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.otp_failed_attempts > 0)
+        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1)
+        .returning(Registration.otp_failed_attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    db.session.commit()
+    if left is not None:
+        _seen(reg, "otp_failed_attempts", left)
+
+
+def _seen(reg: Registration, name: str, value) -> None:
+    """Put what the database just said into ``reg`` as its stored value (not a change to write
+    back: an assignment would later overwrite the parallel requests' counts)."""
+    set_committed_value(reg, name, value)
+
+
+def refresh_after_race(reg: Registration) -> None:
+    """A parallel request finished ``reg``'s one-time action after this one read the row: read
+    it again, so what this request shows next is what the winner stored."""
+    db.session.refresh(reg)

@@ -1,4 +1,7 @@
-"""Registrations: start one, find one, accept a step, record consent, forget a screen's hold."""
+"""Registrations: start one, find one, accept a step, record consent, forget a screen's hold.
+
+Every function here only changes rows in the caller's session: the request (or the CLI
+command) commits once after it returns (services/unit_of_work.py)."""
 from __future__ import annotations
 
 import secrets
@@ -34,7 +37,6 @@ def start(kiosk_id: str) -> Registration:
     db.session.add(reg)
     db.session.flush()
     audit.record("registration_started", reg, kiosk=reg.kiosk_id)
-    db.session.commit()
     return reg
 
 
@@ -70,7 +72,6 @@ def show_step(reg: Registration, number: int) -> None:
     """The customer is looking at step ``number`` (kept so a resume comes back to it)."""
     if reg.current_step != number:
         reg.current_step = number
-        db.session.commit()
 
 
 def record_consent(reg: Registration) -> None:
@@ -83,14 +84,12 @@ def record_consent(reg: Registration) -> None:
 def refuse(reg: Registration, event: str, **details) -> None:
     """Record a refused request (step order, read-only change …) for the audit trail."""
     audit.record(event, reg, **details)
-    db.session.commit()
 
 
 def left_idle(reg: Registration) -> None:
     """The screen's idle timer ran out: the row stays in progress for staff."""
     if not reg.finished:
         audit.record("idle_timeout", reg, actor="system", step=reg.current_step)
-        db.session.commit()
 
 
 def request_help(reg: Registration, reason: str, actor: str = "customer") -> None:
@@ -107,7 +106,6 @@ def request_help(reg: Registration, reason: str, actor: str = "customer") -> Non
         reg.help_requested_at = utcnow()
     reg.help_reason = reason
     audit.record("help_requested", reg, actor=actor, reason=reason, step=reg.current_step)
-    db.session.commit()
 
 
 def help_handled(reg: Registration, actor: str, outcome: str) -> None:
@@ -116,4 +114,3 @@ def help_handled(reg: Registration, actor: str, outcome: str) -> None:
         reg.help_requested_at = None
         reg.help_reason = None
         audit.record("help_handled", reg, actor=actor, outcome=outcome)
-    db.session.commit()

@@ -43,6 +43,7 @@ def _clerk_handles(app):
     with app.app_context():
         reg = db.session.scalar(select(Registration).order_by(Registration.id.desc()).limit(1))
         registrations.help_handled(reg, actor="staff:nv.hoa", outcome="resolved")
+        db.session.commit()  # services flush; the console's request would commit here
 
 
 def _call_clerk(page, reason):

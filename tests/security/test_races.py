@@ -54,6 +54,22 @@ def test_otp_resend_cooldown_holds_under_parallel_requests(app, kiosk):
     assert _count(app, SmsMessage, SmsMessage.registration_id == reg.id) == 2
 
 
+def test_otp_attempt_limit_holds_under_20_parallel_guesses(app, kiosk):
+    kiosk.walk_to(5)
+    reg = kiosk.registration()
+    right = kiosk.last_sms_code()
+    wrong = "000000" if right != "000000" else "111111"
+    results = _fire(app, kiosk, kiosk.url(5), 20, {"csrf_token": kiosk.csrf(), "code": wrong})
+    assert [s for s, _ in results] == [200] * 20
+    assert not any(bare_500(text) for _, text in results)
+    limit = app.config["OTP_MAX_ATTEMPTS"]
+    assert kiosk.registration().otp_failed_attempts == limit  # 5 guesses checked, not 20
+    assert _events(app, reg.id, "activation_code_wrong") == limit
+    assert _events(app, reg.id, "activation_locked") == 1
+    kiosk.activate(right)  # locked: even the right code no longer opens the step
+    assert kiosk.registration().otp_verified_at is None
+
+
 def test_parallel_step_4_creates_one_subscriber_and_no_500(app, kiosk):
     kiosk.walk_to(4)
     reg = kiosk.registration()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kiosk.core.extensions import db
 from kiosk.core.models import Registration
 from kiosk.services import claims
 from kiosk.web.wizard.render import GoTo
@@ -15,6 +14,6 @@ def busy(reg: Registration, action: str, number: int, view: Callable[[Registrati
     """A parallel submit of step ``number`` found ``action`` taken: once the request that took it
     has finished, go on to the next step like it did; until then show the step with a notice."""
     if claims.is_done(reg, action):
-        db.session.refresh(reg)
+        claims.refresh_after_race(reg)
         return GoTo(number + 1)
     return view(reg)

@@ -1,47 +1,35 @@
 """Step 2 «Chọn gói dịch vụ»: pick a package from the staff-editable catalogue."""
 from __future__ import annotations
 
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from kiosk.core.extensions import db
-from kiosk.core.models import Registration, ServicePackage
-from kiosk.services import registrations
+from kiosk.core.models import Registration
+from kiosk.services import customer_details
+from kiosk.services.customer_details import PackageRefused
 from kiosk.web.wizard.forms import PackageForm
 from kiosk.web.wizard.render import GoTo, render_step
 
 
-def _active_packages() -> list[ServicePackage]:
-    return list(db.session.scalars(
-        select(ServicePackage).where(ServicePackage.active.is_(True))
-        .order_by(ServicePackage.sort_order, ServicePackage.price_vnd)
-    ))
-
-
-def view(reg: Registration, readonly: bool, form: PackageForm | None = None):
-    packages = _active_packages()
+def _form_for(packages, form: PackageForm | None, reg: Registration) -> PackageForm:
     if form is None:
         form = PackageForm(data={"package": reg.package_id})
     form.package.choices = [SelectChoice(p.id, p.name) for p in packages]
-    return render_step(reg, 2, form=form, packages=packages, readonly=readonly)
+    return form
+
+
+def view(reg: Registration, readonly: bool, form: PackageForm | None = None):
+    packages = customer_details.active_packages()
+    return render_step(reg, 2, form=_form_for(packages, form, reg), packages=packages,
+                       readonly=readonly)
 
 
 def submit(reg: Registration):
-    packages = {p.id: p for p in _active_packages()}
-    form = PackageForm()
-    form.package.choices = [SelectChoice(p.id, p.name) for p in packages.values()]
+    # The form may only choose among the packages offered now.
+    form = _form_for(customer_details.active_packages(), PackageForm(), reg)
     if not form.validate():
         return view(reg, False, form)
-    chosen = packages[form.package.data]
-    reg.package_id = chosen.id
-    reg.package_snapshot = {
-        "code": chosen.code,
-        "name": chosen.name,
-        "duration_months": chosen.duration_months,
-        "price_vnd": chosen.price_vnd,
-        # A seeded example price is never printed as the price agreed (contract, receipt).
-        "price_is_sample": bool(chosen.is_sample),
-    }
-    nxt = registrations.complete_step(reg, 2)
-    db.session.commit()
-    return GoTo(nxt)
+    outcome = customer_details.choose_package(reg, form.package.data)
+    if isinstance(outcome, PackageRefused):
+        form.package.errors = [outcome.message]
+        return view(reg, False, form)
+    return GoTo(outcome.next_step)
