@@ -17,9 +17,8 @@ py=${KIOSK_PYTHON:-.venv/bin/python}
 server=${KIOSK_TEST_POSTGRES:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
 
 # Lint first: a finding fails the run before minutes of tests (the rules: pyproject.toml).
-ruff=${KIOSK_RUFF:-$(dirname "$py")/ruff}
 echo "== ruff =="
-"$ruff" check . || exit $?
+"$py" -m ruff check . || exit $?
 
 echo "== 1/2 SQLite =="
 KIOSK_TEST_DATABASE_URL= "$py" -m pytest "$@"
