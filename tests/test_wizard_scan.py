@@ -13,6 +13,10 @@ from .test_wizard_ekyc import card_frame
 SCAN = "/r/{token}/step/1/scan"
 
 
+# Every test here asserts what the real vision reads off a card or a face: the real engine.
+pytestmark = pytest.mark.real_vision
+
+
 @pytest.fixture(autouse=True)
 def _needs_faces():
     face_data_dir()  # the synthetic card carries a real portrait
