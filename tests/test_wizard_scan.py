@@ -180,7 +180,7 @@ def _front_without_its_qr_code() -> bytes:
     """The test customer's card front, flat, its QR code scratched out: only the print tells."""
     import cv2
 
-    from kiosk.vision.card import QR_BOX
+    from kiosk.vision.card_outline import QR_BOX
 
     from .test_wizard_ekyc import customer_card, jpeg
 

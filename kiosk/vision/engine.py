@@ -278,7 +278,7 @@ class EkycEngine:
         "distance"}`` (``{"model", "error"}`` if it failed): recorded, never deciding.
         """
         from kiosk.vision import faces, portrait_search
-        from kiosk.vision.card import face_detector as card_face_detector
+        from kiosk.vision.card_portrait import face_detector as card_face_detector
         from kiosk.vision.read_card import read_card_and_portrait
 
         blobs = [card_bytes] if isinstance(card_bytes, bytes | bytearray) else list(card_bytes)
