@@ -3,8 +3,9 @@ every computer-vision job (read a card, advise on a preview frame, compare faces
 liveness recording). Bytes go in, plain results come out: callers never touch OpenCV.
 
 It is the seam for swapping models and for tests: ``services.ekyc.init_app`` builds it from
-config and keeps it in ``app.extensions["kiosk_ekyc"]``; tests that need no models put a fake
-with the same methods there (tests/support/fake_ekyc.py). Pure: no Flask.
+config and keeps it in ``app.extensions["kiosk_ekyc"]``; the test app puts a scripted fake with
+the same methods and signatures there (tests/support/fake_ekyc.py, held to this class by
+tests/test_fake_ekyc.py). Pure: no Flask.
 """
 from __future__ import annotations
 
