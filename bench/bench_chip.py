@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kiosk.chip import read_card  # noqa: E402
-from tests.support.simulated_chip import (  # noqa: E402
+from kiosk.chip.simulated import (  # noqa: E402
     SAMPLE_PERSON,
     SimulatedChip,
     make_card_files,

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import card, guidance  # noqa: E402
+from kiosk.vision import card_outline, guidance  # noqa: E402
 from tests.support import card_scenes, guidance_eval  # noqa: E402
 
 TARGET_MS = 33.0
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
 
     def naive(image):
         return guidance.analyse_frame(image, detect_side=max(image.shape[:2]),
-                                      metric_size=card.CARD_SIZE)
+                                      metric_size=card_outline.CARD_SIZE)
 
     fast(data[0].image), naive(data[0].image)  # warm-up (first-call allocations)
     wall = {"fast": [], "naive": []}

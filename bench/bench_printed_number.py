@@ -10,7 +10,7 @@ prints, logs or writes an ID number or a date — the number read is compared wi
 ``id_sha256`` (sha256 of the ID digits) by its hash only, and only counts (and, with
 ``--failures``, file names) come out.
 
-Each photo: the card is found with ``kiosk.vision.card.find_card`` and straightened with
+Each photo: the card is found with ``kiosk.vision.card_outline.find_card`` and straightened with
 ``warp_card``; when it is not found the whole image is taken as the card (tight crops). Per
 image one outcome: ``accepted_right`` (the number given, its hash is the manifest's),
 ``accepted_wrong`` (a number given whose hash differs — the figure that must stay at zero),
@@ -40,8 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import card as cardmod  # noqa: E402
-from kiosk.vision import printed_number  # noqa: E402
+from kiosk.vision import card_outline, printed_number  # noqa: E402
 
 DEFAULT_MANIFEST = ROOT / "bench" / "real_photos" / "manifest.json"
 
@@ -54,13 +53,13 @@ def straighten(image: np.ndarray) -> tuple[np.ndarray, bool]:
     """The card straightened (found; warped at its own resolution when that is larger than
     856×540, which the reader uses for its re-reads) or the whole image as the card (an image
     taller than wide is turned a quarter first)."""
-    corners = cardmod.find_card(image)
+    corners = card_outline.find_card(image)
     if corners is not None:
         width = float(max(np.linalg.norm(corners[1] - corners[0]),
                           np.linalg.norm(corners[2] - corners[3])))
-        k = min(2.0, max(1.0, width / cardmod.CARD_SIZE[0]))
-        size = (round(cardmod.CARD_SIZE[0] * k), round(cardmod.CARD_SIZE[1] * k))
-        return cardmod.warp_card(image, corners, size), True
+        k = min(2.0, max(1.0, width / card_outline.CARD_SIZE[0]))
+        size = (round(card_outline.CARD_SIZE[0] * k), round(card_outline.CARD_SIZE[1] * k))
+        return card_outline.warp_card(image, corners, size), True
     if image.shape[0] > image.shape[1]:
         image = cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE)
     return image, False

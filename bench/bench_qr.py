@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.vision import card, guidance  # noqa: E402
+from kiosk.vision import card_outline, card_portrait, guidance  # noqa: E402
 from kiosk.vision import qr_decode as qr  # noqa: E402
 from tests.support import synthetic  # noqa: E402
 
@@ -97,10 +97,10 @@ def run(n: int, rng: np.random.Generator, stress: bool) -> dict:
     find_ms = []
     for size, width_px, frame, payload in scenes(n, rng, stress):
         t0 = time.perf_counter()
-        corners = card.find_card(frame)
+        corners = card_outline.find_card(frame)
         find_ms.append((time.perf_counter() - t0) * 1000)
         found += corners is not None
-        gray = card.to_gray(frame)
+        gray = card_outline.to_gray(frame)
         outcome = {}
         for name, order in PIPELINES.items():
             t0 = time.perf_counter()
@@ -151,8 +151,8 @@ def _old_fields(frame) -> tuple[bool, bool]:
     if res is None:
         return False, False
     if corners is None and res.where == "frame":
-        corners = card.corners_from_qr(res.points) if _plausible(
-            card.corners_from_qr(res.points), frame.shape) else None
+        corners = card_outline.corners_from_qr(res.points) if _plausible(
+            card_outline.corners_from_qr(res.points), frame.shape) else None
     return True, corners is not None
 
 
@@ -194,7 +194,7 @@ def _id_photo(image) -> bool:
     the photo's width (the set also holds full-length and group shots, which no card carries)."""
     import cv2
 
-    from kiosk.vision.card import _faces_in
+    from kiosk.vision.card_portrait import _faces_in
 
     factor = min(1.0, 480 / max(image.shape[:2]))
     small = cv2.resize(image, None, fx=factor, fy=factor) if factor < 1 else image
@@ -213,13 +213,13 @@ def _front_rows(frames, read_side) -> dict:
         t0 = time.perf_counter()
         side = read_side(frame, with_mrz=False)
         dt = (time.perf_counter() - t0) * 1000
-        with mock.patch.object(card, "face_detector", lambda *a, **k: None):
+        with mock.patch.object(card_portrait, "face_detector", lambda *a, **k: None):
             t0 = time.perf_counter()
             hog = read_side(frame, with_mrz=False)
             dt_hog = (time.perf_counter() - t0) * 1000
-        corners = card.find_card(frame)
-        old = corners is not None and bool(card.portrait_has_face(
-            card.portrait_crop(frame, corners)))
+        corners = card_outline.find_card(frame)
+        old = corners is not None and bool(card_portrait.portrait_has_face(
+            card_portrait.portrait_crop(frame, corners)))
         rows.append((side.portrait_found, side.side == "front", old, dt,
                      hog.portrait_found, dt_hog))
     n = len(rows)

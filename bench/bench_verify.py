@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     card_jpeg, selfie_jpeg = jpeg(card), jpeg(selfie)
 
     from kiosk.core.config import DEFAULTS
-    from kiosk.vision.card import portrait_crop  # noqa: F401 - imported before timing
+    from kiosk.vision.card_portrait import portrait_crop  # noqa: F401 - imported before timing
     from kiosk.vision.engine import EkycEngine
     from kiosk.vision.read_card import read_card_and_portrait
 

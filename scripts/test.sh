@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command: set everything up (including chromium and poppler for the browser and PDF
 # tests) and run the whole test suite twice: on SQLite (the embedded default), then on
-# PostgreSQL (DATABASE_URL deployments). Extra arguments go to pytest in both passes.
+# PostgreSQL (DATABASE_URL deployments), after `ruff check` (a finding fails the script).
+# Extra arguments go to pytest in both passes.
 #
 # PostgreSQL pass: the machine's local server (trust auth on 127.0.0.1:5432, or
 # KIOSK_TEST_POSTGRES=postgresql+psycopg://user@host:port/admin_db), started here when it is
@@ -14,6 +15,10 @@ cd "$(dirname "$0")/.."
 [ "${KIOSK_TEST_SKIP_SETUP:-}" = 1 ] || scripts/setup.sh --test || exit $?
 py=${KIOSK_PYTHON:-.venv/bin/python}
 server=${KIOSK_TEST_POSTGRES:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}
+
+# Lint first: a finding fails the run before minutes of tests (the rules: pyproject.toml).
+echo "== ruff =="
+"$py" -m ruff check . || exit $?
 
 echo "== 1/2 SQLite =="
 KIOSK_TEST_DATABASE_URL= "$py" -m pytest "$@"

@@ -51,7 +51,21 @@ def _empty_postgres() -> None:
             conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
-def make_app(tmp_path, **overrides):
+def install_fake_ekyc(app):
+    """Put the scriptable eKYC fake (tests/support/fake_ekyc.py) where the services look for
+    the engine, with the app's face settings; returns it."""
+    from kiosk.services.ekyc import EXTENSION_KEY
+    from tests.support.fake_ekyc import FakeEkycEngine
+
+    fake = FakeEkycEngine.from_config(app.config)
+    app.extensions[EXTENSION_KEY] = fake
+    return fake
+
+
+def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
+    """The kiosk as shipped (the real eKYC engine), or with ``fake_vision`` the scripted fake
+    in its place. The ``app`` fixture asks for the fake unless the test is marked
+    ``real_vision``; callers of make_app itself say which they want."""
     from flask_migrate import upgrade
 
     from kiosk.core.seed import seed
@@ -73,4 +87,6 @@ def make_app(tmp_path, **overrides):
         db.session.add(StaffUser(username=STAFF[0], full_name="Nguyễn Thị Hoa",
                                  password_hash=hash_secret(STAFF[1])))
         db.session.commit()
+    if fake_vision:
+        install_fake_ekyc(app)
     return app

@@ -33,11 +33,25 @@ def _fast_argon2():
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path)
+def app(request, tmp_path):
+    # The scripted eKYC fake unless the test asserts what the real vision says (real_vision):
+    # the real engine reads noise photos for seconds and answers what the fake answers.
+    real = request.node.get_closest_marker("real_vision") is not None
+    app = make_app(tmp_path, fake_vision=not real)
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def fake_ekyc(app):
+    """The app's scripted eKYC engine (tests/support/fake_ekyc.py), to set its answers."""
+    from kiosk.services.ekyc import EXTENSION_KEY
+    from tests.support.fake_ekyc import FakeEkycEngine
+
+    engine = app.extensions[EXTENSION_KEY]
+    assert isinstance(engine, FakeEkycEngine), "a real_vision test has the real engine"
+    return engine
 
 
 @pytest.fixture

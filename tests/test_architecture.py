@@ -57,6 +57,20 @@ def test_pure_packages_import_no_framework_and_no_outer_layer(module):
     assert not bad, f"{module} is pure but imports {sorted(bad)}"
 
 
+# Among the pure packages the domain is the bottom: the others may use its rules (the chip its
+# one MRZ check digit, vision its face thresholds), and it imports none of them.
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _within(m, ("kiosk.domain",))))
+def test_the_domain_imports_no_other_pure_package(module):
+    bad = {m for m in _kiosk_imports(module) if not _within(m, ("kiosk.domain",))}
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _within(m, ("kiosk.chip",))))
+def test_the_chip_uses_only_itself_and_the_domain(module):
+    bad = {m for m in _kiosk_imports(module) if not _within(m, ("kiosk.chip", "kiosk.domain"))}
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
 @pytest.mark.parametrize("module", sorted(m for m in MODULES
                                           if _within(m, ("kiosk.core", "kiosk.providers",
                                                          "kiosk.services"))))

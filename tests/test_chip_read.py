@@ -1,4 +1,4 @@
-"""Whole reads against the simulated chip (tests/support/simulated_chip.py), happy and unhappy."""
+"""Whole reads against the simulated chip (kiosk/chip/simulated.py), happy and unhappy."""
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +21,7 @@ from kiosk.chip import (
     read_card,
 )
 from kiosk.chip.errors import ParseError
-from kiosk.chip.tlv import tlv
-from tests.support.simulated_chip import (
+from kiosk.chip.simulated import (
     SAMPLE_PERSON,
     CardFiles,
     Person,
@@ -30,6 +29,7 @@ from tests.support.simulated_chip import (
     make_card_files,
     make_test_pki,
 )
+from kiosk.chip.tlv import tlv
 
 
 @pytest.fixture(scope="module")
@@ -281,7 +281,7 @@ def test_rsa_active_authentication_signature():
 
 
 def test_data_group_with_an_unknown_tag_is_reported_and_the_rest_read(pki):
-    from tests.support.simulated_chip import sign_sod
+    from kiosk.chip.simulated import sign_sod
 
     base = make_card_files(SAMPLE_PERSON, pki)
     files = dict(base.files, DG13=tlv(0x5A, b"\x01\x02"))  # signed, but not a DG13

@@ -6,16 +6,16 @@ import json
 import pytest
 from sqlalchemy import select
 
-from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Evidence
-from kiosk.services import chip_reading, registrations
-from tests.app_factory import make_app
-from tests.support.simulated_chip import (
+from kiosk.chip.simulated import (
     SAMPLE_PERSON,
     SimulatedChip,
     make_card_files,
     make_test_pki,
 )
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent, Evidence
+from kiosk.services import chip_reading, registrations
+from tests.app_factory import make_app
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ REJECT = DEFAULTS["FACE_REJECT_DISTANCE"][DEFAULTS["FACE_MODEL"]]
 
 SAME = ("megawati_sukarnoputri/4.jpg", "megawati_sukarnoputri/5.jpg")
 DIFFERENT = ("joe_biden/1.jpg", "zhang_ziyi/1.jpg")
+# The vision commands are the real engine's contract: every test here runs it.
+pytestmark = pytest.mark.real_vision
 
 
 def run(runner, *args):

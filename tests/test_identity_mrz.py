@@ -115,3 +115,36 @@ def test_passport_letters_kept_and_checked():
 @pytest.mark.parametrize("text", ["", "hello", "ABC\nDEF\nGHI", "<" * 44])
 def test_not_a_zone(text):
     assert parse_mrz(text, TODAY) is None
+
+
+# Digits of other scripts: str.isdigit() takes them, int() reads them, and an MRZ never holds
+# them. The chip's BAC key and the photo's zone share one check digit, so they refuse alike.
+@pytest.mark.parametrize("text", ["١٢٣٤٥٦", "０１２３４５", "74081２", "L898902C٣"])
+def test_digits_of_other_scripts_are_refused_by_the_one_check_digit(text):
+    from kiosk.chip.errors import BadKey
+    from kiosk.chip.keys import MrzKey
+    from kiosk.chip.keys import check_digit as chip_check_digit
+
+    with pytest.raises(ValueError, match="not an MRZ character"):
+        check_digit(text)
+    with pytest.raises(BadKey, match="Ký tự không hợp lệ"):
+        chip_check_digit(text)
+    with pytest.raises(BadKey):
+        MrzKey(text, "740812", "120415").mrz_information()
+    with pytest.raises(BadKey):
+        MrzKey("L898902C3", text[:6], "120415")
+
+
+def test_the_chip_key_uses_the_domain_check_digit():
+    from kiosk.chip import keys
+
+    for text in ("D23145890", "740812", "L898902C3", "ZE184226B<<<<<", "<<<<<<"):
+        assert keys.check_digit(text) == check_digit(text)
+
+
+def test_a_check_digit_of_another_script_never_validates_a_zone():
+    line2 = ICAO_TD1[1]
+    assert parse_mrz(ICAO_TD1, TODAY).valid
+    # the birth date's check digit "2" written as an Arabic-Indic two: cleaned to a filler
+    tampered = [ICAO_TD1[0], line2[:6] + "٢" + line2[7:], ICAO_TD1[2]]
+    assert parse_mrz(tampered, TODAY).checks["date_of_birth"] is False

@@ -1,7 +1,7 @@
 """Two kiosks on one SQLite file: slow vision on one must not lock the other out.
 
-SQLite has a single write lock. Kiosk A's request runs a slow comparison (a stand-in engine
-that waits until kiosk B is done); meanwhile kiosk B submits a step, which writes. If A's
+SQLite has a single write lock. Kiosk A's request runs a slow comparison (the eKYC fake,
+waiting until kiosk B is done); meanwhile kiosk B submits a step, which writes. If A's
 request had written anything before the slow part, B would wait past the (shortened) busy
 timeout and fail with "database is locked" — the 500s seen under load.
 """
@@ -12,50 +12,42 @@ import threading
 import pytest
 
 from kiosk.core.extensions import db
-from kiosk.vision.engine import EkycEngine, LivenessVerdict
+from kiosk.services.ekyc import EXTENSION_KEY
 from tests.app_factory import make_app
 from tests.kiosk_driver import KioskDriver, jpeg_bytes
+from tests.support.fake_ekyc import FakeEkycEngine
 
 BUSY_TIMEOUT_MS = 300
 WAIT_SECONDS = 10
 
 
-class SlowEngine(EkycEngine):
-    """The real engine's image checks, with a comparison that blocks until released."""
+class SlowComparison:
+    """Makes the fake engine's face comparison block until the other kiosk is done."""
 
-    def __init__(self, base: EkycEngine):
-        super().__init__(base.thresholds, base.max_pixels, base.mirrored)
+    def __init__(self, engine: FakeEkycEngine):
         self.inside = threading.Event()   # the slow part has started
         self.release = threading.Event()  # the other kiosk has finished its write
+        # Judging frames happened before any write even before the fix; the slow part that
+        # matters is the comparison with the card that follows a passed challenge.
+        engine.script(decision="match", distance=0.3, liveness="passed")
+        engine.on("compare", self._slow)
 
-    def _slow(self):
+    def _slow(self, *args, **kwargs):
         self.inside.set()
         assert self.release.wait(WAIT_SECONDS), "the other kiosk never finished"
-
-    def compare(self, card_bytes, face_bytes):
-        self._slow()
-        return {"decision": "match", "distance": 0.3, "reference": "card_portrait",
-                "card": {"id_number": None}}
-
-    def judge_liveness(self, stamps, blobs, challenge):
-        # Judging frames happened before any write even before the fix; the slow part that
-        # matters here is the comparison with the card that follows a passed challenge.
-        self.check_image(blobs[0])
-        return LivenessVerdict(state="passed", reason=None, message="ok", still=False,
-                               face_jpeg=blobs[0])
 
 
 @pytest.fixture
 def app(tmp_path):
     # SQLite on purpose, also in the PostgreSQL pass: its single write lock is the subject.
-    app = make_app(tmp_path, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS,
+    app = make_app(tmp_path, fake_vision=True, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS,
                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'kiosk.sqlite'}")
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
-def _run_alongside(app, slow_request, engine: SlowEngine):
+def _run_alongside(app, slow_request, engine: SlowComparison):
     """Run ``slow_request`` (kiosk A) in a thread; while it is inside the slow part, kiosk B
     submits step 3. Returns (A's status, B's status, B's registration)."""
     other = KioskDriver(app.test_client())
@@ -84,15 +76,13 @@ def _run_alongside(app, slow_request, engine: SlowEngine):
     return results["a"], results["b"], other.registration()
 
 
-def _at_step6_with_a_slow_engine(app) -> tuple[KioskDriver, SlowEngine]:
+def _at_step6_with_a_slow_engine(app) -> tuple[KioskDriver, SlowComparison]:
     """Kiosk A at step 6 with both card photos taken; its next comparison blocks."""
     kiosk = KioskDriver(app.test_client())
     kiosk.walk_to(6)
     kiosk.capture("card_front")
     kiosk.capture("card_back")
-    engine = SlowEngine(app.extensions["kiosk_ekyc"])
-    app.extensions["kiosk_ekyc"] = engine
-    return kiosk, engine
+    return kiosk, SlowComparison(app.extensions[EXTENSION_KEY])
 
 
 def test_a_slow_face_comparison_does_not_lock_out_another_kiosk(app):

@@ -120,36 +120,24 @@ def test_a_registration_not_waiting_cannot_be_approved(app, kiosk):
     assert clerk.post("/staff/review/KHONGCO/approve").status_code == 404
 
 
-class _ScriptedEngine:
-    """The real engine, except that the face comparison says what the test wants."""
-
-    def __init__(self, real, decision, distance):
-        self._real, self.decision, self.distance = real, decision, distance
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-    def compare(self, card_bytes, face_bytes):
-        return {"decision": self.decision, "distance": self.distance, "reference": "card_portrait",
-                "card": {"id_number": "038085012345", "date_of_birth": "1985-09-05"}}
-
-
-def _script(app, monkeypatch, decision, distance):
+def _script(app, decision, distance):
+    """The face comparison says what the test wants (the app's eKYC fake)."""
     from kiosk.services import ekyc
 
-    real = app.extensions[ekyc.EXTENSION_KEY]
-    monkeypatch.setitem(app.extensions, ekyc.EXTENSION_KEY, _ScriptedEngine(real, decision, distance))
+    app.extensions[ekyc.EXTENSION_KEY].script(
+        decision=decision, distance=distance,
+        card={"id_number": "038085012345", "date_of_birth": "1985-09-05"})
 
 
-def test_a_grey_zone_distance_is_queued_as_a_face_review(app, kiosk, monkeypatch):
-    _script(app, monkeypatch, "review", 0.5)
+def test_a_grey_zone_distance_is_queued_as_a_face_review(app, kiosk):
+    _script(app, "review", 0.5)
     reg = _waiting_at_step6(kiosk)
     assert reg.kyc_decision == "review" and reg.help_reason == "face_review"
     assert "0.500" in Clerk(app).html(f"/staff/review/{reg.number}")
 
 
-def test_no_match_is_queued_only_after_the_allowed_retries(app, kiosk, monkeypatch):
-    _script(app, monkeypatch, "no_match", 0.8)
+def test_no_match_is_queued_only_after_the_allowed_retries(app, kiosk):
+    _script(app, "no_match", 0.8)
     reg = _waiting_at_step6(kiosk)
     assert reg.kyc_decision == "no_match" and reg.help_requested_at is None
     html = kiosk.get(kiosk.url(6)).get_data(as_text=True)

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision import card, portrait_search, qr_decode
+from kiosk.vision import card_outline, card_portrait, portrait_search, qr_decode
 from kiosk.vision.read_card import read_card, read_side
 from tests.faces_data import calibration_photo, require_sface_models
 from tests.support import synthetic
@@ -18,7 +18,7 @@ from tests.support import synthetic
 @pytest.fixture(scope="module")
 def detector():
     require_sface_models()
-    return card.face_detector()
+    return card_portrait.face_detector()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_a_front_filling_the_frame_is_a_front(detector, front):
 def test_a_front_whose_face_is_hidden_is_never_called_a_back(detector, front):
     image, fields = front
     hidden = image.copy()
-    x0, y0, x1, y1 = card.PORTRAIT_BOX
+    x0, y0, x1, y1 = card_outline.PORTRAIT_BOX
     hidden[y0:y1, x0:x1] = (200, 205, 210)  # glare over the photo
     result = read_card(hidden[8:-8, 8:-8])
     assert result["id_number"] == fields["id_number"]

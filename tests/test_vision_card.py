@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision import card
+from kiosk.vision import card_outline, card_portrait
 from kiosk.vision.read_card import portrait_from_frame, read_card
 from tests.faces_data import ROOT, calibration_photo, skip_or_fail
 from tests.support import synthetic
@@ -58,13 +58,13 @@ def test_order_corners_from_any_starting_point():
     truth = np.array([[100, 50], [500, 80], [480, 330], [80, 300]], np.float32)
     for shift in range(4):
         shuffled = np.roll(truth, shift, axis=0)[::-1]
-        assert np.array_equal(card.order_corners(shuffled), truth)
+        assert np.array_equal(card_outline.order_corners(shuffled), truth)
 
 
 def test_order_corners_puts_a_long_side_on_top_for_a_card_on_its_side():
     upright = np.array([[0, 0], [856, 0], [856, 540], [0, 540]], np.float32)
     on_side = upright[:, ::-1].copy()  # turned 90°: long sides vertical
-    ordered = card.order_corners(on_side)
+    ordered = card_outline.order_corners(on_side)
     top = np.linalg.norm(ordered[1] - ordered[0])
     assert top == pytest.approx(856)
 
@@ -73,7 +73,7 @@ def test_order_corners_puts_a_long_side_on_top_for_a_card_on_its_side():
                                        ((640, 480), 4)])
 def test_find_card_corners_match_the_truth(front, size, seed):
     frame, truth = synthetic.place_in_scene(front, size, np.random.default_rng(seed))
-    found = card.find_card(frame)
+    found = card_outline.find_card(frame)
     assert found is not None
     assert corner_error(found, truth) < 0.015 * size[0]
 
@@ -81,14 +81,14 @@ def test_find_card_corners_match_the_truth(front, size, seed):
 def test_find_card_with_a_thumb_over_the_edge(front):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(5),
                                             occluder=True)
-    found = card.find_card(frame)
+    found = card_outline.find_card(frame)
     assert found is not None and corner_error(found, truth) < 0.015 * 1280
 
 
 def test_find_card_turns_an_upside_down_card(front):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(19),
                                             rotation_deg=176.0)
-    found = card.find_card(frame)
+    found = card_outline.find_card(frame)
     assert found is not None
     assert np.abs(found - truth).max() < 0.015 * 1280  # TL is the card's own top left
 
@@ -96,7 +96,7 @@ def test_find_card_turns_an_upside_down_card(front):
 def test_find_card_rotated_20_degrees(front):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(6),
                                             rotation_deg=-20.0)
-    found = card.find_card(frame)
+    found = card_outline.find_card(frame)
     assert found is not None and corner_error(found, truth) < 0.015 * 1280
 
 
@@ -104,13 +104,13 @@ def test_no_card_on_an_empty_desk(front):
     for seed in (7, 8, 9):
         frame, _ = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(seed),
                                             centre=(-5000.0, -5000.0))
-        assert card.find_card(frame) is None
+        assert card_outline.find_card(frame) is None
 
 
 def test_warp_recovers_the_canonical_front(front):
     frame, _ = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(10),
                                         occluder=False, perspective=(10.0, -8.0))
-    warped = card.warp_card(frame, card.find_card(frame))
+    warped = card_outline.warp_card(frame, card_outline.find_card(frame))
     assert warped.shape == (540, 856, 3)
     corr = np.corrcoef(cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY).ravel().astype(np.float32),
                        cv2.cvtColor(front, cv2.COLOR_BGR2GRAY).ravel().astype(np.float32))[0, 1]
@@ -119,10 +119,10 @@ def test_warp_recovers_the_canonical_front(front):
 
 def test_corners_from_qr_extrapolate_the_card(front):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(11))
-    x0, y0, x1, y1 = card.QR_BOX
+    x0, y0, x1, y1 = card_outline.QR_BOX
     box = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32)
-    qr_points = cv2.perspectiveTransform(box, np.linalg.inv(card.card_homography(truth)))[0]
-    assert np.abs(card.corners_from_qr(qr_points) - truth).max() < 1.0
+    qr_points = cv2.perspectiveTransform(box, np.linalg.inv(card_outline.card_homography(truth)))[0]
+    assert np.abs(card_outline.corners_from_qr(qr_points) - truth).max() < 1.0
 
 
 # ----------------------------------------------------------------------------- portrait
@@ -130,9 +130,9 @@ def test_corners_from_qr_extrapolate_the_card(front):
 
 def test_portrait_crop_shows_the_face_of_the_card(front_with_face):
     frame, _ = synthetic.place_in_scene(front_with_face, (1280, 720), np.random.default_rng(12))
-    crop = card.portrait_crop(frame)
+    crop = card_portrait.portrait_crop(frame)
     assert crop is not None and crop.shape[0] > crop.shape[1]  # portrait format
-    assert require_face_detector(card.portrait_has_face(crop)) is True
+    assert require_face_detector(card_portrait.portrait_has_face(crop)) is True
 
 
 def test_portrait_from_an_upside_down_card_frame(front_with_face):
@@ -140,14 +140,14 @@ def test_portrait_from_an_upside_down_card_frame(front_with_face):
                                         rotation_deg=182.0)
     crop = portrait_from_frame(frame)
     assert crop is not None
-    assert require_face_detector(card.portrait_has_face(crop)) is True
+    assert require_face_detector(card_portrait.portrait_has_face(crop)) is True
 
 
 def test_portrait_located_from_the_qr_code_when_the_outline_is_lost(front, monkeypatch):
     frame, truth = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(22))
-    monkeypatch.setattr(card, "find_card", lambda image, *a, **k: None)
+    monkeypatch.setattr(card_outline, "find_card", lambda image, *a, **k: None)
     crop = portrait_from_frame(frame)
-    expected = card.portrait_crop(frame, truth)
+    expected = card_portrait.portrait_crop(frame, truth)
     assert crop is not None and crop.shape == expected.shape
     diff = np.abs(crop.astype(np.float32) - expected.astype(np.float32)).mean()
     assert diff < 25
@@ -160,20 +160,20 @@ def test_portrait_from_a_frame_without_card_is_none(front):
 
 
 def test_silhouette_portrait_has_no_face(front):
-    crop = card.portrait_region(front)
-    assert require_face_detector(card.portrait_has_face(crop)) is False
+    crop = card_portrait.portrait_region(front)
+    assert require_face_detector(card_portrait.portrait_has_face(crop)) is False
 
 
 def test_portrait_crop_of_a_canonical_card_image(front):
-    crop = card.portrait_crop(front)
-    x0, y0, x1, y1 = card.PORTRAIT_BOX
+    crop = card_portrait.portrait_crop(front)
+    x0, y0, x1, y1 = card_outline.PORTRAIT_BOX
     assert crop.shape[0] >= y1 - y0 and crop.shape[1] >= x1 - x0
 
 
 def test_portrait_crop_without_card_is_none(front):
     frame, _ = synthetic.place_in_scene(front, (640, 480), np.random.default_rng(13),
                                         centre=(-5000.0, -5000.0))
-    assert card.portrait_crop(frame) is None
+    assert card_portrait.portrait_crop(frame) is None
 
 
 # ----------------------------------------------------------------------------- read_card
@@ -191,7 +191,7 @@ def test_read_card_gives_the_contract_fields(holder, front_with_face):
     assert result["gender"] == holder["gender"]
     assert result["address"] == holder["address"]
     assert result["issue_date"] == holder["issue_date"].isoformat()
-    assert require_face_detector(card.portrait_has_face(card.portrait_region(front_with_face)))
+    assert require_face_detector(card_portrait.portrait_has_face(card_portrait.portrait_region(front_with_face)))
     assert result["portrait_found"] is True
     assert result["quality"]["qr_valid"] is True
     json.dumps(result)

@@ -15,6 +15,11 @@ from tests.support import synthetic
 # ----------------------------------------------------------------------------- synthetic.py
 
 
+# The `vision guidance` command and the engine's advice are the subject: the real engine (the
+# tests without an app are pure functions and need no marker, but it does them no harm).
+pytestmark = pytest.mark.real_vision
+
+
 @pytest.fixture(scope="module")
 def front():
     return synthetic.render_card_front(synthetic.random_fields(np.random.default_rng(21)),

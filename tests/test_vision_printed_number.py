@@ -11,7 +11,7 @@ import pytest
 
 from kiosk.domain.identity import printed_id
 from kiosk.domain.identity.printed_id import accept_printed_id, printed_id_problems
-from kiosk.vision import card, mrz_ocr, printed_number
+from kiosk.vision import card_outline, mrz_ocr, printed_number
 from kiosk.vision.printed_number import OcrUnavailable, PrintedRead, read_printed_front
 from tests.support import synthetic
 
@@ -116,7 +116,7 @@ def test_reads_through_an_imprecise_warp_of_a_photographed_card(front, holder):
     # corners off by up to ~3 % of the card: shifted, and the card taken 4 % too large
     centre = truth.mean(axis=0)
     sloppy = (truth - centre) * 1.04 + centre + np.array([9.0, -6.0], np.float32)
-    read = read_printed_front(card.warp_card(frame, sloppy.astype(np.float32)))
+    read = read_printed_front(card_outline.warp_card(frame, sloppy.astype(np.float32)))
     assert read.id_number == holder["id_number"]
     assert read.date_of_birth == holder["date_of_birth"]
 
@@ -167,7 +167,7 @@ def test_a_number_differing_from_the_back_zone_is_refused(front, holder):
 @pytest.mark.parametrize("kind", ["blank", "noise", "grey", "tiny", "other_side"])
 def test_a_blank_or_garbage_card_gives_no_number_without_raising(kind):
     rng = np.random.default_rng(3)
-    w, h = card.CARD_SIZE
+    w, h = card_outline.CARD_SIZE
     image = {
         "blank": np.full((h, w, 3), 235, np.uint8),
         "noise": rng.integers(0, 256, (h, w, 3), dtype=np.uint8),
@@ -229,7 +229,7 @@ def _paper(image: np.ndarray, box) -> np.ndarray:
 
 
 def _layout(image: np.ndarray):
-    page = printed_number._Page.of(card.to_gray(image))
+    page = printed_number._Page.of(card_outline.to_gray(image))
     words = printed_number._layout_words(page.gray)
     return page, words, printed_number._lines(words)
 
@@ -279,7 +279,7 @@ def test_a_misread_birth_label_is_known_by_its_vietnamese_words():
 def test_the_date_is_cut_from_what_follows_it_on_its_line(front, holder):
     # a dark smudge after the date (the card's edge, a thumb, the guilloche): the re-read box
     # stops at the gap after the date
-    gray = card.to_gray(front)
+    gray = card_outline.to_gray(front)
     smudged = gray.copy()
     smudged[290:312, 640:700] = 40
     box = (462, 286, 760, 314)

@@ -5,14 +5,14 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision import card
+from kiosk.vision import card_outline
 from kiosk.vision import qr_decode as qr
 from tests.support import synthetic
 
 
 def decode_qr(frame):
     """The card QR's text as the reader sees it: corners found first, then decoded."""
-    result = qr.decode_card_qr(frame, card.find_card(frame))
+    result = qr.decode_card_qr(frame, card_outline.find_card(frame))
     return result.text if result else None
 
 
@@ -51,7 +51,7 @@ def test_card_region_is_tried_first(front, payload):
 
 def test_card_given_upside_down_is_read_and_reported(front, payload):
     frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(4))
-    result = qr.decode_card_qr(frame, card.rotate_corners(corners, 2))
+    result = qr.decode_card_qr(frame, card_outline.rotate_corners(corners, 2))
     assert result.text == payload and result.where == "card_rotated"
 
 
@@ -70,10 +70,10 @@ def test_whole_frame_is_searched_without_card_outline(front, payload):
 def test_reported_points_are_the_qr_symbol_corners(front):
     frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(6),
                                               occluder=False)
-    result = qr.decode_card_qr(frame, card.find_card(frame))
-    x0, y0, x1, y1 = card.QR_BOX
+    result = qr.decode_card_qr(frame, card_outline.find_card(frame))
+    x0, y0, x1, y1 = card_outline.QR_BOX
     box = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32)
-    to_frame = np.linalg.inv(card.card_homography(corners))
+    to_frame = np.linalg.inv(card_outline.card_homography(corners))
     truth = cv2.perspectiveTransform(box, to_frame)[0]
     assert np.abs(result.points - truth).max() < 8
 
@@ -82,7 +82,7 @@ def test_reported_points_are_the_qr_symbol_corners(front):
 def test_each_decoder_reads_a_clear_card(front, payload, decoder):
     frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(7),
                                               blur=0.4, occluder=False, scale=0.65)
-    result = qr.decode_card_qr(frame, card.find_card(frame), decoders=(decoder,))
+    result = qr.decode_card_qr(frame, card_outline.find_card(frame), decoders=(decoder,))
     assert result is not None and result.text == payload and result.decoder == decoder
 
 

@@ -7,7 +7,7 @@ import zxingcpp
 
 from kiosk.domain.identity.id_numbers import cross_check_cccd
 from kiosk.domain.identity.qr_payload import parse_cccd_qr
-from kiosk.vision import card
+from kiosk.vision import card_outline
 from tests.support import synthetic
 
 
@@ -56,7 +56,7 @@ def test_card_front_is_canonical_size_and_reproducible(fields, front):
 
 
 def test_card_front_qr_at_top_right_carries_the_payload(fields, front):
-    x0, y0, x1, y1 = card.QR_BOX
+    x0, y0, x1, y1 = card_outline.QR_BOX
     found = zxingcpp.read_barcodes(front[y0 - 10:y1 + 10, x0 - 10:x1 + 10],
                                    formats=zxingcpp.BarcodeFormat.QRCode)
     assert found and bytes(found[0].bytes).decode("utf-8") == synthetic.build_qr_payload(fields)
@@ -73,7 +73,7 @@ def test_place_in_scene_reports_where_the_card_is(front):
     assert frame.shape == (720, 1280, 3) and corners.shape == (4, 2)
     assert (corners[:, 0] >= 0).all() and (corners[:, 0] < 1280).all()
     assert (corners[:, 1] >= 0).all() and (corners[:, 1] < 720).all()
-    warped = card.warp_card(frame, corners).astype(np.float32)
+    warped = card_outline.warp_card(frame, corners).astype(np.float32)
     corr = np.corrcoef(warped.ravel(), front.astype(np.float32).ravel())[0, 1]
     assert corr > 0.8
 

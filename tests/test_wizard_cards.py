@@ -20,6 +20,10 @@ SCAN = "/r/{token}/step/1/scan"
 PORTRAIT, LIVE = "megawati_sukarnoputri/4.jpg", "megawati_sukarnoputri/5.jpg"
 
 
+# Every test here asserts what the real vision reads off a card or a face: the real engine.
+pytestmark = pytest.mark.real_vision
+
+
 @pytest.fixture(autouse=True)
 def _needs_faces():
     face_data_dir()

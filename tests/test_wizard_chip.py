@@ -4,17 +4,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent
-from kiosk.services import chip_reading
-from tests.app_factory import make_app
-from tests.kiosk_driver import KioskDriver
-from tests.support.simulated_chip import (
+from kiosk.chip.simulated import (
     SAMPLE_PERSON,
     SimulatedChip,
     make_card_files,
     make_test_pki,
 )
+from kiosk.core.extensions import db
+from kiosk.core.models import AuditEvent
+from kiosk.services import chip_reading
+from tests.app_factory import make_app
+from tests.kiosk_driver import KioskDriver
 
 P = SAMPLE_PERSON
 FROM_CHIP = {"full_name": P.full_name, "date_of_birth": P.birth_date_text, "gender": P.sex_text,

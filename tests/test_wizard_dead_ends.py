@@ -12,8 +12,6 @@ from pypdf import PdfReader
 
 from kiosk.core.extensions import db
 from kiosk.core.models import ServicePackage
-from kiosk.services.ekyc import EXTENSION_KEY
-from kiosk.vision.engine import EkycEngine, LivenessVerdict
 
 from .kiosk_driver import jpeg_bytes
 
@@ -22,33 +20,10 @@ def _help_reasons(html: str) -> list[str]:
     return re.findall(r'data-help-reason="([a-z_]+)"', html)
 
 
-class Scripted(EkycEngine):
-    """The real image checks, with the face comparison and the liveness verdict scripted."""
-
-    decision = "match"
-    problems_card: dict = {}
-    liveness = "failed"
-
-    def compare(self, card_bytes, face_bytes):
-        return {"decision": self.decision, "distance": {"match": 0.2, "no_match": 0.9}.get(self.decision),
-                "reference": "card_portrait", "card": dict(self.problems_card)}
-
-    def judge_liveness(self, stamps, blobs, challenge):
-        self.check_image(blobs[0])
-        if self.liveness == "passed":
-            return LivenessVerdict(state="passed", reason=None, message="ok", still=False,
-                                   face_jpeg=blobs[0])
-        return LivenessVerdict(state="failed", reason="timeout", still=True, face_jpeg=None,
-                               message="Hết thời gian mà chưa làm xong các thao tác.")
-
-
 @pytest.fixture
-def scripted(kiosk, monkeypatch):
-    extensions = kiosk.client.application.extensions
-    real = extensions[EXTENSION_KEY]
-    engine = Scripted(real.thresholds, real.max_pixels, real.mirrored)
-    monkeypatch.setitem(extensions, EXTENSION_KEY, engine)
-    return engine
+def scripted(fake_ekyc):
+    """The app's eKYC fake: the face matches, the liveness challenge is not done in time."""
+    return fake_ekyc.script(decision="match", liveness="failed")
 
 
 def _to_step6_with_cards(kiosk):

@@ -18,6 +18,10 @@ SAME = ("megawati_sukarnoputri/4.jpg", "megawati_sukarnoputri/5.jpg")  # calibra
 DIFFERENT = ("joe_biden/1.jpg", "zhang_ziyi/1.jpg")
 
 
+# Every test here asserts what the real vision reads off a card or a face: the real engine.
+pytestmark = pytest.mark.real_vision
+
+
 @pytest.fixture(autouse=True)
 def _needs_faces():
     face_data_dir()
@@ -175,10 +179,11 @@ def test_liveness_with_mismatched_timestamps_is_refused_clearly(kiosk):
 
 def _pass_liveness(kiosk, monkeypatch, face_file):
     from kiosk.services.ekyc import EXTENSION_KEY
-    from tests.support.fake_ekyc import LivenessAlwaysPasses
+    from tests.support.fake_ekyc import FakeEkycEngine
 
     extensions = kiosk.client.application.extensions
-    monkeypatch.setitem(extensions, EXTENSION_KEY, LivenessAlwaysPasses.like(extensions[EXTENSION_KEY]))
+    monkeypatch.setitem(extensions, EXTENSION_KEY, FakeEkycEngine.around(
+        extensions[EXTENSION_KEY], scripted={"judge_liveness"}).script(liveness="passed"))
     frame = cv2.imdecode(np.frombuffer(selfie(load(face_file)), np.uint8), cv2.IMREAD_COLOR)
     return _post_frames(kiosk, [frame] * 3, [0, 125, 250]).get_data(as_text=True)
 

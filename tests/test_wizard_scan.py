@@ -13,6 +13,10 @@ from .test_wizard_ekyc import card_frame
 SCAN = "/r/{token}/step/1/scan"
 
 
+# Every test here asserts what the real vision reads off a card or a face: the real engine.
+pytestmark = pytest.mark.real_vision
+
+
 @pytest.fixture(autouse=True)
 def _needs_faces():
     face_data_dir()  # the synthetic card carries a real portrait
@@ -176,7 +180,7 @@ def _front_without_its_qr_code() -> bytes:
     """The test customer's card front, flat, its QR code scratched out: only the print tells."""
     import cv2
 
-    from kiosk.vision.card import QR_BOX
+    from kiosk.vision.card_outline import QR_BOX
 
     from .test_wizard_ekyc import customer_card, jpeg
 

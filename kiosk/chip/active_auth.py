@@ -6,6 +6,7 @@ chip), so a pass is evidence against cloning. Reported, never required.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidSignature
@@ -46,20 +47,38 @@ def verify(key: ActiveAuthKey, nonce: bytes, signature: bytes, signature_oid: st
     return False
 
 
+# The first byte of the recovered message: the scheme-1 header with the partial-recovery bit set
+# (the nonce is the part the signature does not carry) and no padding, the only form Doc 9303-11
+# §6.1 uses (its worked example starts with it too). Any other first byte is refused, not read.
+_HEADER = 0x6A
+_IMPLICIT_SHA1 = 0xBC  # one-byte trailer: the hash is SHA-1
+_EXPLICIT = 0xCC  # two-byte trailer: the byte before it names the hash (ISO/IEC 10118-3)
+
+
 def _verify_iso9796_2(public: rsa.RSAPublicKey, nonce: bytes, signature: bytes) -> bool:
-    """ISO/IEC 9796-2 digital signature scheme 1 with partial message recovery."""
+    """ISO/IEC 9796-2 digital signature scheme 1 with partial message recovery: the recovered
+    message is header 0x6A ‖ M1 ‖ hash(M1 ‖ nonce) ‖ trailer, and every part of it is checked
+    (length, header, trailer, a recovered M1 of at least one byte, the hash in constant time)."""
     numbers = public.public_numbers()
     k = (numbers.n.bit_length() + 7) // 8
-    recovered = pow(int.from_bytes(signature, "big"), numbers.e, numbers.n).to_bytes(k, "big")
-    if recovered[0] & 0xC0 != 0x40:
+    if len(signature) != k:  # a chip answers with exactly the modulus' length
         return False
-    if recovered[-1] == 0xBC:
+    value = int.from_bytes(signature, "big")
+    if not 0 < value < numbers.n:
+        return False
+    recovered = pow(value, numbers.e, numbers.n).to_bytes(k, "big")
+    if recovered[0] != _HEADER:
+        return False
+    if recovered[-1] == _IMPLICIT_SHA1:
         name, trailer = "sha1", 1
-    elif recovered[-1] == 0xCC and recovered[-2] in _RSA_TRAILERS:
+    elif recovered[-1] == _EXPLICIT and recovered[-2] in _RSA_TRAILERS:
         name, trailer = _RSA_TRAILERS[recovered[-2]], 2
     else:
         return False
     size = hashlib.new(name).digest_size
-    digest = recovered[-trailer - size:-trailer]
-    m1 = recovered[1:-trailer - size]
-    return hashlib.new(name, m1 + nonce).digest() == digest
+    m1_length = k - 1 - size - trailer
+    if m1_length < 1:  # a key too short to carry any recovered message
+        return False
+    m1 = recovered[1:1 + m1_length]
+    digest = recovered[1 + m1_length:k - trailer]
+    return hmac.compare_digest(hashlib.new(name, m1 + nonce).digest(), digest)

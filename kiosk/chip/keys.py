@@ -6,26 +6,25 @@ import re
 from dataclasses import dataclass
 
 from kiosk.chip.errors import BadKey
-
-_WEIGHTS = (7, 3, 1)
-
-
-def _char_value(ch: str) -> int:
-    if ch.isdigit():
-        return int(ch)
-    if "A" <= ch <= "Z":
-        return ord(ch) - ord("A") + 10
-    if ch == "<":
-        return 0
-    raise BadKey(f"Ký tự không hợp lệ trong vùng MRZ: {ch!r}.")
+from kiosk.domain.identity import mrz
 
 
 def check_digit(field: str) -> str:
-    """ICAO 9303-3 §4.9 check digit (weights 7, 3, 1; '<' counts 0)."""
-    return str(sum(_char_value(c) * _WEIGHTS[i % 3] for i, c in enumerate(field)) % 10)
+    """ICAO 9303-3 §4.9 check digit; BadKey for a character an MRZ cannot hold.
+
+    The one implementation lives in the domain (the same digit is checked on a zone read from
+    a photo): two copies once disagreed on digits from other scripts ('١', '０'), which
+    ``str.isdigit`` accepts and an MRZ never holds."""
+    try:
+        return mrz.check_digit(field)
+    except ValueError:
+        bad = next(ch for ch in field if not _MRZ_CHAR.fullmatch(ch))
+        raise BadKey(f"Ký tự không hợp lệ trong vùng MRZ: {bad!r}.") from None
 
 
-_DATE = re.compile(r"^\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_MRZ_CHAR = re.compile(r"[0-9A-Z<]")
+# ASCII digits only: `\d` would also take digits of other scripts, which no MRZ holds.
+_DATE = re.compile(r"^[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$")
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,13 @@ class MrzKey:
 def can_from_id_number(id_number: str) -> str:
     """The CAN of a CCCD / căn cước: the last 6 digits of the 12-digit ID number (per readers)."""
     digits = (id_number or "").strip()
-    if not re.fullmatch(r"\d{12}", digits):
+    if not re.fullmatch(r"[0-9]{12}", digits):
         raise BadKey("Số định danh phải gồm đúng 12 chữ số.")
     return digits[-6:]
 
 
 def check_can(can: str) -> str:
     can = (can or "").strip()
-    if not re.fullmatch(r"\d{6}", can):
+    if not re.fullmatch(r"[0-9]{6}", can):
         raise BadKey("Mã CAN phải gồm đúng 6 chữ số.")
     return can

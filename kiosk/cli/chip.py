@@ -4,11 +4,9 @@ One JSON object on stdout, as the vision commands: the data groups parsed (the p
 and SHA-256, never bytes), the passive-authentication result and the time of each step. A failure
 prints {"error": code, "message": Vietnamese text} and exits 2 (3 for a bug), never a traceback.
 
-Where the self-test card lives: the simulated chip is test material (it holds a test CSCA and
-document signer) and stays in tests/support/, which the installed package does not ship
-(setup.cfg packages only kiosk.*). `chip selftest` therefore imports it from the checkout the
-kiosk package was installed from (setup.sh installs it editable, so that is the repository); on
-an installation without tests/ it says so plainly and exits 2 instead of pretending.
+The self-test card is `kiosk.chip.simulated`: it ships with the package (its test CSCA and
+document signer are generated at run time, nothing secret is stored), so `chip selftest` works on
+any installation and never reaches outside the package.
 """
 from __future__ import annotations
 
@@ -64,29 +62,12 @@ def _csca_dir() -> str:
     return current_app.config.get("CHIP_CSCA_DIR") or str(Path(current_app.instance_path) / "csca")
 
 
-def _simulated_chip_module():
-    """tests.support.simulated_chip from the checkout this package was installed from."""
-    import kiosk
-
-    root = Path(kiosk.__file__).resolve().parents[1]
-    if not (root / "tests" / "support" / "simulated_chip.py").is_file():
-        return None
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    from tests.support import simulated_chip
-
-    return simulated_chip
-
-
 @chip_cli.command("selftest")
 def selftest_command():
     """A whole read against the simulated chip: PACE, BAC, tampering and the CSCA chain."""
     from kiosk.chip import AccessDenied, read_card
+    from kiosk.chip import simulated as sim
 
-    sim = _simulated_chip_module()
-    if sim is None:
-        _fail("selftest_unavailable",
-              "Thẻ mô phỏng chỉ có trong bản mã nguồn (thư mục tests/); bản cài đặt này không có.")
     started = time.perf_counter()
     checks: dict[str, dict] = {}
     try:

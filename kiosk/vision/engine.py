@@ -3,8 +3,9 @@ every computer-vision job (read a card, advise on a preview frame, compare faces
 liveness recording). Bytes go in, plain results come out: callers never touch OpenCV.
 
 It is the seam for swapping models and for tests: ``services.ekyc.init_app`` builds it from
-config and keeps it in ``app.extensions["kiosk_ekyc"]``; tests that need no models put a fake
-with the same methods there (tests/support/fake_ekyc.py). Pure: no Flask.
+config and keeps it in ``app.extensions["kiosk_ekyc"]``; the test app puts a scripted fake with
+the same methods and signatures there (tests/support/fake_ekyc.py, held to this class by
+tests/test_fake_ekyc.py). Pure: no Flask.
 """
 from __future__ import annotations
 
@@ -278,7 +279,7 @@ class EkycEngine:
         "distance"}`` (``{"model", "error"}`` if it failed): recorded, never deciding.
         """
         from kiosk.vision import faces, portrait_search
-        from kiosk.vision.card import face_detector as card_face_detector
+        from kiosk.vision.card_portrait import face_detector as card_face_detector
         from kiosk.vision.read_card import read_card_and_portrait
 
         blobs = [card_bytes] if isinstance(card_bytes, bytes | bytearray) else list(card_bytes)

@@ -212,7 +212,7 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
 
     ``model`` defaults to dlib's (whose thresholds ``DEFAULT_THRESHOLDS`` are); pass the
     thresholds calibrated for the model you pass. ``portrait_locator`` (e.g.
-    ``card.portrait_crop``) cuts the portrait out of a card frame; when it finds none the
+    ``card_portrait.portrait_crop``) cuts the portrait out of a card frame; when it finds none the
     result is ``no_face`` — the whole frame is *not* searched instead, because a frame of a
     hand-held card may also show the holder's own face. ``reference_is_crop``: the first image
     already is a portrait cut from a card (implied by a locator). ``face_fallback``: where no

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kiosk.vision import card as cardmod
+from kiosk.vision import card_outline
 
 METRIC_WIDTH = 320  # straightened card for blur/glare/brightness: ~1.7 px per QR module
 DETECT_SIDE = 400  # long side of the copy the card is searched in
@@ -107,7 +107,7 @@ def print_density(gray: np.ndarray, quad: np.ndarray) -> float:
     card score well above a blank sheet, a sticky note or a plain book cover (calibrated
     limit: ``GuidanceLimits.min_print``). Measured against the local mean rather than between
     neighbouring pixels, so a small or slightly blurred card still counts its print."""
-    warp = cv2.warpPerspective(gray, cardmod.card_homography(quad, _PRINT_SIZE), _PRINT_SIZE,
+    warp = cv2.warpPerspective(gray, card_outline.card_homography(quad, _PRINT_SIZE), _PRINT_SIZE,
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     inner = warp[8:-8, 8:-8].astype(np.float32)
     local = cv2.blur(inner, (7, 7))
@@ -125,7 +125,7 @@ def _printed_card(limit: float):
     its print, with a stricter aspect so the portrait photo inside a card cut by the frame's
     edge (20 × 25 mm, aspect ~1.3) is not taken for the card."""
     def accept(blurred: np.ndarray, quad: np.ndarray) -> bool:
-        if cardmod._has_qr_corner(blurred, quad):
+        if card_outline._has_qr_corner(blurred, quad):
             return True
         tl, tr, br, bl = quad
         aspect = ((np.linalg.norm(tr - tl) + np.linalg.norm(br - bl))
@@ -300,13 +300,13 @@ def inside_bigger_card(gray: np.ndarray, quad: np.ndarray, side: int = 160) -> f
 def _card_warp(gray: np.ndarray, corners: np.ndarray, width: int) -> np.ndarray:
     """The card straightened to ``width`` px (ID-1 aspect), from a pyramid level no more than
     twice that size, so the warp averages rather than skips pixels."""
-    size = (width, round(width / cardmod.CARD_ASPECT))
+    size = (width, round(width / card_outline.CARD_ASPECT))
     long_edge = max(float(np.linalg.norm(corners[1] - corners[0])),
                     float(np.linalg.norm(corners[2] - corners[3])))
     source, scale = gray, 1.0
     while long_edge * scale > 2.2 * width and min(source.shape[:2]) > 64:
         source, scale = cv2.pyrDown(source), scale * 0.5
-    return cardmod.warp_card(source, corners * scale, size)
+    return card_outline.warp_card(source, corners * scale, size)
 
 
 def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS,
@@ -319,9 +319,9 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     t = thresholds
     if metric_size is not None:
         metric_width = int(metric_size[0])
-    gray = cardmod.to_gray(frame)
+    gray = card_outline.to_gray(frame)
     h, w = gray.shape[:2]
-    corners = cardmod.find_card(frame, detect_side=detect_side, accept=_printed_card(t.min_print),
+    corners = card_outline.find_card(frame, detect_side=detect_side, accept=_printed_card(t.min_print),
                                 faint_edges=True, min_area_fraction=t.min_area_fraction)
     issues: list[str] = []
     metrics: dict = {"frame_width": w, "frame_height": h}

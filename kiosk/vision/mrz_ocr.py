@@ -164,7 +164,7 @@ def locate(gray: np.ndarray, work_side: int = _WORK_SIDE) -> list[np.ndarray]:
 
 def _order_box(box: np.ndarray) -> np.ndarray:
     """TL, TR, BR, BL with the long side as the top (text reads left to right, or upside down)."""
-    from kiosk.vision.card import order_corners
+    from kiosk.vision.card_outline import order_corners
 
     return order_corners(box)
 

@@ -9,7 +9,7 @@ down, then at the four diagonals (:data:`SEARCH_ANGLES`); a face found is looked
 30° on a patch around it (:func:`face_angle`), and the best-scoring angle, corrected by the eye
 line, turns the crop upright before the face model sees it.
 
-Pure OpenCV on arrays; the detector is the process-wide YuNet of ``card.face_detector``.
+Pure OpenCV on arrays; the detector is the process-wide YuNet of ``card_portrait.face_detector``.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.vision.card import CARD_ASPECT, CARD_SIZE, PORTRAIT_FACE_SHARE, YUNET_SCORE, to_bgr
+from kiosk.vision.card_outline import CARD_ASPECT, CARD_SIZE, to_bgr
+from kiosk.vision.card_portrait import PORTRAIT_FACE_SHARE, YUNET_SCORE
 
 SEARCH_SIDE = 1280  # a photo is shrunk to this: a portrait face on a card at 15 % of a 4032 px
 # photo's width is then ~16 px high, just above YuNet's smallest (~10 px)

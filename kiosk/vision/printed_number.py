@@ -4,7 +4,7 @@ For when the QR code of the front cannot be read. Pure numpy/OpenCV + Tesseract 
 through ``tesserocr``, Debian's ``eng`` model, the pattern and :class:`OcrUnavailable` of
 :mod:`kiosk.vision.mrz_ocr`); no Flask.
 
-``card`` is the straightened front (``card.warp_card``, 856×540 canonical pixels) — but a real
+``card`` is the straightened front (``card_outline.warp_card``, 856×540 canonical pixels) — but a real
 warp may be off by ±5 % in position and scale, so nothing is cut from a fixed box:
 
 1. layout: one Tesseract pass in sparse-text mode over the part of the card right of the
@@ -48,7 +48,7 @@ import numpy as np
 
 from kiosk.domain.identity.printed_id import printed_id_problems
 from kiosk.vision import mrz_ocr
-from kiosk.vision.card import CARD_SIZE, PORTRAIT_BOX, to_gray
+from kiosk.vision.card_outline import CARD_SIZE, PORTRAIT_BOX, to_gray
 from kiosk.vision.mrz_ocr import OcrUnavailable
 
 __all__ = ["PrintedRead", "read_printed_front", "available", "OcrUnavailable",

@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from kiosk.vision import card as cardmod
+from kiosk.vision import card_outline
 
 # zxing-cpp alone: on bench/bench_qr.py's scenes it decodes everything OpenCV decodes and
 # more, 2–15× faster; OpenCV as a fallback rescued no scene and costs ~150 ms on every frame
@@ -180,15 +180,15 @@ def _region_scale(corners: np.ndarray, factor: float) -> float:
     """Output pixels per canonical pixel: ``factor`` × the card's own resolution in the frame."""
     top = float(np.linalg.norm(corners[1] - corners[0]))
     bottom = float(np.linalg.norm(corners[2] - corners[3]))
-    scale = factor * max(top, bottom) / cardmod.CARD_SIZE[0]
-    x0, y0, x1, y1 = cardmod.QR_SEARCH_BOX
+    scale = factor * max(top, bottom) / card_outline.CARD_SIZE[0]
+    x0, y0, x1, y1 = card_outline.QR_SEARCH_BOX
     return min(scale, _MAX_REGION_SIDE / max(x1 - x0, y1 - y0))
 
 
 def _region_to_frame(corners: np.ndarray, scale: float) -> np.ndarray:
     """3×3 matrix from QR-region pixels back to frame pixels."""
-    x0, y0 = cardmod.QR_SEARCH_BOX[:2]
-    to_card = cardmod.card_homography(corners)
+    x0, y0 = card_outline.QR_SEARCH_BOX[:2]
+    to_card = card_outline.card_homography(corners)
     to_region = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale], [0, 0, 1]])
     return np.linalg.inv(to_region @ to_card)
 
@@ -201,13 +201,13 @@ def qr_region(gray: np.ndarray, corners: np.ndarray, factor: float = 2.0,
     much of a webcam's blur before the decoder binarises the image.
     """
     scale = _region_scale(corners, factor)
-    x0, y0, x1, y1 = cardmod.QR_SEARCH_BOX
+    x0, y0, x1, y1 = card_outline.QR_SEARCH_BOX
     matrix = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale], [0, 0, 1]]) \
-        @ cardmod.card_homography(corners)
+        @ card_outline.card_homography(corners)
     region = cv2.warpPerspective(gray, matrix, (round((x1 - x0) * scale), round((y1 - y0) * scale)),
                                  flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     if sharpen > 0:
-        per_frame_px = scale * cardmod.CARD_SIZE[0] / max(
+        per_frame_px = scale * card_outline.CARD_SIZE[0] / max(
             float(np.linalg.norm(corners[1] - corners[0])), 1.0)
         region = _unsharp(region, sharpen * per_frame_px)
     return region, scale
@@ -227,7 +227,7 @@ def _decode_card_with(gray: np.ndarray, corners: np.ndarray | None, name: str,
         for factor, sharpen in WECHAT_REGION_VARIANTS if wechat \
                 else region_variants or REGION_VARIANTS:
             for turns, where in ((0, "card"), (2, "card_rotated")):
-                oriented = cardmod.rotate_corners(corners, turns)
+                oriented = card_outline.rotate_corners(corners, turns)
                 region, scale = qr_region(gray, oriented, factor, sharpen)
                 found = DECODERS[name](region)
                 if found:
@@ -259,7 +259,7 @@ def decode_card_qr(image: np.ndarray, corners: np.ndarray | None = None,
     (sharpened and upsampled variants, card either way up), then the whole frame
     (``region_variants``, ``frame_variants``: zxing-cpp's (upsampling, sharpening) tries on
     each; default :data:`REGION_VARIANTS`, :data:`FRAME_VARIANTS`)."""
-    gray = cardmod.to_gray(image)
+    gray = card_outline.to_gray(image)
     for name in decoders:
         result = _decode_card_with(gray, corners, name, search_frame, region_variants,
                                    frame_variants)

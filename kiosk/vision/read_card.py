@@ -37,10 +37,9 @@ import numpy as np
 
 from kiosk.domain.identity.documents import card_expiry
 from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
-from kiosk.vision import card as cardmod
-from kiosk.vision import guidance, portrait_search
+from kiosk.vision import card_outline, card_portrait, guidance, portrait_search
 from kiosk.vision import qr_decode as qr
-from kiosk.vision.card import CARD_SIZE
+from kiosk.vision.card_outline import CARD_SIZE
 
 FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender", "address",
           "issue_date")
@@ -57,15 +56,15 @@ def _upside_down(corners: np.ndarray, qr_points: np.ndarray) -> bool:
     """Whether the QR code (found anywhere in the frame) sits where the top-right corner of
     the card would be if the card were upside down under this corner ordering."""
     centre = qr_points.reshape(-1, 2).mean(axis=0).astype(np.float32)
-    on_card = cv2.perspectiveTransform(centre[None, None], cardmod.card_homography(corners))[0, 0]
-    w, h = cardmod.CARD_SIZE
+    on_card = cv2.perspectiveTransform(centre[None, None], card_outline.card_homography(corners))[0, 0]
+    w, h = card_outline.CARD_SIZE
     return bool(on_card[0] < w / 2 and on_card[1] > h / 2)
 
 
 def _qr_on_card(corners: np.ndarray, qr_points: np.ndarray) -> tuple[float, float]:
     """The QR code's centre in canonical card pixels."""
     centre = qr_points.reshape(-1, 2).mean(axis=0).astype(np.float32)
-    x, y = cv2.perspectiveTransform(centre[None, None], cardmod.card_homography(corners))[0, 0]
+    x, y = cv2.perspectiveTransform(centre[None, None], card_outline.card_homography(corners))[0, 0]
     return float(x), float(y)
 
 
@@ -112,7 +111,7 @@ class SideRead:
 def _check_image(image) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ValueError("read_card needs a uint8 image array (grey, BGR or BGRA)")
-    return cardmod.to_bgr(image)
+    return card_outline.to_bgr(image)
 
 
 def _qr_fields(text: str, today: date | None) -> dict:
@@ -149,7 +148,7 @@ def _read_qr(frame: np.ndarray, corners: np.ndarray | None, read: SideRead,
         return corners
     if result.where == "card_rotated" or result.where == "frame" and result.points is not None and corners is not None \
             and _upside_down(corners, result.points):
-        corners = cardmod.rotate_corners(corners, 2)
+        corners = card_outline.rotate_corners(corners, 2)
     try:
         read.fields.update(_qr_fields(result.text, today))
     except QrPayloadError as err:
@@ -164,12 +163,12 @@ def _portrait_from_qr(frame: np.ndarray, read: SideRead, detector) -> bool:
     result = read.qr_result
     if result is None or result.points is None:
         return False
-    guess = cardmod.corners_from_qr(result.points)
+    guess = card_outline.corners_from_qr(result.points)
     if not _plausible(guess, frame.shape):
         return False
-    crop = cardmod.portrait_crop(frame, guess)
-    if not cardmod.portrait_has_face(crop, detector):
-        crop, turned = cardmod.portrait_on_card(cardmod.warp_card(frame, guess), detector)
+    crop = card_portrait.portrait_crop(frame, guess)
+    if not card_portrait.portrait_has_face(crop, detector):
+        crop, turned = card_portrait.portrait_on_card(card_outline.warp_card(frame, guess), detector)
         if crop is None or turned:
             return False
     read.corners, read.located_by = guess, read.located_by or "qr"
@@ -188,20 +187,20 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     corners, result = read.corners, read.qr_result
     if corners is not None and result is not None:
         # a 2021 front held the right way up: the photo box of the canonical layout
-        crop = cardmod.portrait_crop(frame, corners)
-        if cardmod.portrait_has_face(crop, detector):
+        crop = card_portrait.portrait_crop(frame, corners)
+        if card_portrait.portrait_has_face(crop, detector):
             read.portrait, read.portrait_found = crop, True
             return
     if corners is not None:
-        warp = cardmod.warp_card(frame, corners)
-        crop, turned = cardmod.portrait_on_card(warp, detector)
+        warp = card_outline.warp_card(frame, corners)
+        crop, turned = card_portrait.portrait_on_card(warp, detector)
         if crop is not None:
             read.portrait, read.portrait_found = crop, True
             if turned:
-                read.corners = cardmod.rotate_corners(corners, 2)
+                read.corners = card_outline.rotate_corners(corners, 2)
             return
         if not _zone_read(read):  # a back has no portrait to look for
-            crop = cardmod.portrait_near(frame, corners, detector)
+            crop = card_portrait.portrait_near(frame, corners, detector)
             if crop is not None:
                 read.portrait, read.portrait_found = crop, True
                 return
@@ -219,7 +218,7 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
         read.located_by = read.located_by or "portrait"
         return
     if detector is None:  # no YuNet model: dlib's HOG, upright only
-        crop = cardmod.portrait_in_frame(frame, detector=None)
+        crop = card_portrait.portrait_in_frame(frame, detector=None)
         if crop is not None:
             read.portrait, read.portrait_found = crop, True
             read.located_by = read.located_by or "portrait"
@@ -233,7 +232,7 @@ def _qr_side(read: SideRead, shape: tuple[int, ...]) -> str | None:
     points = read.qr_result.points
     if read.corners is not None and read.located_by == "outline":
         x, _ = _qr_on_card(read.corners, points)
-        return "front" if x > cardmod.CARD_SIZE[0] * 0.5 else "back"
+        return "front" if x > card_outline.CARD_SIZE[0] * 0.5 else "back"
     # the frame's extent on each side of the code, in code widths, along the code's own axis
     pts = np.asarray(points, np.float32).reshape(4, 2)
     across = pts[1] - pts[0]
@@ -262,7 +261,7 @@ def _whole_frame(shape: tuple[int, ...], quarter_turns: int) -> np.ndarray | Non
     card's shape the way the card is turned: a tight crop, or a card held to fill the camera."""
     h, w = shape[:2]
     across, down = (w, h) if quarter_turns % 2 == 0 else (h, w)
-    if abs(across / down - cardmod.CARD_ASPECT) > 0.1 * cardmod.CARD_ASPECT:
+    if abs(across / down - card_outline.CARD_ASPECT) > 0.1 * card_outline.CARD_ASPECT:
         return None
     frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     return np.roll(frame, quarter_turns, axis=0)
@@ -295,10 +294,10 @@ def _read_print(frame: np.ndarray, read: SideRead, today: date | None) -> None:
     for corners in _print_places(frame.shape, read):
         width = float(np.linalg.norm(corners[1] - corners[0]))
         out_w = int(np.clip(width, *_PRINT_WIDTHS))
-        size = (out_w, round(out_w / cardmod.CARD_ASPECT))
+        size = (out_w, round(out_w / card_outline.CARD_ASPECT))
         try:
             read.printed = printed_number.read_printed_front(
-                cardmod.warp_card(frame, corners, size), today=today)
+                card_outline.warp_card(frame, corners, size), today=today)
         except printed_number.OcrUnavailable:
             read.printed = None
             return
@@ -322,14 +321,14 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
     ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default)."""
     frame = _check_image(image)
-    detector = cardmod.face_detector(models_dir)
+    detector = card_portrait.face_detector(models_dir)
     verdict = guidance.analyse_frame(frame)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
     read.corners = _read_qr(frame, read.corners, read, today)
     # a card without a QR code in its corner (2024 front, any back): its outline is only
     # believed once a portrait or a zone is found on it
-    loose = cardmod.find_card(frame, require_qr_corner=False) if read.corners is None else None
+    loose = card_outline.find_card(frame, require_qr_corner=False) if read.corners is None else None
     if with_mrz:
         from kiosk.vision import mrz_ocr
 
@@ -527,24 +526,24 @@ def portrait_from_frame(image: np.ndarray, models_dir=None) -> np.ndarray | None
     extrapolated from the QR code. For a plain portrait photo it returns None. A card found
     whose 2021 photo box shows no face (another layout) gives the biggest card-sized face on the
     left of the straightened card when YuNet finds one there, else the box as before."""
-    corners = cardmod.find_card(image)
+    corners = card_outline.find_card(image)
     if corners is not None:
         found = qr.decode_card_qr(image, corners, search_frame=False)
         if found is not None and found.where == "card_rotated":
-            corners = cardmod.rotate_corners(corners, 2)
-        crop = cardmod.portrait_crop(image, corners)
-        detector = cardmod.face_detector(models_dir)
-        if detector is not None and not cardmod.portrait_has_face(crop, detector):
-            other, _ = cardmod.portrait_on_card(cardmod.warp_card(image, corners), detector)
+            corners = card_outline.rotate_corners(corners, 2)
+        crop = card_portrait.portrait_crop(image, corners)
+        detector = card_portrait.face_detector(models_dir)
+        if detector is not None and not card_portrait.portrait_has_face(crop, detector):
+            other, _ = card_portrait.portrait_on_card(card_outline.warp_card(image, corners), detector)
             crop = other if other is not None else crop
         return crop
-    if cardmod._looks_like_bare_card(image):
-        return cardmod.portrait_crop(image)
+    if card_portrait._looks_like_bare_card(image):
+        return card_portrait.portrait_crop(image)
     found = qr.decode_card_qr(image, None)
     if found is None or found.points is None:
         return None
-    corners = cardmod.corners_from_qr(found.points)
+    corners = card_outline.corners_from_qr(found.points)
     h, w = image.shape[:2]
-    if not cardmod._inside(corners, w, h, margin=0.15):
+    if not card_outline._inside(corners, w, h, margin=0.15):
         return None
-    return cardmod.portrait_crop(image, corners)
+    return card_portrait.portrait_crop(image, corners)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.simulated_chip import Person, SimulatedChip, make_card_files, make_test_pki
+from kiosk.chip.simulated import Person, SimulatedChip, make_card_files, make_test_pki
 
 from .flows import htmx_settled, walk_to_step6
 from .screens import Screens, in_view

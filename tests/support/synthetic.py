@@ -30,7 +30,7 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.vision.card import CARD_SIZE, PORTRAIT_BOX, QR_BOX
+from kiosk.vision.card_outline import CARD_SIZE, PORTRAIT_BOX, QR_BOX
 
 RngLike = np.random.Generator | int | None
 
@@ -263,7 +263,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
 
 def render_card_front(fields: dict | None = None, portrait: np.ndarray | None = None,
                       seed: RngLike = 0) -> np.ndarray:
-    """A CCCD-like chip card front, 856×540 BGR uint8 (canonical layout of ``card.py``).
+    """A CCCD-like chip card front, 856×540 BGR uint8 (canonical layout of ``card_outline.py``).
 
     ``fields``: as from :func:`random_fields` (default: random ones from ``seed``); the QR code
     carries :func:`build_qr_payload` of them. ``portrait``: any face image (grey, BGR or BGRA),

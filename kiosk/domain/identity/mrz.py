@@ -50,7 +50,8 @@ def _check_ok(text: str, digit: str) -> bool:
     # an empty field (all fillers) may carry "<" as its check digit (Doc 9303 part 3 §4.9)
     if digit == "<":
         return set(text) <= {"<"}
-    return digit.isdigit() and check_digit(text) == digit
+    # ASCII only: str.isdigit also takes '١' or '０', which no zone holds
+    return digit.isascii() and digit.isdigit() and check_digit(text) == digit
 
 
 def clean_line(raw: str) -> str:
@@ -92,7 +93,7 @@ class MrzData:
         On the CCCD and the căn cước it is in the optional field of line 1 and ends with the
         9-digit document number; on a Vietnamese passport it is the TD3 personal number."""
         for candidate in (self.optional1, self.optional2):
-            match = re.search(r"\d{12}", candidate)
+            match = re.search(r"[0-9]{12}", candidate)
             if match and (self.format == TD3 or match.group().endswith(self.document_number)):
                 return match.group()
         return None
@@ -114,7 +115,7 @@ class MrzData:
 
 
 def _yymmdd(text: str, *, past: bool, today: date) -> date | None:
-    if not (len(text) == 6 and text.isdigit()):
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
         return None
     yy, mm, dd = int(text[:2]), int(text[2:4]), int(text[4:])
     # two digits only: a birth date is in the past; an expiry date is before 2070

@@ -2,7 +2,9 @@
 serving generated data groups and an SOD signed by a test document signer issued by a test CSCA.
 
 Everything is made at run time (keys with `cryptography`, the face with OpenCV); nothing here is
-real personal data or a real card. It sits behind the same ``transmit(apdu) -> bytes`` seam as
+real personal data or a real card. It ships in the package because `flask --app kiosk chip
+selftest` reads it on the installed kiosk (a reader seam like the PC/SC one, not a test helper);
+the tests use it too. It sits behind the same ``transmit(apdu) -> bytes`` seam as
 the PC/SC reader:
 
     pki = make_test_pki()
