@@ -27,6 +27,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
 from kiosk.core.models import StaffUser
+from kiosk.domain import free_text
 from kiosk.services import staff_accounts, staff_auth
 from kiosk.services.staff_auth import check
 from kiosk.web.staff import bp
@@ -128,6 +129,15 @@ class LoginForm(FlaskForm):
     username = StringField("Tên đăng nhập")
     password = PasswordField("Mật khẩu")
 
+    def validate(self, extra_validators=None) -> bool:
+        # No control or bidi character in a username (it goes into the audit trail as typed).
+        message = free_text.problem(self.username.data if isinstance(self.username.data, str) else "")
+        if message:
+            super().validate(extra_validators)
+            self.username.errors = [message]
+            return False
+        return super().validate(extra_validators)
+
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField("Mật khẩu hiện tại")
@@ -156,7 +166,8 @@ def login():
             return redirect(url_for("staff.index"))
         staff_auth.refused(form.username.data or "", "console")
     elif request.method == "POST":
-        error = "Phiên đăng nhập đã hết hạn. Vui lòng thử lại."
+        error = (form.username.errors[0] if form.username.errors
+                 else "Phiên đăng nhập đã hết hạn. Vui lòng thử lại.")
     notice = "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại." if request.args.get("expired") else None
     return render_template("staff/login.html", form=form, error=error, notice=notice)
 
