@@ -199,7 +199,7 @@ def password():
 
 @bp.context_processor
 def _console_globals():
-    from kiosk import providers
+    from kiosk.services import sandbox
     from kiosk.services.review import DECISION_LABELS
 
-    return {"sms_sandbox": providers.sms_is_sandbox(), "decision_labels": DECISION_LABELS}
+    return {"sms_sandbox": sandbox.sms_is_sandbox(), "decision_labels": DECISION_LABELS}
