@@ -107,3 +107,20 @@ def test_console_sign_in_refuses_a_hidden_character_in_the_username(client):
     response = client.post("/staff/login", data={"csrf_token": token, "username": "nv.hoa\u202e",
                                                   "password": "x"}, environ_base=env)
     assert response.status_code == 200 and free_text.HIDDEN_MESSAGE in response.get_data(as_text=True)
+
+
+def test_console_free_text_refuses_hidden_characters_and_printed_emoji(app):
+    from tests.staff_console import ADMIN, Clerk, add_admin
+
+    add_admin(app)
+    admin = Clerk(app, *ADMIN, addr="10.0.0.2")
+    html = admin.post("/staff/accounts", {"username": "nv.minh", "full_name": "Trần\u202e Văn Minh",
+                                          "role": "clerk", "password": "Minh@2026",
+                                          "confirm": "Minh@2026"}).get_data(as_text=True)
+    assert free_text.HIDDEN_MESSAGE in html and "Đã tạo tài khoản" not in html
+    html = admin.post("/staff/settings/kiosks", {"code": "quay-09", "name": "Quầy 9 🎉",
+                                                 "printer": ""}).get_data(as_text=True)
+    assert free_text.PICTURE_MESSAGE in html
+    html = admin.post("/staff/settings/kiosks", {"code": "quay-09", "name": "Quầy số 9",
+                                                 "printer": ""}).get_data(as_text=True)
+    assert free_text.PICTURE_MESSAGE not in html and free_text.HIDDEN_MESSAGE not in html
