@@ -45,7 +45,7 @@ def _write_secrets(instance: Path, values: dict) -> None:
     current = instance / "secrets.py"
     lines = current.read_text().splitlines() if current.exists() else []
     kept = [line for line in lines
-            if not re.match(r"^(%s)\s*=" % "|".join(KEY_NAMES), line)]
+            if not re.match(r"^({})\s*=".format("|".join(KEY_NAMES)), line)]
     if not any(re.match(r"^SECRET_KEY\s*=", line) for line in kept):
         kept.append(f"SECRET_KEY = {current_app.config['SECRET_KEY']!r}")
     for name in KEY_NAMES:

@@ -53,11 +53,6 @@ def _dummy() -> str:
     return _dummy_hash(key)
 
 
-def source_locked(source: str) -> bool:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == source))
-    return bool(row and row.locked_until and row.locked_until > utcnow())
-
-
 def reserve_try(source: str) -> tuple[bool, bool]:
     """Count one try from ``source`` before it is checked: ``(may_check, locked_now)``.
 

@@ -116,6 +116,10 @@ _SOF_ALL = {0xC0, 0xC1} | _SOF_BUFFERED
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM, RSTn: markers without a length
 
 
+def _ceil(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
 def jpeg_coefficient_bytes(data: bytes) -> int:
     """Bytes of DCT coefficients libjpeg must hold at once for this JPEG: 0 for a single-scan
     baseline file (decoded a row of blocks at a time), else the whole image's coefficients.
@@ -159,11 +163,10 @@ def jpeg_coefficient_bytes(data: bytes) -> int:
             max_v = max(v for _, v in comps) or 1
             blocks = 0
             for h, v in comps:
+                h, v = max(h, 1), max(v, 1)
                 # libjpeg's per-component size in blocks, rounded up to whole sampling units
-                wide = -(-(-(-width * max(h, 1) // max_h)) // 8)
-                high = -(-(-(-height * max(v, 1) // max_v)) // 8)
-                wide = -(-wide // max(h, 1)) * max(h, 1)
-                high = -(-high // max(v, 1)) * max(v, 1)
+                wide = _ceil(_ceil(_ceil(width * h, max_h), 8), h) * h
+                high = _ceil(_ceil(_ceil(height * v, max_v), 8), v) * v
                 blocks += wide * high
             return blocks * 64 * 2
         pos += length

@@ -83,7 +83,7 @@ def test_the_first_failures_of_a_new_source_do_not_race_to_a_500(tmp_path):
         for round_ in range(5):
             barrier = threading.Barrier(20)
 
-            def fire():
+            def fire(barrier=barrier, round_=round_):
                 s = requests.Session()
                 s.cookies.set("session", cookie)
                 barrier.wait()
