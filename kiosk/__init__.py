@@ -75,10 +75,11 @@ def _private_sqlite_file(uri: str) -> None:
 def _init_extensions(app: Flask) -> None:
     from sqlalchemy import event
 
-    from kiosk.core.crypto import DataCipher
+    from kiosk.core.config import key_ring
     from kiosk.core.extensions import csrf, db, htmx, migrate
 
-    app.extensions["kiosk_cipher"] = DataCipher.from_b64(app.config["DATA_KEY"])
+    # A key ring, not one key: rotate-key may run while this app serves (core/crypto.py).
+    app.extensions["kiosk_cipher"] = key_ring(app.config, app.instance_path)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(_ROOT, "migrations"))
     csrf.init_app(app)

@@ -108,3 +108,76 @@ def ensure_instance_secrets(instance_path: str) -> Path:
     with os.fdopen(fd, "w") as fh:
         fh.write(content)
     return path
+
+
+# ---- The data-key ring (docs/operations.md, «Xoay khóa dữ liệu») ----------------------------
+# instance/secrets.py names the keys: DATA_KEY (the primary: every new ciphertext), and the keys
+# still read but never written — DATA_KEYS_RETIRING (earlier primaries, until `rotate-key
+# --retire` finds no row under them) and DATA_KEY_NEXT (made by `rotate-key --prepare`, copied
+# to every app server before it becomes the primary).
+KEY_NAMES = ("DATA_KEY", "DATA_KEYS_RETIRING", "DATA_KEY_NEXT", "DATA_KEY_ROTATED_AT")
+
+
+def read_secrets(path: Path) -> dict:
+    """The literal assignments of a secrets file, without running it (it is read again while
+    the app runs, whenever it changes)."""
+    import ast
+
+    found: dict = {}
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return found
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return found
+
+
+def ring_keys(values: dict) -> tuple[str, list[str]] | None:
+    """(primary, keys only read) from a secrets file's values, or None without a DATA_KEY."""
+    primary = values.get("DATA_KEY")
+    if not isinstance(primary, str) or not primary:
+        return None
+    others = [k for k in values.get("DATA_KEYS_RETIRING") or () if isinstance(k, str)]
+    if isinstance(values.get("DATA_KEY_NEXT"), str):
+        others.append(values["DATA_KEY_NEXT"])
+    return primary, others
+
+
+class SecretsFileKeys:
+    """A key ring's source: instance/secrets.py, read again when its mtime, size or inode
+    change (rotate-key replaces the file: a new inode even within one mtime tick)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def stamp(self):
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def load(self) -> tuple[str, list[str]] | None:
+        return ring_keys(read_secrets(self.path))
+
+
+def key_ring(config, instance_path: str):
+    """The app's data-key ring. DATA_KEY from the environment (KIOSK_DATA_KEY) is final: no file
+    is watched. Otherwise instance/secrets.py is watched whether or not the app was started from
+    it, so an app built from a test config follows a rotation written there too."""
+    from kiosk.core.crypto import KeyRing
+
+    if os.environ.get("KIOSK_DATA_KEY"):
+        return KeyRing(config["DATA_KEY"])
+    source = SecretsFileKeys(Path(instance_path) / "secrets.py")
+    values = read_secrets(source.path)
+    others = (ring_keys(values) or ("", []))[1]
+    if values.get("DATA_KEY") and values["DATA_KEY"] != config["DATA_KEY"]:
+        others.append(values["DATA_KEY"])
+    return KeyRing(config["DATA_KEY"], others, source)

@@ -1,14 +1,18 @@
-"""SQLAlchemy column types that encrypt with the app's data key (AES-GCM) on the way in."""
+"""SQLAlchemy column types that encrypt with the app's data key (AES-GCM) on the way in.
+
+The cipher is the app's key ring (core/crypto.KeyRing): values are written under its primary key
+and read under whichever key their key id names, so a row written after a `rotate-key` by
+another process is read here too (the ring loads the new key when it first meets it)."""
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import LargeBinary
 from sqlalchemy.types import TypeDecorator
 
-from kiosk.core.crypto import DataCipher
+from kiosk.core.crypto import KeyRing
 
 
-def cipher() -> DataCipher:
+def cipher() -> KeyRing:
     return current_app.extensions["kiosk_cipher"]
 
 

@@ -143,6 +143,18 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (a kiosk named
+# «=HYPERLINK(…)» by an admin, or a tab/CR that some importers strip before looking): such a
+# cell gets a leading apostrophe, which Excel and LibreOffice show as text (OWASP «CSV
+# Injection»). Numbers we format ourselves never start with one (no negative counts or minutes).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def to_csv(report: Report) -> bytes:
     """UTF-8 with a BOM, so Excel opens the Vietnamese headers correctly."""
     buffer = io.StringIO()
@@ -151,9 +163,10 @@ def to_csv(report: Report) -> bytes:
                      "Trung vị phút/hồ sơ hoàn tất",
                      *[f"Trung vị phút bước {s}" for s in STEPS]])
     for line in report.lines:
-        writer.writerow([line.day.isoformat(), line.kiosk, line.kiosk_name,
-                         *[line.counts[k] for k, _ in COUNTS], _fmt(line.median_total),
-                         *[_fmt(line.median_step(s)) for s in STEPS]])
+        writer.writerow([_cell(v) for v in (
+            line.day.isoformat(), line.kiosk, line.kiosk_name,
+            *[line.counts[k] for k, _ in COUNTS], _fmt(line.median_total),
+            *[_fmt(line.median_step(s)) for s in STEPS])])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, StaffUser
+from kiosk.domain import free_text  # h6: hidden characters in free text
 from kiosk.domain.kyc import Decision
 from kiosk.providers import ProviderError
 from kiosk.services import ekyc, registrations
@@ -121,6 +122,9 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
     """The clerk does not accept the photos: the customer retakes them (the kiosk says why)."""
     if reason not in REJECT_REASONS:
         raise ReviewError("Vui lòng chọn lý do không xác nhận.")
+    # h6 (free text): no hidden/bidi characters in a note the customer's screen may show
+    if problem := free_text.problem(note or ""):
+        raise ReviewError(problem)
     note = " ".join((note or "").split())[:300]
     if reason == "other" and not note:
         raise ReviewError("Vui lòng ghi rõ lý do.")

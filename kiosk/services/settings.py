@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, ServicePackage, StaffUser
+from kiosk.domain import free_text  # h6: hidden characters in free text
 
 PRINTERS = {"": "Theo cấu hình chung", "browser": "Trình duyệt (hộp thoại in)",
             "cups": "Máy in CUPS (lp)", "file": "Lưu tệp PDF"}
@@ -26,6 +27,9 @@ class SettingsError(ValueError):
 
 
 def _text(value, label: str, max_len: int = 200, required: bool = True) -> str:
+    # h6 (free text): no hidden/bidi characters; no emoji in names the documents print
+    if problem := free_text.problem(str(value or ""), printed=True):
+        raise SettingsError(problem)
     text = " ".join(str(value or "").split())
     if required and not text:
         raise SettingsError(f"Vui lòng nhập {label}.")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import StaffUser, new_token, utcnow
+from kiosk.domain import free_text  # h6: hidden characters in free text
 from kiosk.domain.credentials import hash_secret, password_problems, verify_secret
 
 ROLES = {"clerk": "Nhân viên", "admin": "Quản trị"}
@@ -46,6 +47,9 @@ def _check_password(password: str, confirm: str) -> None:
 def create(actor: StaffUser, username: str, full_name: str, role: str, password: str,
            confirm: str) -> StaffUser:
     username = (username or "").strip().lower()
+    # h6 (free text): no hidden/bidi characters in a name the console and audit trail show
+    if problem := free_text.problem(full_name or ""):
+        raise AccountError(problem)
     full_name = " ".join((full_name or "").split())
     if not _USERNAME.match(username):
         raise AccountError("Tên đăng nhập: 3–40 ký tự a–z, 0–9, dấu chấm, gạch dưới hoặc gạch ngang.")

@@ -5,18 +5,33 @@ Two things an attacker at the kiosk or on the network must not get from this mod
   the kiosk form of one kiosk), never per account, so five wrong passwords typed under a
   clerk's name at a kiosk lock that kiosk's form, not the clerk;
 - **which usernames exist**: an unknown or disabled username costs the same argon2 verify as
-  a known one (against a dummy hash made with the same parameters).
+  a known one (against a dummy hash made with the same parameters);
+- **more tries than the limit** by sending them in parallel: a try is *reserved* before its
+  password is looked at, by one atomic statement that counts it and returns the count
+  (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL). Only the
+  tries that came back within the limit are checked; a right password gives its try back. Two
+  requests can no longer both read "4 failures", both check, and both write "5", and the first
+  failure from a new source no longer races another one to create the row (a UNIQUE error).
+
+Early commit, on purpose (the one exception to "services flush, the request commits" besides
+``services/claims``): the reservation runs on its own connection and commits at once. It is the
+guard itself — a parallel request must see the count before it checks its own password — and
+it must not wait for the argon2 verify and the page rendering that follow (on SQLite the
+request's transaction would hold the database's write lock through both).
 """
 from __future__ import annotations
 
 import functools
+import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from kiosk.core import audit
 from kiosk.core.extensions import db
-from kiosk.core.models import LoginThrottle, StaffUser, utcnow
+from kiosk.core.models import LoginThrottle, StaffUser, UTCDateTime, utcnow
 from kiosk.domain.credentials import hash_secret, needs_rehash, verify_secret
 
 LOCKED_MESSAGE = "Đăng nhập sai quá nhiều lần từ máy này. Vui lòng thử lại sau ít phút."
@@ -38,55 +53,72 @@ def _dummy() -> str:
     return _dummy_hash(key)
 
 
-def _throttle_row(source: str) -> LoginThrottle:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == source))
-    if row is None:
-        row = LoginThrottle(key=source, failures=0, window_started_at=utcnow())
-        db.session.add(row)
-        db.session.flush()
-    return row
+def reserve_try(source: str) -> tuple[bool, bool]:
+    """Count one try from ``source`` before it is checked: ``(may_check, locked_now)``.
 
-
-def source_locked(source: str) -> bool:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == source))
-    return bool(row and row.locked_until and row.locked_until > utcnow())
-
-
-def count_failure(source: str) -> None:
+    ``may_check`` is False when the source was locked already or this try is beyond the limit:
+    the caller must then not look at the secret at all. ``locked_now`` says the source is locked
+    once this try is counted (the last try allowed locks it unless it succeeds). One statement
+    does the counting and the reading, on its own connection, committed at once (see the module
+    docstring): parallel tries each get a different count."""
     cfg = current_app.config
-    row = _throttle_row(source)
+    limit = int(cfg["STAFF_MAX_FAILED_LOGINS"])
     now = utcnow()
-    if (now - row.window_started_at).total_seconds() > cfg["STAFF_THROTTLE_WINDOW_SECONDS"]:
-        row.failures, row.window_started_at = 0, now
-    row.failures += 1
-    if row.failures >= cfg["STAFF_MAX_FAILED_LOGINS"]:
-        row.locked_until = now + timedelta(seconds=cfg["STAFF_LOCK_SECONDS"])
-        row.failures, row.window_started_at = 0, now
+    table = LoginThrottle.__table__
+    at = lambda value: literal(value, UTCDateTime)  # noqa: E731  (bound like the column)
+    lock_until = at(now + timedelta(seconds=cfg["STAFF_LOCK_SECONDS"]))
+    window_start = now - timedelta(seconds=cfg["STAFF_THROTTLE_WINDOW_SECONDS"])
+    # A row starts afresh once its lock is over, or (never locked) once its window has passed.
+    fresh = ((table.c.locked_until.is_(None) & (table.c.window_started_at < at(window_start)))
+             | (table.c.locked_until.is_not(None) & (table.c.locked_until <= at(now))))
+    counted = table.c.failures + 1
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[db.engine.dialect.name]
+    statement = insert(table).values(key=source, failures=1, window_started_at=at(now),
+                                     locked_until=lock_until if limit <= 1 else None)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.key], set_={
+        "failures": case((fresh, 1), else_=counted),
+        "window_started_at": case((fresh, at(now)), else_=table.c.window_started_at),
+        "locked_until": case(
+            (fresh, lock_until if limit <= 1 else None),
+            ((counted >= limit) & table.c.locked_until.is_(None), lock_until),
+            else_=table.c.locked_until),
+    }).returning(table.c.failures, table.c.locked_until)
+    with db.engine.connect() as conn:
+        failures, locked_until = conn.execute(statement).one()
+        conn.commit()
+    return failures <= limit, failures >= limit
 
 
-def _clear(source: str) -> None:
-    row = db.session.scalar(select(LoginThrottle).where(LoginThrottle.key == source))
-    if row is not None:
-        row.failures, row.locked_until = 0, None
+def clear(source: str) -> None:
+    """A try succeeded: the source starts afresh (on the guard's own connection, like the count)."""
+    table = LoginThrottle.__table__
+    with db.engine.connect() as conn:
+        conn.execute(update(table).where(table.c.key == source)
+                     .values(failures=0, locked_until=None, window_started_at=utcnow()))
+        conn.commit()
 
 
 def check(username: str, password: str, source: str) -> tuple[StaffUser | None, str | None]:
     """(user, None) on success, else (None, message for the screen).
 
     ``source`` names where the attempt comes from ("console:<addr>", "kiosk:<kiosk>:<addr>").
-    The caller commits (the failure count is part of the same transaction as its audit row).
+    The try is counted (and committed) before the password is checked; the request commits the
+    rest (a rehash, the caller's audit row).
     """
     username = (username or "").strip()
+    may_check, locked_now = reserve_try(source)
+    if not may_check:
+        # One argon2 verify still, against the dummy: a locked source answers in the same time
+        # whatever was typed, and the real hash is not looked at.
+        verify_secret(_dummy(), password or "")
+        return None, LOCKED_MESSAGE
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == username)) if username else None
     known = user is not None and user.active
-    # Always one argon2 verify, whatever the username and whatever the throttle says.
+    # Always one argon2 verify, whatever the username.
     ok = verify_secret(user.password_hash if known else _dummy(), password or "")
-    if source_locked(source):
-        return None, LOCKED_MESSAGE
     if not (known and ok):
-        count_failure(source)
-        return None, LOCKED_MESSAGE if source_locked(source) else REFUSED_MESSAGE
-    _clear(source)
+        return None, LOCKED_MESSAGE if locked_now else REFUSED_MESSAGE
+    clear(source)
     if needs_rehash(user.password_hash):
         # Hashed under older argon2 parameters (or by another tool): upgraded now, while the
         # password is at hand, so raising the parameters reaches every clerk at their next sign-in.
@@ -98,6 +130,31 @@ def authenticate(username: str, password: str, source: str = "default") -> Staff
     """Compatibility wrapper: the user, or None."""
     user, _ = check(username, password, source)
     return user
+
+
+def session_user(user_id: str) -> StaffUser | None:
+    """The clerk a console session cookie names (``"<id>:<session_nonce>"``), or None once that
+    session was ended on the server side (logout, password change or reset, account disabled)."""
+    staff_id, _, nonce = (user_id or "").partition(":")
+    if not staff_id.isdigit() or not nonce:
+        return None
+    user = db.session.get(StaffUser, int(staff_id))
+    if user is None or not user.active or not nonce.isascii():
+        return None
+    return user if secrets.compare_digest(user.session_nonce.encode(), nonce.encode()) else None
+
+
+def staff_user(staff_id: int) -> StaffUser | None:
+    return db.session.get(StaffUser, staff_id)
+
+
+def session_expired(user: StaffUser) -> None:
+    audit.record("staff_session_expired", actor=user.actor)
+
+
+def refused(username: str, where: str) -> None:
+    """Audit a refused sign-in (the request commits it with the page)."""
+    audit.record("staff_login_refused", actor="system", username=audit_name(username), source=where)
 
 
 def audit_name(username: str) -> str:

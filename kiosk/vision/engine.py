@@ -9,6 +9,7 @@ tests/test_fake_ekyc.py). Pure: no Flask.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +34,23 @@ GUIDANCE_MAX_SIDE = 1280
 # CPU (240 frames of 40 MP each would be decoded one by one for minutes).
 LIVENESS_FRAME_MAX_PIXELS = 2_100_000
 LIVENESS_PIXEL_BUDGET = 80_000_000
+# …and at most this many frames: liveness.js records 8 a second for the challenge's 20 s (160).
+LIVENESS_MAX_FRAMES = 180
+# Wall-clock seconds one recording may be judged for. A 240-frame recording once took 95 s on a
+# loaded machine, and gunicorn kills a worker at 120 s (the customer then sees an error page and
+# the other requests of that worker die with it). Past the budget the judge stops and the
+# customer is asked to try again (liveness reason "busy").
+LIVENESS_TIME_BUDGET_S = 45.0
 BUDGET_MESSAGE = "Đoạn ghi hình quá lớn. Vui lòng thử lại."
 
 
 def check_liveness_budget(blobs: Sequence[bytes],
                           frame_max_pixels: int = LIVENESS_FRAME_MAX_PIXELS,
                           budget: int = LIVENESS_PIXEL_BUDGET) -> None:
-    """Refuse a recording whose frames (read from their headers only) exceed the budget."""
+    """Refuse a recording whose frames (read from their headers only) exceed the budget, or
+    that has more frames than a recording of the challenge can have."""
+    if len(blobs) > LIVENESS_MAX_FRAMES:
+        raise ImageError(BUDGET_MESSAGE)
     total = 0
     for blob in blobs:
         total += inspect(blob, frame_max_pixels).pixels
@@ -146,6 +157,7 @@ class EkycEngine:
         self.models_dir = models_dir
         self.shadow_model = shadow_model
         self.shadow_thresholds = shadow_thresholds
+        self.liveness_time_budget_s = LIVENESS_TIME_BUDGET_S
 
     @classmethod
     def from_config(cls, config: Mapping) -> EkycEngine:
@@ -340,11 +352,12 @@ class EkycEngine:
         recording over the budget (frames × pixels), before any frame is decoded."""
         from kiosk.vision.liveness import run_sequence
 
+        deadline = time.monotonic() + self.liveness_time_budget_s
         check_liveness_budget(blobs, min(self.max_pixels, LIVENESS_FRAME_MAX_PIXELS))
         frames = _LazyFrames(stamps, blobs, self.max_pixels)
         # the identity check inside the challenge uses the deciding model (never the other)
         status, best = run_sequence(frames, challenge, mirrored=self.mirrored,
-                                    model=self.face_model_instance())
+                                    model=self.face_model_instance(), deadline=deadline)
         face_jpeg = None
         if status.state == "passed" and best is not None:
             image = frames[best][1]

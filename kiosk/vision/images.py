@@ -10,6 +10,10 @@ Order of the checks (docs/security.md, "Image bombs"):
    decodes no pixel). It handles what a hand-written scan got wrong (fill bytes ``FF FF FF``
    before a SOF marker, so a 1.6 kB file declaring 30000×30000 got through to OpenCV).
    Above the pixel limit the image is refused before any pixel is decoded.
+   A progressive, arithmetic-coded or multi-scan JPEG is also costed by its **coefficient
+   buffer** (:func:`jpeg_coefficient_bytes`): libjpeg keeps every DCT coefficient of such a
+   file in memory whatever the output scale (a 469 kB progressive 6320×6320 JPEG cost 240 MB
+   even at 1/8 scale), and above :data:`COEFFICIENT_MAX_BYTES` the file is refused.
 3. **Decoder memory cap**: the decoded array may take at most :data:`DECODED_MAX_BYTES`.
    A JPEG bigger than that is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (the
    full-size pixels never exist in memory); a PNG that big is refused. OpenCV's own ceiling
@@ -54,6 +58,11 @@ MIN_SIDE = 160
 # The biggest decoded array one image may become: 64 MB is a 21 MP colour picture. A bigger
 # JPEG is decoded at a reduced scale; a bigger PNG is refused (PNG cannot be decoded reduced).
 DECODED_MAX_BYTES = 64 * 1024 * 1024
+# The DCT coefficients libjpeg holds for a whole progressive / multi-scan JPEG (2 bytes × 64 per
+# 8×8 block, every component): 32 MB keeps eight parallel uploads under 256 MB and still takes an
+# 11-megapixel 4:2:0 progressive photo (a scanner's A4 page at 300 dpi is 8.7 MP). Cameras and
+# the kiosk's webcam write baseline JPEGs, which libjpeg decodes a row of blocks at a time.
+COEFFICIENT_MAX_BYTES = 32 * 1024 * 1024
 # A signature pad is a canvas of about 900×260; a few megapixels is already absurd.
 SIGNATURE_MAX_PIXELS = 4_000_000
 
@@ -61,6 +70,8 @@ _REDUCED_COLOR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
                   4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 TOO_LARGE = "Ảnh quá lớn. Vui lòng chọn ảnh nhỏ hơn (tối đa {mp} megapixel)."
+PROGRESSIVE_TOO_LARGE = ("Ảnh quá lớn để xử lý (ảnh JPEG dạng lũy tiến). Vui lòng chụp lại "
+                         "bằng camera của máy hoặc chọn ảnh nhỏ hơn.")
 TOO_SMALL = "Ảnh quá nhỏ, không nhìn rõ. Vui lòng chụp lại gần hơn."
 
 
@@ -99,6 +110,69 @@ def bytes_from_data_url(value: str) -> bytes:
         raise ImageError("Ảnh gửi lên bị hỏng. Vui lòng chụp lại.") from exc
 
 
+_SOF_BUFFERED = {0xC2, 0xC3, 0xC6, 0xC7, 0xCA, 0xCB, 0xCE, 0xCF,  # progressive, lossless
+                 0xC9, 0xCD}  # arithmetic-coded sequential (decoded through the same buffer)
+_SOF_ALL = {0xC0, 0xC1} | _SOF_BUFFERED
+_STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM, RSTn: markers without a length
+
+
+def _ceil(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def jpeg_coefficient_bytes(data: bytes) -> int:
+    """Bytes of DCT coefficients libjpeg must hold at once for this JPEG: 0 for a single-scan
+    baseline file (decoded a row of blocks at a time), else the whole image's coefficients.
+
+    Read from the segment headers up to the first scan (SOF: components and their sampling
+    factors; SOS: whether the first scan carries every component). A file whose headers cannot
+    be walked is left to the decoders' own checks (they refuse it)."""
+    pos, sof, frame = 2, None, None
+    n = len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return 0  # not a marker where one must be: the integrity check refuses the file
+        while pos < n and data[pos] == 0xFF:  # fill bytes before a marker (T.81 B.1.1.2)
+            pos += 1
+        if pos >= n:
+            return 0
+        marker = data[pos]
+        pos += 1
+        if marker in _STANDALONE:
+            continue
+        if marker == 0xD9 or pos + 2 > n:  # EOI before any scan
+            return 0
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        body = data[pos + 2:pos + length]
+        if length < 2 or len(body) < length - 2:
+            return 0
+        if marker in _SOF_ALL and sof is None and len(body) >= 6:
+            sof = marker
+            height, width, count = int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big"), body[5]
+            comps = [(body[6 + 3 * i + 1] >> 4, body[6 + 3 * i + 1] & 15)
+                     for i in range(count) if 6 + 3 * i + 2 < len(body)]
+            frame = (width, height, comps)
+        elif marker == 0xDA:  # the first scan: nothing after it is a header
+            if frame is None or not frame[2]:
+                return 0
+            width, height, comps = frame
+            in_scan = body[0] if body else 0
+            if sof not in _SOF_BUFFERED and in_scan >= len(comps):
+                return 0
+            max_h = max(h for h, _ in comps) or 1
+            max_v = max(v for _, v in comps) or 1
+            blocks = 0
+            for h, v in comps:
+                h, v = max(h, 1), max(v, 1)
+                # libjpeg's per-component size in blocks, rounded up to whole sampling units
+                wide = _ceil(_ceil(_ceil(width * h, max_h), 8), h) * h
+                high = _ceil(_ceil(_ceil(height * v, max_v), 8), v) * v
+                blocks += wide * high
+            return blocks * 64 * 2
+        pos += length
+    return 0
+
+
 def inspect(data: bytes, max_pixels: int) -> ImageHeader:
     """Type and size from the header only (no pixel decoded); refuses what must not be decoded."""
     if not data:
@@ -120,6 +194,8 @@ def inspect(data: bytes, max_pixels: int) -> ImageHeader:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if width * height > max_pixels:
         raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000))
+    if mime == "image/jpeg" and jpeg_coefficient_bytes(data) > COEFFICIENT_MAX_BYTES:
+        raise ImageError(PROGRESSIVE_TOO_LARGE)
     return ImageHeader(mime, width, height)
 
 

@@ -18,6 +18,7 @@ What this stops and what it does not: see docs/vision-faces.md ("Liveness").
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -35,6 +36,9 @@ REASONS = {
     "face_lost": "Không thấy khuôn mặt trong khung hình. Vui lòng nhìn vào camera và thử lại.",
     "face_changed": "Khuôn mặt trong khung hình đã thay đổi. Vui lòng thử lại.",
     "wrong_action": "Thao tác chưa đúng yêu cầu. Vui lòng làm theo hướng dẫn và thử lại.",
+    # the server ran out of its time budget for one recording (a loaded machine): nothing was
+    # decided against the customer, the recording is simply not judged
+    "busy": "Máy đang bận nên chưa kiểm tra xong. Vui lòng thử lại.",
 }
 
 # 68-point (iBUG / dlib) indices
@@ -411,7 +415,8 @@ def observe(frame_bgr: np.ndarray, with_encoding: bool = False,
 
 
 def run_sequence(frames, challenge: list[str], mirrored: bool = False,
-                 params: LivenessParams | None = None, model=None):
+                 params: LivenessParams | None = None, model=None,
+                 deadline: float | None = None, clock=time.monotonic):
     """Run a whole recorded challenge: ``frames`` is [(t_seconds, frame_bgr)] in time order.
 
     Returns ``(status, index)`` where ``index`` is the frame best suited to be kept as the face
@@ -419,6 +424,10 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
     Identity is checked between the first frame with an encoding and the last frame with a
     face, with ``model`` (a ``faces.FaceModel``: the one deciding the face match, with its own
     ``identity_threshold``) or, without, dlib's 68-point encodings at ``params``' threshold.
+
+    ``deadline`` (a ``clock()`` value): once it has passed, no further frame is looked at and
+    the recording fails as ``busy`` unless it was already decided — a request must answer
+    before the app server's worker timeout, however loaded the machine is.
     """
     distance = None
     if model is not None:
@@ -430,6 +439,8 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
     have_reference = False
     status = session.status()
     for index, (t, frame) in enumerate(frames):
+        if deadline is not None and clock() > deadline:
+            return session._fail("busy", t), None
         # keep asking for an encoding until one frame gave one (the model's detector may miss
         # a face that dlib's found): without a reference nothing could be checked at the end
         obs = observe(frame, with_encoding=not have_reference, model=model)
@@ -448,6 +459,8 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
         # Frames stopped before the end of the challenge: judge at the last timestamp.
         status = session.tick(frames[-1][0] + session.params.time_limit_s + 0.001)
     if status.state == "passed" and last_seen is not None and last_seen != best:
+        if deadline is not None and clock() > deadline:
+            return session._fail("busy", frames[last_seen][0]), None
         last = observe(frames[last_seen][1], with_encoding=True, model=model)
         if last is not None and last.encoding is not None:
             status = session.check_identity(last.encoding)

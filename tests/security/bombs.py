@@ -73,3 +73,45 @@ def truncated_jpeg_padded(seed=0) -> bytes:
     assert ok
     data = buf.tobytes()
     return data[: len(data) // 2] + b"\xff\xd9"
+
+
+def progressive_jpeg(width=6320, height=6320, subsampling=0) -> bytes:
+    """A real progressive JPEG of one colour: 469 kB for 6320×6320 (under the 40 MP limit), but
+    libjpeg holds every DCT coefficient of a progressive file at once — 240 MB at any scale."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height)).save(out, "JPEG", progressive=True, subsampling=subsampling)
+    return out.getvalue()
+
+
+def _baseline_444(width: int, height: int) -> bytearray:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height)).save(out, "JPEG", subsampling=0)
+    return bytearray(out.getvalue())
+
+
+def arithmetic_jpeg(width=6320, height=6320) -> bytes:
+    """The same size declared as arithmetic-coded sequential (SOF9): libjpeg decodes those
+    through the whole-image coefficient buffer too."""
+    data = _baseline_444(width, height)
+    sof = data.find(b"\xff\xc0")
+    data[sof + 1] = 0xC9
+    return bytes(data)
+
+
+def multiscan_baseline_jpeg(width=6320, height=6320) -> bytes:
+    """Baseline, but its first scan carries one component of three (non-interleaved scans): the
+    other components come in later scans, so libjpeg buffers the whole image's coefficients."""
+    data = _baseline_444(width, height)
+    sos = data.find(b"\xff\xda")
+    length = int.from_bytes(data[sos + 2:sos + 4], "big")
+    first = data[sos + 5:sos + 7]  # component id and its table selectors
+    one = b"\xff\xda" + (8).to_bytes(2, "big") + b"\x01" + bytes(first) + b"\x00\x3f\x00"
+    return bytes(data[:sos] + one + data[sos + 2 + length:])

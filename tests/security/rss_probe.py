@@ -116,6 +116,10 @@ def attacks():
             6, warm_liveness, lambda: [bombs.uniform_jpeg(1920, 1080)] * 240, _liveness),
         "liveness_30_frames_of_12_mp": (
             6, warm_liveness, lambda: [bombs.uniform_jpeg(4000, 3000)] * 30, _liveness),
+        "capture_progressive_jpeg_6320": (
+            6, warm_capture, bombs.progressive_jpeg, capture("image/jpeg")),
+        "scan_progressive_jpeg_6320": (1, warm_scan, bombs.progressive_jpeg, scan("card.jpg")),
+        "guidance_progressive_jpeg_6320": (1, warm_guidance, bombs.progressive_jpeg, _guidance),
         "signature_png_bomb": (
             7, lambda k: k.sign(7, signature_png(ink=False)), bombs.png_bomb,
             lambda k, payload: k.sign(7, payload)),

@@ -243,3 +243,67 @@ def test_signing_does_not_decode_the_drawing_again(monkeypatch):
     signed = sign_pdf(render_acceptance(make_ctx()),
                       Signature(png, datetime(2026, 11, 30, 9, 5), picture=picture))
     assert b"/Signature" in signed
+
+
+# ---- Third attack pass: the coefficient buffer of progressive / multi-scan JPEGs -----------
+# 8 uploads at once must stay under 256 MB: one may cost at most 32 MB more than the warm-up.
+PROGRESSIVE_LIMIT_KB = 32 * 1024
+PROGRESSIVE_REFUSALS = {
+    "capture_progressive_jpeg_6320": "Ảnh quá lớn",
+    "scan_progressive_jpeg_6320": "Ảnh quá lớn",
+    "guidance_progressive_jpeg_6320": "bad_frame",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(PROGRESSIVE_REFUSALS))
+def test_progressive_jpeg_is_costed_by_its_coefficient_buffer(attack):
+    result = _probe(attack)
+    grown_kb = result["peak_kb"] - result["baseline_kb"]
+    assert grown_kb < PROGRESSIVE_LIMIT_KB, f"{attack}: peak RSS grew by {grown_kb // 1024} MB"
+    assert result["status"] == 200
+    body = result["body"]
+    if body.lstrip().startswith("{"):
+        body = json.dumps(json.loads(body), ensure_ascii=False)
+    assert PROGRESSIVE_REFUSALS[attack] in body
+
+
+@pytest.mark.parametrize("make", [bombs.progressive_jpeg, bombs.arithmetic_jpeg,
+                                  bombs.multiscan_baseline_jpeg,
+                                  lambda: bombs.progressive_jpeg(8000, 5000, subsampling=2)])
+def test_buffered_jpegs_over_the_budget_are_refused_from_their_headers(make, monkeypatch):
+    import cv2
+    import simplejpeg
+
+    from kiosk.vision import images
+
+    data = make()
+    assert images.jpeg_coefficient_bytes(data) > images.COEFFICIENT_MAX_BYTES
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded before being refused")
+
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", no_decoding)
+    monkeypatch.setattr(cv2, "imdecode", no_decoding)
+    with pytest.raises(ImageError, match="Ảnh quá lớn"):
+        decode_image(data, 40_000_000)
+    with pytest.raises(ImageError, match="Ảnh quá lớn"):
+        images.check_usable(data, 40_000_000)
+
+
+def test_baseline_and_small_progressive_jpegs_still_pass():
+    from kiosk.vision import images
+
+    assert images.jpeg_coefficient_bytes(bombs.uniform_jpeg(6320, 6320)) == 0  # one scan, row by row
+    small = bombs.progressive_jpeg(2480, 3508, subsampling=2)  # an A4 page scanned at 300 dpi
+    assert 0 < images.jpeg_coefficient_bytes(small) <= images.COEFFICIENT_MAX_BYTES
+    image, mime = decode_image(small, 40_000_000)
+    assert mime == "image/jpeg" and image.shape[:2] == (3508, 2480)
+
+
+def test_cli_refuses_a_progressive_bomb_with_json(runner, tmp_path):
+    path = tmp_path / "progressive.jpg"
+    path.write_bytes(bombs.progressive_jpeg())
+    result = runner.invoke(args=["vision", "read-card", str(path)])
+    assert result.exit_code != 0
+    payload = json.loads(result.output.strip().splitlines()[-1])
+    assert payload["error"] == "bad_image" and "Traceback" not in result.output

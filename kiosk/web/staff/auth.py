@@ -9,7 +9,7 @@ guard adds an idle timeout (STAFF_IDLE_TIMEOUT_SECONDS) and an absolute lifetime
 from __future__ import annotations
 
 import functools
-import secrets
+import logging
 import time
 
 from flask import (
@@ -26,11 +26,10 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 
-from kiosk.core import audit
-from kiosk.core.extensions import db
 from kiosk.core.models import StaffUser
-from kiosk.services import staff_accounts
-from kiosk.services.staff_auth import audit_name, check
+from kiosk.domain import free_text
+from kiosk.services import staff_accounts, staff_auth
+from kiosk.services.staff_auth import check
 from kiosk.web.staff import bp
 
 login_manager = LoginManager()
@@ -39,20 +38,34 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 AUTH_AT, SEEN_AT = "staff_auth_at", "staff_seen_at"
 
 
+log = logging.getLogger(__name__)
+
+
 @bp.record_once
 def _setup(state):
     login_manager.init_app(state.app)
+    state.app.extensions["kiosk_proxy_warned"] = False
+
+
+@bp.before_app_request
+def _warn_forwarded_without_trusted_proxy():
+    """Sign-in failures are counted per client address. Behind nginx with TRUSTED_PROXIES unset
+    every clerk and kiosk is 127.0.0.1: five wrong passwords anywhere lock everyone out. The
+    app cannot tell a proxy from a forger, so it says so in the log, once per process."""
+    app = current_app._get_current_object()
+    if (app.extensions.get("kiosk_proxy_warned") is False
+            and request.headers.get("X-Forwarded-For")
+            and not int(app.config.get("TRUSTED_PROXIES") or 0)):
+        app.extensions["kiosk_proxy_warned"] = True
+        log.warning("X-Forwarded-For received while TRUSTED_PROXIES = 0: every client behind the "
+                    "proxy shares the proxy's address, so one source's sign-in lock hits them "
+                    "all. Set TRUSTED_PROXIES to the number of proxies in front "
+                    "(docs/deploy.md).")
 
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    staff_id, _, nonce = (user_id or "").partition(":")
-    if not staff_id.isdigit() or not nonce:
-        return None
-    user = db.session.get(StaffUser, int(staff_id))
-    if user is None or not user.active or not nonce.isascii():
-        return None
-    return user if secrets.compare_digest(user.session_nonce.encode(), nonce.encode()) else None
+    return staff_auth.session_user(user_id)
 
 
 def current_staff() -> StaffUser | None:
@@ -102,8 +115,7 @@ def _guard():
     if (not isinstance(auth_at, (int, float)) or not isinstance(seen_at, (int, float))
             or now - auth_at > cfg["STAFF_SESSION_MAX_SECONDS"]
             or now - seen_at > cfg["STAFF_IDLE_TIMEOUT_SECONDS"]):
-        audit.record("staff_session_expired", actor=current_user.actor)
-        db.session.commit()
+        staff_auth.session_expired(current_user)  # committed by the request with the redirect
         _forget_session()
         return _to_login(expired=True)
     view = current_app.view_functions.get(request.endpoint)
@@ -116,6 +128,15 @@ def _guard():
 class LoginForm(FlaskForm):
     username = StringField("Tên đăng nhập")
     password = PasswordField("Mật khẩu")
+
+    def validate(self, extra_validators=None) -> bool:
+        # No control or bidi character in a username (it goes into the audit trail as typed).
+        message = free_text.problem(self.username.data if isinstance(self.username.data, str) else "")
+        if message:
+            super().validate(extra_validators)
+            self.username.errors = [message]
+            return False
+        return super().validate(extra_validators)
 
 
 class PasswordChangeForm(FlaskForm):
@@ -143,11 +164,10 @@ def login():
             _sign_in(user)
             staff_accounts.signed_in(user)
             return redirect(url_for("staff.index"))
-        audit.record("staff_login_refused", actor="system",
-                     username=audit_name(form.username.data or ""), source="console")
-        db.session.commit()
+        staff_auth.refused(form.username.data or "", "console")
     elif request.method == "POST":
-        error = "Phiên đăng nhập đã hết hạn. Vui lòng thử lại."
+        error = (form.username.errors[0] if form.username.errors
+                 else "Phiên đăng nhập đã hết hạn. Vui lòng thử lại.")
     notice = "Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại." if request.args.get("expired") else None
     return render_template("staff/login.html", form=form, error=error, notice=notice)
 
@@ -171,7 +191,7 @@ def password():
             error = str(err)
         else:
             # Every other session of this clerk is over; this one goes on with the new nonce.
-            _sign_in(db.session.get(StaffUser, current_user.id))
+            _sign_in(staff_auth.staff_user(current_user.id))
             return render_template("staff/password.html", form=PasswordChangeForm(formdata=None),
                                    done=True)
     return render_template("staff/password.html", form=form, error=error)
@@ -179,7 +199,7 @@ def password():
 
 @bp.context_processor
 def _console_globals():
-    from kiosk import providers
+    from kiosk.services import sandbox
     from kiosk.services.review import DECISION_LABELS
 
-    return {"sms_sandbox": providers.sms_is_sandbox(), "decision_labels": DECISION_LABELS}
+    return {"sms_sandbox": sandbox.sms_is_sandbox(), "decision_labels": DECISION_LABELS}

@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, RadioField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from kiosk.domain import free_text
 from kiosk.domain.identity import (
     ACCEPTED_ID_TYPES,
     CMND_REFUSED,
@@ -39,10 +40,34 @@ def _clean(form, field, fn, *args):
         raise ValidationError(err.message) from None
 
 
+def refuse_hidden_characters(form, printed: frozenset[str] = frozenset()) -> bool:
+    """Put the free-text check (domain/free_text.py) in front of every text box of ``form``:
+    a box holding a control, format or bidi character (or, in ``printed`` boxes, an emoji)
+    gets that message instead of its own, and keeps what was typed. False if any did."""
+    ok = True
+    for field in form:
+        if field.type not in ("StringField", "TextAreaField") or not isinstance(field.data, str):
+            continue
+        message = free_text.problem(field.data, printed=field.name in printed)
+        if message:
+            field.errors = [message]
+            ok = False
+    return ok
+
+
 class KioskForm(FlaskForm):
+    # Boxes whose value the contract prints: no emoji there (the contract's font has none).
+    PRINTED: frozenset[str] = frozenset()
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.clean: dict = {}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # After the fields' own checks, so that the hidden-character message replaces theirs
+        # (a name with a bidi override is not "too short" but unreadable).
+        return refuse_hidden_characters(self, self.PRINTED) and valid
 
 
 class AccountForm(KioskForm):
@@ -85,6 +110,7 @@ class PackageForm(KioskForm):
 
 
 class PersonalForm(KioskForm):
+    PRINTED = frozenset({"full_name", "address", "email"})
     full_name = StringField("Họ và tên (như trên giấy tờ)")
     date_of_birth = StringField("Ngày sinh (ngày/tháng/năm)")
     gender = RadioField("Giới tính", choices=[SelectChoice(g, g) for g in GENDERS], validate_choice=False)

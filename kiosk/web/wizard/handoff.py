@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, url_for
 
-from kiosk.core.extensions import db
-from kiosk.services import counter_actions
-from kiosk.services.staff_auth import LOCKED_MESSAGE, count_failure, source_locked
+from kiosk.services import counter_actions, staff_auth
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.state import bind_registration
 
@@ -17,16 +15,19 @@ def handoff():
     error = None
     if request.method == "POST":
         source = f"handoff:{request.remote_addr}"
-        if source_locked(source):
-            error = LOCKED_MESSAGE
+        # The try is counted before the code is looked at (staff_auth.reserve_try): parallel
+        # guesses cannot get more than the limit checked between them.
+        may_check, locked_now = staff_auth.reserve_try(source)
+        if not may_check:
+            error = staff_auth.LOCKED_MESSAGE
         else:
             reg = counter_actions.redeem_resume_code(request.form.get("code", ""),
                                                      current_app.config["KIOSK_ID"])
             if reg is not None:
+                staff_auth.clear(source)
                 bind_registration(reg)
                 return redirect(url_for("wizard.step_view", token=reg.token,
                                         number=reg.furthest_step), code=303)
-            count_failure(source)
-            db.session.commit()
-            error = "Mã không đúng hoặc đã hết hạn. Vui lòng hỏi nhân viên mã mới."
+            error = (staff_auth.LOCKED_MESSAGE if locked_now else
+                     "Mã không đúng hoặc đã hết hạn. Vui lòng hỏi nhân viên mã mới.")
     return render_template("wizard/handoff.html", error=error)
