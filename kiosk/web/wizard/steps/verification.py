@@ -20,6 +20,7 @@ from kiosk.domain.kyc import (
 )
 from kiosk.services import chip_check, chip_reading, ekyc, evidence, registrations, review
 from kiosk.services.staff_auth import audit_name, check
+from kiosk.vision.engine import LIVENESS_MAX_FRAMES
 from kiosk.vision.images import ImageError, bytes_from_data_url
 from kiosk.web.wizard.forms import CaptureForm, StaffConfirmForm
 from kiosk.web.wizard.render import GoTo, render_step
@@ -27,7 +28,6 @@ from kiosk.web.wizard.render import GoTo, render_step
 # After this many failed liveness recordings in a row the screen offers «Gọi nhân viên» (the
 # customer may still try again): an elderly customer must not loop on the challenge alone.
 LIVENESS_TRIES_BEFORE_CLERK = 2
-MAX_LIVENESS_FRAMES = 240  # 20 s at 12 fps; more is not a camera recording of the challenge
 MAX_FRAME_BYTES = 2_000_000
 
 
@@ -109,7 +109,7 @@ def liveness(reg: Registration):
     files = request.files.getlist("frames")
     try:
         stamps = _timestamps(request.form.get("timestamps", ""))
-        if not files or len(files) != len(stamps) or len(files) > MAX_LIVENESS_FRAMES:
+        if not files or len(files) != len(stamps) or len(files) > LIVENESS_MAX_FRAMES:
             raise ValueError("frames and timestamps do not match")
         blobs = [f.read(MAX_FRAME_BYTES) for f in files]
         verdict = ekyc.record_liveness(reg, stamps, blobs)
