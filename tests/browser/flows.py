@@ -5,7 +5,6 @@ import re
 
 from sqlalchemy import select
 
-
 # How long a test waits for a state the kiosk reaches after real work: a camera opening, a photo
 # judged, a step rendered. On a loaded machine (two cores shared by several browsers) the fake
 # camera took longer than 15 s to start; a long timeout costs time only when the state never

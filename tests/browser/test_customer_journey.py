@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .flows import document_drawn, expect_camera_ready, expect_step, fill_personal, htmx_settled, sms_code
+from .flows import (
+    document_drawn,
+    expect_camera_ready,
+    expect_step,
+    fill_personal,
+    htmx_settled,
+    sms_code,
+)
 from .screens import Screens, covered_by_sticky_bar, expect_in_view, in_view
 
 pytestmark = pytest.mark.browser
