@@ -30,6 +30,17 @@ def _idle_kiosk_at_step_1(live_app_factory, page):
     return app, idle_posts
 
 
+def _run_clock_until_idle_posted(page, idle_posts, limit_s):
+    """Move the clock on a second at a time until idle.js has told the server (it goes home
+    then). One long run_for would also fire, at once, the 5 s after which idle.js stops waiting
+    for that answer, and the welcome screen could load before the server forgot the customer."""
+    for _ in range(limit_s):
+        if idle_posts:
+            return
+        page.clock.run_for(1000)
+    assert idle_posts, f"no POST to /idle within {limit_s} s"
+
+
 @pytest.mark.parametrize("screen", ["portrait", "landscape"])
 def test_idle_kiosk_warns_then_returns_to_welcome(live_app_factory, browser_page, screen):
     page = browser_page
@@ -44,7 +55,7 @@ def test_idle_kiosk_warns_then_returns_to_welcome(live_app_factory, browser_page
     expect(dialog.locator("[data-idle-continue]")).to_be_focused()
     screens = Screens()
     screens(page, "idle-warning")
-    page.clock.run_for(WARNING_S * 1000)
+    _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 5)
     page.wait_for_url(app.config["LIVE_URL"] + "/")
     assert len(idle_posts) == 1  # the server was told, so it forgot the customer
     expect(page.get_by_role("button", name="Bắt đầu đăng ký")).to_be_visible()
@@ -71,7 +82,7 @@ def test_touching_the_warning_keeps_the_customer_on_the_step(live_app_factory, b
     # The touch restarted the whole wait: the warning comes back only after it, then home.
     page.clock.run_for((TIMEOUT_S - WARNING_S - (WARNING_S + 10) - 5) * 1000)
     expect(dialog).to_be_hidden()
-    page.clock.run_for((WARNING_S + 10) * 1000)
+    _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 15)
     page.wait_for_url(app.config["LIVE_URL"] + "/")
     assert len(idle_posts) == 1
     assert page.js_errors == [], "\n".join(page.js_errors)
