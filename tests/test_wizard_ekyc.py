@@ -244,10 +244,36 @@ def test_clerk_sees_the_card_portrait_beside_the_face(kiosk, monkeypatch):
     assert portrait.shape[0] > portrait.shape[1]  # a portrait, not the whole card
 
 
-def test_portrait_of_a_photo_without_a_card_is_not_found(kiosk):
+def test_portrait_of_a_photo_without_a_card_is_the_whole_photo(kiosk):
+    # No portrait to cut: the clerk gets the photo itself, never a broken picture.
     _photos_to_step6(kiosk, *DIFFERENT)
+    reg = kiosk.registration()
+    front = next(e for e in reg.evidence if e.kind == "card_front")
+    face = next(e for e in reg.evidence if e.kind == "face")
+    response = kiosk.get(f"/r/{kiosk.token}/evidence/{front.id}/portrait")
+    assert response.status_code == 200 and response.data == front.content
+    # only a card front has a portrait; another photo's id, or none, is not found
+    assert kiosk.get(f"/r/{kiosk.token}/evidence/{face.id}/portrait").status_code == 404
+    assert kiosk.get(f"/r/{kiosk.token}/evidence/{front.id + 999}/portrait").status_code == 404
+
+
+def test_a_card_without_a_face_is_shown_whole_beside_the_face(kiosk):
+    # The card is found but its photo box shows a silhouette: the face check had no portrait
+    # to compare, so the clerk gets the whole front, not a cut-out that may not exist.
+    from tests.support.synthetic import place_in_scene, render_card_front
+
+    card = render_card_front(None, None, seed=5)
+    frame, _ = place_in_scene(card, (1280, 720), 5, rotation_deg=3.0, perspective=(4.0, 3.0),
+                              blur=0.4, noise=1.5, light=0.1, brightness=0.95, occluder=False,
+                              jpeg_quality=92)
+    html = _photos_to_step6(kiosk, None, SAME[1], card=jpeg(frame)).get_data(as_text=True)
+    event = _events(kiosk, "face_match")[-1]
+    assert event.details["reference"] == "card_portrait"
+    assert event.details["raw_decision"] == "no_face"
     front = next(e for e in kiosk.registration().evidence if e.kind == "card_front")
-    assert kiosk.get(f"/r/{kiosk.token}/evidence/{front.id}/portrait").status_code == 404
+    assert "Nhân viên xác nhận" in html
+    assert f'/r/{kiosk.token}/evidence/{front.id}"' in html  # the whole photo
+    assert f"/evidence/{front.id}/portrait" not in html
 
 
 @pytest.mark.parametrize("face_file", [SAME[1], "zhang_ziyi/1.jpg"], ids=["same", "different"])

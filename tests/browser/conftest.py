@@ -8,11 +8,16 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.app_factory import make_app
 
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
+
+# expect() retries for 5 s by default; on a loaded machine a server round trip and a swap can
+# take longer. A generous default costs time only when the expected state never comes.
+expect.set_options(timeout=20_000)
 
 
 def _require_chromium():

@@ -5,12 +5,55 @@ import re
 
 from sqlalchemy import select
 
+# How long a test waits for a state the kiosk reaches after real work: a camera opening, a photo
+# judged, a step rendered. On a loaded machine (two cores shared by several browsers) the fake
+# camera took longer than 15 s to start; a long timeout costs time only when the state never
+# comes, so these are generous.
+SLOW = 60_000
 
-def expect_step(page, number, timeout=15000):
+
+def expect_step(page, number, timeout=30_000):
     page.wait_for_selector(f"h1.step-title:has-text('Bước {number}/9')", timeout=timeout)
 
 
-def htmx_settled(page, timeout=10000):
+def expect_camera_ready(page, form="form[data-camera-form]", timeout=SLOW):
+    """The camera of ``form`` shows a live picture (camera.js sets data-camera-state="ready")."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(form).first).to_have_attribute("data-camera-state", "ready",
+                                                       timeout=timeout)
+
+
+def shoot(page, kind, timeout=SLOW):
+    """«Chụp ảnh» on the ready camera, then the photo of ``kind`` is shown as taken."""
+    expect_camera_ready(page)
+    page.click("[data-camera-shoot]")
+    page.wait_for_selector(f"#capture-{kind}.done img", timeout=timeout)
+
+
+def wait_for_state(page, predicate: str, arg=None, timeout=30_000, what="the page state"):
+    """Wait until the JS function ``predicate(arg)`` returns something truthy, and return it.
+
+    Polled inside the page by one evaluate, because Playwright's wait_for_function builds its
+    predicate with ``new Function``, which the kiosk's CSP (no unsafe-eval) forbids; an
+    evaluate is compiled by the DevTools protocol, outside the CSP. (Not for a page whose
+    clock is faked: the poll's setTimeout would stand still.)"""
+    found = page.evaluate(f"""async (arg) => {{
+      const test = {predicate};
+      const end = performance.now() + {int(timeout)};
+      for (;;) {{
+        const value = await test(arg);
+        if (value) return value;
+        if (performance.now() > end) return null;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }}
+    }}""", arg)
+    if not found:
+        raise AssertionError(f"{what}: not reached within {timeout} ms")
+    return found
+
+
+def htmx_settled(page, timeout=30_000):
     """Wait until htmx has finished swapping and settling: new content gets its triggers
     bound at settle time, so typing before that would go unheard."""
     # A locator, not wait_for_function: the kiosk's CSP forbids the eval that polls a string.
@@ -116,16 +159,20 @@ _DRAWN = """(viewer) => {
 }"""
 
 
-def document_drawn(page, viewer="[data-doc-viewer]", wider_than=0, timeout_s=20):
+def document_drawn(page, viewer="[data-doc-viewer]", wider_than=0, all_pages=False,
+                   timeout=SLOW):
     """Wait until the viewer's pages are drawn (wider than ``wider_than`` device pixels, for a
-    redraw after a zoom) and return what its first page looks like."""
-    # (a Python loop: wait_for_function evaluates a string in the page, which the CSP forbids)
-    state = None
-    for _ in range(int(timeout_s * 10)):
-        state = page.locator(viewer).first.evaluate(_DRAWN)
-        if state and state["drawn"] not in (None, "failed") and state["width"] > wider_than:
-            return state
-        if state and state["drawn"] == "failed":
-            break
-        page.wait_for_timeout(100)
-    raise AssertionError(f"the document was not drawn: {state}")
+    redraw after a zoom; every page with ``all_pages``) and return what its first page looks
+    like. A viewer that gave up («failed») ends the wait at once."""
+    state = wait_for_state(page, f"""([selector, widerThan, allPages]) => {{
+      const viewer = document.querySelector(selector);
+      const drawn = viewer && viewer.getAttribute('data-doc-drawn');
+      if (drawn === 'failed') return {{drawn}};
+      const canvas = viewer && viewer.querySelector('canvas.doc-page');
+      // the cheap checks first: the pixels are counted once, on the finished drawing
+      if (!drawn || !canvas || canvas.width <= widerThan) return null;
+      if (allPages && drawn !== String(viewer.querySelectorAll('canvas.doc-page').length)) return null;
+      return ({_DRAWN})(viewer);
+    }}""", [viewer, wider_than, all_pages], timeout, what=f"the document in {viewer} drawn")
+    assert state["drawn"] != "failed", f"the document was not drawn: {state}"
+    return state

@@ -46,7 +46,7 @@ class Screens:
         self.problems: list[str] = []
 
     def __call__(self, page, name: str) -> None:
-        page.wait_for_timeout(150)  # let htmx settle classes and focus before the picture
+        settled(page)  # the picture and the check of what the customer sees, not a half swap
         shot(page, name)
         self.problems += [f"{name}: {p}" for p in blocking_violations(page)]
 
@@ -54,14 +54,37 @@ class Screens:
         assert not self.problems, "\n".join(self.problems)
 
 
+def settled(page) -> None:
+    """htmx has swapped and settled, kiosk.js has moved focus and scrolled (it does so in a
+    timeout just after the settle), and no short animation (a camera flash) is still running."""
+    from .flows import htmx_settled, wait_for_state
+
+    htmx_settled(page)
+    wait_for_state(page, """() => new Promise((resolve) => setTimeout(() => {
+      // a finite animation still running; the endless ones (a spinner) are part of the screen
+      const running = document.getAnimations().filter((a) => a.playState === 'running' &&
+        Number.isFinite(a.effect && a.effect.getComputedTiming().endTime));
+      requestAnimationFrame(() => resolve(running.length === 0));
+    }, 0))""", what="the screen at rest")
+
+
+_IN_VIEW = """sel => { const el = document.querySelector(sel); if (!el) return false;
+                const r = el.getBoundingClientRect();
+                return r.width > 0 && r.top >= 0 && r.left >= 0 &&
+                       r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }"""
+
+
+def expect_in_view(page, selector: str, timeout=30_000) -> None:
+    """Wait until the element is wholly inside the viewport (a scroll the page does by itself,
+    after a swap, has happened)."""
+    from .flows import wait_for_state
+
+    wait_for_state(page, _IN_VIEW, selector, timeout, what=f"{selector} wholly in view")
+
+
 def in_view(page, selector: str) -> bool:
     """The element is wholly inside the viewport (no scrolling needed to see or touch it)."""
-    return page.evaluate(
-        """sel => { const el = document.querySelector(sel); if (!el) return false;
-                    const r = el.getBoundingClientRect();
-                    return r.width > 0 && r.top >= 0 && r.left >= 0 &&
-                           r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }""",
-        selector)
+    return page.evaluate(_IN_VIEW, selector)
 
 
 def covered_by_sticky_bar(page, selector: str) -> bool:

@@ -12,7 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from ..faces_data import face_data_dir, load
-from .flows import open_card_scan
+from .flows import expect_camera_ready, htmx_settled, open_card_scan
 
 pytestmark = pytest.mark.browser
 
@@ -65,11 +65,12 @@ def test_back_then_front_of_a_2024_card(live_app, browser_page):
             continue
         # one shot at a time: wait for the kiosk's answer before the next (when the guidance
         # shot first, the click times out and its answer is awaited instead)
+        expect_camera_ready(page)
         with suppress(PlaywrightTimeout), page.expect_response(scan_posted, timeout=60000), \
                 suppress(PlaywrightTimeout):
             page.locator("[data-camera-shoot]").click(timeout=3000)
-        page.wait_for_timeout(800)
-    expect(page.locator(".notice.success")).to_contain_text("cả hai mặt", timeout=20000)
+        htmx_settled(page)  # the answer swapped in before the loop reads it
+    expect(page.locator(".notice.success")).to_contain_text("cả hai mặt", timeout=30_000)
     assert page.input_value("#id_number") == "038085012345"
     with live_app.app_context():
         from sqlalchemy import select

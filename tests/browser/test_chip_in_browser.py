@@ -36,7 +36,7 @@ def test_step6_reads_the_chip_in_the_browser(live_app_factory, browser_page, scr
     assert in_view(page, "form button[type=submit]")
     screens(page, "06-chip-reader")
     page.get_by_role("button", name="Đọc chip").click()
-    expect(page.locator(".chip-used")).to_contain_text("Đã đọc chip của thẻ", timeout=15000)
+    expect(page.locator(".chip-used")).to_contain_text("Đã đọc chip của thẻ", timeout=60_000)
     expect(page.get_by_role("link", name="Đặt thẻ lên đầu đọc")).to_have_count(0)
     screens(page, "06-chip-read")
     screens.assert_clean()

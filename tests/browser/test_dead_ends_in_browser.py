@@ -11,17 +11,20 @@ from kiosk.services.ekyc import EXTENSION_KEY
 from kiosk.vision.engine import EkycEngine, LivenessVerdict
 
 from .flows import (
+    SLOW,
+    expect_camera_ready,
     expect_step,
     fill_account,
     fill_personal,
     give_scan_consent,
     htmx_settled,
     open_scan_consent,
+    shoot,
     start,
     walk_to_step5,
     walk_to_step6,
 )
-from .screens import Screens, in_view
+from .screens import Screens, expect_in_view, in_view
 
 pytestmark = pytest.mark.browser
 BOTH = pytest.mark.parametrize("screen", ["portrait", "landscape"])
@@ -99,27 +102,24 @@ def test_liveness_failed_twice_reaches_a_clerk(live_app, browser_page, screen):
     page, screens = browser_page, Screens()
     walk_to_step6(page, live_app)
     for kind in ("card_front", "card_back"):
-        page.wait_for_selector("[data-camera-form][data-camera-state='ready']", timeout=15000)
-        page.click("[data-camera-shoot]")
-        page.wait_for_selector(f"#capture-{kind}.done img", timeout=15000)
+        shoot(page, kind)
     for attempt in (1, 2):
-        page.wait_for_selector("form[data-liveness-form][data-camera-state='ready']", timeout=15000)
+        expect_camera_ready(page, "form[data-liveness-form]")
         assert in_view(page, "[data-liveness-start]") and in_view(page, "form[data-liveness-form] .camera")
         if attempt == 1:
             screens(page, "06-face")
         page.get_by_role("button", name="Bắt đầu").click()
-        expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=3000)
+        expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=15_000)
         # the recording form is replaced by the server's answer
-        page.wait_for_selector("form[data-liveness-state='recording']", state="detached", timeout=40000)
+        page.wait_for_selector("form[data-liveness-state='recording']", state="detached", timeout=SLOW)
         error = page.locator("[data-error]")
-        expect(error).to_be_visible(timeout=40000)
+        expect(error).to_be_visible(timeout=SLOW)
         if attempt == 1:
             expect(error).to_contain_text("thử lại")
             assert page.locator("button[data-help-reason='liveness_failed']").count() == 0
             screens(page, "06-face-failed-once")
     expect(page.locator("[data-error='liveness_failed']")).to_contain_text("sau 2 lần")
-    page.wait_for_timeout(300)
-    assert in_view(page, "button[data-help-reason='liveness_failed']")
+    expect_in_view(page, "button[data-help-reason='liveness_failed']")  # once the page has scrolled
     screens(page, "06-face-failed-twice")
     _call_clerk(page, "liveness_failed")
     screens(page, "06-face-waiting")

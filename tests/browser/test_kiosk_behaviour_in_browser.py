@@ -1,28 +1,63 @@
-"""Kiosk behaviours that need a real browser: idle timeout, print again."""
+"""Kiosk behaviours that need a real browser: the idle warning and the return to welcome.
+
+The page's clock is Playwright's fake one (``page.clock``): time still flows, and ``run_for``
+moves it on by minutes at once, firing idle.js's timers on the way. So the tests use the
+minutes a kiosk really waits, and a loaded machine cannot make a step outlast the warning."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
 
+from .flows import expect_step, start
 from .screens import Screens
 
 pytestmark = pytest.mark.browser
 
+# Warning after 200 s without a touch, home at 300 s. The warning (100 s) is shorter than the
+# quiet time before it, so after a touch on the warning the test can wait out more than the
+# time that was left without the next warning coming.
+TIMEOUT_S, WARNING_S = 300, 100
+
+
+def _idle_kiosk_at_step_1(live_app_factory, page):
+    app = live_app_factory(IDLE_TIMEOUT_SECONDS=TIMEOUT_S, IDLE_WARNING_SECONDS=WARNING_S)
+    page.clock.install()
+    idle_posts = []
+    page.on("request", lambda r: idle_posts.append(r.url) if r.url.endswith("/idle") else None)
+    start(page, app)
+    return app, idle_posts
+
+
+def _run_clock_until_idle_posted(page, idle_posts, limit_s):
+    """Move the clock on a second at a time until idle.js has told the server (it goes home
+    then). One long run_for would also fire, at once, the 5 s after which idle.js stops waiting
+    for that answer, and the welcome screen could load before the server forgot the customer."""
+    for _ in range(limit_s):
+        if idle_posts:
+            return
+        page.clock.run_for(1000)
+    assert idle_posts, f"no POST to /idle within {limit_s} s"
+
 
 @pytest.mark.parametrize("screen", ["portrait", "landscape"])
 def test_idle_kiosk_warns_then_returns_to_welcome(live_app_factory, browser_page, screen):
-    # (a warning long enough for the screenshot and the accessibility check)
-    app = live_app_factory(IDLE_TIMEOUT_SECONDS=7, IDLE_WARNING_SECONDS=5)
     page = browser_page
-    page.goto(app.config["LIVE_URL"] + "/")
-    page.get_by_role("button", name="Bắt đầu đăng ký").click()
-    page.wait_for_selector("h1.step-title:has-text('Bước 1/9')")
+    app, idle_posts = _idle_kiosk_at_step_1(live_app_factory, page)
     dialog = page.locator(".idle-dialog")
-    expect(dialog).to_be_visible(timeout=6000)
+    page.clock.run_for((TIMEOUT_S - WARNING_S - 10) * 1000)
+    expect(dialog).to_be_hidden()  # not before its time
+    page.clock.run_for(11_000)
+    expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Quý khách còn tiếp tục không?")
+    assert 0 < int(dialog.locator(".idle-countdown").inner_text()) <= WARNING_S
+    expect(dialog.locator("[data-idle-continue]")).to_be_focused()
     screens = Screens()
     screens(page, "idle-warning")
-    page.wait_for_url(app.config["LIVE_URL"] + "/", timeout=10000)
+    _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 5)
+    page.wait_for_url(app.config["LIVE_URL"] + "/")
+    assert len(idle_posts) == 1  # the server was told, so it forgot the customer
     expect(page.get_by_role("button", name="Bắt đầu đăng ký")).to_be_visible()
     assert "Tiếp tục hồ sơ này" not in page.content()  # the screen forgot the customer
     screens(page, "idle-back-to-welcome")
@@ -31,12 +66,23 @@ def test_idle_kiosk_warns_then_returns_to_welcome(live_app_factory, browser_page
 
 
 def test_touching_the_warning_keeps_the_customer_on_the_step(live_app_factory, browser_page):
-    app = live_app_factory(IDLE_TIMEOUT_SECONDS=5, IDLE_WARNING_SECONDS=3)
     page = browser_page
-    page.goto(app.config["LIVE_URL"] + "/")
-    page.get_by_role("button", name="Bắt đầu đăng ký").click()
-    page.wait_for_selector("h1.step-title:has-text('Bước 1/9')")
-    page.locator(".idle-dialog [data-idle-continue]").click(timeout=6000)
-    page.wait_for_timeout(2500)
-    assert "/step/1" in page.url
-    expect(page.locator("h1.step-title")).to_contain_text("Bước 1/9")
+    app, idle_posts = _idle_kiosk_at_step_1(live_app_factory, page)
+    dialog = page.locator(".idle-dialog")
+    page.clock.run_for((TIMEOUT_S - WARNING_S + 1) * 1000)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Tôi vẫn đang dùng").click()
+    expect(dialog).to_be_hidden()
+    # Longer than the warning had left: without the touch the kiosk would have gone home by now.
+    page.clock.run_for((WARNING_S + 10) * 1000)
+    expect(dialog).to_be_hidden()
+    assert idle_posts == []
+    assert re.search(r"/step/1$", page.url), page.url
+    expect_step(page, 1)
+    # The touch restarted the whole wait: the warning comes back only after it, then home.
+    page.clock.run_for((TIMEOUT_S - WARNING_S - (WARNING_S + 10) - 5) * 1000)
+    expect(dialog).to_be_hidden()
+    _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 15)
+    page.wait_for_url(app.config["LIVE_URL"] + "/")
+    assert len(idle_posts) == 1
+    assert page.js_errors == [], "\n".join(page.js_errors)

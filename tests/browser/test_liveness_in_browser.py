@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from ..faces_data import face_data_dir, load
 from .conftest import write_fake_camera
-from .flows import walk_to_step6
+from .flows import SLOW, expect_camera_ready, walk_to_step6
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +36,7 @@ def _upload(page, kind_label, tmp_path, seed):
     page.locator("details.upload-fallback summary").click()
     page.set_input_files("input[name=image_file]", str(image))
     page.get_by_role("button", name="Tải ảnh lên").click()
-    page.wait_for_selector(f"#capture-{kind_label}.done img")
+    page.wait_for_selector(f"#capture-{kind_label}.done img", timeout=SLOW)
 
 
 def test_still_photo_fails_the_liveness_challenge(live_app, browser_page, tmp_path):
@@ -44,11 +44,11 @@ def test_still_photo_fails_the_liveness_challenge(live_app, browser_page, tmp_pa
     walk_to_step6(page, live_app)
     _upload(page, "card_front", tmp_path, 1)  # the document-scanner path
     _upload(page, "card_back", tmp_path, 2)
-    page.wait_for_selector("form[data-liveness-form][data-camera-state='ready']", timeout=15000)
+    expect_camera_ready(page, "form[data-liveness-form]")
     page.get_by_role("button", name="Bắt đầu").click()
-    expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=3000)
+    expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=15_000)
     error = page.locator("form[data-liveness-form] [data-error]")
-    expect(error).to_be_visible(timeout=40000)
+    expect(error).to_be_visible(timeout=SLOW)
     expect(error).to_contain_text("thử lại")
     expect(page.locator("#capture-face img")).to_have_count(0)
     assert page.js_errors == [], "\n".join(page.js_errors)

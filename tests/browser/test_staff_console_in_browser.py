@@ -7,16 +7,9 @@ import pytest
 
 from tests.app_factory import STAFF
 
-from .flows import expect_step, walk_to_step6
+from .flows import SLOW, expect_camera_ready, expect_step, shoot, walk_to_step6
 
 pytestmark = pytest.mark.browser
-
-
-def _shoot(page, kinds):
-    for kind in kinds:
-        page.wait_for_selector("[data-camera-form][data-camera-state='ready']", timeout=15000)
-        page.click("[data-camera-shoot]")
-        page.wait_for_selector(f"#capture-{kind}.done img", timeout=15000)
 
 
 def _clerk_page(kiosk_page, url):
@@ -42,12 +35,13 @@ def test_clerk_decides_in_the_console_and_the_waiting_kiosk_moves_on(live_app, b
     clerk.wait_for_selector("#queue-badge [data-queue-count='0']")
 
     walk_to_step6(kiosk, live_app)
-    _shoot(kiosk, ("card_front", "card_back", "face"))  # the fake camera shows no face
+    for kind in ("card_front", "card_back", "face"):  # the fake camera shows no face
+        shoot(kiosk, kind)
     kiosk.wait_for_selector("#waiting-for-clerk:has-text('Đang chờ nhân viên hỗ trợ')")
 
     # The console notices by itself (board poll + queue badge), without a reload.
-    clerk.wait_for_selector("#queue-badge [data-queue-count='1']", timeout=10000)
-    clerk.wait_for_selector("#board tr.is-waiting", timeout=10000)
+    clerk.wait_for_selector("#queue-badge [data-queue-count='1']", timeout=30_000)
+    clerk.wait_for_selector("#board tr.is-waiting", timeout=30_000)
     assert "038******345" in clerk.locator("#board").inner_text()
     clerk.locator("#board tr.is-waiting a:has-text('Xem xét')").first.click()
     clerk.wait_for_selector("h1:has-text('Xem xét hồ sơ')")
@@ -57,17 +51,17 @@ def test_clerk_decides_in_the_console_and_the_waiting_kiosk_moves_on(live_app, b
     clerk.select_option("select[name=reason]", "face_unclear")
     clerk.click("#reject")
     clerk.wait_for_selector("text=Đã từ chối")
-    kiosk.wait_for_selector("text=Ảnh khuôn mặt chưa rõ", timeout=10000)
+    kiosk.wait_for_selector("text=Ảnh khuôn mặt chưa rõ", timeout=30_000)
     assert kiosk.locator("#waiting-for-clerk").count() == 0
 
     # A new plain photo: the registration is queued again; this time the clerk approves.
-    kiosk.wait_for_selector("[data-camera-form][data-camera-state='ready']", timeout=15000)
+    expect_camera_ready(kiosk)
     kiosk.click("[data-camera-shoot]")
-    kiosk.wait_for_selector("#waiting-for-clerk", timeout=15000)
+    kiosk.wait_for_selector("#waiting-for-clerk", timeout=SLOW)
     clerk.goto(clerk.url.split("?")[0])
     clerk.click("#approve")
     clerk.wait_for_selector("text=Đã xác nhận")
-    expect_step(kiosk, 7, timeout=10000)
+    expect_step(kiosk, 7)
 
     assert kiosk.js_errors == [] and clerk.js_errors == []
     clerk.context.close()

@@ -257,10 +257,17 @@ def scan_consent(token: str):
 
 @bp.get("/r/<token>/evidence/<int:evidence_id>/portrait")
 def evidence_portrait(token: str, evidence_id: int):
-    """The portrait cut from a card-front photo, large, for the clerk's side-by-side check."""
-    portrait = ekyc.card_portrait(evidence.find(bound_registration(token), evidence_id))
-    if portrait is None:
+    """The portrait cut from a card-front photo, large, for the clerk's side-by-side check.
+
+    The cut is made again here, and it can miss where the face check found the card (another
+    search: a card without a portrait, a blurred frame): then the whole front is answered, so
+    the clerk still has the card to compare with, never a broken picture on the kiosk."""
+    row = evidence.find(bound_registration(token), evidence_id)
+    if row is None or row.kind != "card_front":
         abort(404)
+    portrait = ekyc.card_portrait(row)
+    if portrait is None:
+        return Response(row.content, mimetype=row.mime_type)
     return Response(portrait, mimetype="image/jpeg")
 
 
