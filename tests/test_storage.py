@@ -6,7 +6,7 @@ import re
 from sqlalchemy import inspect, select, text
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Evidence, Office, ServicePackage, StaffUser
+from kiosk.core.models import AuditEvent, Evidence, Office, ServicePackage, StaffUser
 
 
 def test_migrations_upgrade_a_fresh_database(app):
@@ -117,3 +117,84 @@ def test_listing_the_photos_leaves_their_bytes_in_the_database(app, kiosk):
     assert photo is not None
     response = kiosk.get(photo.group(1))
     assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"
+
+
+def test_create_staff_resets_an_existing_account_and_ends_its_sessions(runner, app):
+    from tests.app_factory import STAFF
+
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == STAFF[0]))
+        user.active = False
+        nonce, old_hash = user.session_nonce, user.password_hash
+        db.session.commit()
+    result = runner.invoke(args=["create-staff", STAFF[0], "--full-name", "Nguyễn Thị Hoa",
+                                 "--role", "admin", "--password-stdin"], input="Hoa@Moi2026\n")
+    assert result.exit_code == 0, result.output
+    assert "Đã cập nhật" in result.output
+    with app.app_context():
+        users = list(db.session.scalars(select(StaffUser).where(StaffUser.username == STAFF[0])))
+        assert len(users) == 1
+        user = users[0]
+        assert user.active and user.role == "admin" and user.password_changed_at is not None
+        assert user.session_nonce != nonce and user.password_hash != old_hash
+        events = [(e.event, e.actor, e.details) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event.like("staff_%")))]
+    assert ("staff_password_reset", "system",
+            {"username": STAFF[0], "role": "admin", "where": "cli"}) in events
+
+
+def test_create_staff_audits_a_new_account(runner, app):
+    result = runner.invoke(args=["create-staff", "NV.Chi", "--full-name", "  Trần   Chi ",
+                                 "--password-stdin"], input="Chi@2026x\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == "nv.chi"))
+        assert user is not None and user.full_name == "Trần Chi" and user.role == "clerk"
+        created = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "staff_created"))
+        assert created.actor == "system" and created.details["username"] == "nv.chi"
+
+
+def test_create_staff_refuses_a_username_the_console_could_not_sign_in(runner, app):
+    result = runner.invoke(args=["create-staff", "x y", "--full-name", "Ai Đó",
+                                 "--password-stdin"], input="Staff@2026\n")
+    assert result.exit_code != 0 and "Tên đăng nhập" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser).where(StaffUser.full_name == "Ai Đó")) is None
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.event == "staff_created")) is None
+
+
+def test_migration_drops_the_per_account_lockout_and_keeps_the_clerks(app):
+    """0006 drops staff_user.failed_logins / locked_until on a database whose clerk has decided
+    a case (a foreign key points at the row); the downgrade brings the columns back, empty."""
+    from flask_migrate import downgrade, upgrade
+
+    previous = "harden_0004_forget_secrets"
+    with app.app_context():
+        downgrade(revision=previous)
+        columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+        assert {"failed_logins", "locked_until"} <= columns
+        db.session.execute(text("UPDATE staff_user SET failed_logins = 4"))
+        clerk = db.session.execute(text("SELECT id FROM staff_user")).scalar()
+        db.session.execute(text(
+            "INSERT INTO registration (token, number, kiosk_id, status, current_step, furthest_step,"
+            " sandbox, otp_sends, otp_failed_attempts, face_attempts, created_at, updated_at,"
+            " kyc_decided_by) VALUES ('t6', 'N6', 'k', 'finished', 10, 10, :yes, 1, 0, 0,"
+            " '2026-01-01 00:00:00', '2026-01-01 00:00:00', :clerk)"),
+            {"yes": True, "clerk": clerk})
+        db.session.commit()
+        try:
+            upgrade()
+            columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+            assert not {"failed_logins", "locked_until"} & columns
+            assert db.session.execute(text(
+                "SELECT r.kyc_decided_by, s.username FROM registration r"
+                " JOIN staff_user s ON s.id = r.kyc_decided_by")).one() == (clerk, "nv.hoa")
+            downgrade(revision=previous)
+            assert db.session.execute(text(
+                "SELECT failed_logins, locked_until FROM staff_user")).one() == (0, None)
+        finally:
+            db.session.rollback()
+            upgrade()
+        columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+        assert not {"failed_logins", "locked_until"} & columns

@@ -18,10 +18,12 @@ from flask.cli import with_appcontext
               help="Days after the end of a registration (default: RETENTION_DAYS).")
 def purge_command(days):
     """Delete card, face and signature images past retention (audit, hashes, decision stay)."""
-    from kiosk.services import retention
+    from kiosk.services import retention, unit_of_work
 
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     report = retention.purge(days)
+    unit_of_work.commit()
+    retention.reclaim()  # only once committed: the deleted pages leave the log
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(report.kinds.items())) or "không có"
     click.echo(f"Đã xóa {report.images} ảnh của {report.registrations} hồ sơ quá {days} ngày "
                f"({kinds}); {report.sms} tin nhắn thử nghiệm; {report.unsigned_texts} tài liệu "
@@ -54,7 +56,7 @@ def _write_key(instance: Path, new_key_b64: str) -> Path:
 def rotate_key_command(yes):
     """Re-encrypt all personal data and images under a new data key (instance/secrets.py)."""
     from kiosk.core.crypto import DataCipher
-    from kiosk.services import retention
+    from kiosk.services import retention, unit_of_work
 
     if os.environ.get("KIOSK_DATA_KEY"):
         raise click.ClickException("DATA_KEY đang lấy từ biến môi trường KIOSK_DATA_KEY: "
@@ -69,6 +71,7 @@ def rotate_key_command(yes):
     # the commit leaves everything under the old key; after it, secrets.py.new holds the key.
     staged = _write_key(instance, new_key)
     counts = retention.rotate_key(old, new)
+    unit_of_work.commit()
     staged.replace(instance / "secrets.py")
     current_app.extensions["kiosk_cipher"] = new
     current_app.config["DATA_KEY"] = new_key

@@ -10,6 +10,9 @@ unsigned text of a document an abandoned registration's customer was reading.
 
 rotate_key: every encrypted column is decrypted with the current data key and encrypted again
 with a new one, in one transaction; keyed lookup digests are recomputed.
+
+Neither commits: the command that called them does (``unit_of_work.commit()``), then
+:func:`reclaim` pushes the deleted pages out of SQLite's write-ahead log.
 """
 from __future__ import annotations
 
@@ -68,16 +71,18 @@ def purge(older_than_days: int, now: datetime | None = None) -> PurgeReport:
         Document.kind.in_(tuple(TEXT_KIND.values())),
         Document.registration_id.in_(select(Registration.id).where(ended < cutoff))
     )).rowcount
-    db.session.commit()
-    _reclaim()
+    db.session.flush()
     return report
 
 
-def _reclaim() -> None:
-    """On SQLite, push the WAL into the (secure_delete) main file so no deleted page lingers."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.commit()
+def reclaim() -> None:
+    """After the purge is committed: on SQLite, push the WAL into the (secure_delete) main file
+    so no deleted page lingers in the log. A checkpoint runs outside any transaction (inside
+    one it could not copy the pages it still reads), hence a connection of its own."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # Every encrypted column: (table, column). Keep in step with core/models.py.
@@ -117,6 +122,6 @@ def rotate_key(old: DataCipher, new: DataCipher) -> dict[str, int]:
                 "UPDATE sandbox_subscriber SET username_digest = :d WHERE ref = :ref"),
                 {"d": digest, "ref": f"SBX-{number}"})
     audit.record("data_key_rotated", None, actor="system", columns=counts)
-    db.session.commit()
+    db.session.flush()
     return counts
 

@@ -112,7 +112,7 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
     reg.kyc_decided_by = clerk.id
     audit.record("review_approved", reg, actor=clerk.actor, where=where)
     nxt = registrations.complete_step(reg, STEP)
-    registrations.help_handled(reg, clerk.actor, "approved")  # commits
+    registrations.help_handled(reg, clerk.actor, "approved")
     return nxt
 
 
@@ -128,7 +128,7 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
         raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
     _claim(reg)
     audit.record("review_rejected", reg, actor=clerk.actor, reason=reason, note=note, where=where)
-    ekyc.reject_by_staff(reg, clerk.actor)  # commits
+    ekyc.reject_by_staff(reg, clerk.actor)
     registrations.help_handled(reg, clerk.actor, "rejected")
 
 
