@@ -16,8 +16,8 @@ from sqlalchemy import select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import StaffUser, new_token, utcnow
-from kiosk.services import rows
 from kiosk.domain.credentials import hash_secret, password_problems, verify_secret
+from kiosk.services import rows
 
 ROLES = {"clerk": "Nhân viên", "admin": "Quản trị"}
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")

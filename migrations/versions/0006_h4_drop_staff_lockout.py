@@ -1,13 +1,18 @@
 """staff_user: drop the unused per-account lockout columns (failed_logins, locked_until)
 
 Failed sign-ins are throttled per source in login_throttle (since console_0004): a lock per
-account would let whoever stands at a kiosk lock a clerk out. Nothing has written these two
-columns since.
+account would let whoever stands at a kiosk lock a clerk out. Nothing has read these two
+columns since (create-staff only reset them).
 
 SQLite drops each column in place (ALTER TABLE … DROP COLUMN, SQLite ≥ 3.35): the batch runs
 with recreate="never" because a "move and copy" would DROP TABLE staff_user, which the foreign
 key registration.kyc_decided_by forbids once a clerk has decided a case (PRAGMA foreign_keys
 cannot be turned off inside the migration's transaction). PostgreSQL gets the same ALTER TABLE.
+
+Rolling upgrade: code older than this revision still selects the two columns whenever it loads
+a clerk, so its console requests fail between `flask --app kiosk init` and the reload of each
+app server (and so does a clerk's approval typed at a kiosk); reload right after `init`
+(docs/deploy.md).
 
 Revision ID: 0006_h4_drop_staff_lockout
 Revises: harden_0004_forget_secrets
