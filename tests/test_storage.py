@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
@@ -198,3 +199,44 @@ def test_migration_drops_the_per_account_lockout_and_keeps_the_clerks(app):
             upgrade()
         columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
         assert not {"failed_logins", "locked_until"} & columns
+
+
+def test_flask_create_staff_from_a_shell_signs_the_clerk_in(tmp_path):
+    """The command as an operator types it (`flask --app kiosk …`), on a database `init` made:
+    the account it creates signs in to the console."""
+    import os
+    import subprocess
+    import sys
+
+    from kiosk import create_app
+
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(tmp_path / "inst"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'shell.sqlite'}"}
+    env.pop("KIOSK_DATA_KEY", None)
+
+    def flask(*args, stdin=""):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "kiosk", *args],
+                              input=stdin, capture_output=True, text=True, env=env, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+
+    assert flask("init").returncode == 0
+    made = flask("create-staff", "truongquay", "--full-name", "Phạm Văn Trưởng", "--role",
+                 "admin", "--password-stdin", stdin="Truong@2026\n")
+    assert made.returncode == 0, made.stderr
+    assert "Đã tạo tài khoản nhân viên truongquay (admin)" in made.stdout
+    weak = flask("create-staff", "nv.moi", "--full-name", "Mới", "--password-stdin", stdin="123\n")
+    assert weak.returncode != 0 and "Mật khẩu chưa đạt" in weak.stderr
+    assert "Traceback" not in weak.stderr
+
+    from tests.staff_console import Clerk
+
+    keys: dict = {}
+    exec((tmp_path / "inst" / "secrets.py").read_text(), keys)  # what `init` generated
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "inst"),
+                      "SECRET_KEY": keys["SECRET_KEY"], "DATA_KEY": keys["DATA_KEY"],
+                      "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
+    try:
+        assert "Quản trị" in Clerk(app, "truongquay", "Truong@2026").html("/staff/accounts")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
