@@ -240,3 +240,32 @@ def test_flask_create_staff_from_a_shell_signs_the_clerk_in(tmp_path):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_purge_commits_then_leaves_no_deleted_picture_in_the_files(app, kiosk, runner, tmp_path):
+    """`purge` commits what the service deleted, then checkpoints SQLite's log: the encrypted
+    pictures are in neither the database file (secure_delete zeroes freed pages) nor the WAL."""
+    import pytest
+
+    from tests.app_factory import on_postgres
+
+    if on_postgres():
+        pytest.skip("SQLite's files")
+    kiosk.walk_to(7)
+    with app.app_context():
+        reg_id = kiosk.row().id
+        db.session.execute(text("UPDATE registration SET updated_at = '2001-01-01 00:00:00'"
+                                " WHERE id = :id"), {"id": reg_id})
+        db.session.commit()
+        blobs = [bytes(row[0]) for row in db.session.execute(text(
+            "SELECT content FROM evidence WHERE registration_id = :id"), {"id": reg_id})]
+    assert blobs
+    result = runner.invoke(args=["purge", "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(text("SELECT COUNT(*) FROM evidence")).scalar() == 0
+    database = tmp_path / "kiosk.sqlite"
+    wal = database.with_name("kiosk.sqlite-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    raw = database.read_bytes()
+    assert not any(blob[-64:] in raw for blob in blobs)
