@@ -191,9 +191,11 @@ def test_migration_drops_the_per_account_lockout_and_keeps_the_clerks(app):
             assert db.session.execute(text(
                 "SELECT r.kyc_decided_by, s.username FROM registration r"
                 " JOIN staff_user s ON s.id = r.kyc_decided_by")).one() == (clerk, "nv.hoa")
+            db.session.commit()  # PostgreSQL: the read's locks would make ALTER TABLE wait forever
             downgrade(revision=previous)
             assert db.session.execute(text(
                 "SELECT failed_logins, locked_until FROM staff_user")).one() == (0, None)
+            db.session.commit()
         finally:
             db.session.rollback()
             upgrade()
