@@ -217,3 +217,65 @@ def test_sandbox_outbox_is_shown_only_with_the_sandbox_sms_provider(app, kiosk, 
     monkeypatch.setitem(app.extensions, providers.EXTENSION_KEY, dataclasses.replace(real, sms="http"))
     assert clerk.get("/staff/outbox").status_code == 404
     assert "SMS thử nghiệm" not in clerk.html("/staff/")
+
+
+def test_reprint_prints_before_it_writes_and_keeps_the_receipt_when_the_printer_fails(
+        app, kiosk, tmp_path):
+    """The printer runs while the request holds no write lock (SQLite has one for the whole
+    database: a kiosk finishing a registration would wait on the printer otherwise); a failed
+    print still leaves the new receipt for the clerk to download."""
+    import sys
+
+    import pytest
+
+    from kiosk.core.models import Kiosk
+    from tests.app_factory import on_postgres
+
+    if on_postgres():
+        pytest.skip("SQLite's single write lock")
+    kiosk.walk_to(10)
+    reg = kiosk.registration()
+    seen = tmp_path / "lock-seen"
+    lp = tmp_path / "lp"
+    # A print queue that checks whether a writer holds the database, then refuses the job.
+    lp.write_text(
+        f"#!{sys.executable}\nimport sqlite3, sys\n"
+        f"con = sqlite3.connect({str(tmp_path / 'kiosk.sqlite')!r}, timeout=0)\n"
+        "try:\n    con.execute('BEGIN IMMEDIATE'); con.rollback(); state = 'free'\n"
+        "except sqlite3.OperationalError:\n    state = 'locked'\n"
+        f"open({str(seen)!r}, 'w').write(state)\n"
+        "sys.stdin.buffer.read()\nsys.stderr.write('lp: printer on fire\\n')\nsys.exit(1)\n")
+    lp.chmod(0o755)
+    app.config["PRINTER_LP_PATH"] = str(lp)
+    with app.app_context():
+        db.session.add(Kiosk(code=reg.kiosk_id, name="Quầy thử", printer="cups",
+                             printer_queue="hp1"))
+        db.session.commit()
+    html = Clerk(app).post(f"/staff/r/{reg.number}/reprint").get_data(as_text=True)
+    assert seen.read_text() == "free"
+    assert "Không in được phiếu" in html
+    with app.app_context():
+        receipts = db.session.scalars(select(Document).where(Document.kind == "receipt")).all()
+    assert len(receipts) == 2
+    assert _events(app, "receipt_print_failed") and _events(app, "receipt_reprinted")
+
+
+def test_ids_and_pages_no_row_can_have_find_nothing(app, kiosk):
+    """Flask's <int:…> takes any number of digits; the database stops at 2**63 - 1. A typed URL
+    answers 404 (or an empty page), never 500."""
+    from .staff_console import ADMIN, add_admin
+
+    kiosk.start()
+    number = kiosk.registration().number
+    add_admin(app)
+    admin = Clerk(app, *ADMIN, addr="10.0.0.2")
+    huge = 10**30
+    for path in (f"/staff/r/{number}/document/{huge}", f"/staff/r/{number}/evidence/{huge}",
+                 f"/staff/r/{number}/evidence/{huge}/portrait", f"/staff/r/{number}/document/0"):
+        assert admin.get(path).status_code == 404, path
+    for path in (f"/staff/settings/packages/{huge}", f"/staff/settings/kiosks/{huge}",
+                 f"/staff/accounts/{huge}/role", f"/staff/accounts/{huge}/active"):
+        assert admin.post(path, {"role": "clerk", "active": "1"}).status_code == 404, path
+    assert "Không có dòng nào" in admin.html(f"/staff/audit?page={huge}")
+    for page in ("-3", "abc", "9" * 5000):  # read as the first page
+        assert "registration_started" in admin.html(f"/staff/audit?page={page}"), page[:5]

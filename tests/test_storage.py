@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Evidence, Office, ServicePackage, StaffUser
+from kiosk.core.models import AuditEvent, Evidence, Office, ServicePackage, StaffUser
 
 
 def test_migrations_upgrade_a_fresh_database(app):
@@ -117,3 +118,156 @@ def test_listing_the_photos_leaves_their_bytes_in_the_database(app, kiosk):
     assert photo is not None
     response = kiosk.get(photo.group(1))
     assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"
+
+
+def test_create_staff_resets_an_existing_account_and_ends_its_sessions(runner, app):
+    from tests.app_factory import STAFF
+
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == STAFF[0]))
+        user.active = False
+        nonce, old_hash = user.session_nonce, user.password_hash
+        db.session.commit()
+    result = runner.invoke(args=["create-staff", STAFF[0], "--full-name", "Nguyễn Thị Hoa",
+                                 "--role", "admin", "--password-stdin"], input="Hoa@Moi2026\n")
+    assert result.exit_code == 0, result.output
+    assert "Đã cập nhật" in result.output
+    with app.app_context():
+        users = list(db.session.scalars(select(StaffUser).where(StaffUser.username == STAFF[0])))
+        assert len(users) == 1
+        user = users[0]
+        assert user.active and user.role == "admin" and user.password_changed_at is not None
+        assert user.session_nonce != nonce and user.password_hash != old_hash
+        events = [(e.event, e.actor, e.details) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event.like("staff_%")))]
+    assert ("staff_password_reset", "system",
+            {"username": STAFF[0], "role": "admin", "where": "cli"}) in events
+
+
+def test_create_staff_audits_a_new_account(runner, app):
+    result = runner.invoke(args=["create-staff", "NV.Chi", "--full-name", "  Trần   Chi ",
+                                 "--password-stdin"], input="Chi@2026x\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == "nv.chi"))
+        assert user is not None and user.full_name == "Trần Chi" and user.role == "clerk"
+        created = db.session.scalar(select(AuditEvent).where(AuditEvent.event == "staff_created"))
+        assert created.actor == "system" and created.details["username"] == "nv.chi"
+
+
+def test_create_staff_refuses_a_username_the_console_could_not_sign_in(runner, app):
+    result = runner.invoke(args=["create-staff", "x y", "--full-name", "Ai Đó",
+                                 "--password-stdin"], input="Staff@2026\n")
+    assert result.exit_code != 0 and "Tên đăng nhập" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(StaffUser).where(StaffUser.full_name == "Ai Đó")) is None
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.event == "staff_created")) is None
+
+
+def test_migration_drops_the_per_account_lockout_and_keeps_the_clerks(app):
+    """0006 drops staff_user.failed_logins / locked_until on a database whose clerk has decided
+    a case (a foreign key points at the row); the downgrade brings the columns back, empty."""
+    from flask_migrate import downgrade, upgrade
+
+    previous = "harden_0004_forget_secrets"
+    with app.app_context():
+        downgrade(revision=previous)
+        columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+        assert {"failed_logins", "locked_until"} <= columns
+        db.session.execute(text("UPDATE staff_user SET failed_logins = 4"))
+        clerk = db.session.execute(text("SELECT id FROM staff_user")).scalar()
+        db.session.execute(text(
+            "INSERT INTO registration (token, number, kiosk_id, status, current_step, furthest_step,"
+            " sandbox, otp_sends, otp_failed_attempts, face_attempts, created_at, updated_at,"
+            " kyc_decided_by) VALUES ('t6', 'N6', 'k', 'finished', 10, 10, :yes, 1, 0, 0,"
+            " '2026-01-01 00:00:00', '2026-01-01 00:00:00', :clerk)"),
+            {"yes": True, "clerk": clerk})
+        db.session.commit()
+        try:
+            upgrade()
+            columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+            assert not {"failed_logins", "locked_until"} & columns
+            assert db.session.execute(text(
+                "SELECT r.kyc_decided_by, s.username FROM registration r"
+                " JOIN staff_user s ON s.id = r.kyc_decided_by")).one() == (clerk, "nv.hoa")
+            db.session.commit()  # PostgreSQL: the read's locks would make ALTER TABLE wait forever
+            downgrade(revision=previous)
+            assert db.session.execute(text(
+                "SELECT failed_logins, locked_until FROM staff_user")).one() == (0, None)
+            db.session.commit()
+        finally:
+            db.session.rollback()
+            upgrade()
+        columns = {c["name"] for c in inspect(db.engine).get_columns("staff_user")}
+        assert not {"failed_logins", "locked_until"} & columns
+
+
+def test_flask_create_staff_from_a_shell_signs_the_clerk_in(tmp_path):
+    """The command as an operator types it (`flask --app kiosk …`), on a database `init` made:
+    the account it creates signs in to the console."""
+    import os
+    import subprocess
+    import sys
+
+    from kiosk import create_app
+
+    env = {**os.environ, "KIOSK_INSTANCE_PATH": str(tmp_path / "inst"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'shell.sqlite'}"}
+    env.pop("KIOSK_DATA_KEY", None)
+
+    def flask(*args, stdin=""):
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "kiosk", *args],
+                              input=stdin, capture_output=True, text=True, env=env, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+
+    assert flask("init").returncode == 0
+    made = flask("create-staff", "truongquay", "--full-name", "Phạm Văn Trưởng", "--role",
+                 "admin", "--password-stdin", stdin="Truong@2026\n")
+    assert made.returncode == 0, made.stderr
+    assert "Đã tạo tài khoản nhân viên truongquay (admin)" in made.stdout
+    weak = flask("create-staff", "nv.moi", "--full-name", "Mới", "--password-stdin", stdin="123\n")
+    assert weak.returncode != 0 and "Mật khẩu chưa đạt" in weak.stderr
+    assert "Traceback" not in weak.stderr
+
+    from tests.staff_console import Clerk
+
+    keys: dict = {}
+    exec((tmp_path / "inst" / "secrets.py").read_text(), keys)  # what `init` generated
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path / "inst"),
+                      "SECRET_KEY": keys["SECRET_KEY"], "DATA_KEY": keys["DATA_KEY"],
+                      "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
+    try:
+        assert "Quản trị" in Clerk(app, "truongquay", "Truong@2026").html("/staff/accounts")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_purge_commits_then_leaves_no_deleted_picture_in_the_files(app, kiosk, runner, tmp_path):
+    """`purge` commits what the service deleted, then checkpoints SQLite's log: the encrypted
+    pictures are in neither the database file (secure_delete zeroes freed pages) nor the WAL."""
+    import pytest
+
+    from tests.app_factory import on_postgres
+
+    if on_postgres():
+        pytest.skip("SQLite's files")
+    kiosk.walk_to(7)
+    with app.app_context():
+        reg_id = kiosk.row().id
+        db.session.execute(text("UPDATE registration SET updated_at = '2001-01-01 00:00:00'"
+                                " WHERE id = :id"), {"id": reg_id})
+        db.session.commit()
+        blobs = [bytes(row[0]) for row in db.session.execute(text(
+            "SELECT content FROM evidence WHERE registration_id = :id"), {"id": reg_id})]
+    assert blobs
+    result = runner.invoke(args=["purge", "--older-than", "90"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(text("SELECT COUNT(*) FROM evidence")).scalar() == 0
+    database = tmp_path / "kiosk.sqlite"
+    wal = database.with_name("kiosk.sqlite-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    raw = database.read_bytes()
+    assert not any(blob[-64:] in raw for blob in blobs)

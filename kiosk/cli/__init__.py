@@ -8,9 +8,6 @@ from flask import Flask
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from kiosk.core.extensions import db
-from kiosk.core.models import StaffUser, new_token
-
 
 @click.command("init")
 @with_appcontext
@@ -33,25 +30,21 @@ def init_command():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_staff_command(username, full_name, role, password_stdin):
     """Create a staff account (or reset its password if it exists)."""
-    from kiosk.domain.credentials import hash_secret, password_problems
+    from kiosk.services import staff_accounts, unit_of_work
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
-    problems = password_problems(password, id_number=None, phone_e164=None)
-    if problems:
-        raise click.ClickException("Mật khẩu chưa đạt: " + "; ".join(problems))
-    user = db.session.query(StaffUser).filter_by(username=username).one_or_none()
-    if user is None:
-        user = StaffUser(username=username, full_name=full_name, role=role, password_hash="")
-        db.session.add(user)
-    user.full_name, user.role, user.active = full_name, role, True
-    user.password_hash = hash_secret(password)
-    user.failed_logins, user.locked_until = 0, None
-    user.session_nonce = new_token()  # a reset password ends every console session of this user
-    db.session.commit()
-    click.echo(f"Đã lưu tài khoản nhân viên {username} ({role}).")
+    try:
+        user, created = staff_accounts.set_up_from_the_command_line(username, full_name, role,
+                                                                    password)
+    except staff_accounts.AccountError as err:
+        unit_of_work.rollback()
+        raise click.ClickException(str(err)) from None
+    unit_of_work.commit()
+    done = "Đã tạo" if created else "Đã cập nhật"
+    click.echo(f"{done} tài khoản nhân viên {user.username} ({user.role}).")
 
 
 def init_app(app: Flask) -> None:

@@ -68,10 +68,8 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="clerk")  # clerk | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Unused: a lockout per account would let a customer lock a clerk out from the
-    # kiosk. Failures are now throttled per source (LoginThrottle).
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # No failure counter or lock per account: one would let whoever stands at a kiosk lock a
+    # clerk out. Failed sign-ins are throttled per source (LoginThrottle).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of the Flask-Login id kept in the session cookie: a new value (logout, password
     # change, reset, disable) makes every cookie issued before it worthless, server-side.

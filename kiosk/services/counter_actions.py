@@ -1,12 +1,17 @@
 """What a clerk does to one registration from the console, each action audited: resume it on a
-kiosk, cancel it with a reason, reprint the receipt, unlock the activation-code step."""
+kiosk, cancel it with a reason, reprint the receipt, unlock the activation-code step.
+
+Each action flushes its rows and the request commits them (services/unit_of_work). The slow
+part of an action (printing, sending a new activation code) runs before it writes anything,
+so SQLite's write lock is never held across a printer or a provider call.
+"""
 from __future__ import annotations
 
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kiosk import providers
 from kiosk.core import audit
@@ -48,7 +53,7 @@ def new_resume_code(reg: Registration, clerk: StaffUser) -> str:
     reg.resume_code_expires_at = utcnow() + timedelta(
         seconds=current_app.config["RESUME_CODE_TTL_SECONDS"])
     audit.record("resume_code_issued", reg, actor=clerk.actor)
-    db.session.commit()
+    db.session.flush()
     return code
 
 
@@ -62,11 +67,18 @@ def redeem_resume_code(raw: str, kiosk_id: str) -> Registration | None:
     if (reg is None or reg.status != "in_progress" or reg.resume_code_expires_at is None
             or reg.resume_code_expires_at < utcnow()):
         return None
-    reg.resume_code_digest = reg.resume_code_expires_at = None
     previous = reg.kiosk_id
-    reg.kiosk_id = kiosk_id
+    # Used up in one conditional UPDATE: of two kiosks typing the same code at the same moment,
+    # the second finds the code gone (its UPDATE waits for the first request's commit, then
+    # matches no row) instead of both taking the registration.
+    taken = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.resume_code_digest == reg.resume_code_digest)
+        .values(resume_code_digest=None, resume_code_expires_at=None, kiosk_id=kiosk_id)
+    ).rowcount
+    if taken != 1:
+        return None
     audit.record("registration_resumed", reg, actor="system", kiosk=kiosk_id, previous_kiosk=previous)
-    db.session.commit()
     return reg
 
 
@@ -80,19 +92,22 @@ def cancel(reg: Registration, clerk: StaffUser, reason: str, note: str = "") -> 
     reg.status = "cancelled"
     reg.resume_code_digest = reg.resume_code_expires_at = None
     audit.record("registration_cancelled", reg, actor=clerk.actor, reason=reason, note=note)
-    registrations.help_handled(reg, clerk.actor, "cancelled")  # commits
+    registrations.help_handled(reg, clerk.actor, "cancelled")
 
 
 def reprint_receipt(reg: Registration, clerk: StaffUser) -> str | None:
     """Render the receipt again (with today's office details) and send it to the printer.
-    Returns the printer's error message, or None."""
+    Returns the printer's error message, or None. The new receipt is kept either way (the clerk
+    can download it from the page when the printer failed)."""
     if not reg.finished:
         raise ActionError("Chỉ in lại phiếu của hồ sơ đã hoàn tất.")
+    # Render and print before writing: the request holds no write lock while the printer works.
     pdf = paperwork.render_receipt_for(reg)
+    error = paperwork.print_receipt(reg, pdf)
     paperwork.store_document(reg, "receipt", pdf)
     audit.record("receipt_reprinted", reg, actor=clerk.actor)
-    db.session.commit()
-    return paperwork.print_receipt(reg, pdf)
+    db.session.flush()
+    return error
 
 
 def otp_locked(reg: Registration) -> bool:
@@ -116,7 +131,7 @@ def unlock_otp(reg: Registration, clerk: StaffUser) -> None:
     reg.otp_sends = 1
     reg.otp_sent_at = utcnow()
     audit.record("otp_unlocked", reg, actor=clerk.actor)
-    registrations.help_handled(reg, clerk.actor, "otp_unlocked")  # commits
+    registrations.help_handled(reg, clerk.actor, "otp_unlocked")
 
 
 def help_done(reg: Registration, clerk: StaffUser) -> None:

@@ -1,4 +1,5 @@
-"""Retention and key rotation (docs/security.md, "What is kept, why, how long").
+"""Retention (docs/security.md, "What is kept, why, how long"), and the list of encrypted
+columns that key rotation (services/key_rotation.py) walks.
 
 purge: card, face and signature images are sensitive personal data (identity-document images
 and biometrics) kept only as long as the registration can still be disputed at the counter.
@@ -8,18 +9,17 @@ image rows are deleted; what stays is the audit trail (which holds each image's 
 distance and thresholds. Sandbox SMS bodies (activation codes, phone numbers) go too, and the
 unsigned text of a document an abandoned registration's customer was reading.
 
-rotate_key: every encrypted column is decrypted with the current data key and encrypted again
-with a new one, in one transaction; keyed lookup digests are recomputed.
+purge does not commit: the command that called it does (``unit_of_work.commit()``), then
+:func:`reclaim` pushes the deleted pages out of SQLite's write-ahead log.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from kiosk.core import audit
-from kiosk.core.crypto import DataCipher
 from kiosk.core.extensions import db
 from kiosk.core.models import Document, Evidence, Registration, SmsMessage, utcnow
 from kiosk.services.paperwork import TEXT_KIND
@@ -68,16 +68,18 @@ def purge(older_than_days: int, now: datetime | None = None) -> PurgeReport:
         Document.kind.in_(tuple(TEXT_KIND.values())),
         Document.registration_id.in_(select(Registration.id).where(ended < cutoff))
     )).rowcount
-    db.session.commit()
-    _reclaim()
+    db.session.flush()
     return report
 
 
-def _reclaim() -> None:
-    """On SQLite, push the WAL into the (secure_delete) main file so no deleted page lingers."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.commit()
+def reclaim() -> None:
+    """After the purge is committed: on SQLite, push the WAL into the (secure_delete) main file
+    so no deleted page lingers in the log. A checkpoint runs outside any transaction (inside
+    one it could not copy the pages it still reads), hence a connection of its own."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # Every encrypted column: (table, column). Keep in step with core/models.py.
@@ -88,35 +90,3 @@ ENCRYPTED_COLUMNS = (
     ("sms_message", "to_number"),
     ("sms_message", "body"),
 )
-
-
-def rotate_key(old: DataCipher, new: DataCipher) -> dict[str, int]:
-    """Re-encrypt every encrypted value under ``new`` (one transaction); counts per column.
-
-    Raw SQL on purpose: the ORM column types would encrypt with the app's current key.
-    """
-    counts: dict[str, int] = {}
-    for table, column in ENCRYPTED_COLUMNS:
-        rows = db.session.execute(
-            text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()
-        for row_id, blob in rows:
-            plain = old.decrypt(bytes(blob))
-            db.session.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :id"),
-                               {"v": new.encrypt(plain), "id": row_id})
-        counts[f"{table}.{column}"] = len(rows)
-    # Keyed digests (finding a registration by ID number) depend on the key too.
-    regs = db.session.execute(text(
-        "SELECT id, personal, number FROM registration WHERE personal IS NOT NULL")).all()
-    for reg_id, blob, number in regs:
-        id_number = new.decrypt_json(bytes(blob)).get("id_number") if blob else None  # done above
-        digest = new.lookup_digest(id_number) if id_number else None
-        db.session.execute(text("UPDATE registration SET id_digest = :d WHERE id = :id"),
-                           {"d": digest, "id": reg_id})
-        if digest:
-            db.session.execute(text(
-                "UPDATE sandbox_subscriber SET username_digest = :d WHERE ref = :ref"),
-                {"d": digest, "ref": f"SBX-{number}"})
-    audit.record("data_key_rotated", None, actor="system", columns=counts)
-    db.session.commit()
-    return counts
-

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, StaffUser
-from kiosk.domain import free_text  # h6: hidden characters in free text
+from kiosk.domain import free_text
 from kiosk.domain.kyc import Decision
 from kiosk.providers import ProviderError
 from kiosk.services import ekyc, registrations
@@ -113,7 +113,7 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
     reg.kyc_decided_by = clerk.id
     audit.record("review_approved", reg, actor=clerk.actor, where=where)
     nxt = registrations.complete_step(reg, STEP)
-    registrations.help_handled(reg, clerk.actor, "approved")  # commits
+    registrations.help_handled(reg, clerk.actor, "approved")
     return nxt
 
 
@@ -122,7 +122,7 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
     """The clerk does not accept the photos: the customer retakes them (the kiosk says why)."""
     if reason not in REJECT_REASONS:
         raise ReviewError("Vui lòng chọn lý do không xác nhận.")
-    # h6 (free text): no hidden/bidi characters in a note the customer's screen may show
+    # No hidden or bidi characters in a note the customer's screen may show.
     if problem := free_text.problem(note or ""):
         raise ReviewError(problem)
     note = " ".join((note or "").split())[:300]
@@ -132,7 +132,7 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
         raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
     _claim(reg)
     audit.record("review_rejected", reg, actor=clerk.actor, reason=reason, note=note, where=where)
-    ekyc.reject_by_staff(reg, clerk.actor)  # commits
+    ekyc.reject_by_staff(reg, clerk.actor)
     registrations.help_handled(reg, clerk.actor, "rejected")
 
 

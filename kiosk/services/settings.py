@@ -1,5 +1,8 @@
 """Office settings an admin keeps right: packages and prices, office contact and app-store
-links (printed on the next receipt), kiosks and their printers. Every change is audited."""
+links (printed on the next receipt), kiosks and their printers. Every change is audited.
+
+Changes are flushed, not committed: the request (or the CLI command) commits once the change
+has returned (services/unit_of_work); a refused change raises SettingsError before it writes."""
 from __future__ import annotations
 
 import re
@@ -11,7 +14,8 @@ from sqlalchemy import func, select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, ServicePackage, StaffUser
-from kiosk.domain import free_text  # h6: hidden characters in free text
+from kiosk.domain import free_text
+from kiosk.services import rows
 
 PRINTERS = {"": "Theo cấu hình chung", "browser": "Trình duyệt (hộp thoại in)",
             "cups": "Máy in CUPS (lp)", "file": "Lưu tệp PDF"}
@@ -27,7 +31,7 @@ class SettingsError(ValueError):
 
 
 def _text(value, label: str, max_len: int = 200, required: bool = True) -> str:
-    # h6 (free text): no hidden/bidi characters; no emoji in names the documents print
+    # No hidden or bidi characters; no emoji in names the documents print.
     if problem := free_text.problem(str(value or ""), printed=True):
         raise SettingsError(problem)
     text = " ".join(str(value or "").split())
@@ -67,6 +71,10 @@ def packages() -> list[ServicePackage]:
         ServicePackage.active.desc(), ServicePackage.sort_order, ServicePackage.id)))
 
 
+def get_package(package_id: int) -> ServicePackage | None:
+    return rows.get(ServicePackage, package_id)
+
+
 def save_package(actor: StaffUser, form, package: ServicePackage | None = None) -> ServicePackage:
     name = _text(form.get("name"), "tên gói")
     months = _months(form.get("duration_months"))
@@ -91,7 +99,6 @@ def save_package(actor: StaffUser, form, package: ServicePackage | None = None) 
     db.session.flush()
     audit.record(event, actor=actor.actor, package=package.code, price_vnd=price,
                  duration_months=months)
-    db.session.commit()
     return package
 
 
@@ -104,7 +111,6 @@ def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) 
     package.active = active
     audit.record("package_restored" if active else "package_retired", actor=actor.actor,
                  package=package.code)
-    db.session.commit()
 
 
 # ---- office ---------------------------------------------------------------------------------
@@ -147,7 +153,6 @@ def save_office(actor: StaffUser, form) -> Office:
     for key, value in values.items():
         setattr(row, key, value)
     audit.record("office_updated", actor=actor.actor, fields=changed)
-    db.session.commit()
     return row
 
 
@@ -155,6 +160,10 @@ def save_office(actor: StaffUser, form) -> Office:
 
 def kiosks() -> list[Kiosk]:
     return list(db.session.scalars(select(Kiosk).order_by(Kiosk.code)))
+
+
+def get_kiosk(kiosk_id: int) -> Kiosk | None:
+    return rows.get(Kiosk, kiosk_id)
 
 
 def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
@@ -179,7 +188,7 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
     kiosk.name, kiosk.printer, kiosk.printer_queue = name, printer, queue
     kiosk.active = form.get("active", "1") == "1"
     audit.record("kiosk_saved", actor=actor.actor, kiosk=kiosk.code, printer=printer or "default")
-    db.session.commit()
+    db.session.flush()
     return kiosk
 
 

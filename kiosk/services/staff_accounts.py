@@ -3,6 +3,9 @@
 Sessions are ended server-side by giving the account a new ``session_nonce``: the nonce is
 part of the id Flask-Login keeps in the cookie, so any cookie issued before (a replayed one
 included) no longer names a user.
+
+The console and ``flask --app kiosk create-staff`` call the same functions; they flush and
+never commit: the request (services/unit_of_work) or the command commits after they return.
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from sqlalchemy import select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import StaffUser, new_token, utcnow
-from kiosk.domain import free_text  # h6: hidden characters in free text
+from kiosk.domain import free_text
 from kiosk.domain.credentials import hash_secret, password_problems, verify_secret
+from kiosk.services import rows
 
 ROLES = {"clerk": "Nhân viên", "admin": "Quản trị"}
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
@@ -25,7 +29,7 @@ class AccountError(ValueError):
 
 
 def find(user_id: int) -> StaffUser | None:
-    return db.session.get(StaffUser, user_id)
+    return rows.get(StaffUser, user_id)
 
 
 def all_accounts() -> list[StaffUser]:
@@ -44,28 +48,72 @@ def _check_password(password: str, confirm: str) -> None:
         raise AccountError("Mật khẩu chưa đạt: " + "; ".join(problems) + ".")
 
 
-def create(actor: StaffUser, username: str, full_name: str, role: str, password: str,
-           confirm: str) -> StaffUser:
-    username = (username or "").strip().lower()
-    # h6 (free text): no hidden/bidi characters in a name the console and audit trail show
+def _username(raw: str) -> str:
+    username = (raw or "").strip().lower()
+    if not _USERNAME.match(username):
+        raise AccountError("Tên đăng nhập: 3–40 ký tự a–z, 0–9, dấu chấm, gạch dưới hoặc gạch ngang.")
+    return username
+
+
+def _details(full_name: str, role: str) -> str:
+    # No hidden or bidi characters in a name the console and the audit trail show.
     if problem := free_text.problem(full_name or ""):
         raise AccountError(problem)
     full_name = " ".join((full_name or "").split())
-    if not _USERNAME.match(username):
-        raise AccountError("Tên đăng nhập: 3–40 ký tự a–z, 0–9, dấu chấm, gạch dưới hoặc gạch ngang.")
     if not full_name or len(full_name) > 200:
         raise AccountError("Vui lòng nhập họ và tên nhân viên.")
     if role not in ROLES:
         raise AccountError("Vai trò không hợp lệ.")
-    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+    return full_name
+
+
+def _by_username(username: str) -> StaffUser | None:
+    return db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+
+
+def create(actor: StaffUser, username: str, full_name: str, role: str, password: str,
+           confirm: str) -> StaffUser:
+    username = _username(username)
+    full_name = _details(full_name, role)
+    if _by_username(username) is not None:
         raise AccountError("Tên đăng nhập này đã có.")
     _check_password(password, confirm)
     user = StaffUser(username=username, full_name=full_name, role=role,
                      password_hash=hash_secret(password), password_changed_at=utcnow())
     db.session.add(user)
     audit.record("staff_created", actor=actor.actor, username=username, role=role)
-    db.session.commit()
+    db.session.flush()
     return user
+
+
+def set_up_from_the_command_line(username: str, full_name: str, role: str,
+                                 password: str) -> tuple[StaffUser, bool]:
+    """``flask --app kiosk create-staff``: create the account, or — when the username exists —
+    give it this name, role and password, enable it and end its sessions (how the first admin
+    gets in, and how an admin locked out of the console gets back). True when created.
+
+    The person at the server's terminal typed the password twice (the command's prompt), so
+    there is no confirmation to compare here. Audited as the system: no clerk is signed in.
+    """
+    username = (username or "").strip()
+    user = _by_username(username)
+    if user is None:
+        username = _username(username)
+        user = _by_username(username)  # the same account typed in capitals
+    full_name = _details(full_name, role)
+    _check_password(password, password)
+    created = user is None
+    if created:
+        user = StaffUser(username=username, full_name=full_name, role=role, password_hash="")
+        db.session.add(user)
+    user.full_name, user.role, user.active = full_name, role, True
+    user.password_hash = hash_secret(password)
+    user.password_changed_at = utcnow()
+    end_sessions(user)  # a reset password ends every console session of this account
+    audit.record("staff_created" if created else "staff_password_reset", actor="system",
+                 username=user.username, role=role, where="cli")
+    db.session.flush()
+    return user, created
 
 
 def set_active(actor: StaffUser, user: StaffUser, active: bool) -> None:
@@ -76,7 +124,6 @@ def set_active(actor: StaffUser, user: StaffUser, active: bool) -> None:
         end_sessions(user)
     audit.record("staff_enabled" if active else "staff_disabled", actor=actor.actor,
                  username=user.username)
-    db.session.commit()
 
 
 def set_role(actor: StaffUser, user: StaffUser, role: str) -> None:
@@ -87,7 +134,6 @@ def set_role(actor: StaffUser, user: StaffUser, role: str) -> None:
     user.role = role
     end_sessions(user)  # the new role applies from the next sign-in
     audit.record("staff_role_changed", actor=actor.actor, username=user.username, role=role)
-    db.session.commit()
 
 
 def reset_password(actor: StaffUser, user: StaffUser, password: str, confirm: str) -> None:
@@ -97,7 +143,6 @@ def reset_password(actor: StaffUser, user: StaffUser, password: str, confirm: st
     user.password_changed_at = utcnow()
     end_sessions(user)
     audit.record("staff_password_reset", actor=actor.actor, username=user.username)
-    db.session.commit()
 
 
 def change_own_password(user: StaffUser, current: str, password: str, confirm: str) -> None:
@@ -110,16 +155,13 @@ def change_own_password(user: StaffUser, current: str, password: str, confirm: s
     user.password_changed_at = utcnow()
     end_sessions(user)
     audit.record("staff_password_changed", actor=user.actor)
-    db.session.commit()
 
 
 def signed_in(user: StaffUser) -> None:
     user.last_login_at = utcnow()
     audit.record("staff_login", actor=user.actor)
-    db.session.commit()
 
 
 def signed_out(user: StaffUser) -> None:
     end_sessions(user)
     audit.record("staff_logout", actor=user.actor)
-    db.session.commit()

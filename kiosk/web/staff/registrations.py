@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from kiosk.core import audit
-from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Document, Evidence, Registration
+from kiosk.core.models import Evidence, Registration
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
-from kiosk.services import board, chip_reading, counter_actions, ekyc, evidence, review
+from kiosk.services import board, chip_reading, counter_actions, ekyc, evidence, rows
+from kiosk.services import registration_detail as detail_service
 from kiosk.web.staff import bp
 
 DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biên bản nghiệm thu",
@@ -27,41 +25,36 @@ def registration_or_404(number: str) -> Registration:
 
 
 def detail_context(reg: Registration, **extra) -> dict:
-    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.registration_id == reg.id)
-                                     .order_by(AuditEvent.id)))
-    documents = list(db.session.scalars(select(Document).where(Document.registration_id == reg.id)
-                                        .order_by(Document.id)))
-    last = ekyc.latest_face_match(reg)
+    facts = detail_service.detail(reg)
     return dict(
-        reg=reg, row=board.row(reg), data=reg.data, events=events, documents=documents,
-        document_labels=DOCUMENT_LABELS, face_match=last,
-        liveness=audit.latest(reg, "liveness_checked"),
-        review_reasons=[REVIEW_REASONS.get(c, c) for c in last.get("problems", [])],
+        reg=reg, row=board.row(reg), data=reg.data, events=facts.events,
+        documents=facts.documents, document_labels=DOCUMENT_LABELS, face_match=facts.face_match,
+        liveness=facts.liveness,
+        review_reasons=[REVIEW_REASONS.get(c, c) for c in facts.face_match.get("problems", [])],
         help_reasons=HELP_REASONS, cancel_reasons=counter_actions.CANCEL_REASONS,
-        otp_locked=counter_actions.otp_locked(reg), in_review=review.needs_clerk(reg),
-        thresholds=ekyc.thresholds(), **extra)
+        otp_locked=facts.otp_locked, in_review=facts.in_review, thresholds=facts.thresholds,
+        **extra)
 
 
 @bp.get("/r/<number>")
 def detail(number: str):
     reg = registration_or_404(number)
-    audit.record("staff_viewed_registration", reg, actor=current_user.actor)
-    db.session.commit()
+    detail_service.opened(reg, current_user)
     return render_template("staff/detail.html", **detail_context(reg))
 
 
 @bp.get("/r/<number>/photos")
 def photos(number: str):
-    """The pictures, decrypted only now that the clerk asked (audited)."""
+    """The pictures, listed only now that the clerk asked (audited); each is decrypted when
+    its image is fetched."""
     reg = registration_or_404(number)
-    rows = list(db.session.scalars(select(Evidence).where(Evidence.registration_id == reg.id)
-                                   .order_by(Evidence.id)))
-    audit.record("staff_viewed_photos", reg, actor=current_user.actor)
-    db.session.commit()
-    return render_template("staff/_photos.html", reg=reg, rows=rows, labels=CAPTURE_LABELS)
+    return render_template("staff/_photos.html", reg=reg,
+                           rows=detail_service.photos(reg, current_user), labels=CAPTURE_LABELS)
 
 
 def _evidence(reg: Registration, evidence_id: int) -> Evidence:
+    if evidence_id > rows.LARGEST_ID:  # no row has it (and the driver would raise on it)
+        abort(404)
     row = evidence.find(reg, evidence_id)
     if row is None:
         abort(404)
@@ -101,13 +94,10 @@ def evidence_portrait(number: str, evidence_id: int):
 @bp.get("/r/<number>/document/<int:document_id>")
 def document(number: str, document_id: int):
     reg = registration_or_404(number)
-    doc = db.session.get(Document, document_id)
-    if doc is None or doc.registration_id != reg.id:
+    doc = detail_service.open_document(reg, current_user, document_id)
+    if doc is None:
         abort(404)
     disposition = "attachment" if request.args.get("download") else "inline"
-    audit.record("staff_opened_document", reg, actor=current_user.actor, kind=doc.kind,
-                 document=doc.id)
-    db.session.commit()
     response = Response(doc.content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'{disposition}; filename="{doc.kind}-{reg.number}.pdf"'
     response.headers["Cache-Control"] = "no-store"

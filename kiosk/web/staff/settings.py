@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
-from kiosk.core.extensions import db
-from kiosk.core.models import Kiosk, ServicePackage
 from kiosk.services import ekyc, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
@@ -61,7 +59,7 @@ def package_create():
 @bp.post("/settings/packages/<int:package_id>")
 @admin_required
 def package_update(package_id: int):
-    package = db.session.get(ServicePackage, package_id) or abort(404)
+    package = settings.get_package(package_id) or abort(404)
     return _apply(lambda: settings.save_package(current_user, request.form, package),
                   f"package-{package_id}", "Đã lưu gói dịch vụ.")
 
@@ -69,7 +67,7 @@ def package_update(package_id: int):
 @bp.post("/settings/packages/<int:package_id>/active")
 @admin_required
 def package_active(package_id: int):
-    package = db.session.get(ServicePackage, package_id) or abort(404)
+    package = settings.get_package(package_id) or abort(404)
     active = request.form.get("active") == "1"
     return _apply(lambda: settings.set_package_active(current_user, package, active),
                   f"package-{package_id}", "Đã mở bán lại gói." if active else "Đã ngừng bán gói.")
@@ -92,6 +90,6 @@ def kiosk_create():
 @bp.post("/settings/kiosks/<int:kiosk_id>")
 @admin_required
 def kiosk_update(kiosk_id: int):
-    kiosk = db.session.get(Kiosk, kiosk_id) or abort(404)
+    kiosk = settings.get_kiosk(kiosk_id) or abort(404)
     return _apply(lambda: settings.save_kiosk(current_user, request.form, kiosk),
                   f"kiosk-{kiosk_id}", "Đã lưu quầy.")
