@@ -14,13 +14,13 @@ a clerk, so its console requests fail between `flask --app kiosk init` and the r
 app server (and so does a clerk's approval typed at a kiosk); reload right after `init`
 (docs/deploy.md).
 
-Revision ID: 0006_h4_drop_staff_lockout
+Revision ID: 0006_drop_staff_lockout
 Revises: harden_0004_forget_secrets
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h4_drop_staff_lockout"
+revision = "0006_drop_staff_lockout"
 down_revision = "harden_0004_forget_secrets"
 branch_labels = None
 depends_on = None
