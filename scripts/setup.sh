@@ -78,3 +78,9 @@ $VPY scripts/install_models.py ${KIOSK_MODELS_WHEEL:+--wheel "$KIOSK_MODELS_WHEE
 
 echo "==> Database: migrate and seed"
 .venv/bin/flask --app kiosk init
+
+# The office's seal on signed documents (docs/signing.md): a throw-away sandbox CA and office
+# certificate in instance/signing/ (random password beside it, files 0600). Kept when present;
+# never used once OFFICE_SIGNING_P12 or a PKCS#11 token is configured.
+echo "==> Sandbox signing certificate"
+.venv/bin/flask --app kiosk documents make-sandbox-cert
