@@ -313,3 +313,91 @@ def test_console_shows_a_tampered_document_as_not_valid(app, kiosk):
         db.session.commit()
     html = Clerk(app).html(f"/staff/r/{reg.number}/document/{contract_id}/verify")
     assert "Chữ ký số KHÔNG hợp lệ." in html and "đã bị sửa sau khi ký" in html
+
+
+# ---- Timestamping (PAdES B-T) ---------------------------------------------------------------------
+
+@pytest.fixture
+def tsa_url():
+    """An RFC 3161 timestamp server on localhost: pyHanko's own test TSA behind HTTP, with a
+    self-signed certificate for timeStamping."""
+    import datetime as dt
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # the test TSA: RSA only
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test TSA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
+                           critical=True)
+            .sign(key, hashes.SHA256()))
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)),
+        tsa_key=keys.PrivateKeyInfo.load(key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption())))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_with_a_timestamp_server_the_seal_carries_a_timestamp(sandbox, tsa_url):
+    from dataclasses import replace
+
+    seal, roots = sandbox
+    sealed = sign_pdf(render_contract(make_ctx()), SIGNATURE, seal=replace(seal, tsa_url=tsa_url))
+    status = pyhanko_status(sealed, roots)
+    assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"
+    assert status.timestamp_validity is not None and status.timestamp_validity.intact
+    from kiosk.documents.seal_check import check
+
+    assert check(sealed, roots).timestamped
+
+
+def test_a_timestamp_server_that_does_not_answer_leaves_the_step_to_sign_again(app, kiosk):
+    """No seal, no signed copy: the customer sees why and signs again once it works."""
+    from dataclasses import replace
+
+    from kiosk.services import signing
+
+    kiosk.walk_to(7)
+    setup = app.extensions[document_seal.EXTENSION_KEY]
+    app.extensions[document_seal.EXTENSION_KEY] = replace(
+        setup, seal=replace(setup.seal, tsa_url="http://127.0.0.1:9/"))
+    refused = kiosk.sign(7)
+    assert refused.status_code == 200
+    assert signing.SEAL_FAILED in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Document).where(Document.kind == "contract")) is None
+    app.extensions[document_seal.EXTENSION_KEY] = setup
+    kiosk.sign(7)
+    assert kiosk.registration().furthest_step >= 8

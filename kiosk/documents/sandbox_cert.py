@@ -40,7 +40,7 @@ def issue(password: bytes, *, organization: str = SANDBOX_ORGANIZATION,
           years: int = 5, now: dt.datetime | None = None) -> IssuedCertificate:
     """A CA (basicConstraints CA:TRUE, keyCertSign) and the office's certificate it issued
     (digitalSignature + nonRepudiation), the office's as a PKCS#12 under ``password``."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=365 * years)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_subject = _name(ca_name, organization)

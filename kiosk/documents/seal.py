@@ -13,13 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import signers, timestamps
+from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 SEAL_FIELD = "DauVNPT"  # the signature field's name: one seal per signed copy
 SEAL_REASON = "Đóng dấu văn bản khách hàng đã ký tại quầy"
+
+
+class SealError(RuntimeError):
+    """The seal could not be made (a timestamp server that did not answer, a token pulled out):
+    no signed copy, the customer may sign again."""
 
 
 class SealConfigError(RuntimeError):
@@ -46,11 +52,16 @@ class OfficeSeal:
             field_name=SEAL_FIELD, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
             reason=SEAL_REASON, location=self.location)
         # With a timestamp server the signature gets its token: PAdES B-T; without, B-B.
-        timestamper = (timestamps.HTTPTimeStamper(self.tsa_url, timeout=10)
+        timestamper = (RequestsHTTPTimeStamper(self.tsa_url, timeout=10)
                        if self.tsa_url else None)
         out = io.BytesIO()
-        signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper).sign_pdf(
-            writer, output=out)
+        try:
+            signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper).sign_pdf(
+                writer, output=out)
+        # Whatever failed (the network, the token, the server's answer), there is no sealed
+        # copy: one error the signing step turns into «try again», with the cause logged.
+        except Exception as exc:
+            raise SealError(f"{type(exc).__name__}: {exc}") from exc
         return out.getvalue()
 
 

@@ -37,7 +37,7 @@ from kiosk.domain.local_time import local_time
 EXTENSION_KEY = "kiosk_seal"
 SANDBOX_DIR = "signing"
 SANDBOX_P12 = "office.p12"
-SANDBOX_PASSWORD = "office.p12.password"  # noqa: S105 (a file name, not a password)
+SANDBOX_PASSWORD_FILE = "office.p12.password"
 SANDBOX_CA = "sandbox-ca.pem"
 # The documents the office seals (the receipt is a slip for the customer, not a contract).
 SEALED_KINDS = ("contract", "acceptance")
@@ -75,7 +75,7 @@ class SandboxFiles:
 
 def sandbox_files(instance_path: str) -> SandboxFiles:
     folder = Path(instance_path) / SANDBOX_DIR
-    return SandboxFiles(folder / SANDBOX_P12, folder / SANDBOX_PASSWORD, folder / SANDBOX_CA)
+    return SandboxFiles(folder / SANDBOX_P12, folder / SANDBOX_PASSWORD_FILE, folder / SANDBOX_CA)
 
 
 def _write_private(path: Path, data: bytes) -> None:
