@@ -401,3 +401,73 @@ def test_a_timestamp_server_that_does_not_answer_leaves_the_step_to_sign_again(a
     app.extensions[document_seal.EXTENSION_KEY] = setup
     kiosk.sign(7)
     assert kiosk.registration().furthest_step >= 8
+
+
+# ---- A PKCS#11 token (SoftHSM) ------------------------------------------------------------------
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+@pytest.fixture(scope="module")
+def softhsm_token(tmp_path_factory, real_certificate):
+    """A SoftHSM token holding the «real» office key and certificate (label ``seal``)."""
+    if not os.path.exists(SOFTHSM) or shutil.which("softhsm2-util") is None:
+        pytest.skip("softhsm2 is not installed (scripts/setup.sh --test)")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    folder = tmp_path_factory.mktemp("softhsm")
+    (folder / "tokens").mkdir()
+    conf = folder / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # read when the library initialises, once
+    key, cert, _ = pkcs12.load_key_and_certificates(
+        (real_certificate / "office.p12").read_bytes(), b"real-pass")
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    util = ["softhsm2-util"]
+    subprocess.run(util + ["--init-token", "--free", "--label", "VNPT-TEST", "--pin", "1234",
+                           "--so-pin", "5678"], check=True, capture_output=True)
+    subprocess.run(util + ["--import", str(folder / "key.pem"), "--token", "VNPT-TEST",
+                           "--label", "seal", "--id", "01", "--pin", "1234"],
+                   check=True, capture_output=True)
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    token = pkcs11.lib(SOFTHSM).get_token(token_label="VNPT-TEST")
+    with token.open(rw=True, user_pin="1234") as session:
+        session.create_object({
+            Attribute.CLASS: ObjectClass.CERTIFICATE,
+            Attribute.CERTIFICATE_TYPE: CertificateType.X_509, Attribute.TOKEN: True,
+            Attribute.LABEL: "seal", Attribute.ID: b"\x01",
+            Attribute.SUBJECT: cert.subject.public_bytes(),  # SoftHSM requires it
+            Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER)})
+    return {"OFFICE_SIGNING_PKCS11_LIB": SOFTHSM, "OFFICE_SIGNING_PKCS11_TOKEN": "VNPT-TEST",
+            "OFFICE_SIGNING_PKCS11_KEY": "seal", "OFFICE_SIGNING_PKCS11_PIN": "1234",
+            "OFFICE_SIGNING_TRUST_ROOTS": str(real_certificate / "ca.pem")}
+
+
+def test_a_token_seals_the_documents(tmp_path, softhsm_token, real_certificate):
+    from tests.kiosk_driver import KioskDriver
+
+    app = make_app(tmp_path, fake_vision=True, **softhsm_token)
+    assert app.extensions[document_seal.EXTENSION_KEY].seal.source == "pkcs11"
+    KioskDriver(app.test_client()).walk_to(8)
+    sealed = _stored(app, "contract")
+    status = pyhanko_status(sealed, load_roots([(real_certificate / "ca.pem").read_bytes()]))
+    assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"
+    assert status.signing_cert.subject.native["organization_name"] == "VNPT Thanh Hoa"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"OFFICE_SIGNING_PKCS11_PIN": "0000"}, "Không dùng được token"),
+    ({"OFFICE_SIGNING_PKCS11_TOKEN": "NO-SUCH-TOKEN"}, "Không dùng được token"),
+    ({"OFFICE_SIGNING_PKCS11_KEY": "no-such-key"}, "Không dùng được token"),
+])
+def test_a_token_with_a_wrong_pin_label_or_key_stops_the_start(tmp_path, softhsm_token, change,
+                                                               message):
+    from kiosk import create_app
+
+    with pytest.raises(SealConfigError, match=message):
+        create_app({**bare_config(tmp_path / "i"), **softhsm_token, **change})

@@ -110,7 +110,10 @@ def load_pkcs11(library: str, token_label: str, key_label: str, pin: str | None,
             library, token_criteria=TokenCriteria(label=token_label), user_pin=pin)
         signer = pkcs11.PKCS11Signer(session, key_label=key_label,
                                      cert_label=cert_label or key_label)
-        signer.signing_cert  # noqa: B018 (fetches the certificate now: fail at start, not later)
+        certificate = signer.signing_cert  # fetched now: a wrong label fails at start
+        # Every EC token does raw ECDSA on a hash; many lack ECDSA-with-SHA-256 (SoftHSM does):
+        # hash here, sign the hash there. RSA tokens sign SHA-256 with PKCS#1 v1.5 themselves.
+        signer.use_raw_mechanism = certificate.public_key.algorithm == "ec"
     except (PKCS11Error, OSError, ValueError, SigningError) as exc:
         raise SealConfigError(
             f"Không dùng được token {token_label!r} (khoá {key_label!r}): {exc}. "
