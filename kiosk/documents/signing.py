@@ -46,6 +46,8 @@ def sign_pdf(unsigned: bytes, signature: Signature, seal: OfficeSeal | None = No
         slot = _slot_reference(writer.prev)
     except (PdfError, KeyError, TypeError, ValueError) as exc:
         raise SigningError(f"not a document with the customer's box: {exc}") from exc
+    # The box's form gets a new body under its old number (what pyHanko's mark_update does for
+    # an object changed in place): every page that draws the form now draws the signature.
     writer.objects[(slot.generation, slot.idnum)] = _slot_form(writer, drawing)
     # The document is dated by its signing (the text was rendered when it was first shown).
     writer.document_meta.created = signature.signed_at
