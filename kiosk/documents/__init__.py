@@ -1,7 +1,8 @@
 """PDF documents of a SmartCA registration: e-contract, acceptance record, receipt.
 
-Pure Python on ReportLab (no Flask): callers pass plain dataclasses from `content` and get
-PDF bytes back. Import everything from here.
+Pure Python on ReportLab and pyHanko (no Flask): callers pass plain dataclasses from `content`
+and get PDF bytes back. Import everything from here; the office's seal (`seal`, `seal_check`,
+`sandbox_cert`) is imported from its modules by the service that loads the certificate.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from kiosk.services import ekyc
+    from kiosk.services import document_seal, ekyc
 
     ekyc.init_app(app)
+    # The office's certificate is loaded at start: a wrong setting stops the start, not a
+    # customer's signing at step 7.
+    document_seal.init_app(app)

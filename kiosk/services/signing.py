@@ -21,10 +21,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
+
 from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, Registration, utcnow
+from kiosk.documents.seal import SealError
 from kiosk.domain.credentials import pin_problems
 from kiosk.providers import ProviderError
 from kiosk.services import claims, paperwork, registrations
@@ -37,6 +40,8 @@ PIN_STEP = 8
 
 NOT_SIGNED = "Quý khách chưa ký. Vui lòng ký tên vào khung."
 PIN_MISMATCH = "Hai lần nhập mã PIN không giống nhau. Vui lòng nhập lại."
+SEAL_FAILED = ("Chưa đóng dấu được văn bản, chữ ký của Quý khách chưa được lưu. "
+               "Vui lòng ký lại hoặc bấm «Gọi nhân viên».")
 NOT_READY = "Quý khách chưa ký biên bản nghiệm thu. Vui lòng ký trước khi hoàn tất."
 
 
@@ -145,7 +150,12 @@ def sign(reg: Registration, kind: str, drawing_data_url: str):
     # Rows added below are not flushed until the claim is marked done: the backend call and, at
     # step 9, the receipt and the printer work with no write lock taken.
     with db.session.no_autoflush:
-        pdf, text_sha256 = paperwork.signed_copy(reg, kind, png, signed_at, picture)
+        try:
+            pdf, text_sha256 = paperwork.signed_copy(reg, kind, png, signed_at, picture)
+        except SealError as err:  # the office's seal (its timestamp server, its token) failed
+            current_app.logger.warning("sealing %s of %s failed: %s", kind, reg.number, err)
+            claims.release(reg, action)
+            return ProviderFailed(SEAL_FAILED)
         sha256 = hashlib.sha256(pdf).hexdigest()
         try:
             providers.registration_backend().register_document(reg.subscriber_ref, kind, sha256,
