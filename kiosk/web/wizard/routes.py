@@ -101,6 +101,12 @@ def _editable(token: str, number: int):
     return reg
 
 
+@bp.get("/r/<token>/step/3/wards")
+def ward_search(token: str):
+    """htmx: today's wards/communes whose name holds what the customer typed (step 3)."""
+    return personal.ward_search(_editable(token, 3))
+
+
 @bp.post("/r/<token>/step/5/resend")
 def resend_code(token: str):
     return activation.resend_code(_editable(token, 5))
