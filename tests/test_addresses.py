@@ -278,3 +278,15 @@ def test_provisioning_sends_todays_address_to_the_backend(kiosk, monkeypatch):
     monkeypatch.setattr(SandboxRegistrationBackend, "create_subscriber", spy)
     kiosk.walk_to(5)
     assert sent["address"] == TODAY
+
+
+def test_a_street_read_as_a_commune_answers_nothing_rather_than_every_commune():
+    # The library drops a name it does not know from its search; the seam must not pass on
+    # the province's 166 units as «candidates».
+    assert addresses.propose("Số 12 Lê Lai, TP Thanh Hóa").units == ()
+
+
+def test_stale_district_keeps_the_card_province_only():
+    # Đông Tiến left huyện Đông Sơn long ago; the library then searches the whole country.
+    units = addresses.propose("Thôn Quyết Thắng, Xã Đông Tiến, Huyện Đông Sơn, Thanh Hóa").units
+    assert units and {u.province_code for u in units} == {38}

@@ -17,6 +17,7 @@ from importlib.metadata import version
 from kiosk.domain.address import Reading, fold, name_key
 
 THANH_HOA = 38
+MAX_SPLIT = 5
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,14 @@ def convert_old(reading: Reading) -> tuple[Unit, ...]:
     """Today's units an old commune went into: one when it merged whole, several when it was
     split (the library's «ambiguous»), none when the data do not know it."""
     from vietnam_address_converter.conversion import convert_old_to_new
+    from vietnam_address_converter.data import DEFAULT_DATA
+    from vietnam_address_converter.normalize import normalize_vietnamese_name
 
+    # The library drops a name it does not know from its search instead of failing, so an
+    # unknown commune («Số 12 Lê Lai» read as one) would answer every commune of the province.
+    known = DEFAULT_DATA["mapping"]["indexes"]["by_old_ward_name"]
+    if normalize_vietnamese_name(reading.ward) not in known:
+        return ()
     query = {"ward_name": reading.ward}
     if reading.district:
         query["district_name"] = reading.district
@@ -120,7 +128,9 @@ def convert_old(reading: Reading) -> tuple[Unit, ...]:
         match = by_full_name.get(key, [])
         if len(match) == 1 and match[0] not in units:
             units.append(match[0])
-    return tuple(units)
+    # No commune was split into more than five (mapping 10_25); a longer list means the name
+    # matched several communes of the province, which is no answer to offer.
+    return tuple(units) if len(units) <= MAX_SPLIT else ()
 
 
 def search(query: str, province: int | None, limit: int = 12) -> list[Unit]:
