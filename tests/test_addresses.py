@@ -290,3 +290,25 @@ def test_stale_district_keeps_the_card_province_only():
     # Đông Tiến left huyện Đông Sơn long ago; the library then searches the whole country.
     units = addresses.propose("Thôn Quyết Thắng, Xã Đông Tiến, Huyện Đông Sơn, Thanh Hóa").units
     assert units and {u.province_code for u in units} == {38}
+
+
+def test_step_4_summary_shows_both_addresses(kiosk):
+    kiosk.walk_to(4)
+    html = _html(kiosk.get(kiosk.url(4)))
+    assert CARD in html and TODAY in html and "Địa chỉ hiện nay" in html
+
+
+def test_readonly_step_3_shows_the_stored_current_address(kiosk):
+    kiosk.walk_to(5)
+    html = _html(kiosk.get(kiosk.url(3)))
+    assert TODAY in html and 'name="ward_query"' not in html
+
+
+def test_staff_detail_shows_todays_address_and_how_it_was_settled(app, kiosk):
+    from tests.staff_console import Clerk
+
+    kiosk.walk_to(3)
+    _post3(kiosk, SPLIT, ward_code=HA_TRUNG, address_seen=SPLIT)
+    html = unicodedata.normalize("NFC", Clerk(app).html(f"/staff/r/{kiosk.registration().number}"))
+    assert SPLIT in html and "Thôn 2, xã Hà Trung, tỉnh Thanh Hóa" in html
+    assert "xã/phường cũ đã chia" in html
