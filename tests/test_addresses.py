@@ -312,3 +312,16 @@ def test_staff_detail_shows_todays_address_and_how_it_was_settled(app, kiosk):
     html = unicodedata.normalize("NFC", Clerk(app).html(f"/staff/r/{kiosk.registration().number}"))
     assert SPLIT in html and "Thôn 2, xã Hà Trung, tỉnh Thanh Hóa" in html
     assert "xã/phường cũ đã chia" in html
+
+
+def test_wizard_block_follows_the_cards_text_as_it_is_typed(kiosk):
+    kiosk.walk_to(3)
+    html = _html(kiosk.get(kiosk.url(3)))
+    assert "máy sẽ đề xuất địa chỉ hiện nay" in html  # nothing typed yet
+    assert 'hx-get="/r/' in html and "/step/3/current-address" in html
+    block = _html(kiosk.client.get(f"/r/{kiosk.token}/step/3/current-address",
+                                   query_string={"address": SPLIT},
+                                   headers={"HX-Request": "true"}))
+    assert 'id="current-address"' in block
+    assert "Xã Hoạt Giang, tỉnh Thanh Hóa" in block and "chạm vào nơi" in block
+    assert f'name="address_seen" type="hidden" value="{SPLIT}"' in block

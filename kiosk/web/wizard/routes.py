@@ -101,6 +101,12 @@ def _editable(token: str, number: int):
     return reg
 
 
+@bp.get("/r/<token>/step/3/current-address")
+def current_address(token: str):
+    """htmx: today's address proposed again once the card's text changed (step 3)."""
+    return personal.current_address(_editable(token, 3))
+
+
 @bp.get("/r/<token>/step/3/wards")
 def ward_search(token: str):
     """htmx: today's wards/communes whose name holds what the customer typed (step 3)."""

@@ -56,6 +56,19 @@ def submit(reg: Registration):
     return GoTo(outcome.next_step)
 
 
+def current_address(reg: Registration):
+    """htmx: the «Địa chỉ hiện nay» block again, for the card's text as it now reads (the
+    customer typed or corrected it)."""
+    form = PersonalForm(formdata=None)
+    form.address.data = request.args.get("address", "")[:300]
+    form.ward_query.data = request.args.get("ward_query", "")[:60]
+    form.ward_code.data = request.args.get("ward_code", "")[:10]
+    form.address_seen.data = form.address.data
+    current = addresses.screen(form.address.data, form.ward_query.data, form.ward_code.data)
+    return render_template("wizard/_step_3_address.html", reg=reg, form=form, current=current,
+                           readonly=False)
+
+
 def ward_search(reg: Registration):
     """htmx: the touch list filtered by what is typed in «Gõ tên xã/phường» (partial only)."""
     current = addresses.screen(request.args.get("address", ""), request.args.get("ward_query", ""),
