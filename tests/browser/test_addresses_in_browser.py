@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .flows import expect_step, fill_account, htmx_settled, start
+from .screens import Screens
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +43,8 @@ def test_split_commune_choice_and_search_in_the_browser(live_app, browser_page):
     page.locator("#ward_query").press_sequentially("hoat gi")
     expect(page.locator("#ward-results label.choice", has_text="Xã Hoạt Giang")).to_be_visible()
     htmx_settled(page)
+    screens = Screens()
+    screens(page, "03-current-address-split")  # screenshot + axe-core on the block and list
     box = block.locator("label.choice", has_text="Xã Hoạt Giang").first.bounding_box()
     assert box["height"] >= 70  # a large touch target
 
@@ -50,3 +53,4 @@ def test_split_commune_choice_and_search_in_the_browser(live_app, browser_page):
     expect_step(page, 4)
     expect(page.locator("dl.summary")).to_contain_text("Thôn 2, xã Hoạt Giang, tỉnh Thanh Hóa")
     assert page.js_errors == []
+    screens.assert_clean()
