@@ -325,3 +325,17 @@ def test_wizard_block_follows_the_cards_text_as_it_is_typed(kiosk):
     assert 'id="current-address"' in block
     assert "Xã Hoạt Giang, tỉnh Thanh Hóa" in block and "chạm vào nơi" in block
     assert f'name="address_seen" type="hidden" value="{SPLIT}"' in block
+
+
+def test_documents_print_the_cards_text_only_when_it_reads_otherwise():
+    from datetime import date
+
+    from kiosk.documents.content import CustomerInfo, address_lines
+
+    base = dict(full_name="Nguyễn Văn An", id_type_label="CCCD", id_number="038085012345",
+                date_of_birth=date(1985, 9, 5), gender="Nam", phone_display="0912 345 678")
+    assert address_lines(CustomerInfo(**base, address=ALREADY_NEW, card_address=ALREADY_NEW)) == [
+        f"Địa chỉ: {ALREADY_NEW}"]
+    assert address_lines(CustomerInfo(**base, address=CARD)) == [f"Địa chỉ: {CARD}"]  # before
+    assert address_lines(CustomerInfo(**base, address=TODAY, card_address=CARD)) == [
+        f"Địa chỉ: {TODAY}", f"Địa chỉ trên giấy tờ: {CARD}"]

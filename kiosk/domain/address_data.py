@@ -66,7 +66,10 @@ def _tables():
         by_name.setdefault((pkey, name_key(ward.name)), []).append(unit)
         by_full_name.setdefault((pkey, fold(ward.name).replace(" ", "")), []).append(unit)
     province_keys = {name_key(p.name): code for code, p in provinces.items()}
-    return by_code, by_name, by_full_name, province_keys
+    # Each unit's folded name once, so that a search over the whole country (every keystroke
+    # of the picker) compares strings only: about 1 ms instead of 30.
+    search_keys = [(name_key(u.name), fold(u.name), u) for u in by_code.values()]
+    return by_code, by_name, by_full_name, province_keys, search_keys
 
 
 def unit(code: int) -> Unit | None:
@@ -139,10 +142,10 @@ def search(query: str, province: int | None, limit: int = 12) -> list[Unit]:
     wanted = name_key(query)
     if not wanted:
         return []
-    hits = [u for u in _tables()[0].values()
-            if (province is None or u.province_code == province) and wanted in name_key(u.name)]
-    hits.sort(key=lambda u: (not name_key(u.name).startswith(wanted), fold(u.name)))
-    return hits[:limit]
+    hits = [(not key.startswith(wanted), folded, u) for key, folded, u in _tables()[4]
+            if (province is None or u.province_code == province) and wanted in key]
+    hits.sort(key=lambda hit: hit[:2])
+    return [u for _, _, u in hits[:limit]]
 
 
 def units_of(province: int) -> list[Unit]:
