@@ -287,6 +287,24 @@ def test_http_create_subscriber(svc):
     }
 
 
+CURRENT_ADDRESS = "Thôn 3, xã Hoằng Lộc, tỉnh Thanh Hóa"
+
+
+def test_http_create_subscriber_sends_todays_address(svc):
+    svc.reply("POST", "/api/subscribers", 201, {"subscriber_ref": "VNPT-42"})
+    assert _http(svc).create_subscriber(**SUBSCRIBER, address=CURRENT_ADDRESS) == "VNPT-42"
+    (req,) = svc.requests
+    assert req.json["address"] == CURRENT_ADDRESS
+    assert req.json["full_name"] == "Nguyễn Thị Hoa"
+
+
+def test_sandbox_accepts_an_address_and_refuses_an_empty_one(sandbox):
+    assert sandbox.create_subscriber(**SUBSCRIBER, address=CURRENT_ADDRESS)
+    with pytest.raises(ProviderError) as err:
+        sandbox.create_subscriber(**{**SUBSCRIBER, "registration_number": "TH-0002"}, address=" ")
+    assert err.value.code == "bad_request"
+
+
 def test_http_retries_5xx_with_the_same_idempotency_key(svc):
     svc.reply("POST", "/api/subscribers", 503)
     svc.reply("POST", "/api/subscribers", 500)

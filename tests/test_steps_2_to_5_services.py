@@ -83,7 +83,8 @@ def test_a_package_withdrawn_meanwhile_is_refused(app, kiosk):
 
 def _personal(**changes) -> dict:
     values = {"full_name": "Nguyễn Văn An", "date_of_birth": date(1985, 9, 5), "gender": "Nam",
-              "address": "Số 12 Lê Lai, TP Thanh Hóa", "issue_date": date(2023, 10, 2),
+              "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
+              "issue_date": date(2023, 10, 2),
               "email": None}
     return values | changes
 

@@ -62,10 +62,21 @@ class CustomerInfo:
     id_number: str  # also the SmartCA login name
     date_of_birth: date
     gender: str  # "Nam" / "Nữ"
+    # Today's address (two tiers since 1/7/2025); the card's own text beside it when it differs
+    # (docs/addresses.md). A registration from before the change has only the card's text.
     address: str
     phone_display: str  # already formatted for people, e.g. "0912 345 678"
     email: str | None = None
     issue_date: date | None = None
+    card_address: str | None = None
+
+
+def address_lines(customer: CustomerInfo) -> list[str]:
+    """«Địa chỉ: …» (today's) and, when it reads otherwise, «Địa chỉ trên giấy tờ: …»."""
+    lines = [f"Địa chỉ: {customer.address}"]
+    if customer.card_address and customer.card_address != customer.address:
+        lines.append(f"Địa chỉ trên giấy tờ: {customer.card_address}")
+    return lines
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from kiosk.documents.content import (
     DocumentContext,
     Section,
     Signature,
+    address_lines,
     amount_in_words,
     format_date_vn,
     format_datetime_vn,
@@ -39,7 +40,7 @@ def _parties(ctx: DocumentContext) -> Section:
         f"Họ và tên: {customer.full_name}",
         f"Ngày sinh: {format_date_vn(customer.date_of_birth)}; Giới tính: {customer.gender}",
         id_line,
-        f"Địa chỉ: {customer.address}",
+        *address_lines(customer),
         f"Số điện thoại di động: {customer.phone_display}",
     ]
     if customer.email:

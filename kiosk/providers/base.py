@@ -105,10 +105,13 @@ class RegistrationBackend(abc.ABC):
         date_of_birth: date,
         package_code: str,
         registration_number: str,
+        address: str | None = None,
     ) -> str:
         """Create the subscription; return the backend's subscriber reference.
 
         Idempotent per ``registration_number``: calling again returns the same reference.
+        ``address`` is the customer's address as it is today (two tiers since 1/7/2025,
+        docs/addresses.md); optional so that a caller without one still works.
         """
 
     @abc.abstractmethod

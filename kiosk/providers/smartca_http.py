@@ -200,6 +200,7 @@ class HttpRegistrationBackend(RegistrationBackend):
         date_of_birth: date,
         package_code: str,
         registration_number: str,
+        address: str | None = None,
     ) -> str:
         body = {
             "registration_number": registration_number,
@@ -211,6 +212,9 @@ class HttpRegistrationBackend(RegistrationBackend):
             "date_of_birth": date_of_birth.isoformat(),
             "package_code": package_code,
         }
+        if address:
+            # Today's address (docs/addresses.md); left out rather than sent empty.
+            body["address"] = address
         data = self._call("POST", "/subscribers", body,
                           idempotency_key=f"{registration_number}:create", operation="create")
         ref = data.get("subscriber_ref") if isinstance(data, dict) else None

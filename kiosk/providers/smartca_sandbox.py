@@ -121,6 +121,7 @@ class SandboxRegistrationBackend(RegistrationBackend):
         date_of_birth: date,
         package_code: str,
         registration_number: str,
+        address: str | None = None,
     ) -> str:
         for name, value in (("username", username), ("id_type", id_type),
                             ("full_name", full_name), ("phone_e164", phone_e164),
@@ -131,6 +132,9 @@ class SandboxRegistrationBackend(RegistrationBackend):
                                     code="bad_request")
         if not phone_e164.startswith("+"):
             raise ProviderError("sandbox: phone number is not in E.164 form", code="bad_request")
+        if address is not None and (not isinstance(address, str) or not address.strip()):
+            # The sandbox keeps no personal data, but it refuses what the real backend would.
+            raise ProviderError("sandbox: address is empty", code="bad_request")
         if not isinstance(date_of_birth, date):
             raise ProviderError("sandbox: date_of_birth is not a date", code="bad_request")
 

@@ -15,7 +15,8 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, ServicePackage, utcnow
 from kiosk.domain.registration_rules import corrected_fields, personal_problems
-from kiosk.services import registrations
+from kiosk.services import addresses, registrations
+from kiosk.services.addresses import AddressRefused
 
 PACKAGE_GONE = "Gói dịch vụ này vừa ngừng cung cấp. Vui lòng chọn gói khác."
 
@@ -68,23 +69,35 @@ def choose_package(reg: Registration, package_id: int) -> Accepted | PackageRefu
 def declare_personal(reg: Registration, values: dict, today: date | None = None
                      ) -> Accepted | PersonalRefused:
     """Step 3: ``values`` are the form's cleaned fields (full_name, date_of_birth and issue_date
-    as dates, gender, address, email). Cross-checked against the ID number of step 1."""
+    as dates, gender, address, email) and ``ward_code``: the unit of today the customer touched
+    («» when none; services/addresses.py). Cross-checked against the ID number of step 1; the
+    card's address is kept as written and today's address stored beside it."""
     data = reg.data
     problems = personal_problems(
         data.get("id_type", ""), data.get("id_number", ""), values,
         today=today or utcnow().date(), min_age=current_app.config["MIN_CUSTOMER_AGE"],
     )
+    current = addresses.resolve(values["address"], values.get("ward_code") or "")
+    if isinstance(current, AddressRefused):
+        problems = {**problems, "ward_code": [current.message]}
     if problems:
         audit.record("personal_details_refused", reg, fields=sorted(problems))
         return PersonalRefused(problems)
     changed = corrected_fields(data.get("scanned"), values)
     if changed:
         audit.record("scan_corrected", reg, step=3, fields=changed)
+    if current.source != "converted":
+        # Which way the address was settled, for the clerks (the unit's code is no personal data).
+        audit.record("current_address_picked", reg, source=current.source,
+                     unit=current.ward_code)
     reg.update_personal(
         full_name=values["full_name"],
         date_of_birth=values["date_of_birth"].isoformat(),
         gender=values["gender"],
         address=values["address"],
+        current_address=current.text,
+        current_ward_code=current.ward_code,
+        address_source=current.source,
         issue_date=values["issue_date"].isoformat(),
         email=values["email"],
     )

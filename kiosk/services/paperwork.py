@@ -61,7 +61,9 @@ def customer_info(reg: Registration) -> CustomerInfo:
         id_number=data.get("id_number", ""),
         date_of_birth=date.fromisoformat(data["date_of_birth"]),
         gender=data.get("gender", ""),
-        address=data.get("address", ""),
+        # Today's address (step 3); a registration from before it existed has the card's only.
+        address=data.get("current_address") or data.get("address", ""),
+        card_address=data.get("address") if data.get("current_address") else None,
         phone_display=national_format(data["phone"]),
         email=data.get("email"),
         issue_date=date.fromisoformat(data["issue_date"]) if data.get("issue_date") else None,

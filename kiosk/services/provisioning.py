@@ -75,6 +75,8 @@ def provision(reg: Registration) -> Outcome:
             phone_e164=data["phone"], email=data.get("email"),
             date_of_birth=date.fromisoformat(data["date_of_birth"]),
             package_code=reg.package_snapshot["code"], registration_number=reg.number,
+            # Today's address (step 3); the card's text for a registration started before.
+            address=data.get("current_address") or data.get("address") or None,
         )
         backend.send_activation(subscriber_ref, data["phone"])
     except ProviderError as err:

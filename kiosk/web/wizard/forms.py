@@ -117,6 +117,11 @@ class PersonalForm(KioskForm):
     address = TextAreaField("Nơi thường trú")
     issue_date = StringField("Ngày cấp giấy tờ (ngày/tháng/năm)")
     email = StringField("Email (không bắt buộc)")
+    # Today's address (docs/addresses.md): the unit touched in the list, the name typed to find
+    # it, and the card text the list was made for (a changed text must be looked at again).
+    ward_code = StringField("Xã/phường hiện nay")
+    ward_query = StringField("Gõ tên xã/phường nơi quý khách ở")
+    address_seen = HiddenField()
 
     def validate_full_name(self, field):
         _clean(self, field, normalize_full_name)
@@ -134,6 +139,10 @@ class PersonalForm(KioskForm):
 
     def validate_issue_date(self, field):
         _clean(self, field, parse_vn_date)
+
+    def validate_ward_code(self, field):
+        # Checked against the data by the service (services/addresses.py), which words the refusal.
+        self.clean["ward_code"] = (field.data or "").strip()[:10]
 
     def validate_email(self, field):
         try:

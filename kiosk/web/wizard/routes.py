@@ -101,6 +101,18 @@ def _editable(token: str, number: int):
     return reg
 
 
+@bp.get("/r/<token>/step/3/current-address")
+def current_address(token: str):
+    """htmx: today's address proposed again once the card's text changed (step 3)."""
+    return personal.current_address(_editable(token, 3))
+
+
+@bp.get("/r/<token>/step/3/wards")
+def ward_search(token: str):
+    """htmx: today's wards/communes whose name holds what the customer typed (step 3)."""
+    return personal.ward_search(_editable(token, 3))
+
+
 @bp.post("/r/<token>/step/5/resend")
 def resend_code(token: str):
     return activation.resend_code(_editable(token, 5))
