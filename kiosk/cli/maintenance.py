@@ -19,10 +19,12 @@ from flask.cli import with_appcontext
               help="Days after the end of a registration (default: RETENTION_DAYS).")
 def purge_command(days):
     """Delete card, face and signature images past retention (audit, hashes, decision stay)."""
-    from kiosk.services import retention
+    from kiosk.services import retention, unit_of_work
 
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     report = retention.purge(days)
+    unit_of_work.commit()
+    retention.reclaim()  # only once committed: the deleted pages leave the log
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(report.kinds.items())) or "không có"
     click.echo(f"Đã xóa {report.images} ảnh của {report.registrations} hồ sơ quá {days} ngày "
                f"({kinds}); {report.sms} tin nhắn thử nghiệm; {report.unsigned_texts} tài liệu "

@@ -90,12 +90,15 @@ def reserve_try(source: str) -> tuple[bool, bool]:
 
 
 def clear(source: str) -> None:
-    """A try succeeded: the source starts afresh (on the guard's own connection, like the count)."""
+    """A try succeeded: the source starts afresh, with the request's own writes.
+
+    Not on the guard's connection like the count: the request may already hold SQLite's write
+    lock (the resume code it just used up), and a second connection would wait for it until the
+    database reports itself locked. Committed with the request, a success cannot be lost: if the
+    request fails, the try stays counted, which errs on the safe side."""
     table = LoginThrottle.__table__
-    with db.engine.connect() as conn:
-        conn.execute(update(table).where(table.c.key == source)
-                     .values(failures=0, locked_until=None, window_started_at=utcnow()))
-        conn.commit()
+    db.session.execute(update(table).where(table.c.key == source)
+                       .values(failures=0, locked_until=None, window_started_at=utcnow()))
 
 
 def check(username: str, password: str, source: str) -> tuple[StaffUser | None, str | None]:
