@@ -59,6 +59,10 @@ class ServicePackage(db.Model):
     # Seeded prices are examples until a staff member edits them; the screen says so.
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the package went off sale when no clerk did it: the 0007 migration took packages
+    # longer than the decree's 36 months off sale (domain.certificate.RETIRED_TOO_LONG); the
+    # settings page says so beside the package. Cleared when the package is saved again.
+    retired_reason: Mapped[str | None] = mapped_column(String(50), nullable=True)
 
 
 class StaffUser(db.Model):
