@@ -10,6 +10,7 @@ from kiosk.web.staff import (  # noqa: E402,F401
     audit_log,
     auth,
     board,
+    identity,
     outbox,
     registrations,
     reports,
