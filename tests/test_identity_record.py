@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
+from datetime import timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -14,10 +15,10 @@ from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Evidence, IdentityAttestation, StaffUser, utcnow
 from kiosk.domain.kyc import Decision
 from kiosk.services import ekyc, identity_record, retention
-
-from .kiosk_driver import CUSTOMER, KioskDriver
-from .staff_console import Clerk
 from tests.app_factory import STAFF
+
+from .kiosk_driver import CUSTOMER, KioskDriver, data_url, jpeg_bytes
+from .staff_console import Clerk
 
 
 def _automatic_match(app, kiosk):
@@ -64,7 +65,6 @@ def test_a_number_read_from_the_qr_code(app, kiosk, fake_ekyc):
     kiosk.start()
     scan = f"/r/{kiosk.token}/step/1/scan"
     kiosk.post(scan + "/consent", {"consent": "y"})
-    from .kiosk_driver import data_url, jpeg_bytes
     kiosk.post(scan, {"image_data": data_url("image/jpeg", jpeg_bytes(seed=3))})
     assert kiosk.registration().data["scan"]["number_source"] == "qr"
     kiosk.account()
@@ -157,7 +157,7 @@ def test_the_record_outlives_the_purge_of_the_images(app, kiosk):
     _automatic_match(app, kiosk)
     before = _record(app, kiosk)
     with app.app_context():
-        retention.purge(0, now=utcnow() + __import__("datetime").timedelta(days=1))
+        retention.purge(0, now=utcnow() + timedelta(days=1))
         db.session.commit()
     after = _record(app, kiosk)
     assert [(p.kind, p.sha256) for p in after.photos] == [(p.kind, p.sha256) for p in before.photos]
