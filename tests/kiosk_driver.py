@@ -144,8 +144,15 @@ class KioskDriver:
         return self.post_step(6, {"staff_username": username, "staff_password": password,
                                   "verdict": verdict})
 
+    def confirm_certificate(self):
+        """Step 9's first screen: «Thông tin này đúng»."""
+        return self.post_step(9, {"certificate": "confirm"})
+
     def sign(self, number: int, png: bytes | None = None):
+        """Sign at step 7 or 9; at step 9 the certificate's information is confirmed first."""
         png = signature_png() if png is None else png
+        if number == 9:
+            self.confirm_certificate()
         return self.post_step(number, {"signature": data_url("image/png", png) if png else ""})
 
     def pin(self, pin=PIN, confirm=None):

@@ -104,6 +104,7 @@ def test_a_provider_error_releases_the_claim_and_keeps_nothing(app, kiosk, monke
 
 def test_a_backend_refusing_to_complete_keeps_neither_signature_nor_receipt(app, kiosk, monkeypatch):
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     monkeypatch.setattr(SandboxRegistrationBackend, "complete", _down)
     with app.app_context():
         reg = kiosk.row()
@@ -129,6 +130,7 @@ def test_a_parallel_holder_of_the_claim_makes_sign_busy(app, kiosk):
 
 def test_signing_the_acceptance_record_finishes_with_exactly_one_receipt(app, kiosk):
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     with app.app_context():
         reg = kiosk.row()
         assert signing.sign(reg, "acceptance", DRAWING) == signing.Signed(10)
@@ -147,6 +149,7 @@ def test_signing_the_acceptance_record_finishes_with_exactly_one_receipt(app, ki
 
 def test_finish_refuses_a_registration_whose_acceptance_record_is_not_signed(app, kiosk):
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     with app.app_context():
         reg = kiosk.row()
         assert signing.finish(reg) == signing.Invalid(signing.NOT_READY)
@@ -164,6 +167,7 @@ def test_a_printer_error_still_finishes_and_says_why(app, kiosk, tmp_path):
 
     providers.init_app(app)
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     with app.app_context():
         reg = kiosk.row()
         assert signing.sign(reg, "acceptance", DRAWING) == signing.Signed(10)
@@ -221,6 +225,7 @@ def test_print_again_sends_the_stored_receipt_and_only_once_finished(app, kiosk)
     from kiosk.services import paperwork
 
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     with app.app_context():
         reg = kiosk.row()
         assert paperwork.print_again(reg) is None  # nothing to print before the end

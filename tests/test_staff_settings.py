@@ -159,3 +159,44 @@ def test_a_kiosks_own_printer_prints_its_receipts(app, kiosk, tmp_path):
     assert printed.read_bytes().startswith(b"%PDF")
     assert "-d hp1" in (tmp_path / "args").read_text()
     assert not list((tmp_path / "instance" / "prints").glob("*.pdf"))  # not the app's printer
+
+
+def test_a_48_month_package_is_refused_with_the_decree_and_what_was_typed_kept(app, kiosk):
+    """Decree 23/2025/NĐ-CP: a subscriber certificate lasts at most 3 years."""
+    admin = _admin(app)
+    html = admin.post("/staff/settings/packages", {
+        "code": "SMARTCA-CN-48", "name": "SmartCA cá nhân 4 năm", "duration_months": "48",
+        "price_vnd": "800.000", "description": "Bốn năm"}).get_data(as_text=True)
+    assert "Thời hạn chứng thư số tối đa 36 tháng (Nghị định 23/2025/NĐ-CP)." in html
+    assert 'value="SMARTCA-CN-48"' in html and 'value="SmartCA cá nhân 4 năm"' in html
+    assert 'value="48"' in html and 'value="800.000"' in html
+    assert _package(app, "SMARTCA-CN-48") is None
+    sample = _package(app, "SMARTCA-CN-36")
+    edit = admin.post(f"/staff/settings/packages/{sample.id}", {
+        "name": "Gói sửa", "duration_months": "48", "price_vnd": "650.000"}).get_data(as_text=True)
+    assert "tối đa 36 tháng" in edit and 'value="Gói sửa"' in edit and 'value="48"' in edit
+    assert _package(app, "SMARTCA-CN-36").duration_months == 36  # unchanged
+    ok = admin.post(f"/staff/settings/packages/{sample.id}", {
+        "name": "SmartCA cá nhân 3 năm", "duration_months": "36", "price_vnd": "600.000"})
+    assert "Đã lưu gói dịch vụ" in ok.get_data(as_text=True)
+
+
+def test_a_longer_package_left_in_the_table_is_neither_offered_nor_chosen(app, kiosk):
+    """A row written around the console (older version, SQL) is still not sold at step 2."""
+    with app.app_context():
+        long = ServicePackage(code="OLD-60", name="Gói năm năm cũ", duration_months=60,
+                              price_vnd=900_000, active=True, sort_order=0)
+        db.session.add(long)
+        db.session.commit()
+        long_id = long.id
+    kiosk.walk_to(2)
+    assert "Gói năm năm cũ" not in kiosk.get(kiosk.url(2)).get_data(as_text=True)
+    response = kiosk.post(kiosk.url(2), {"package": str(long_id)})
+    assert response.status_code == 200
+    with app.app_context():
+        from kiosk.core.models import Registration
+        assert db.session.scalar(select(Registration.package_id)) != long_id
+    admin = _admin(app)
+    html = admin.post(f"/staff/settings/packages/{long_id}/active", {"active": "0"})
+    html = admin.post(f"/staff/settings/packages/{long_id}/active", {"active": "1"}).get_data(as_text=True)
+    assert "tối đa 36 tháng" in html and not _package(app, "OLD-60").active

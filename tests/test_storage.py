@@ -271,3 +271,40 @@ def test_purge_commits_then_leaves_no_deleted_picture_in_the_files(app, kiosk, r
     assert not wal.exists() or wal.stat().st_size == 0
     raw = database.read_bytes()
     assert not any(blob[-64:] in raw for blob in blobs)
+
+
+def test_migration_takes_a_48_month_package_off_sale_and_says_why(app):
+    """0007: a package longer than the decree's 36 months, saved before the rule, goes off
+    sale with its reason; one a clerk retired by hand stays as it was; the downgrade puts back
+    on sale only what the upgrade took off."""
+    from flask_migrate import downgrade, upgrade
+
+    previous = "0006_drop_staff_lockout"
+    with app.app_context():
+        downgrade(revision=previous)
+        assert "retired_reason" not in {
+            c["name"] for c in inspect(db.engine).get_columns("service_package")}
+        db.session.execute(text(
+            "INSERT INTO service_package (code, name, duration_months, price_vnd, description,"
+            " active, is_sample, sort_order) VALUES"
+            " ('CN-48', 'Bốn năm', 48, 800000, '', :yes, :no, 9),"
+            " ('CN-60-OFF', 'Năm năm', 60, 900000, '', :no, :no, 10)"),
+            {"yes": True, "no": False})
+        db.session.commit()
+        try:
+            upgrade(revision="0007_package_max_months")
+            rows = dict(((code, (active, reason)) for code, active, reason in db.session.execute(
+                text("SELECT code, active, retired_reason FROM service_package"))))
+            assert rows["CN-48"] == (False, "over_max_certificate_months")
+            assert rows["CN-60-OFF"] == (False, None)
+            assert rows["SMARTCA-CN-36"] == (True, None)
+            db.session.commit()
+            downgrade(revision=previous)
+            rows = dict(db.session.execute(text("SELECT code, active FROM service_package")).all())
+            assert rows["CN-48"] and not rows["CN-60-OFF"]
+            db.session.commit()
+        finally:
+            db.session.rollback()
+            upgrade()
+        assert "retired_reason" in {
+            c["name"] for c in inspect(db.engine).get_columns("service_package")}

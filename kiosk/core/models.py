@@ -59,6 +59,10 @@ class ServicePackage(db.Model):
     # Seeded prices are examples until a staff member edits them; the screen says so.
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the package went off sale when no clerk did it: the 0007 migration took packages
+    # longer than the decree's 36 months off sale (domain.certificate.RETIRED_TOO_LONG); the
+    # settings page says so beside the package. Cleared when the package is saved again.
+    retired_reason: Mapped[str | None] = mapped_column(String(50), nullable=True)
 
 
 class StaffUser(db.Model):
@@ -286,3 +290,20 @@ class AuditEvent(db.Model):
     actor: Mapped[str] = mapped_column(String(80))  # customer | staff:<username> | system
     event: Mapped[str] = mapped_column(String(60))
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class IdentityAttestation(db.Model):
+    """A clerk's «Đã xem bản gốc giấy tờ» for one registration: the provider checked the
+    original identity document (Decree 23/2025/NĐ-CP: the provider checks an applicant's
+    documents). One per registration; never purged (it holds no image), so the identity
+    evidence record it completes lasts as long as the signed documents."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"), unique=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    attested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "board": after an automatic decision, from the board (one by one or in bulk);
+    # "review": with the clerk's own approval of the photos.
+    how: Mapped[str] = mapped_column(String(20))
+
+    staff_user: Mapped[StaffUser] = relationship()

@@ -67,6 +67,9 @@ HELP_REASONS = {
     "otp_locked": "Khách nhập sai mã kích hoạt quá số lần cho phép.",
     "camera_unavailable": "Không dùng được camera của máy.",
     "printer_error": "Máy in chưa in được phiếu.",
+    # Step 9: the customer says a field of the certificate is wrong, and it is no longer theirs
+    # to change (after step 4 the backend holds it).
+    "certificate_data_wrong": "Khách báo thông tin trên chứng thư số bị sai.",
 }
 
 

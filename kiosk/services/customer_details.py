@@ -14,6 +14,7 @@ from sqlalchemy import select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, ServicePackage, utcnow
+from kiosk.domain import certificate
 from kiosk.domain.registration_rules import corrected_fields, personal_problems
 from kiosk.services import addresses, registrations
 from kiosk.services.addresses import AddressRefused
@@ -43,7 +44,10 @@ class PersonalRefused:
 def active_packages() -> list[ServicePackage]:
     """The catalogue offered at step 2, in the order the staff set."""
     return list(db.session.scalars(
-        select(ServicePackage).where(ServicePackage.active.is_(True))
+        select(ServicePackage).where(
+            ServicePackage.active.is_(True),
+            # Never offer a certificate longer than the decree allows, whatever the row says.
+            ServicePackage.duration_months <= certificate.MAX_CERTIFICATE_MONTHS)
         .order_by(ServicePackage.sort_order, ServicePackage.price_vnd)
     ))
 
@@ -52,7 +56,8 @@ def choose_package(reg: Registration, package_id: int) -> Accepted | PackageRefu
     """Step 2: keep a snapshot of the package as offered now (later catalogue edits by the staff
     must not change what this customer agreed to)."""
     chosen = db.session.get(ServicePackage, package_id)
-    if chosen is None or not chosen.active:
+    if (chosen is None or not chosen.active
+            or certificate.months_problem(chosen.duration_months)):
         return PackageRefused(PACKAGE_GONE)
     reg.package_id = chosen.id
     reg.package_snapshot = {

@@ -18,7 +18,7 @@ from kiosk.core.models import Registration, StaffUser
 from kiosk.domain import free_text
 from kiosk.domain.kyc import Decision
 from kiosk.providers import ProviderError
-from kiosk.services import ekyc, registrations
+from kiosk.services import ekyc, identity_record, registrations
 
 STEP = 6
 # The machine's decision → the queue reason (domain.kyc.HELP_REASONS).
@@ -96,7 +96,8 @@ def _claim(reg: Registration) -> None:
         raise ReviewError("Một nhân viên khác vừa xử lý hồ sơ này.")
 
 
-def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
+def approve(reg: Registration, clerk: StaffUser, where: str = "console",
+            original_seen: bool = False) -> int:
     """The clerk confirms the face and the card belong to the customer: step 6 is complete.
 
     Returns the next step. Raises ReviewError when there is nothing to approve or the
@@ -112,6 +113,9 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console") -> int:
         raise ReviewError(err.message) from None
     reg.kyc_decided_by = clerk.id
     audit.record("review_approved", reg, actor=clerk.actor, where=where)
+    if original_seen:
+        # The clerk had the original document in hand: the attestation goes with the decision.
+        identity_record.attest(reg, clerk, "review")
     nxt = registrations.complete_step(reg, STEP)
     registrations.help_handled(reg, clerk.actor, "approved")
     return nxt

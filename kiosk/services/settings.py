@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, ServicePackage, StaffUser
-from kiosk.domain import free_text
+from kiosk.domain import certificate, free_text
 from kiosk.services import rows
 
 PRINTERS = {"": "Theo cấu hình chung", "browser": "Trình duyệt (hộp thoại in)",
@@ -59,8 +59,10 @@ def _months(raw) -> int:
         months = int(str(raw).strip())
     except ValueError:
         raise SettingsError("Thời hạn: nhập số tháng, ví dụ 12.") from None
-    if not 1 <= months <= 120:
-        raise SettingsError("Thời hạn từ 1 đến 120 tháng.")
+    if months < 1:
+        raise SettingsError("Thời hạn ít nhất 1 tháng.")
+    if problem := certificate.months_problem(months):
+        raise SettingsError(problem)
     return months
 
 
@@ -94,6 +96,8 @@ def save_package(actor: StaffUser, form, package: ServicePackage | None = None) 
         event = "package_updated"
     package.name, package.duration_months, package.price_vnd = name, months, price
     package.description = description
+    # Saved within the limit: the migration's reason for taking it off sale no longer holds.
+    package.retired_reason = None
     # A price a person has set is no longer the seed's example: «giá mẫu» goes away.
     package.is_sample = False
     db.session.flush()
@@ -108,6 +112,9 @@ def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) 
             ServicePackage.active.is_(True), ServicePackage.id != package.id))
         if not others:
             raise SettingsError("Cần giữ ít nhất một gói đang bán.")
+    elif problem := certificate.months_problem(package.duration_months):
+        # Put back on sale only once its duration has been brought within the decree's limit.
+        raise SettingsError(problem)
     package.active = active
     audit.record("package_restored" if active else "package_retired", actor=actor.actor,
                  package=package.code)

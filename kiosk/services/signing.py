@@ -30,7 +30,7 @@ from kiosk.core.models import Evidence, Registration, utcnow
 from kiosk.documents.seal import SealError
 from kiosk.domain.credentials import pin_problems
 from kiosk.providers import ProviderError
-from kiosk.services import claims, paperwork, registrations
+from kiosk.services import certificate_confirmation, claims, paperwork, registrations
 from kiosk.vision.images import ImageError, bytes_from_data_url, check_signature
 
 # Which step signs which document, and the claim that makes its signing happen once.
@@ -139,6 +139,10 @@ def sign(reg: Registration, kind: str, drawing_data_url: str):
     Returns :class:`Signed`, :class:`Invalid`, :class:`ProviderFailed` or :class:`Busy`."""
     if kind not in STEP_OF:
         raise ValueError(f"no document {kind!r} is signed at the kiosk")
+    if kind == "acceptance" and not certificate_confirmation.is_confirmed(reg):
+        # The acceptance record is what publishes the certificate: only over information the
+        # customer has confirmed (Decree 23/2025/NĐ-CP).
+        return Invalid(certificate_confirmation.NOT_CONFIRMED)
     drawn, refusal = _drawing(drawing_data_url)
     if refusal is not None:
         return Invalid(refusal)

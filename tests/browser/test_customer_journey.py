@@ -137,6 +137,11 @@ def test_first_time_customer_reaches_the_printed_receipt(live_app, browser_page,
     page.get_by_role("button", name="Lưu mã PIN").click()
 
     expect_step(page, 9)
+    # First the certificate's information to confirm, then the acceptance record and its pad.
+    assert page.locator(".certificate-fields dt").count() == 8
+    screens(page, "09-certificate")
+    page.get_by_role("button", name="Thông tin này đúng").click()
+    page.wait_for_selector("#signature-canvas-acceptance")
     assert document_drawn(page)["pages"] == 1
     text = page.locator("main").inner_text()
     assert "dịch vụ hoạt động bình thường" not in text

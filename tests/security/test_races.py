@@ -115,6 +115,7 @@ def test_parallel_step_8_sends_one_pin(app, kiosk, monkeypatch):
 
 def test_parallel_step_9_makes_one_acceptance_one_receipt_one_print_job(app, kiosk, tmp_path):
     kiosk.walk_to(9)
+    kiosk.confirm_certificate()
     reg = kiosk.registration()
     sig = data_url("image/png", signature_png())
     results = _fire(app, kiosk, kiosk.url(9), 4, {"csrf_token": kiosk.csrf(), "signature": sig})

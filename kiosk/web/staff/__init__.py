@@ -11,6 +11,7 @@ from kiosk.web.staff import (  # noqa: E402,F401
     auth,
     board,
     documents,
+    identity,
     outbox,
     registrations,
     reports,

@@ -86,7 +86,8 @@ def review_case(number: str):
 def approve(number: str):
     reg = registration_or_404(number)
     try:
-        review.approve(reg, current_user)
+        review.approve(reg, current_user,
+                       original_seen=request.form.get("original_seen") == "y")
     except review.ReviewError as err:
         return _case(number, error=str(err))
     # Post/redirect/get: a reload of the result page does not post the verdict again.

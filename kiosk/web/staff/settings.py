@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
+from kiosk.domain import certificate
 from kiosk.services import ekyc, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
@@ -36,7 +37,9 @@ def _page(**extra):
         kiosks=settings.kiosks(), printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         face_model=current_app.config["FACE_MODEL"],
-        calibration=CALIBRATION.get(current_app.config["FACE_MODEL"], []), **extra)
+        calibration=CALIBRATION.get(current_app.config["FACE_MODEL"], []),
+        max_months=certificate.MAX_CERTIFICATE_MONTHS,
+        retired_too_long=certificate.RETIRED_TOO_LONG, **extra)
 
 
 @bp.get("/settings")

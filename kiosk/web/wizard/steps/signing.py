@@ -4,6 +4,8 @@ Each submit parses its form, calls one function of services/signing.py and rende
 what signing stores, and in which order, is the service's business."""
 from __future__ import annotations
 
+from flask import request
+
 from kiosk.core.models import Registration
 from kiosk.documents import (
     ACCEPTANCE_TITLE,
@@ -11,7 +13,7 @@ from kiosk.documents import (
     acceptance_sections,
     contract_sections,
 )
-from kiosk.services import paperwork, signing
+from kiosk.services import certificate_confirmation, paperwork, signing
 from kiosk.web.wizard.forms import PinForm, SignatureForm
 from kiosk.web.wizard.once import BUSY, busy
 from kiosk.web.wizard.render import GoTo, render_step
@@ -82,10 +84,40 @@ def submit_pin(reg: Registration):
 
 
 # ---- Step 9 (signing it finishes the registration) -----------------------------------------
+# The customer first confirms the certificate's information («Thông tin này đúng»), then signs
+# the acceptance record; «Sai thông tin» beside a field goes back to its step or calls a clerk.
+
+CHOOSE_FIELD = "Vui lòng chọn thông tin bị sai."
+
+
+def _view_certificate(reg: Registration, clerk_called: str | None = None,
+                      error: str | None = None):
+    return render_step(reg, 9, screen="confirm",
+                       certificate=certificate_confirmation.summary(reg),
+                       clerk_called=clerk_called, certificate_error=error)
+
 
 def view_acceptance(reg: Registration, readonly: bool, form=None, error=None):
+    if not readonly and not certificate_confirmation.is_confirmed(reg):
+        return _view_certificate(reg, error=error)
     return _view_document(reg, "acceptance", readonly, form, error)
 
 
 def submit_acceptance(reg: Registration):
+    choice = request.form.get("certificate")
+    if choice == "confirm":
+        certificate_confirmation.confirm(reg)
+        return _view_document(reg, "acceptance", False)
+    if choice == "wrong":
+        try:
+            outcome = certificate_confirmation.report_wrong(reg, request.form.get("field", ""))
+        except KeyError:
+            return _view_certificate(reg, error=CHOOSE_FIELD)
+        if isinstance(outcome, certificate_confirmation.GoBack):
+            return GoTo(outcome.step)
+        return _view_certificate(reg, clerk_called=outcome.label)
+    if not certificate_confirmation.is_confirmed(reg):
+        # A signature posted before the confirmation (an old screen, a second tab): the service
+        # refuses it too; show the customer the information to confirm.
+        return _view_certificate(reg, error=certificate_confirmation.NOT_CONFIRMED)
     return _submit_document(reg, "acceptance")
