@@ -103,7 +103,8 @@ def reprint_receipt(reg: Registration, clerk: StaffUser) -> str | None:
         raise ActionError("Chỉ in lại phiếu của hồ sơ đã hoàn tất.")
     # Render and print before writing: the request holds no write lock while the printer works.
     pdf = paperwork.render_receipt_for(reg)
-    error = paperwork.print_receipt(reg, pdf)
+    # the clerk is the one printing: a failure is on their screen, nobody else to call
+    error = paperwork.send_receipt(reg, pdf, call_clerk=False).error
     paperwork.store_document(reg, "receipt", pdf)
     audit.record("receipt_reprinted", reg, actor=clerk.actor)
     db.session.flush()

@@ -32,7 +32,7 @@ from kiosk.documents import (
 from kiosk.domain.identity import IdType, national_format
 from kiosk.domain.local_time import local_time
 from kiosk.providers import ProviderError
-from kiosk.services import settings
+from kiosk.services import registrations, settings
 
 
 def office_info() -> OfficeInfo:
@@ -171,10 +171,11 @@ class PrintOutcome:
     mode: str | None = None
 
 
-def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
+def send_receipt(reg: Registration, pdf: bytes, call_clerk: bool = True) -> PrintOutcome:
     """Send the receipt to the configured printer and audit the result. The audit row is added,
     not flushed, and nothing pending is flushed while the printer works: no write lock is held
-    during a print (a CUPS job may take seconds)."""
+    during a print (a CUPS job may take seconds). A failed print calls the clerk by itself
+    (``call_clerk``), unless a clerk is the one printing (the console's reprint)."""
     with db.session.no_autoflush:
         try:
             # The kiosk's own printer when the console sets one.
@@ -183,6 +184,8 @@ def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
         except ProviderError as err:
             current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
             audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
+            if call_clerk:
+                registrations.call_clerk(reg, "printer_error")
             return PrintOutcome(err.message)
     audit.record("receipt_printed", reg, actor="system", mode=result.mode)
     return PrintOutcome(None, result.mode)
