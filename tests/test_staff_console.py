@@ -123,7 +123,7 @@ def test_cancel_with_a_reason_lets_the_kiosk_go(app, kiosk):
     assert "Đã hủy hồ sơ" in html and kiosk.registration().status == "cancelled"
     assert _events(app, "registration_cancelled")[0].details["reason"] == "customer_left"
     gone = kiosk.get(kiosk.url(3))  # the kiosk lets go of it: back to the welcome screen
-    assert gone.status_code == 303 and gone.headers["Location"].endswith("/")
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/?left=cancelled")
     polled = kiosk.client.get(f"/r/{kiosk.token}/help", headers=kiosk.headers())
     assert polled.status_code == 404  # the session no longer holds it
     again = clerk.post(f"/staff/r/{number}/cancel", {"reason": "customer_left"}).get_data(as_text=True)

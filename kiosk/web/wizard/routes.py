@@ -13,12 +13,16 @@ from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.render import redirect_to, respond, step_url
 from kiosk.web.wizard.state import (
+    LEFT_IDLE,
+    LEFT_MESSAGES,
     bound_registration,
     release_session,
     resumable_here,
     session_registration,
     start_registration,
+    welcome_url,
 )
+from kiosk.web.wizard.state import screen_status as state_status
 from kiosk.web.wizard.steps import account, activation, package, personal, signing, verification
 
 # step number -> (view(reg, readonly), submit(reg) -> response | GoTo)
@@ -41,11 +45,32 @@ def _view_step(reg, number: int):
 
 @bp.get("/")
 def welcome():
+    left = request.args.get("left", "")
     reg = session_registration()
+    if left == LEFT_IDLE and reg is not None:
+        # idle.js went home: this page is the next customer's, whatever became of its POST
+        # /idle (it gives up waiting after a while, and this request may carry the old cookie).
+        registrations.left_idle(reg)
+        release_session()
+        reg = None
     if reg is not None and not resumable_here(reg):
         release_session()  # finished, or left long ago: the next customer starts clean
         reg = None
-    return render_template("wizard/welcome.html", resume=reg)
+    return render_template("wizard/welcome.html", resume=reg, left_message=LEFT_MESSAGES.get(left))
+
+
+@bp.get("/r/<token>/status")
+def screen_status(token: str):
+    """The step pages' status poll (every few seconds, ``_frame.html``): nothing to do → 204;
+    the console cancelled the registration, or this screen no longer holds it → HX-Redirect to
+    the welcome page, which says why. Never 404: a screen that lost its registration goes home
+    instead of showing an error to the next tap."""
+    status = state_status(token)
+    if not status.home:
+        return Response(status=204)
+    response = Response(status=200)
+    response.headers["HX-Redirect"] = welcome_url(status.left)
+    return response
 
 
 @bp.post("/r/<token>/alive")
