@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Kiosk, Registration, utcnow
+from kiosk.core.models import Kiosk, Registration, StaffUser, utcnow
 from kiosk.domain import flow
 from kiosk.domain.identity import IdentityError, normalize_mobile
 from kiosk.domain.identity.phone import mask_phone
@@ -81,6 +81,12 @@ def is_abandoned(reg: Registration, now: datetime | None = None) -> bool:
     now = now or utcnow()
     limit = current_app.config["ABANDONED_AFTER_SECONDS"]
     return reg.status == "in_progress" and (now - reg.updated_at).total_seconds() > limit
+
+
+def staff_names() -> dict[str, str]:
+    """username → full name, so the console shows a clerk's name where the log stores
+    ``staff:<username>``."""
+    return {u: n for u, n in db.session.execute(select(StaffUser.username, StaffUser.full_name))}
 
 
 def kiosk_names() -> dict[str, str]:

@@ -33,7 +33,7 @@ def detail_context(reg: Registration, **extra) -> dict:
         review_reasons=[REVIEW_REASONS.get(c, c) for c in facts.face_match.get("problems", [])],
         help_reasons=HELP_REASONS, cancel_reasons=counter_actions.CANCEL_REASONS,
         otp_locked=facts.otp_locked, in_review=facts.in_review, thresholds=facts.thresholds,
-        **extra)
+        names=board.staff_names(), **extra)
 
 
 @bp.get("/r/<number>")
