@@ -149,7 +149,7 @@ def test_reprint_renders_and_prints_a_new_receipt(app, kiosk):
     number = kiosk.registration().number
     clerk = Clerk(app)
     html = clerk.post(f"/staff/r/{number}/reprint").get_data(as_text=True)
-    assert "Đã gửi phiếu tới máy in" in html
+    assert "Đã gửi phiếu tới thư mục in của máy chủ" in html
     with app.app_context():
         receipts = db.session.scalars(select(Document).where(Document.kind == "receipt")).all()
     assert len(receipts) == 2 and _events(app, "receipt_reprinted")

@@ -53,6 +53,7 @@ EVENT_LABELS = {
     "receipt_printed": "In phiếu",
     "receipt_print_failed": "In phiếu chưa được",
     "receipt_reprinted": "Nhân viên in lại phiếu",
+    "receipt_sent_to_screen": "Máy nhận phiếu in lại (in qua trình duyệt)",
     "idle_timeout": "Màn hình tự quay về trang đầu (không ai dùng)",
     "help_requested": "Gọi nhân viên",
     "help_handled": "Nhân viên đã hỗ trợ",
@@ -106,7 +107,7 @@ DETAIL_LABELS = {
     "still": "Hình đứng yên", "subscriber_ref": "Mã thuê bao", "text_sha256": "Mã băm văn bản",
     "username": "Tên đăng nhập", "version": "Phiên bản", "where": "Nơi",
     "reference": "So với", "raw_decision": "Kết quả trước khi xét", "liveness": "Kiểm tra cử động",
-    "model": "Mô hình", "declared": "Đã khai",
+    "model": "Mô hình", "declared": "Đã khai", "to": "Gửi tới",
 }
 
 # Liveness results in words (kiosk/vision/liveness: state, reason).
@@ -134,7 +135,8 @@ VALUE_WORDS = {
     "card_portrait": "ảnh trên giấy tờ", "chip_portrait": "ảnh trong chip", "photo": "cả ảnh",
     "camera": "camera", "upload": "tải ảnh lên", "liveness": "kiểm tra cử động",
     "console": "bảng điều khiển", "kiosk": "tại máy", "browser": "trình duyệt của máy",
-    "cups": "máy in (CUPS)", "file": "thư mục in", "contract": "hợp đồng",
+    "cups": "máy in (CUPS)", "file": "thư mục in", "kiosk_screen": "màn hình của máy",
+    "none": "không gửi được", "contract": "hợp đồng",
     "acceptance": "biên bản nghiệm thu", "receipt": "phiếu", "front": "mặt trước", "back": "mặt sau",
     "approved": "đã xác nhận", "rejected": "không xác nhận", "cancelled": "đã hủy",
     "helped": "đã hỗ trợ", "resolved": "đã xử lý", "otp_unlocked": "đã mở khóa mã",

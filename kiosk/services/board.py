@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Registration, StaffUser, utcnow
@@ -81,6 +81,19 @@ def is_abandoned(reg: Registration, now: datetime | None = None) -> bool:
     now = now or utcnow()
     limit = current_app.config["ABANDONED_AFTER_SECONDS"]
     return reg.status == "in_progress" and (now - reg.updated_at).total_seconds() > limit
+
+
+def waiting_for_clerk() -> list[Registration]:
+    """Everyone waiting for a clerk, longest wait first: registrations in progress (the review
+    queue, «Gọi nhân viên», a blocked step) and finished ones whose receipt did not print (the
+    customer is still at the kiosk, the only call a finished registration may make)."""
+    return list(db.session.scalars(
+        select(Registration).where(
+            Registration.help_requested_at.is_not(None),
+            or_(Registration.status == "in_progress",
+                and_(Registration.status == "finished",
+                     Registration.help_reason == "printer_error")))
+        .order_by(Registration.help_requested_at)))
 
 
 def staff_names() -> dict[str, str]:

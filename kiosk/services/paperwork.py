@@ -208,6 +208,37 @@ def print_again(reg: Registration) -> PrintOutcome | None:
     return None if doc is None else send_receipt(reg, doc.content)
 
 
+def printer_mode(kiosk_code: str | None) -> str:
+    """How this kiosk prints: "browser", "cups" or "file" (its console setting, else the app's)."""
+    return (settings.printer_for(kiosk_code or "") or providers.printer()).mode
+
+
+def browser_print_failed(reg: Registration, what: str) -> None:
+    """The kiosk's browser could not print the receipt (``what``: a short code from print.js,
+    for the logs): audited as a failed print, and the clerk is called (once)."""
+    audit.record("receipt_print_failed", reg, actor="system", mode="browser",
+                 detail=(what or "browser")[:40])
+    registrations.call_clerk(reg, "printer_error")
+
+
+SCREEN_REPRINT = "kiosk_screen"
+
+
+def take_screen_reprint(reg: Registration) -> bool:
+    """A clerk's reprint waits for this kiosk's screen (browser printing): True once, when the
+    latest «In lại phiếu» sent to the screen is newer than the last one the screen took."""
+    rows = db.session.execute(
+        select(AuditEvent.id, AuditEvent.event, AuditEvent.details).where(
+            AuditEvent.registration_id == reg.id,
+            AuditEvent.event.in_(("receipt_reprinted", "receipt_sent_to_screen")))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if rows is None or rows.event != "receipt_reprinted" or \
+            (rows.details or {}).get("to") != SCREEN_REPRINT:
+        return False
+    audit.record("receipt_sent_to_screen", reg, actor="system")
+    return True
+
+
 def store_qr_svg(store: str) -> bytes | None:
     """SVG QR code of an app-store link from the office settings ("app-store" / "ch-play")."""
     office = settings.office()

@@ -131,13 +131,14 @@ def cancel(number: str):
 
 
 def _reprint(reg: Registration):
-    error = counter_actions.reprint_receipt(reg, current_user)
-    return {"action_error": error} if error else None
+    outcome = counter_actions.reprint_receipt(reg, current_user)
+    return {"action_error" if outcome.failed else "action_done": outcome.message}
 
 
 @bp.post("/r/<number>/reprint")
 def reprint(number: str):
-    return _act(number, _reprint, "Đã gửi phiếu tới máy in. Có thể tải phiếu ở mục Tài liệu.")
+    # the outcome says where the receipt went (a kiosk's screen, a CUPS queue, a folder)
+    return _act(number, _reprint)
 
 
 @bp.post("/r/<number>/unlock-otp")

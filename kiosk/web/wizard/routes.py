@@ -207,6 +207,37 @@ def receipt_pdf(token: str):
     return _pdf_response(doc.content, f"phieu-{reg.number}.pdf")
 
 
+@bp.get("/r/<token>/receipt/print")
+def receipt_print_page(token: str):
+    """The page the done screen's hidden frame draws and prints (browser printing)."""
+    reg = bound_registration(token, allow_finished=True)
+    if paperwork.receipt(reg) is None:
+        abort(404)
+    return render_template("wizard/receipt_print.html", reg=reg)
+
+
+@bp.post("/r/<token>/print-failed")
+def print_failed(token: str):
+    """print.js could not print the receipt: audited, the clerk called, the waiting panel
+    answered into #help-area."""
+    reg = bound_registration(token, allow_finished=True)
+    if not reg.finished:
+        abort(409)
+    paperwork.browser_print_failed(reg, request.form.get("what", ""))
+    return render_template("wizard/_waiting_for_clerk.html", reg=reg)
+
+
+@bp.get("/r/<token>/reprint")
+def screen_reprint(token: str):
+    """The done screen's poll: a clerk's «In lại phiếu» for this kiosk (browser printing)
+    arrives here and is printed by the frame it answers; nothing pending → 204."""
+    reg = bound_registration(token, allow_finished=True)
+    if not reg.finished or not paperwork.take_screen_reprint(reg):
+        return Response(status=204)
+    return render_template("wizard/_print_status.html", reg=reg, print_error=None,
+                           printer_mode="browser", again=True, closed=False)
+
+
 @bp.post("/r/<token>/print")
 def print_again(token: str):
     reg = bound_registration(token, allow_finished=True)
