@@ -2,6 +2,7 @@
 queue, a folder) or that it went nowhere; a browser print that fails is told on both screens."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -73,3 +74,48 @@ def test_a_failed_browser_print_is_told_to_the_console_and_calls_the_clerk(brows
 def test_print_failed_is_refused_before_the_registration_is_finished(kiosk):
     kiosk.walk_to(3)
     assert kiosk.post(f"/r/{kiosk.token}/print-failed", {}).status_code == 409
+
+
+# ---- smaller items ---------------------------------------------------------------------------
+
+def test_the_documents_name_the_day_not_the_start_time_the_signature_carries_the_time(app, kiosk):
+    """A «lúc HH:MM» in the text would be the start (the text is rendered before it is signed):
+    the body names the day; «Ký lúc …» in the signature box is the signing time."""
+    import io
+
+    from pypdf import PdfReader
+
+    kiosk.walk_to(7)
+    pdf = kiosk.get(f"/r/{kiosk.token}/document/contract.pdf").data
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "hôm nay, ngày" in text and "hôm nay, lúc" not in text
+
+
+def test_the_csv_report_names_its_charset_once(app):
+    from .staff_console import ADMIN, add_admin
+
+    add_admin(app)
+    response = Clerk(app, *ADMIN, addr="10.0.0.2").get("/staff/reports.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_settings_name_kiosks_in_use_that_are_not_declared(app, kiosk):
+    from .staff_console import ADMIN, add_admin
+
+    kiosk.walk_to(2)
+    add_admin(app)
+    html = Clerk(app, *ADMIN, addr="10.0.0.2").html("/staff/settings")
+    code = kiosk.registration().kiosk_id
+    assert "data-undeclared-kiosks" in html and code in html
+    assert "Chưa khai báo quầy nào.<" not in html
+    head = re.search(r"<thead>(.*?)</thead>", html, re.S)  # the packages table comes first
+    body_row = re.search(r'<tr id="package-\d+".*?</tr>', html, re.S).group(0)
+    # as many headings as cells in a row
+    assert head and head.group(1).count("<th") == body_row.count("<td") - body_row.count("<td colspan")
+
+
+def test_prices_on_screen_say_dong_in_words(app, kiosk):
+    kiosk.walk_to(2)
+    html = kiosk.get(kiosk.url(2)).get_data(as_text=True)
+    assert "₫" not in html and re.search(r"[\d.]+ đồng", html)

@@ -102,6 +102,14 @@ def staff_names() -> dict[str, str]:
     return {u: n for u, n in db.session.execute(select(StaffUser.username, StaffUser.full_name))}
 
 
+def undeclared_kiosks() -> list[str]:
+    """Kiosk codes registrations came from (KIOSK_ID of a running kiosk) that the settings do not
+    declare: in use, with no name and no printer setting of their own."""
+    used = set(db.session.scalars(select(Registration.kiosk_id).distinct()))
+    declared = set(db.session.scalars(select(Kiosk.code)))
+    return sorted(code for code in used - declared if code)
+
+
 def kiosk_names() -> dict[str, str]:
     return {k.code: k.name for k in db.session.scalars(select(Kiosk))}
 

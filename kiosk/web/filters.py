@@ -13,7 +13,9 @@ from kiosk.domain.local_time import local_time
 
 # The screen formats money and dates exactly like the printed documents.
 def vnd_filter(amount: int | None) -> str:
-    return "" if amount is None else format_vnd(amount)
+    # «đồng» in words on screen: the ₫ sign's own bar reads as an underline (a link) to
+    # customers, and a word is plainer; the printed documents keep their own style.
+    return "" if amount is None else format_vnd(amount, unit="đồng")
 
 
 def date_filter(value: date | str | None) -> str:
