@@ -56,3 +56,27 @@ def test_step1_consent_is_in_view_in_portrait(live_app, browser_page, screen):
                          f"document.querySelector('{notice}').clientHeight")
     assert page.locator(notice).get_attribute("tabindex") == "0"
     assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+def test_a_refused_confirmation_keeps_the_password_that_met_the_rules(live_app, browser_page):
+    from .flows import sms_code, walk_to_step5
+
+    page = browser_page
+    walk_to_step5(page, live_app)
+    page.fill("#code", sms_code(live_app))
+    page.get_by_role("button", name="Xác nhận mã").click()
+    page.wait_for_selector("#password")
+    page.fill("#password", "Hoa@1234")
+    page.fill("#password_confirm", "Hoa@1235")
+    page.get_by_role("button", name="Lưu mật khẩu").click()
+    from playwright.sync_api import expect
+
+    expect(page.locator(".field-error")).to_contain_text("không giống nhau")
+    assert page.input_value("#password") == "Hoa@1234"  # kept, in the browser only
+    assert page.input_value("#password_confirm") == ""  # the refused one is emptied
+    page.fill("#password_confirm", "Hoa@1234")
+    page.get_by_role("button", name="Lưu mật khẩu").click()
+    from .flows import expect_step
+
+    expect_step(page, 6)
+    assert page.js_errors == [], "\n".join(page.js_errors)
