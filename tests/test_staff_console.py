@@ -53,7 +53,7 @@ def test_detail_shows_declared_data_decision_documents_and_audit_trail(app, kios
     html = clerk.html(f"/staff/r/{reg.number}")
     assert "038085012345" in html and "Nguyễn Văn An" in html
     assert "Nhân viên xác nhận" in html and "Hợp đồng điện tử" in html and "Phiếu đăng ký" in html
-    assert "registration_started" in html and "kyc_confirmed" in html
+    assert "<td>Bắt đầu đăng ký</td>" in html and "<td>Xác nhận giấy tờ và khuôn mặt</td>" in html
     assert "/evidence/" not in html  # pictures only on request
     assert _events(app, "staff_viewed_registration")
     photos = clerk.html(f"/staff/r/{reg.number}/photos", headers={"HX-Request": "true"})
@@ -123,7 +123,7 @@ def test_cancel_with_a_reason_lets_the_kiosk_go(app, kiosk):
     assert "Đã hủy hồ sơ" in html and kiosk.registration().status == "cancelled"
     assert _events(app, "registration_cancelled")[0].details["reason"] == "customer_left"
     gone = kiosk.get(kiosk.url(3))  # the kiosk lets go of it: back to the welcome screen
-    assert gone.status_code == 303 and gone.headers["Location"].endswith("/")
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/?left=cancelled")
     polled = kiosk.client.get(f"/r/{kiosk.token}/help", headers=kiosk.headers())
     assert polled.status_code == 404  # the session no longer holds it
     again = clerk.post(f"/staff/r/{number}/cancel", {"reason": "customer_left"}).get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_reprint_renders_and_prints_a_new_receipt(app, kiosk):
     number = kiosk.registration().number
     clerk = Clerk(app)
     html = clerk.post(f"/staff/r/{number}/reprint").get_data(as_text=True)
-    assert "Đã gửi phiếu tới máy in" in html
+    assert "Đã gửi phiếu tới thư mục in của máy chủ" in html
     with app.app_context():
         receipts = db.session.scalars(select(Document).where(Document.kind == "receipt")).all()
     assert len(receipts) == 2 and _events(app, "receipt_reprinted")
@@ -190,11 +190,13 @@ def test_audit_log_filters_by_registration_clerk_action_and_date(app, kiosk):
         return clerk.html(f"/staff/audit?{query}").split('id="audit-rows"', 1)[1]
 
     by_reg = rows(f"number={number}")
-    assert "registration_started" in by_reg and "staff_login" not in by_reg
+    started, signed_in = "<td>Bắt đầu đăng ký</td>", "<td>Nhân viên đăng nhập</td>"
+    assert started in by_reg and signed_in not in by_reg
     by_clerk = rows("actor=nv.hoa")
-    assert "staff_login" in by_clerk and "registration_started" not in by_clerk
+    assert signed_in in by_clerk and started not in by_clerk
     by_event = rows("event=step_completed")
-    assert "step_completed" in by_event and "consent_given" not in by_event
+    assert "<td>Hoàn thành một bước</td>" in by_event
+    assert "<td>Khách đồng ý xử lý dữ liệu cá nhân</td>" not in by_event
     from kiosk.core.models import utcnow
     from kiosk.domain.local_time import LOCAL_TZ
 
@@ -278,4 +280,4 @@ def test_ids_and_pages_no_row_can_have_find_nothing(app, kiosk):
         assert admin.post(path, {"role": "clerk", "active": "1"}).status_code == 404, path
     assert "Không có dòng nào" in admin.html(f"/staff/audit?page={huge}")
     for page in ("-3", "abc", "9" * 5000):  # read as the first page
-        assert "registration_started" in admin.html(f"/staff/audit?page={page}"), page[:5]
+        assert "<td>Bắt đầu đăng ký</td>" in admin.html(f"/staff/audit?page={page}"), page[:5]

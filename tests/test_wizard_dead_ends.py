@@ -261,7 +261,7 @@ def test_password_error_keeps_upper_case_rule_upper_case(kiosk):
 def test_price_never_wraps_inside_the_amount(kiosk):
     kiosk.walk_to(2)
     html = kiosk.get(kiosk.url(2)).get_data(as_text=True)
-    assert re.search(r'<span class="nowrap">[\d.]+ ₫</span>', html)
+    assert re.search(r'<span class="nowrap">[\d.]+ đồng</span>', html)
     assert "sample-tag" in html
 
 

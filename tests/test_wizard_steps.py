@@ -59,7 +59,7 @@ def test_passport_number_is_accepted(kiosk):
 def test_package_prices_are_formatted_the_vietnamese_way(kiosk):
     kiosk.walk_to(2)
     html = _html(kiosk.get(kiosk.url(2)))
-    assert "250.000 ₫" in html
+    assert "250.000 đồng" in html and "₫" not in html
     assert "giá mẫu" in html
 
 

@@ -11,6 +11,8 @@ DEFAULTS = {
     "IDLE_TIMEOUT_SECONDS": 120,
     "IDLE_WARNING_SECONDS": 20,
     "DONE_RETURN_SECONDS": 90,
+    # How often a step page asks whether the console changed its registration (a cancel)
+    "KIOSK_STATUS_POLL_SECONDS": 5,
     "MIN_CUSTOMER_AGE": 18,
     # Activation code (OTP) rules of step 5
     "OTP_TTL_SECONDS": 300,

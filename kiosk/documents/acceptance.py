@@ -11,7 +11,7 @@ from kiosk.documents.content import (
     Section,
     Signature,
     address_lines,
-    format_datetime_vn,
+    format_date_vn,
     format_duration,
     nfc,
     price_text,
@@ -33,8 +33,11 @@ def acceptance_sections(ctx: DocumentContext) -> list[Section]:
                     f"Căn cứ {contract_name} số {ctx.registration_number} giữa {office.name} và "
                     f"khách hàng {customer.full_name};"
                 ),
+                # The day only: the text is rendered before it is signed (what is shown is what is
+                # signed), so a time here would be the start; the signing time is the signature's
+                # own «Ký lúc …» (slot_drawing).
                 (
-                    f"hôm nay, lúc {format_datetime_vn(ctx.created_at)}, tại {office.name}, hai bên "
+                    f"hôm nay, ngày {format_date_vn(ctx.created_at.date())}, tại {office.name}, hai bên "
                     "cùng nghiệm thu và bàn giao dịch vụ với nội dung sau:"
                 ),
             ],

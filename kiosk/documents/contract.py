@@ -220,8 +220,11 @@ def contract_sections(ctx: DocumentContext) -> list[Section]:
                 "liệu cá nhân;"
             ),
             f"Căn cứ nhu cầu của khách hàng và khả năng cung cấp dịch vụ của {ctx.office.name},",
+            # The day only: the text is rendered before it is signed (what is shown is what is
+            # signed), so a time here would be the start; the signing time is the signature's
+            # own «Ký lúc …» (slot_drawing).
             (
-                f"hôm nay, lúc {format_datetime_vn(ctx.created_at)}, tại {ctx.office.name}, hai "
+                f"hôm nay, ngày {format_date_vn(ctx.created_at.date())}, tại {ctx.office.name}, hai "
                 "bên thỏa thuận ký kết hợp đồng với các điều khoản sau:"
             ),
         ],

@@ -117,6 +117,13 @@ class ProviderFailed:
     message: str
 
 
+def _locked(reg: Registration) -> CodeRefused:
+    """No try left: the customer cannot go on alone, so the clerk is called at once (once: the
+    call is idempotent) and the screen shows the lock with the waiting panel."""
+    registrations.call_clerk(reg, "otp_locked")
+    return CodeRefused(None)
+
+
 def check_code(reg: Registration, code: str) -> CodeVerified | CodeRefused | ProviderFailed:
     """Check the six digits of the SMS. A try is taken before asking the backend and given back
     when the answer was not a wrong guess: parallel guesses cannot exceed the limit."""
@@ -124,10 +131,10 @@ def check_code(reg: Registration, code: str) -> CodeVerified | CodeRefused | Pro
         return CodeVerified()
     limit = current_app.config["OTP_MAX_ATTEMPTS"]
     if otp_state(reg).locked:
-        return CodeRefused(None)
+        return _locked(reg)
     used = claims.reserve_otp_attempt(reg, limit)
     if used is None:  # a parallel guess took the last try
-        return CodeRefused(None)
+        return _locked(reg)
     try:
         result = providers.registration_backend().verify_activation(reg.subscriber_ref, code)
     except ProviderError as err:
@@ -149,7 +156,7 @@ def check_code(reg: Registration, code: str) -> CodeVerified | CodeRefused | Pro
     left = max(0, limit - used)
     if not left:
         audit.record("activation_locked", reg)
-        return CodeRefused(None)
+        return _locked(reg)
     return CodeRefused(f"Mã kích hoạt chưa đúng. Quý khách còn {left} lần thử.")
 
 

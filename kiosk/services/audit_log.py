@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Registration
+from kiosk.core.models import AuditEvent, Registration, StaffUser
 from kiosk.domain.local_time import LOCAL_TZ
 
 PAGE = 100
@@ -26,6 +26,7 @@ class LogPage:
     numbers: dict[int, str]  # registration id → its number, for the rows shown
     events: list[str] = field(default_factory=list)  # every event name, for the filter's list
     warning: str | None = None  # a filter that could not be read (and was left out)
+    names: dict[str, str] = field(default_factory=dict)  # clerk username → full name
 
 
 def parse_day(raw: str | None) -> date | None:
@@ -68,5 +69,6 @@ def search(number: str = "", actor: str = "", event: str = "", day: str = "",
     numbers = dict(db.session.execute(select(Registration.id, Registration.number)
                                       .where(Registration.id.in_(ids))).all()) if ids else {}
     events = sorted(db.session.scalars(select(AuditEvent.event).distinct()))
+    names = {u: n for u, n in db.session.execute(select(StaffUser.username, StaffUser.full_name))}
     return LogPage(rows=rows[:PAGE], more=len(rows) > PAGE, numbers=numbers, events=events,
-                   warning=warning)
+                   warning=warning, names=names)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Kiosk, Registration, utcnow
+from kiosk.core.models import Kiosk, Registration, StaffUser, utcnow
 from kiosk.domain import flow
 from kiosk.domain.identity import IdentityError, normalize_mobile
 from kiosk.domain.identity.phone import mask_phone
@@ -81,6 +81,33 @@ def is_abandoned(reg: Registration, now: datetime | None = None) -> bool:
     now = now or utcnow()
     limit = current_app.config["ABANDONED_AFTER_SECONDS"]
     return reg.status == "in_progress" and (now - reg.updated_at).total_seconds() > limit
+
+
+def waiting_for_clerk() -> list[Registration]:
+    """Everyone waiting for a clerk, longest wait first: registrations in progress (the review
+    queue, «Gọi nhân viên», a blocked step) and finished ones whose receipt did not print (the
+    customer is still at the kiosk, the only call a finished registration may make)."""
+    return list(db.session.scalars(
+        select(Registration).where(
+            Registration.help_requested_at.is_not(None),
+            or_(Registration.status == "in_progress",
+                and_(Registration.status == "finished",
+                     Registration.help_reason == "printer_error")))
+        .order_by(Registration.help_requested_at)))
+
+
+def staff_names() -> dict[str, str]:
+    """username → full name, so the console shows a clerk's name where the log stores
+    ``staff:<username>``."""
+    return {u: n for u, n in db.session.execute(select(StaffUser.username, StaffUser.full_name))}
+
+
+def undeclared_kiosks() -> list[str]:
+    """Kiosk codes registrations came from (KIOSK_ID of a running kiosk) that the settings do not
+    declare: in use, with no name and no printer setting of their own."""
+    used = set(db.session.scalars(select(Registration.kiosk_id).distinct()))
+    declared = set(db.session.scalars(select(Kiosk.code)))
+    return sorted(code for code in used - declared if code)
 
 
 def kiosk_names() -> dict[str, str]:

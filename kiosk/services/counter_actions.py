@@ -8,6 +8,7 @@ so SQLite's write lock is never held across a printer or a provider call.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -23,6 +24,9 @@ from kiosk.services import paperwork, registrations
 # No look-alike characters: a clerk reads the code out or types it on the kiosk.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+# A finished registration's done screen stays open DONE_RETURN_SECONDS plus this (the same
+# grace as web/wizard/state.DONE_GRACE_SECONDS).
+DONE_SCREEN_GRACE_SECONDS = 30
 CANCEL_REASONS = {
     "customer_left": "Khách đã về, không làm tiếp",
     "customer_request": "Khách yêu cầu hủy",
@@ -95,19 +99,58 @@ def cancel(reg: Registration, clerk: StaffUser, reason: str, note: str = "") -> 
     registrations.help_handled(reg, clerk.actor, "cancelled")
 
 
-def reprint_receipt(reg: Registration, clerk: StaffUser) -> str | None:
-    """Render the receipt again (with today's office details) and send it to the printer.
-    Returns the printer's error message, or None. The new receipt is kept either way (the clerk
-    can download it from the page when the printer failed)."""
+@dataclass(frozen=True)
+class Reprint:
+    """What the console says after «In lại phiếu»: ``message`` where the receipt went, or why it
+    did not (``failed``)."""
+
+    message: str
+    failed: bool = False
+
+
+def _kiosk_screen_open(reg: Registration) -> bool:
+    """The kiosk still shows this registration's done screen (wizard/state.still_on_screen)."""
+    if reg.finished_at is None:
+        return False
+    open_for = current_app.config["DONE_RETURN_SECONDS"] + DONE_SCREEN_GRACE_SECONDS
+    return (utcnow() - reg.finished_at).total_seconds() <= open_for
+
+
+def reprint_receipt(reg: Registration, clerk: StaffUser) -> Reprint:
+    """Render the receipt again (with today's office details) and send it where this kiosk
+    prints. The new receipt is kept either way (the clerk can download it from the page).
+
+    A kiosk whose printer is its browser has nothing the server can send to: the receipt goes
+    to that kiosk's screen while it still shows the done screen (it polls, draws the receipt and
+    prints it through its browser), and the clerk is told plainly when it does not."""
     if not reg.finished:
         raise ActionError("Chỉ in lại phiếu của hồ sơ đã hoàn tất.")
-    # Render and print before writing: the request holds no write lock while the printer works.
+    kiosk = reg.kiosk_id or "(không rõ quầy)"
     pdf = paperwork.render_receipt_for(reg)
-    error = paperwork.print_receipt(reg, pdf)
+    if paperwork.printer_mode(reg.kiosk_id) == "browser":
+        paperwork.store_document(reg, "receipt", pdf)
+        if _kiosk_screen_open(reg):
+            audit.record("receipt_reprinted", reg, actor=clerk.actor, to=paperwork.SCREEN_REPRINT)
+            db.session.flush()
+            return Reprint(f"Đã gửi phiếu tới màn hình quầy {kiosk}: máy sẽ hiện phiếu và in qua "
+                           "trình duyệt của máy trong vài giây.")
+        audit.record("receipt_reprinted", reg, actor=clerk.actor, to="none")
+        db.session.flush()
+        return Reprint(f"Không gửi được phiếu tới quầy {kiosk}: máy đó in qua trình duyệt và đã "
+                       "rời màn hình hoàn tất của hồ sơ này. Vui lòng tải phiếu ở mục Tài liệu "
+                       "để in.", failed=True)
+    # Render and print before writing: the request holds no write lock while the printer works.
+    # The clerk is the one printing: a failure is on their screen, nobody else to call.
+    outcome = paperwork.send_receipt(reg, pdf, call_clerk=False)
     paperwork.store_document(reg, "receipt", pdf)
-    audit.record("receipt_reprinted", reg, actor=clerk.actor)
+    audit.record("receipt_reprinted", reg, actor=clerk.actor, to=outcome.mode or "failed")
     db.session.flush()
-    return error
+    if outcome.error:
+        return Reprint(f"Chưa in được phiếu: {outcome.error} Có thể tải phiếu ở mục Tài liệu.",
+                       failed=True)
+    where = ("máy in của quầy (hàng đợi CUPS)" if outcome.mode == "cups"
+             else "thư mục in của máy chủ")
+    return Reprint(f"Đã gửi phiếu tới {where}. Có thể tải phiếu ở mục Tài liệu.")
 
 
 def otp_locked(reg: Registration) -> bool:

@@ -32,7 +32,7 @@ from kiosk.documents import (
 from kiosk.domain.identity import IdType, national_format
 from kiosk.domain.local_time import local_time
 from kiosk.providers import ProviderError
-from kiosk.services import document_seal, settings
+from kiosk.services import document_seal, registrations, settings
 
 
 def office_info() -> OfficeInfo:
@@ -175,10 +175,11 @@ class PrintOutcome:
     mode: str | None = None
 
 
-def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
+def send_receipt(reg: Registration, pdf: bytes, call_clerk: bool = True) -> PrintOutcome:
     """Send the receipt to the configured printer and audit the result. The audit row is added,
     not flushed, and nothing pending is flushed while the printer works: no write lock is held
-    during a print (a CUPS job may take seconds)."""
+    during a print (a CUPS job may take seconds). A failed print calls the clerk by itself
+    (``call_clerk``), unless a clerk is the one printing (the console's reprint)."""
     with db.session.no_autoflush:
         try:
             # The kiosk's own printer when the console sets one.
@@ -187,6 +188,8 @@ def send_receipt(reg: Registration, pdf: bytes) -> PrintOutcome:
         except ProviderError as err:
             current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
             audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
+            if call_clerk:
+                registrations.call_clerk(reg, "printer_error")
             return PrintOutcome(err.message)
     audit.record("receipt_printed", reg, actor="system", mode=result.mode)
     return PrintOutcome(None, result.mode)
@@ -207,6 +210,37 @@ def print_again(reg: Registration) -> PrintOutcome | None:
     when there is no receipt to print (the registration is not finished)."""
     doc = receipt(reg)
     return None if doc is None else send_receipt(reg, doc.content)
+
+
+def printer_mode(kiosk_code: str | None) -> str:
+    """How this kiosk prints: "browser", "cups" or "file" (its console setting, else the app's)."""
+    return (settings.printer_for(kiosk_code or "") or providers.printer()).mode
+
+
+def browser_print_failed(reg: Registration, what: str) -> None:
+    """The kiosk's browser could not print the receipt (``what``: a short code from print.js,
+    for the logs): audited as a failed print, and the clerk is called (once)."""
+    audit.record("receipt_print_failed", reg, actor="system", mode="browser",
+                 detail=(what or "browser")[:40])
+    registrations.call_clerk(reg, "printer_error")
+
+
+SCREEN_REPRINT = "kiosk_screen"
+
+
+def take_screen_reprint(reg: Registration) -> bool:
+    """A clerk's reprint waits for this kiosk's screen (browser printing): True once, when the
+    latest «In lại phiếu» sent to the screen is newer than the last one the screen took."""
+    rows = db.session.execute(
+        select(AuditEvent.id, AuditEvent.event, AuditEvent.details).where(
+            AuditEvent.registration_id == reg.id,
+            AuditEvent.event.in_(("receipt_reprinted", "receipt_sent_to_screen")))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if rows is None or rows.event != "receipt_reprinted" or \
+            (rows.details or {}).get("to") != SCREEN_REPRINT:
+        return False
+    audit.record("receipt_sent_to_screen", reg, actor="system")
+    return True
 
 
 def store_qr_svg(store: str) -> bytes | None:

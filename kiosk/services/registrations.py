@@ -92,20 +92,36 @@ def left_idle(reg: Registration) -> None:
         audit.record("idle_timeout", reg, actor="system", step=reg.current_step)
 
 
-def request_help(reg: Registration, reason: str, actor: str = "customer") -> None:
-    """Put the registration in the clerks' queue (kiosk «Gọi nhân viên» or an unsure machine).
+def request_help(reg: Registration, reason: str, actor: str = "customer") -> bool:
+    """Put the registration in the clerks' queue (kiosk «Gọi nhân viên», an unsure machine, or
+    a blocked state calling the clerk by itself: code locked, liveness failed, no camera, the
+    printer). True when this call changed the queue.
 
-    ``reason`` is a key of domain.kyc.HELP_REASONS. Asking again keeps the first time (the
-    queue is ordered by waiting time) but records the newest reason.
+    ``reason`` is a key of domain.kyc.HELP_REASONS. Idempotent: a call already open for the
+    same reason is left as it is (a blocked screen reloaded, a double tap, a poll) so the audit
+    log holds one call per blocked state. Asking again for another reason keeps the first time
+    (the queue is ordered by waiting time) but records the newest reason.
     """
     from kiosk.domain.kyc import HELP_REASONS
 
     if reason not in HELP_REASONS:
         raise ValueError(f"unknown help reason {reason!r}")
+    if reg.help_requested_at is not None and reg.help_reason == reason:
+        return False
     if reg.help_requested_at is None:
         reg.help_requested_at = utcnow()
     reg.help_reason = reason
     audit.record("help_requested", reg, actor=actor, reason=reason, step=reg.current_step)
+    return True
+
+
+def call_clerk(reg: Registration, reason: str) -> bool:
+    """A blocked state calls the clerk by itself (nobody pressed a button): :func:`request_help`
+    on behalf of the machine. A finished or cancelled registration calls nobody, except about
+    the printer (the receipt is printed after the last step)."""
+    if reg.status != "in_progress" and not (reg.finished and reason == "printer_error"):
+        return False
+    return request_help(reg, reason, actor="system")
 
 
 def help_handled(reg: Registration, actor: str, outcome: str) -> None:

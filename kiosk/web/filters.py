@@ -6,14 +6,16 @@ from datetime import date, datetime
 from flask import Flask
 
 from kiosk.documents import format_date_vn, format_datetime_vn, format_vnd
-from kiosk.domain import flow
+from kiosk.domain import audit_labels, flow
 from kiosk.domain.kyc import REQUIRED_CAPTURES, Decision
 from kiosk.domain.local_time import local_time
 
 
 # The screen formats money and dates exactly like the printed documents.
 def vnd_filter(amount: int | None) -> str:
-    return "" if amount is None else format_vnd(amount)
+    # «đồng» in words on screen: the ₫ sign's own bar reads as an underline (a link) to
+    # customers, and a word is plainer; the printed documents keep their own style.
+    return "" if amount is None else format_vnd(amount, unit="đồng")
 
 
 def date_filter(value: date | str | None) -> str:
@@ -37,6 +39,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["vn_date"] = date_filter
     app.jinja_env.filters["vn_datetime"] = datetime_filter
     app.jinja_env.filters["national_phone"] = _national_phone
+    # The audit log in the clerks' words (domain/audit_labels.py), never code names or JSON.
+    app.jinja_env.filters["event_label"] = audit_labels.event_label
+    app.jinja_env.filters["detail_fields"] = audit_labels.detail_fields
+    app.jinja_env.globals.update(actor_label=audit_labels.actor_label,
+                                 liveness_words=audit_labels.liveness_words)
 
     # Facts the templates show come from the code, never retyped in a template. Globals (not a
     # context processor) so that imported macros see them too.

@@ -163,6 +163,10 @@
       // No dead end: the clerk button under the status appears (templates: data-camera-failed).
       var help = q(st.form, '[data-camera-failed]');
       if (help) help.hidden = false;
+      // ...and the clerk is called at once (POST /help, camera_unavailable): a customer
+      // without a camera is blocked, the board must show it without a tap.
+      var call = help && help.querySelector('[data-help-reason]');
+      if (call && !document.querySelector('[data-clerk-called]')) call.click();
       // no camera, no automatic shot: withdraw the promise
       st.form.querySelectorAll('[data-auto-capture-note]').forEach(function (el) { el.hidden = true; });
       if (st.shoot) st.shoot.disabled = true;

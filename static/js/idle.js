@@ -5,10 +5,15 @@
  * No data-idle-timeout (or a value ≤ 0) = disabled. The attributes are re-read every tick, so a
  * swap that changes them takes effect at once. After (timeout − warning) s without activity
  * (pointerdown, keydown, touchstart, input, scroll, wheel) a .idle-dialog is shown with a countdown;
+ * (an htmx swap made by an element inside [data-idle-passive], a poll, is not activity);
  * at timeout: POST data-idle-url (fetch, header X-CSRFToken, same-origin credentials), then
  * location.assign(data-idle-home || '/') whatever the answer. Any activity and every htmx swap
  * (htmx:afterSwap) restart the clock, and so does a 'kiosk:activity' event on document
  * (sent by guidance.js while a card is in view and by liveness.js while recording).
+ *
+ * While a clerk is called (an element [data-clerk-called] is in the page: the waiting panel of
+ * templates/wizard/_waiting_for_clerk.html) the clock does not run: the customer was told to
+ * wait, so waiting must not send them home. It starts afresh once the panel is gone.
  *
  * Optional data-idle-alive-url: while there is activity, POST it at most every ALIVE_EVERY s.
  * The server closes a registration to a screen that has sent nothing for the idle timeout
@@ -27,6 +32,10 @@
   var timer = null;
 
   function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
+
+  function clerkCalled() {
+    return !!document.querySelector('[data-clerk-called]');
+  }
 
   function config() {
     var b = document.body;
@@ -148,7 +157,7 @@
   function tick() {
     if (fired) return;
     var cfg = config();
-    if (!cfg) { last = Date.now(); hide(); return; }
+    if (!cfg || clerkCalled()) { last = Date.now(); if (!holding) hide(); return; }
     var elapsed = (Date.now() - last) / 1000;
     if (elapsed >= cfg.timeout) { goHome(cfg); return; }
     if (elapsed >= cfg.timeout - cfg.warning) {
@@ -165,7 +174,13 @@
     document.addEventListener('pointerup', function () {
       if (holding) setTimeout(function () { holding = false; }, 400);
     }, true);
-    document.addEventListener('htmx:afterSwap', reset);
+    // A swap made by a poll ([data-idle-passive]: the waiting panel, the registration status
+    // poll) is the kiosk talking to itself, not a customer: it must not keep the screen alive.
+    document.addEventListener('htmx:afterSwap', function (e) {
+      var elt = e.detail && e.detail.elt;
+      if (elt && elt.closest && elt.closest('[data-idle-passive]')) return;
+      reset();
+    });
     // Someone is in front of the camera (card guidance, liveness recording): not idle.
     document.addEventListener('kiosk:activity', reset);
     window.addEventListener('pageshow', function (e) {

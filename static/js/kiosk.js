@@ -9,6 +9,10 @@
  *    the first .field-error (or .field.has-error) is focused so the customer sees what to fix;
  *    without errors, h1.step-title receives focus (tabindex=-1) for screen readers.
  *  - label.choice gets/loses class "selected" with its radio/checkbox (for :has-less browsers).
+ *  - input[data-keep-typed] (the password fields): the server never echoes a password, so
+ *    after a refused submit kiosk.js puts back what was typed into each such field that the
+ *    server did not mark aria-invalid (a confirmation that differed is emptied, the password
+ *    that met the rules is kept). In the browser only; nothing is stored.
  *  - Network failure / server error that swapped nothing: a Vietnamese .notice.error
  *    [data-request-error] is shown at the top of the requesting form.
  */
@@ -90,6 +94,25 @@
     // configured so) speaks for itself.
     if (xhr && swapped.has(xhr)) return;
     showRequestError(e, xhr && xhr.status >= 500 ? MSG_SERVER : MSG_CLIENT);
+  });
+
+  // --- keep what was typed into password fields the server did not refuse
+  var typed = null;
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    typed = {};
+    document.querySelectorAll('input[data-keep-typed]').forEach(function (input) {
+      if (input.name && input.value) typed[input.name] = input.value;
+    });
+  });
+  document.addEventListener('htmx:afterSwap', function () {
+    var kept = typed;
+    typed = null;
+    if (!kept) return;
+    document.querySelectorAll('input[data-keep-typed]').forEach(function (input) {
+      if (!input.value && kept[input.name] && input.getAttribute('aria-invalid') !== 'true') {
+        input.value = kept[input.name];
+      }
+    });
   });
 
   // --- after each swap: scroll to the new step, focus the first error

@@ -1,9 +1,14 @@
 /* print.js — receipt printing and the automatic return to the start screen.
  *
  * DOM contract:
- *   <iframe data-autoprint src="/receipt/123.pdf" [data-autoprint-delay="600"]></iframe>
- *       printed once when loaded: contentWindow.focus(); contentWindow.print().
- *       If printing throws, the PDF URL is opened in the same tab instead.
+ *   <iframe data-autoprint src="/r/…/receipt/print" [data-print-failed-url="/r/…/print-failed"]></iframe>
+ *       printed once its receipt is drawn (the frame's [data-doc-viewer] gets data-doc-drawn from
+ *       docview.js; a frame without a viewer is printed when loaded): contentWindow.print().
+ *       The outcome is told, never guessed: the frame gets data-print-state="printed" | "failed"
+ *       and the [data-print-status] element beside it says it in words. A failure (nothing
+ *       drawn within DRAW_LIMIT, a drawing that failed, print() throwing) is POSTed (htmx) to
+ *       data-print-failed-url, whose answer (the clerk's waiting panel) goes into #help-area.
+ *       The page never navigates to the PDF (a PDF opened in the kiosk tab left it stranded).
  *   <button type="button" data-print-again ["=iframe-id"]>In lại</button>
  *       re-prints the iframe named by the attribute value, else the first iframe[data-autoprint].
  *   <div data-return-after="90" [data-return-url="/"]> … <span data-return-countdown></span> … </div>
@@ -22,17 +27,52 @@
     return frame.getAttribute('src') || frame.getAttribute('data-src') || '';
   }
 
+  var DRAW_LIMIT = 30000;
+  var MSG_PRINTED = 'Phiếu đã được gửi tới máy in. Vui lòng lấy phiếu ở khe máy in.';
+  var MSG_FAILED = 'Chưa in được phiếu. Nhân viên tại quầy đã được gọi để in giúp; đăng ký của quý khách đã hoàn tất, không bị mất.';
+
+  function say(frame, state, text) {
+    frame.setAttribute('data-print-state', state);
+    var host = frame.parentNode;
+    var status = host && host.querySelector('[data-print-status]');
+    if (status) {
+      status.textContent = text;
+      status.className = state === 'failed' ? 'notice error' : 'notice success';
+    }
+  }
+
+  function reportFailure(frame) {
+    say(frame, 'failed', MSG_FAILED);
+    var url = frame.getAttribute('data-print-failed-url');
+    if (url && window.htmx && document.getElementById('help-area')) {
+      window.htmx.ajax('POST', url, { target: '#help-area', swap: 'innerHTML' });
+    }
+  }
+
   function printFrame(frame) {
     try {
       var w = frame.contentWindow;
       if (!w) throw new Error('no window');
       w.focus();
       w.print();
+      say(frame, 'printed', MSG_PRINTED);
       return true;
     } catch (e) {
-      var url = iframeUrl(frame);
-      if (url) window.location.assign(url);
+      reportFailure(frame);
       return false;
+    }
+  }
+
+  function drawnState(frame) {
+    // 'none' (no viewer: print as it is), 'waiting', 'drawn' or 'failed'
+    try {
+      var viewer = frame.contentDocument && frame.contentDocument.querySelector('[data-doc-viewer]');
+      if (!viewer) return 'none';
+      var drawn = viewer.getAttribute('data-doc-drawn');
+      if (drawn === 'failed') return 'failed';
+      return drawn ? 'drawn' : 'waiting';
+    } catch (e) {
+      return 'none';
     }
   }
 
@@ -52,10 +92,20 @@
     if (PRINTED.has(frame)) return;
     PRINTED.add(frame);
     var delay = parseInt(frame.getAttribute('data-autoprint-delay'), 10);
-    if (!(delay >= 0)) delay = 500;   // give the PDF viewer time to lay out the pages
-    setTimeout(function () {
-      if (frame.isConnected) printFrame(frame);
-    }, delay);
+    if (!(delay >= 0)) delay = 100;   // the drawn canvases laid out before printing
+    var started = Date.now();
+    var check = function () {
+      if (!frame.isConnected) return;
+      var state = drawnState(frame);
+      if (state === 'failed' || (state === 'waiting' && Date.now() - started > DRAW_LIMIT)) {
+        reportFailure(frame);
+      } else if (state === 'waiting') {
+        setTimeout(check, 200);
+      } else {
+        setTimeout(function () { if (frame.isConnected) printFrame(frame); }, delay);
+      }
+    };
+    check();
   }
 
   function initFrame(frame) {

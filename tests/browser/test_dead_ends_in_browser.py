@@ -1,6 +1,7 @@
 """Blocked states in a real chromium at both orientations: the OTP lock, a liveness challenge
-failed twice and a camera that will not open each reach «Gọi nhân viên», the waiting panel
-appears, and the kiosk moves on once a clerk has handled it. Back button and reload mid-flow."""
+failed twice and a camera that will not open each call the clerk by themselves, the waiting
+panel appears without a tap, and the kiosk moves on once a clerk has handled it. Back button
+and reload mid-flow."""
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,7 @@ from .flows import (
     walk_to_step5,
     walk_to_step6,
 )
-from .screens import Screens, expect_in_view, in_view
+from .screens import Screens, in_view
 
 pytestmark = pytest.mark.browser
 BOTH = pytest.mark.parametrize("screen", ["portrait", "landscape"])
@@ -49,11 +50,10 @@ def _clerk_handles(app):
         db.session.commit()  # services flush; the console's request would commit here
 
 
-def _call_clerk(page, reason):
+def _clerk_called(page, reason):
+    """The blocked state has called the clerk by itself: the panel is there without a tap."""
     button = page.locator(f"button[data-help-reason='{reason}']")
-    expect(button).to_be_visible()
-    button.click()
-    panel = page.locator("#waiting-for-clerk")
+    panel = page.locator("#waiting-for-clerk[data-clerk-called]")
     expect(panel).to_be_visible(timeout=5000)
     expect(panel).to_contain_text("Đang chờ nhân viên hỗ trợ")
     expect(button).to_be_hidden()  # nothing asks twice while the clerk is on the way
@@ -73,9 +73,8 @@ def test_locked_activation_code_reaches_a_clerk(live_app, browser_page, screen):
     page.fill("#code", "000000")
     page.get_by_role("button", name="Xác nhận mã").click()
     expect(page.locator(".blocked")).to_contain_text("tạm khóa")
-    assert in_view(page, "button[data-help-reason='otp_locked']")
-    screens(page, "05-code-locked")
-    _call_clerk(page, "otp_locked")
+    expect(page.locator(".blocked")).to_contain_text("Máy đã tự gọi nhân viên")
+    _clerk_called(page, "otp_locked")
     screens(page, "05-code-locked-waiting")
     assert _registration(live_app).help_reason == "otp_locked"
     page.reload()  # a reload keeps the customer waiting, not back at the button
@@ -119,9 +118,8 @@ def test_liveness_failed_twice_reaches_a_clerk(live_app, browser_page, screen):
             assert page.locator("button[data-help-reason='liveness_failed']").count() == 0
             screens(page, "06-face-failed-once")
     expect(page.locator("[data-error='liveness_failed']")).to_contain_text("sau 2 lần")
-    expect_in_view(page, "button[data-help-reason='liveness_failed']")  # once the page has scrolled
-    screens(page, "06-face-failed-twice")
-    _call_clerk(page, "liveness_failed")
+    expect(page.locator("[data-error='liveness_failed']")).to_contain_text("Máy đã tự gọi nhân viên")
+    _clerk_called(page, "liveness_failed")
     screens(page, "06-face-waiting")
     assert _registration(live_app).help_reason == "liveness_failed"
     assert page.js_errors == [], "\n".join(page.js_errors)
@@ -142,9 +140,7 @@ def test_camera_that_will_not_open_reaches_a_clerk(live_app, browser_page, scree
     give_scan_consent(page)
     status = page.locator("[data-camera-status]")
     expect(status).to_contain_text("Camera đang bị chặn", timeout=10000)
-    assert in_view(page, "button[data-help-reason='camera_unavailable']")
-    screens(page, "01-scan-camera-blocked")
-    _call_clerk(page, "camera_unavailable")
+    _clerk_called(page, "camera_unavailable")
     screens(page, "01-scan-camera-waiting")
     assert _registration(live_app).help_reason == "camera_unavailable"
     assert page.js_errors == [], "\n".join(page.js_errors)

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .flows import expect_step, start
+from .flows import expect_step, htmx_settled, start
 from .screens import Screens
 
 pytestmark = pytest.mark.browser
@@ -56,7 +56,7 @@ def test_idle_kiosk_warns_then_returns_to_welcome(live_app_factory, browser_page
     screens = Screens()
     screens(page, "idle-warning")
     _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 5)
-    page.wait_for_url(app.config["LIVE_URL"] + "/")
+    page.wait_for_url(app.config["LIVE_URL"] + "/?left=idle")
     assert len(idle_posts) == 1  # the server was told, so it forgot the customer
     expect(page.get_by_role("button", name="Bắt đầu đăng ký")).to_be_visible()
     assert "Tiếp tục hồ sơ này" not in page.content()  # the screen forgot the customer
@@ -83,6 +83,55 @@ def test_touching_the_warning_keeps_the_customer_on_the_step(live_app_factory, b
     page.clock.run_for((TIMEOUT_S - WARNING_S - (WARNING_S + 10) - 5) * 1000)
     expect(dialog).to_be_hidden()
     _run_clock_until_idle_posted(page, idle_posts, WARNING_S + 15)
-    page.wait_for_url(app.config["LIVE_URL"] + "/")
+    page.wait_for_url(app.config["LIVE_URL"] + "/?left=idle")
     assert len(idle_posts) == 1
+    assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+def test_a_customer_locked_out_of_the_code_step_waits_for_the_clerk_past_the_idle_timeout(
+        live_app_factory, browser_page, screen):
+    """Five wrong codes call the clerk by itself; while the clerk is awaited the idle timer
+    does not run (data-clerk-called): the kiosk stays on the step, no warning, no /idle."""
+    from .flows import walk_to_step5
+
+    page = browser_page
+    app = live_app_factory(IDLE_TIMEOUT_SECONDS=60, IDLE_WARNING_SECONDS=20)
+    page.clock.install()
+    idle_posts = []
+    page.on("request", lambda r: idle_posts.append(r.url) if r.url.endswith("/idle") else None)
+    walk_to_step5(page, app)
+    for _ in range(app.config["OTP_MAX_ATTEMPTS"]):
+        page.fill("#code", "000000")
+        page.get_by_role("button", name="Xác nhận mã").click()
+        htmx_settled(page)
+    expect(page.locator("#waiting-for-clerk[data-clerk-called]")).to_be_visible()
+    expect(page.locator(".notice.blocked")).to_contain_text("Máy đã tự gọi nhân viên")
+    for _ in range(30):  # 150 s: two and a half idle timeouts, in steps the polls can follow
+        page.clock.run_for(5000)
+    expect(page.locator(".idle-dialog")).to_be_hidden()
+    assert idle_posts == [] and re.search(r"/step/5$", page.url), page.url
+    assert page.js_errors == [], "\n".join(page.js_errors)
+
+
+def test_a_cancel_in_the_console_returns_the_kiosk_to_welcome_within_the_poll_interval(
+        live_app_factory, browser_page, screen):
+    from sqlalchemy import select
+
+    from kiosk.core.extensions import db
+    from kiosk.core.models import Registration, StaffUser
+    from kiosk.services import counter_actions
+
+    page = browser_page
+    app = live_app_factory(KIOSK_STATUS_POLL_SECONDS=2)
+    start(page, app)
+    with app.app_context():
+        reg = db.session.scalar(select(Registration).order_by(Registration.id.desc()).limit(1))
+        clerk = db.session.scalar(select(StaffUser).limit(1))
+        counter_actions.cancel(reg, clerk, "customer_left")
+        db.session.commit()  # the console's request would commit here
+    # one interval, plus the round trip: no sleep, the expectation waits
+    expect(page.locator("[data-left-message]")).to_have_text("Hồ sơ đã được nhân viên hủy.",
+                                                             timeout=2000 + 3000)
+    assert page.url == app.config["LIVE_URL"] + "/?left=cancelled"
+    expect(page.get_by_role("link", name="Tiếp tục hồ sơ này")).to_have_count(0)
     assert page.js_errors == [], "\n".join(page.js_errors)

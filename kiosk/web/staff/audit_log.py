@@ -23,4 +23,4 @@ def audit_log():
     found = log.search(page=page, **args)
     return partial_or_page("staff/audit.html", "staff/_audit_rows.html", rows=found.rows,
                            more=found.more, page=page, args=args, numbers=found.numbers,
-                           events=found.events, warning=found.warning)
+                           events=found.events, warning=found.warning, names=found.names)

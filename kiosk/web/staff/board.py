@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from kiosk.services import board, review
+from kiosk.services import board
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import passive
 from kiosk.web.staff.render import partial_or_page
@@ -16,7 +16,7 @@ def index():
 
 
 def _queue_rows():
-    return [board.row(reg) for reg in review.waiting()]
+    return [board.row(reg) for reg in board.waiting_for_clerk()]
 
 
 @bp.get("/board/live")
@@ -32,7 +32,7 @@ def board_live():
 def queue_badge():
     """The count of registrations waiting for a clerk, in the nav; console.js plays the cue
     when it grows."""
-    return render_template("staff/_queue_badge.html", count=len(review.waiting()))
+    return render_template("staff/_queue_badge.html", count=len(board.waiting_for_clerk()))
 
 
 @bp.get("/search")

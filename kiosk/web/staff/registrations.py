@@ -33,7 +33,7 @@ def detail_context(reg: Registration, **extra) -> dict:
         review_reasons=[REVIEW_REASONS.get(c, c) for c in facts.face_match.get("problems", [])],
         help_reasons=HELP_REASONS, cancel_reasons=counter_actions.CANCEL_REASONS,
         otp_locked=facts.otp_locked, in_review=facts.in_review, thresholds=facts.thresholds,
-        **extra)
+        names=board.staff_names(), **extra)
 
 
 @bp.get("/r/<number>")
@@ -131,13 +131,14 @@ def cancel(number: str):
 
 
 def _reprint(reg: Registration):
-    error = counter_actions.reprint_receipt(reg, current_user)
-    return {"action_error": error} if error else None
+    outcome = counter_actions.reprint_receipt(reg, current_user)
+    return {"action_error" if outcome.failed else "action_done": outcome.message}
 
 
 @bp.post("/r/<number>/reprint")
 def reprint(number: str):
-    return _act(number, _reprint, "Đã gửi phiếu tới máy in. Có thể tải phiếu ở mục Tài liệu.")
+    # the outcome says where the receipt went (a kiosk's screen, a CUPS queue, a folder)
+    return _act(number, _reprint)
 
 
 @bp.post("/r/<number>/unlock-otp")

@@ -22,7 +22,7 @@ def reports_page():
 @bp.get("/reports.csv")
 def reports_csv():
     report, _ = _report()
-    response = Response(reports.to_csv(report), mimetype="text/csv; charset=utf-8")
+    response = Response(reports.to_csv(report), content_type="text/csv; charset=utf-8")
     name = f"bao-cao-{report.first.isoformat()}_{report.last.isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -6,7 +6,7 @@ from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from kiosk.domain import certificate
-from kiosk.services import ekyc, settings
+from kiosk.services import board, ekyc, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
 from kiosk.web.staff.render import apply_form
@@ -34,7 +34,8 @@ CALIBRATION = {
 def _page(**extra):
     return render_template(
         "staff/settings.html", packages=settings.packages(), office=settings.office(),
-        kiosks=settings.kiosks(), printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
+        kiosks=settings.kiosks(), undeclared_kiosks=board.undeclared_kiosks(),
+        printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         face_model=current_app.config["FACE_MODEL"],
         calibration=CALIBRATION.get(current_app.config["FACE_MODEL"], []),

@@ -13,12 +13,16 @@ from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
 from kiosk.web.wizard.render import redirect_to, respond, step_url
 from kiosk.web.wizard.state import (
+    LEFT_IDLE,
+    LEFT_MESSAGES,
     bound_registration,
     release_session,
     resumable_here,
     session_registration,
     start_registration,
+    welcome_url,
 )
+from kiosk.web.wizard.state import screen_status as state_status
 from kiosk.web.wizard.steps import account, activation, package, personal, signing, verification
 
 # step number -> (view(reg, readonly), submit(reg) -> response | GoTo)
@@ -41,11 +45,32 @@ def _view_step(reg, number: int):
 
 @bp.get("/")
 def welcome():
+    left = request.args.get("left", "")
     reg = session_registration()
+    if left == LEFT_IDLE and reg is not None:
+        # idle.js went home: this page is the next customer's, whatever became of its POST
+        # /idle (it gives up waiting after a while, and this request may carry the old cookie).
+        registrations.left_idle(reg)
+        release_session()
+        reg = None
     if reg is not None and not resumable_here(reg):
         release_session()  # finished, or left long ago: the next customer starts clean
         reg = None
-    return render_template("wizard/welcome.html", resume=reg)
+    return render_template("wizard/welcome.html", resume=reg, left_message=LEFT_MESSAGES.get(left))
+
+
+@bp.get("/r/<token>/status")
+def screen_status(token: str):
+    """The step pages' status poll (every few seconds, ``_frame.html``): nothing to do → 204;
+    the console cancelled the registration, or this screen no longer holds it → HX-Redirect to
+    the welcome page, which says why. Never 404: a screen that lost its registration goes home
+    instead of showing an error to the next tap."""
+    status = state_status(token)
+    if not status.home:
+        return Response(status=204)
+    response = Response(status=200)
+    response.headers["HX-Redirect"] = welcome_url(status.left)
+    return response
 
 
 @bp.post("/r/<token>/alive")
@@ -192,6 +217,37 @@ def receipt_pdf(token: str):
     if doc is None:
         abort(404)
     return _pdf_response(doc.content, f"phieu-{reg.number}.pdf")
+
+
+@bp.get("/r/<token>/receipt/print")
+def receipt_print_page(token: str):
+    """The page the done screen's hidden frame draws and prints (browser printing)."""
+    reg = bound_registration(token, allow_finished=True)
+    if paperwork.receipt(reg) is None:
+        abort(404)
+    return render_template("wizard/receipt_print.html", reg=reg)
+
+
+@bp.post("/r/<token>/print-failed")
+def print_failed(token: str):
+    """print.js could not print the receipt: audited, the clerk called, the waiting panel
+    answered into #help-area."""
+    reg = bound_registration(token, allow_finished=True)
+    if not reg.finished:
+        abort(409)
+    paperwork.browser_print_failed(reg, request.form.get("what", ""))
+    return render_template("wizard/_waiting_for_clerk.html", reg=reg)
+
+
+@bp.get("/r/<token>/reprint")
+def screen_reprint(token: str):
+    """The done screen's poll: a clerk's «In lại phiếu» for this kiosk (browser printing)
+    arrives here and is printed by the frame it answers; nothing pending → 204."""
+    reg = bound_registration(token, allow_finished=True)
+    if not reg.finished or not paperwork.take_screen_reprint(reg):
+        return Response(status=204)
+    return render_template("wizard/_print_status.html", reg=reg, print_error=None,
+                           printer_mode="browser", again=True, closed=False)
 
 
 @bp.post("/r/<token>/print")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 
 from flask import abort, current_app, session
 
@@ -73,12 +74,10 @@ def bound_registration(token: str, allow_finished: bool = False) -> Registration
     if reg is None:
         abort(404)
     if reg.status == "cancelled":  # a clerk cancelled it in the console: back to the welcome
-        from flask import url_for
-
         from kiosk.web.wizard.render import redirect_to
 
         release_session()
-        abort(redirect_to(url_for("wizard.welcome")))
+        abort(redirect_to(welcome_url(LEFT_CANCELLED)))
     if not still_on_screen(reg):
         registrations.refuse(reg, "stale_screen_refused", actor="system",
                              finished=reg.finished)
@@ -88,6 +87,49 @@ def bound_registration(token: str, allow_finished: bool = False) -> Registration
         abort(404)
     session[SEEN_KEY] = int(time.time())
     return reg
+
+
+# Why the screen went back to the welcome page (``/?left=…``), what the welcome page says.
+LEFT_CANCELLED = "cancelled"
+LEFT_IDLE = "idle"
+LEFT_MESSAGES = {LEFT_CANCELLED: "Hồ sơ đã được nhân viên hủy."}
+
+
+def welcome_url(left: str | None = None) -> str:
+    from flask import url_for
+
+    return url_for("wizard.welcome", left=left) if left else url_for("wizard.welcome")
+
+
+@dataclass(frozen=True)
+class ScreenStatus:
+    """What the kiosk's status poll learns: ``home`` None = stay; else go to the welcome page,
+    ``left`` saying why."""
+
+    home: bool
+    left: str | None = None
+
+
+def screen_status(token: str) -> ScreenStatus:
+    """The status poll of a step page (``GET /r/<token>/status``), answered without touching
+    the screen's last-seen time: a poll is not a customer, so it must not keep a registration
+    open on a screen nobody uses. The console's actions reach the kiosk here: a cancelled
+    registration, one handed to another kiosk (this session no longer holds it), or one this
+    screen has lost (idle) sends the screen home."""
+    bound = session.get(SESSION_KEY, "")
+    if not (token.isascii() and bound.isascii() and secrets.compare_digest(bound, token)):
+        return ScreenStatus(True)
+    reg = registrations.by_token(token)
+    if reg is None:
+        release_session()
+        return ScreenStatus(True)
+    if reg.status == "cancelled":
+        release_session()
+        return ScreenStatus(True, LEFT_CANCELLED)
+    if not still_on_screen(reg):
+        release_session()
+        return ScreenStatus(True)
+    return ScreenStatus(False)
 
 
 def session_registration() -> Registration | None:

@@ -117,6 +117,9 @@ def liveness(reg: Registration):
         return view(reg, False, error_kind="face",
                     capture_error="Không nhận được hình từ camera. Vui lòng thử lại.")
     if verdict.state != "passed" or verdict.face_jpeg is None:
+        if ekyc.liveness_failures(reg) >= LIVENESS_TRIES_BEFORE_CLERK:
+            # blocked: the clerk is called by itself (once; the customer may still try again)
+            registrations.call_clerk(reg, "liveness_failed")
         return view(reg, False, error_kind="face",
                     capture_error=verdict.message or "Chưa kiểm tra được. Vui lòng thử lại.")
     return view(reg, False)
