@@ -273,11 +273,11 @@ def test_staff_confirmation_is_audited_with_the_staff_name(app, kiosk):
         assert set(event.details["evidence"]) == {"card_front", "card_back", "face"}
 
 
-def test_staff_reject_asks_for_new_photos(kiosk):
+def test_staff_reject_ends_the_tries_at_the_kiosk(kiosk):
     kiosk.walk_to(6)
     kiosk.capture_all()
     html = _html(kiosk.staff_confirm(verdict="reject"))
-    assert "chụp lại" in html
+    assert "không thể tiếp tục tại máy" in html and "gặp nhân viên" in html
     assert kiosk.registration().furthest_step == 6
 
 

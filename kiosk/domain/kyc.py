@@ -64,6 +64,7 @@ HELP_REASONS = {
     "no_face": "Máy không thấy rõ khuôn mặt trong ảnh.",
     "no_match": "Khuôn mặt không khớp sau nhiều lần thử.",
     "liveness_failed": "Khách chưa làm được kiểm tra cử động khuôn mặt.",
+    "kyc_rejected": "Nhân viên đã không xác nhận ảnh ở bước 6: khách không thử tiếp được tại máy.",
     "otp_locked": "Khách nhập sai mã kích hoạt quá số lần cho phép.",
     "camera_unavailable": "Không dùng được camera của máy.",
     "printer_error": "Máy in chưa in được phiếu.",

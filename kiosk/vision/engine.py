@@ -212,6 +212,12 @@ class EkycEngine:
         integrity decode at 1/8 scale, a PNG's full one. The pixels are not kept."""
         return check_usable(data, self.max_pixels)
 
+    def frame_hash(self, data: bytes) -> int:
+        """A 64-bit difference hash of a photo, to tell a near-identical frame (step 6)."""
+        from kiosk.vision.images import difference_hash
+
+        return difference_hash(data, self.max_pixels)
+
     # ---- cards -------------------------------------------------------------------------------
     def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True) -> dict:
         """What the card in one or more photos says, each photo either side in any order

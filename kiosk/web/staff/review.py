@@ -70,11 +70,13 @@ def _case(number: str, **extra):
         chip=chip_reading.latest_check(reg),
         reasons=[REVIEW_REASONS.get(c, c) for c in case.face_match.get("problems", [])],
         help_label=HELP_REASONS.get(reg.help_reason or ""), thresholds=ekyc.thresholds(),
-        reject_reasons=review.REJECT_REASONS, **extra)
+        reject_reasons=review.REJECT_REASONS, can_retry=review.can_allow_one_more(reg), **extra)
 
 
 DONE = {"approved": "Đã xác nhận. Máy của khách chuyển sang bước tiếp theo.",
-        "rejected": "Đã từ chối. Máy của khách hướng dẫn chụp lại."}
+        "rejected": "Đã từ chối. Máy của khách báo không tiếp tục được tại máy và mời khách "
+                    "gặp nhân viên.",
+        "retry": "Đã cho khách thử lại một lượt. Máy của khách mở lại camera khuôn mặt."}
 
 
 @bp.get("/review/<number>")
@@ -101,3 +103,14 @@ def reject(number: str):
     except review.ReviewError as err:
         return _case(number, error=str(err))
     return redirect(url_for("staff.review_case", number=number, done="rejected"), code=303)
+
+
+@bp.post("/review/<number>/allow-retry")
+def allow_retry(number: str):
+    """«Cho khách thử lại một lượt»: after a rejection, one more face try at the kiosk."""
+    reg = registration_or_404(number)
+    try:
+        review.allow_one_more(reg, current_user)
+    except review.ReviewError as err:
+        return _case(number, error=str(err))
+    return redirect(url_for("staff.review_case", number=number, done="retry"), code=303)
