@@ -16,7 +16,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, StaffUser
 from kiosk.domain import free_text
-from kiosk.domain.kyc import Decision
+from kiosk.domain.kyc import Decision, face_reason
 from kiosk.providers import ProviderError
 from kiosk.services import ekyc, registrations
 
@@ -27,7 +27,9 @@ QUEUE_REASON = {
     Decision.NO_FACE.value: "no_face",
     Decision.NO_MATCH.value: "no_match",
 }
-REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values())
+# A REVIEW whose face matched but without the liveness check is queued under its own reason:
+# the clerk's list must not say the machine is unsure of a face it matched.
+REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values()) | {"liveness_not_done"}
 # Why a clerk rejects: (for the clerk's list, for the customer on the kiosk).
 # Why a clerk rejects: (for the clerk's list, for the customer on the kiosk). A rejection ends
 # the face tries at the kiosk (services.ekyc.reject_by_staff): the customer is told why and to
@@ -70,6 +72,8 @@ def queue_if_needed(reg: Registration) -> bool:
     if not needs_clerk(reg):
         return False
     reason = QUEUE_REASON.get(reg.kyc_decision, "face_review")
+    if reason == "face_review" and face_reason(ekyc.latest_face_match(reg)) == "liveness_not_done":
+        reason = "liveness_not_done"
     if reg.help_requested_at is None or reg.help_reason != reason:
         registrations.request_help(reg, reason, actor="system")
     return True
@@ -160,6 +164,28 @@ def allow_one_more(reg: Registration, clerk: StaffUser, where: str = "console") 
     ekyc.allow_one_more(reg, clerk.actor)
     # a customer waiting at the kiosk («Gọi nhân viên») is sent back to the camera by the poll
     registrations.help_handled(reg, clerk.actor, "retry_allowed")
+
+
+@dataclass(frozen=True)
+class DistanceScale:
+    """The face distance against both thresholds, as a small drawing for the clerk: accept
+    ≤ accept, a clerk looks ≤ reject, no match above; positions in 0..1 of the drawn range."""
+    accept: float
+    reject: float
+    distance: float | None
+    top: float  # the range drawn: 0 … top
+    zone: str  # "accept" | "review" | "no_match" | "none"
+
+    def at(self, value: float) -> float:
+        return max(0.0, min(1.0, value / self.top))
+
+
+def distance_scale(distance: float | None) -> DistanceScale:
+    th = ekyc.thresholds()
+    top = max(th.reject * 1.6, (distance or 0) * 1.1, 0.1)
+    zone = ("none" if distance is None else "accept" if distance <= th.accept
+            else "review" if distance <= th.reject else "no_match")
+    return DistanceScale(th.accept, th.reject, distance, top, zone)
 
 
 @dataclass

@@ -126,6 +126,17 @@ def model_thresholds(config: Mapping, model: str) -> FaceThresholds:
     return FaceThresholds(accept=values[0], reject=values[1])
 
 
+def sharpness(image: np.ndarray) -> float:
+    """How sharp a picture is: the variance of its Laplacian at a common height (200 px), so
+    crops of different sizes compare fairly."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = grey.shape[:2]
+    if h == 0 or w == 0:
+        return 0.0
+    scaled = cv2.resize(grey, (max(1, round(w * 200 / h)), 200), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(scaled, cv2.CV_64F).var())
+
+
 class EkycEngine:
     """Card reading, guidance, face comparison and liveness, with the settings they need.
 
@@ -233,20 +244,43 @@ class EkycEngine:
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
-        or None."""
+        UPRIGHT and the sharpest of the cuts found, or None.
+
+        A clerk decides on this picture: a cut lying on its side (the card's outline read the
+        wrong way round in a blurred frame) or smeared is no evidence. So the cut placed by the
+        card's outline (or its QR code) is turned upright by the face in it
+        (``portrait_search.find_portrait`` looks at every angle), the frame is also searched
+        for the portrait at any angle, and the sharper upright one is answered."""
+        from kiosk.vision import portrait_search
+        from kiosk.vision.card_outline import to_bgr
+        from kiosk.vision.card_portrait import face_detector
         from kiosk.vision.read_card import portrait_from_frame, read_side
 
         image, _ = decode_image(data, self.max_pixels)
+        detector = face_detector(self.models_dir)
+        candidates = []
         # the 2021 front: its QR code places the photo
-        portrait = portrait_from_frame(image, models_dir=self.models_dir)
-        if portrait is None:
+        placed = portrait_from_frame(image, models_dir=self.models_dir)
+        if placed is None:
             side = read_side(image, with_mrz=False, models_dir=self.models_dir)
             # only a portrait on a card: a plain photo of a face is not a card portrait
             on_card = side.corners is not None or side.qr_valid
-            portrait = side.portrait if side.portrait_found and on_card else None
-        if portrait is None:
+            placed = side.portrait if side.portrait_found and on_card else None
+        if placed is not None:
+            # the face in the cut, looked at every 30°: the cut turned so that it stands up
+            # (kept as cut when no angle shows a face: the clerk still sees the card's photo)
+            h, w = placed.shape[:2]
+            found = (portrait_search.face_angle(to_bgr(placed), (w / 2, h / 2), min(h, w) * 0.5,
+                                                detector) if detector is not None else None)
+            candidates.append(placed if found is None else portrait_search.upright_portrait(
+                placed, found.centre, found.size, found.angle))
+        hit = portrait_search.find_portrait(image, detector)  # None without a detector
+        if hit is not None:
+            candidates.append(hit.crop)
+        if not candidates:
             return None
-        ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        best = max(candidates, key=sharpness)
+        ok, buf = cv2.imencode(".jpg", best, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return buf.tobytes() if ok else None
 
     def guidance(self, data: bytes) -> dict:
