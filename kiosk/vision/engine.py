@@ -268,17 +268,24 @@ class EkycEngine:
             placed = side.portrait if side.portrait_found and on_card else None
         if placed is not None:
             # the face in the cut, looked at every 30°: the cut turned so that it stands up
-            # (kept as cut when no angle shows a face: the clerk still sees the card's photo)
+            # (kept as cut only when no face is seen anywhere: the clerk still sees the card)
             h, w = placed.shape[:2]
             found = (portrait_search.face_angle(to_bgr(placed), (w / 2, h / 2), min(h, w) * 0.5,
                                                 detector) if detector is not None else None)
-            candidates.append(placed if found is None else portrait_search.upright_portrait(
-                placed, found.centre, found.size, found.angle))
-        hit = portrait_search.find_portrait(image, detector)  # None without a detector
-        if hit is not None:
-            candidates.append(hit.crop)
+            if found is not None:
+                candidates.append(portrait_search.upright_portrait(
+                    placed, found.centre, found.size, found.angle))
+            # the frame searched at any angle too (the outline's cut may miss the face in a
+            # smeared frame); only where a card was found: a plain photo of a face is not a
+            # card portrait
+            hit = portrait_search.find_portrait(image, detector)  # None without a detector
+            if hit is not None:
+                candidates.append(hit.crop)
+        if not candidates:  # no face seen: the card's cut as it is, or nothing
+            candidates = [placed] if placed is not None else []
         if not candidates:
             return None
+        # the sharper of the upright cuts with a face (a smeared frame gives a smeared cut)
         best = max(candidates, key=sharpness)
         ok, buf = cv2.imencode(".jpg", best, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return buf.tobytes() if ok else None
