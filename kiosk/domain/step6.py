@@ -67,7 +67,7 @@ def other_side(kind: str) -> str:
 
 
 def turn_over_message(seen: str) -> str:
-    return (f"Máy đã có ảnh {SIDE_NAMES[seen]} của giấy tờ. Vui lòng lật giấy tờ lại và đưa "
+    return (f"Đã có {SIDE_NAMES[seen]}. Vui lòng lật giấy tờ lại, đưa "
             f"{SIDE_NAMES[other_side(seen)]} vào khung.")
 
 
@@ -85,14 +85,12 @@ def decide(shot: CardShot) -> CardOutcome:
         if seen in shot.stored:
             return CardOutcome(WRONG_SIDE, seen, turn_over_message(seen))
         # the customer showed the other side first: kept as the side it shows
-        said = f"Ảnh vừa chụp là {SIDE_NAMES[seen]} giấy tờ: đã lưu đúng mặt."
-        if other_side(seen) not in shot.stored:
-            said += " " + turn_over_message(seen)
-        return CardOutcome(STORED, seen, said)
+        # (the screen that asks for the other side then says, with the drawing, to turn over)
+        return CardOutcome(STORED, seen,
+                           f"Ảnh vừa chụp là {SIDE_NAMES[seen]} giấy tờ: đã lưu đúng mặt.")
     if seen in shot.stored and (not shot.retake or shot.near_identical):
         return CardOutcome(ALREADY_HAVE, seen, already_have_message(seen))
-    missing = other_side(seen) not in shot.stored
-    return CardOutcome(STORED, seen, turn_over_message(seen) if missing else None)
+    return CardOutcome(STORED, seen, None)
 
 
 def repeats(outcome: CardOutcome, last: dict) -> bool:

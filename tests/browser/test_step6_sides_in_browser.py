@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .conftest import write_fake_camera
 from .flows import expect_camera_ready, walk_to_step6, wait_for_state
+from .screens import in_view
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +58,8 @@ def test_the_front_held_during_the_back_is_stored_once_and_the_page_says_turn_ov
     notice = page.locator("[data-error=wrong_side]")
     assert "lật giấy tờ lại" in notice.inner_text()
     assert notice.locator("img[src$='turn-card.svg']").is_visible()
+    # the words, the drawing and «Chụp ảnh» fit on the screen without scrolling
+    assert in_view(page, "[data-error=wrong_side]") and in_view(page, "[data-camera-shoot]")
     # The shutter holds: many more good frames are judged, none is shot.
     wait_for_state(page, """() => document.querySelector('form[data-capture-held="true"]')""",
                    what="the held shutter")
