@@ -63,7 +63,7 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         chip_check=chip_reading.latest_check(reg) if needed else None,
         # The reader, where offered: until a verified chip portrait is the reference.
         chip_used=(chip_reading.reference_for(reg) is not None
-                   if not readonly and chip_check.offered(reg) else None),
+                   if not readonly and not rejected and chip_check.offered(reg) else None),
         face_check=last, liveness_failures=ekyc.liveness_failures(reg),
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK, card_state=card_state,
         rejected=rejected,
