@@ -73,7 +73,7 @@ def test_approve_in_the_console_moves_the_waiting_kiosk_to_step_7(app, kiosk):
     assert "không còn chờ" in again and len(_events(app, "kyc_confirmed")) == 1
 
 
-def test_reject_with_a_reason_sends_the_kiosk_back_to_the_retake(app, kiosk):
+def test_reject_with_a_reason_ends_the_tries_at_the_kiosk(app, kiosk):
     reg = _waiting_at_step6(kiosk)
     clerk = Clerk(app)
     missing = clerk.post(f"/staff/review/{reg.number}/reject", {"reason": ""})
@@ -92,7 +92,8 @@ def test_reject_with_a_reason_sends_the_kiosk_back_to_the_retake(app, kiosk):
     assert moved.headers["HX-Redirect"].endswith(f"/r/{kiosk.token}/step/6")
     step6 = kiosk.get(kiosk.url(6)).get_data(as_text=True)
     assert "Ảnh khuôn mặt chưa rõ" in step6 and "Đang chờ nhân viên hỗ trợ" not in step6
-    assert "data-liveness-form" in step6  # the face camera is back for the retake
+    assert "không thể tiếp tục tại máy" in step6  # the reason, then: see the clerk
+    assert "data-liveness-form" not in step6  # no new try without the clerk
     assert _events(app, "review_rejected")[0].details["reason"] == "face_unclear"
 
 

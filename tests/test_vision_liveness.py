@@ -321,3 +321,30 @@ def test_still_calibration_photo_repeated_30_times_fails():
         status = session.update(i * 0.75, seen.landmarks, box=seen.box, encoding=seen.encoding)
     assert (status.state, status.reason) == ("failed", "timeout")
     assert status.still
+
+
+@pytest.mark.vision
+def test_yunet_finds_the_face_for_the_same_landmarks_as_dlibs_detector():
+    """The fast path (YuNet's box mapped to dlib's) measures blink and turn as the HOG path."""
+    import cv2
+    import numpy as np
+
+    from kiosk.vision.card_portrait import face_detector
+    from kiosk.vision.liveness import mean_ear, observe, yaw_ratio
+    from tests.faces_data import face_data_dir, load, require_face_models
+
+    require_face_models()
+    face_data_dir()
+    detector = face_detector(None)
+    for file in ("roh_moo_hyun/4.jpg", "megawati_sukarnoputri/5.jpg"):
+        photo = load(file)
+        photo = cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR) if photo.ndim == 2 else photo[:, :, :3]
+        frame = np.full((360, 480, 3), 118, np.uint8)
+        small = cv2.resize(photo, None, fx=300 / photo.shape[0], fy=300 / photo.shape[0])
+        x = (480 - small.shape[1]) // 2
+        frame[30:330, max(0, x):max(0, x) + min(480, small.shape[1])] = small[:, :480]
+        slow, fast = observe(frame), observe(frame, detector=detector)
+        assert slow is not None and fast is not None
+        assert abs(mean_ear(slow.landmarks) - mean_ear(fast.landmarks)) < 0.05
+        assert abs(yaw_ratio(slow.landmarks) - yaw_ratio(fast.landmarks)) < 0.05
+    assert observe(np.full((360, 480, 3), 118, np.uint8), detector=detector) is None

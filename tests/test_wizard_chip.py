@@ -298,3 +298,17 @@ def test_reader_missing_is_said_on_screen(tmp_path):
     assert "Không tìm thấy đầu đọc thẻ" in html
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_chip_read_after_a_clerks_rejection_decides_nothing(chip_kiosk):
+    """The clerk rejected the photos: a chip read at step 6 is kept but cannot undo the
+    rejection (only the clerk's «Cho khách thử lại một lượt» opens another try)."""
+    k = chip_kiosk
+    _typed_to_step6(k)
+    k.staff_confirm(verdict="reject")
+    assert k.registration().kyc_decision == "staff_rejected"
+    assert "Đặt thẻ lên đầu đọc" not in k.get(k.url(6)).get_data(as_text=True)
+    decisions = len(_audit(k, "face_match"))
+    k.post(f"/r/{k.token}/step/6/chip", {})
+    assert k.registration().kyc_decision == "staff_rejected"
+    assert len(_audit(k, "face_match")) == decisions and len(_audit(k, "chip_read")) == 1

@@ -89,7 +89,7 @@ def test_a_match_without_liveness_says_why_a_clerk_must_look(kiosk, scripted):
     html = kiosk.capture("face").get_data(as_text=True)  # a plain photo, no challenge
     assert 'data-result="plain_photo"' in html and "Khuôn mặt giống ảnh trên giấy tờ" in html
     assert "chưa chắc chắn" not in html
-    assert "face_review" in _help_reasons(html)
+    assert "liveness_not_done" in _help_reasons(html)  # the clerk is told the true reason
 
 
 def test_grey_zone_is_not_called_no_face(kiosk, scripted):

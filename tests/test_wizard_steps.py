@@ -8,7 +8,7 @@ from sqlalchemy import select
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent
 
-from .kiosk_driver import CUSTOMER, jpeg_bytes, signature_png
+from .kiosk_driver import CUSTOMER, data_url, jpeg_bytes, signature_png
 
 
 def _html(response) -> str:
@@ -273,11 +273,11 @@ def test_staff_confirmation_is_audited_with_the_staff_name(app, kiosk):
         assert set(event.details["evidence"]) == {"card_front", "card_back", "face"}
 
 
-def test_staff_reject_asks_for_new_photos(kiosk):
+def test_staff_reject_ends_the_tries_at_the_kiosk(kiosk):
     kiosk.walk_to(6)
     kiosk.capture_all()
     html = _html(kiosk.staff_confirm(verdict="reject"))
-    assert "chụp lại" in html
+    assert "không thể tiếp tục tại máy" in html and "gặp nhân viên" in html
     assert kiosk.registration().furthest_step == 6
 
 
@@ -332,7 +332,10 @@ def test_any_photo_can_be_retaken(kiosk):
     html = _html(kiosk.get(f"/r/{kiosk.token}/step/6/retake/card_front", htmx=True))
     assert "Chụp lại: Mặt trước giấy tờ" in html
     assert f"/r/{kiosk.token}/step/6/capture/card_front" in html
-    kiosk.capture("card_front", jpeg_bytes(seed=99))
+    # the retake form says it is a retake (a side already stored is otherwise not stored again)
+    assert 'name="retake" value="card_front"' in html
+    kiosk.post(f"/r/{kiosk.token}/step/6/capture/card_front",
+               {"image_data": data_url("image/jpeg", jpeg_bytes(seed=99)), "retake": "card_front"})
     fronts = [e for e in kiosk.registration().evidence if e.kind == "card_front"]
     assert len(fronts) == 2
 

@@ -40,7 +40,39 @@ REVIEW_REASONS = {
     "mrz_sex_differs": "Giới tính trong vùng mã MRZ KHÁC giới tính đã khai.",
     "mrz_qr_differ": "Mã QR và vùng mã MRZ của thẻ KHÔNG khớp nhau (số, ngày sinh hoặc giới tính).",
     "document_expired": "Giấy tờ ĐÃ HẾT HẠN.",
+    # the face itself (face_reason below): the first line the clerk reads
+    "liveness_not_done": "Khuôn mặt KHỚP với ảnh trên giấy tờ; chưa kiểm tra cử động khuôn mặt "
+                         "(ảnh chụp thường, hoặc khách chưa làm được).",
+    "face_unsure": "Máy chưa chắc chắn khuôn mặt khớp: khoảng cách nằm giữa hai ngưỡng.",
+    "face_no_match": "Khuôn mặt KHÔNG khớp với ảnh trên giấy tờ: khoảng cách lớn hơn ngưỡng "
+                     "không khớp.",
+    "no_face": "Máy không tìm thấy khuôn mặt, trong ảnh vừa chụp hoặc trên ảnh giấy tờ.",
 }
+
+# The machine's own face verdict (before the identity checks) → the reason about the face.
+_FACE_REASON = {"no_face": "no_face", "no_match": "face_no_match", "review": "face_unsure"}
+
+
+def face_reason(details: dict) -> str | None:
+    """The true reason about the face in a recorded face_match (its details): no face found,
+    not the same face, unsure, or a match held back only because the liveness check was not
+    done; None for a match with nothing about the face (other reasons may remain)."""
+    raw = details.get("raw_decision") or details.get("decision")
+    if raw in _FACE_REASON:
+        return _FACE_REASON[raw]
+    if raw == "match" and ("no_liveness" in (details.get("problems") or [])
+                           or details.get("liveness") is False):
+        return "liveness_not_done"
+    return None
+
+
+def review_reason_codes(details: dict) -> list[str]:
+    """Why a clerk is asked, face first (:func:`face_reason`), then what the card said
+    (the recorded problems), each once: codes of :data:`REVIEW_REASONS`."""
+    face = face_reason(details)
+    problems = [p for p in details.get("problems") or []
+                if not (face == "liveness_not_done" and p == "no_liveness")]
+    return ([face] if face else []) + [p for p in problems if p != face]
 
 # What the customer is told at step 6 when the card itself disagrees (the clerk sees the above).
 CUSTOMER_CARD_MESSAGES = {
@@ -61,9 +93,11 @@ def missing_captures(captured_kinds: set[str]) -> list[str]:
 HELP_REASONS = {
     "customer_asked": "Khách bấm «Gọi nhân viên».",
     "face_review": "Máy chưa chắc chắn khuôn mặt khớp với ảnh trên giấy tờ.",
+    "liveness_not_done": "Khuôn mặt khớp; chưa kiểm tra cử động khuôn mặt.",
     "no_face": "Máy không thấy rõ khuôn mặt trong ảnh.",
     "no_match": "Khuôn mặt không khớp sau nhiều lần thử.",
     "liveness_failed": "Khách chưa làm được kiểm tra cử động khuôn mặt.",
+    "kyc_rejected": "Nhân viên đã không xác nhận ảnh ở bước 6: khách không thử tiếp được tại máy.",
     "otp_locked": "Khách nhập sai mã kích hoạt quá số lần cho phép.",
     "camera_unavailable": "Không dùng được camera của máy.",
     "printer_error": "Máy in chưa in được phiếu.",

@@ -28,7 +28,9 @@ def read_and_decide(reg: Registration) -> chip_reading.ChipOutcome:
     id_number = reg.data.get("id_number", "")
     read = chip_reading.read_chip(id_number)
     details = None
-    if read.trusted:
+    # after a clerk's rejection the read is kept (the clerk may look at it) but decides nothing:
+    # only a clerk opens another try (services.review.allow_one_more)
+    if read.trusted and not ekyc.rejected_by_staff(reg):
         # the read's portrait (None without one: the reference stays what it was)
         details = ekyc.decision_against(reg, chip_reading.reference_of(read),
                                         live=reg.liveness_passed_at is not None)

@@ -21,8 +21,10 @@ from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, Registration, utcnow
+from kiosk.domain import step6
 from kiosk.domain.face_decision import FaceThresholds
 from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision, identity_problems
+from kiosk.domain.step6 import CardOutcome
 from kiosk.services import evidence as evidence_service
 from kiosk.services import registrations
 from kiosk.vision.images import ImageError
@@ -60,22 +62,27 @@ def _today():
     return local_time(utcnow()).date()
 
 
+CARD_KINDS = ("card_front", "card_back")
 SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_back"}
 
 
-def add_card_photo(reg: Registration, kind: str, data: bytes,
-                   source: str) -> tuple[str, list[str], dict[str, Evidence]]:
-    """Store a card photo under the side it actually shows (the customer may show either side
-    first), check the card (both sides when both are there) and re-decide.
+def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
+                   retake: bool = False) -> tuple[CardOutcome, list[str], dict[str, Evidence]]:
+    """One card photo through step 6's state machine (``kiosk.domain.step6``): stored under the
+    side it actually shows (the customer may show either side first) unless that side is
+    already stored in this attempt (the wrong side held up, or the same frame shot again); the
+    card checked (both sides when both are there) and the face re-decided when it is stored.
 
-    Returns (the kind stored, what the customer must be told: expired document, the zone and
-    the QR code or the declared data disagreeing, the latest photos by kind now). Raises
-    ImageError for an unusable image. The card check and the face comparison (slow) run
-    before anything is written (see «transaction shape» below)."""
+    Returns (the outcome: state, side, what to say; what the customer must be told besides:
+    expired document, the zone and the QR code or the declared data disagreeing; the latest
+    photos by kind now). Raises ImageError for an unusable image. The card check and the face
+    comparison (slow) run before anything is written (see «transaction shape» below). One
+    audit row per decision: the same refusal again (the camera still on the same side) is not
+    recorded again."""
     mime = engine().check_image(data)
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
-    photos = [data] + [latest[k].content for k in ("card_front", "card_back") if k in latest]
+    photos = [data] + [latest[k].content for k in CARD_KINDS if k in latest]
     try:
         from kiosk.services.preview_qr import with_recent_qr
 
@@ -86,13 +93,23 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
         current_app.logger.exception("card check failed for %s", reg.number)
         card = {}
     side = (card.get("sides") or [None])[0]
-    stored = SIDE_KINDS.get(side, kind)
+    seen = SIDE_KINDS.get(side, kind)
+    outcome = step6.decide(step6.CardShot(
+        requested=kind, seen=seen, stored=frozenset(k for k in CARD_KINDS if k in latest),
+        near_identical=_near_identical(data, latest.get(seen)), retake=retake))
+    if not outcome.store:
+        if not step6.repeats(outcome, audit.latest(reg, "card_checked")):
+            audit.record("card_checked", reg, actor="system", state=outcome.state,
+                         kind=outcome.kind, requested=kind, side=side)
+        return outcome, [], latest
+    stored = outcome.kind
     latest = add_capture(reg, stored, data, source, mime, latest=latest)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data, _today())
                 if p in CUSTOMER_CARD_MESSAGES and card]
     if card:
-        audit.record("card_checked", reg, actor="system", kind=stored, side=side,
+        audit.record("card_checked", reg, actor="system", state=outcome.state, kind=stored,
+                     requested=kind, side=side,
                      card_kind=card.get("card_kind"), sides=card.get("sides"),
                      mrz_found=bool((card.get("mrz") or {}).get("found")),
                      mrz_valid=bool((card.get("mrz") or {}).get("valid")),
@@ -107,7 +124,17 @@ def add_card_photo(reg: Registration, kind: str, data: bytes,
                                  card.get("card_kind"))
         messages = [verdict.message if p == "document_expired" else CUSTOMER_CARD_MESSAGES[p]
                     for p in problems]
-    return stored, messages, latest
+    return outcome, messages, latest
+
+
+def _near_identical(data: bytes, stored: Evidence | None) -> bool:
+    """Nearly the same picture as the stored photo (a card held still, shot again)."""
+    if stored is None:
+        return False
+    try:
+        return step6.nearly_same(engine().frame_hash(data), engine().frame_hash(stored.content))
+    except ImageError:
+        return False
 
 
 def card_portrait(row) -> bytes | None:
@@ -237,9 +264,6 @@ def record_decision(reg: Registration, details: dict, new_attempt: bool = True) 
     audit.record("face_match", reg, actor="system", attempt=reg.face_attempts, **details)
 
 
-CARD_KINDS = ("card_front", "card_back")
-
-
 def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
                   chip=None) -> dict | None:
     """Compute (never write) the decision for these photos; None while the front or the face
@@ -362,9 +386,33 @@ def continue_after_match(reg: Registration) -> tuple[int | None, str | None]:
 
 
 def reject_by_staff(reg: Registration, actor: str) -> None:
+    """A clerk did not accept the photos: the face tries END here (the tries are not given
+    back: the same stranger would otherwise go round tries → clerk → rejection for ever). The
+    kiosk says the registration cannot continue there; only a clerk's :func:`allow_one_more`
+    opens one more try."""
     captures = evidence_service.latest_captures(reg)
     reg.kyc_decision = Decision.STAFF_REJECTED.value
-    reg.face_attempts = 0
+    reg.liveness_challenge = None
     audit.record("kyc_rejected", reg, actor=actor,
                  evidence={kind: row.sha256 for kind, row in captures.items()},
-                 distance=reg.face_distance)
+                 distance=reg.face_distance, attempts=reg.face_attempts)
+
+
+def rejected_by_staff(reg: Registration) -> bool:
+    """A clerk's rejection stands: no photo, no challenge, no automatic try until a clerk
+    allows one more."""
+    return reg.kyc_decision == Decision.STAFF_REJECTED.value
+
+
+def allow_one_more(reg: Registration, actor: str) -> None:
+    """After a rejection, a clerk lets the customer try ONE more time: one face try is left
+    (a NO_MATCH then goes to a clerk again, a REVIEW or NO_FACE as always). Raises ValueError
+    when the registration is not rejected."""
+    if not rejected_by_staff(reg):
+        raise ValueError("not rejected by a clerk")
+    limit = current_app.config["FACE_MAX_ATTEMPTS"]
+    reg.face_attempts = max(limit - 1, 0)
+    reg.kyc_decision = None
+    reg.liveness_passed_at = None
+    reg.liveness_challenge = None
+    audit.record("review_retry_allowed", reg, actor=actor, attempts_left=1)

@@ -16,7 +16,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, StaffUser
 from kiosk.domain import free_text
-from kiosk.domain.kyc import Decision
+from kiosk.domain.kyc import Decision, face_reason
 from kiosk.providers import ProviderError
 from kiosk.services import ekyc, identity_record, registrations
 
@@ -27,19 +27,23 @@ QUEUE_REASON = {
     Decision.NO_FACE.value: "no_face",
     Decision.NO_MATCH.value: "no_match",
 }
-REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values())
+# A REVIEW whose face matched but without the liveness check is queued under its own reason:
+# the clerk's list must not say the machine is unsure of a face it matched.
+REVIEW_HELP_REASONS = frozenset(QUEUE_REASON.values()) | {"liveness_not_done"}
 # Why a clerk rejects: (for the clerk's list, for the customer on the kiosk).
+# Why a clerk rejects: (for the clerk's list, for the customer on the kiosk). A rejection ends
+# the face tries at the kiosk (services.ekyc.reject_by_staff): the customer is told why and to
+# see the clerk, never to try again alone; the clerk may allow one more try (allow_one_more).
+SEE_THE_CLERK = "Hồ sơ không thể tiếp tục tại máy. Vui lòng gặp nhân viên tại quầy."
 REJECT_REASONS = {
     "not_same_person": ("Không phải cùng một người",
-                        "Nhân viên chưa xác nhận ảnh khuôn mặt khớp với ảnh trên giấy tờ. "
-                        "Vui lòng chụp lại theo hướng dẫn."),
+                        "Nhân viên chưa xác nhận ảnh khuôn mặt khớp với ảnh trên giấy tờ."),
     "face_unclear": ("Ảnh khuôn mặt mờ hoặc bị che",
-                     "Ảnh khuôn mặt chưa rõ. Vui lòng bỏ kính, khẩu trang, nhìn thẳng vào camera."),
-    "card_unclear": ("Ảnh giấy tờ mờ, lóa hoặc thiếu góc",
-                     "Ảnh giấy tờ chưa rõ. Vui lòng chụp lại mặt trước giấy tờ."),
+                     "Ảnh khuôn mặt chưa rõ (kính, khẩu trang hoặc thiếu sáng)."),
+    "card_unclear": ("Ảnh giấy tờ mờ, lóa hoặc thiếu góc", "Ảnh giấy tờ chưa rõ."),
     "card_mismatch": ("Giấy tờ không khớp với thông tin đã khai",
-                      "Thông tin trên giấy tờ chưa khớp với thông tin đã khai. Vui lòng gặp nhân viên."),
-    "other": ("Lý do khác (ghi chú)", "Nhân viên yêu cầu chụp lại ảnh. Vui lòng làm theo hướng dẫn."),
+                      "Thông tin trên giấy tờ chưa khớp với thông tin đã khai."),
+    "other": ("Lý do khác (ghi chú)", "Nhân viên chưa xác nhận ảnh."),
 }
 
 
@@ -68,6 +72,8 @@ def queue_if_needed(reg: Registration) -> bool:
     if not needs_clerk(reg):
         return False
     reason = QUEUE_REASON.get(reg.kyc_decision, "face_review")
+    if reason == "face_review" and face_reason(ekyc.latest_face_match(reg)) == "liveness_not_done":
+        reason = "liveness_not_done"
     if reg.help_requested_at is None or reg.help_reason != reason:
         registrations.request_help(reg, reason, actor="system")
     return True
@@ -123,7 +129,8 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console",
 
 def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
            where: str = "console") -> None:
-    """The clerk does not accept the photos: the customer retakes them (the kiosk says why)."""
+    """The clerk does not accept the photos: the face tries end (the kiosk says why and to see
+    the clerk); :func:`allow_one_more` may open one more."""
     if reason not in REJECT_REASONS:
         raise ReviewError("Vui lòng chọn lý do không xác nhận.")
     # No hidden or bidi characters in a note the customer's screen may show.
@@ -145,7 +152,44 @@ def customer_message(reg: Registration) -> str | None:
     if reg.kyc_decision != Decision.STAFF_REJECTED.value:
         return None
     reason = audit.latest(reg, "review_rejected").get("reason")
-    return REJECT_REASONS.get(reason, REJECT_REASONS["not_same_person"])[1]
+    return f"{REJECT_REASONS.get(reason, REJECT_REASONS['not_same_person'])[1]} {SEE_THE_CLERK}"
+
+
+def can_allow_one_more(reg: Registration) -> bool:
+    return (not reg.finished and reg.status == "in_progress" and reg.furthest_step == STEP
+            and ekyc.rejected_by_staff(reg))
+
+
+def allow_one_more(reg: Registration, clerk: StaffUser, where: str = "console") -> None:
+    """After a rejection the clerk lets the customer try ONE more time at the kiosk (audited
+    as review_retry_allowed with the clerk's name)."""
+    if not can_allow_one_more(reg):
+        raise ReviewError("Hồ sơ này không ở trạng thái bị từ chối tại bước 6.")
+    ekyc.allow_one_more(reg, clerk.actor)
+    # a customer waiting at the kiosk («Gọi nhân viên») is sent back to the camera by the poll
+    registrations.help_handled(reg, clerk.actor, "retry_allowed")
+
+
+@dataclass(frozen=True)
+class DistanceScale:
+    """The face distance against both thresholds, as a small drawing for the clerk: accept
+    ≤ accept, a clerk looks ≤ reject, no match above; positions in 0..1 of the drawn range."""
+    accept: float
+    reject: float
+    distance: float | None
+    top: float  # the range drawn: 0 … top
+    zone: str  # "accept" | "review" | "no_match" | "none"
+
+    def at(self, value: float) -> float:
+        return max(0.0, min(1.0, value / self.top))
+
+
+def distance_scale(distance: float | None) -> DistanceScale:
+    th = ekyc.thresholds()
+    top = max(th.reject * 1.6, (distance or 0) * 1.1, 0.1)
+    zone = ("none" if distance is None else "accept" if distance <= th.accept
+            else "review" if distance <= th.reject else "no_match")
+    return DistanceScale(th.accept, th.reject, distance, top, zone)
 
 
 @dataclass

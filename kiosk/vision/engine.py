@@ -126,6 +126,17 @@ def model_thresholds(config: Mapping, model: str) -> FaceThresholds:
     return FaceThresholds(accept=values[0], reject=values[1])
 
 
+def sharpness(image: np.ndarray) -> float:
+    """How sharp a picture is: the variance of its Laplacian at a common height (200 px), so
+    crops of different sizes compare fairly."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = grey.shape[:2]
+    if h == 0 or w == 0:
+        return 0.0
+    scaled = cv2.resize(grey, (max(1, round(w * 200 / h)), 200), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(scaled, cv2.CV_64F).var())
+
+
 class EkycEngine:
     """Card reading, guidance, face comparison and liveness, with the settings they need.
 
@@ -212,6 +223,12 @@ class EkycEngine:
         integrity decode at 1/8 scale, a PNG's full one. The pixels are not kept."""
         return check_usable(data, self.max_pixels)
 
+    def frame_hash(self, data: bytes) -> int:
+        """A 64-bit difference hash of a photo, to tell a near-identical frame (step 6)."""
+        from kiosk.vision.images import difference_hash
+
+        return difference_hash(data, self.max_pixels)
+
     # ---- cards -------------------------------------------------------------------------------
     def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True) -> dict:
         """What the card in one or more photos says, each photo either side in any order
@@ -227,20 +244,50 @@ class EkycEngine:
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
-        or None."""
+        UPRIGHT and the sharpest of the cuts found, or None.
+
+        A clerk decides on this picture: a cut lying on its side (the card's outline read the
+        wrong way round in a blurred frame) or smeared is no evidence. So the cut placed by the
+        card's outline (or its QR code) is turned upright by the face in it
+        (``portrait_search.find_portrait`` looks at every angle), the frame is also searched
+        for the portrait at any angle, and the sharper upright one is answered."""
+        from kiosk.vision import portrait_search
+        from kiosk.vision.card_outline import to_bgr
+        from kiosk.vision.card_portrait import face_detector
         from kiosk.vision.read_card import portrait_from_frame, read_side
 
         image, _ = decode_image(data, self.max_pixels)
+        detector = face_detector(self.models_dir)
+        candidates = []
         # the 2021 front: its QR code places the photo
-        portrait = portrait_from_frame(image, models_dir=self.models_dir)
-        if portrait is None:
+        placed = portrait_from_frame(image, models_dir=self.models_dir)
+        if placed is None:
             side = read_side(image, with_mrz=False, models_dir=self.models_dir)
             # only a portrait on a card: a plain photo of a face is not a card portrait
             on_card = side.corners is not None or side.qr_valid
-            portrait = side.portrait if side.portrait_found and on_card else None
-        if portrait is None:
+            placed = side.portrait if side.portrait_found and on_card else None
+        if placed is not None:
+            # the face in the cut, looked at every 30°: the cut turned so that it stands up
+            # (kept as cut only when no face is seen anywhere: the clerk still sees the card)
+            h, w = placed.shape[:2]
+            found = (portrait_search.face_angle(to_bgr(placed), (w / 2, h / 2), min(h, w) * 0.5,
+                                                detector) if detector is not None else None)
+            if found is not None:
+                candidates.append(portrait_search.upright_portrait(
+                    placed, found.centre, found.size, found.angle))
+            # the frame searched at any angle too (the outline's cut may miss the face in a
+            # smeared frame); only where a card was found: a plain photo of a face is not a
+            # card portrait
+            hit = portrait_search.find_portrait(image, detector)  # None without a detector
+            if hit is not None:
+                candidates.append(hit.crop)
+        if not candidates:  # no face seen: the card's cut as it is, or nothing
+            candidates = [placed] if placed is not None else []
+        if not candidates:
             return None
-        ok, buf = cv2.imencode(".jpg", portrait, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        # the sharper of the upright cuts with a face (a smeared frame gives a smeared cut)
+        best = max(candidates, key=sharpness)
+        ok, buf = cv2.imencode(".jpg", best, [cv2.IMWRITE_JPEG_QUALITY, 90])
         return buf.tobytes() if ok else None
 
     def guidance(self, data: bytes) -> dict:
@@ -350,14 +397,18 @@ class EkycEngine:
         """Judge a recorded challenge. Frames are decoded lazily, one at a time; a frame that is
         not a valid image raises ImageError before any judgement is returned, and so does a
         recording over the budget (frames × pixels), before any frame is decoded."""
+        from kiosk.vision.card_portrait import face_detector
         from kiosk.vision.liveness import run_sequence
 
         deadline = time.monotonic() + self.liveness_time_budget_s
         check_liveness_budget(blobs, min(self.max_pixels, LIVENESS_FRAME_MAX_PIXELS))
         frames = _LazyFrames(stamps, blobs, self.max_pixels)
-        # the identity check inside the challenge uses the deciding model (never the other)
+        # the identity check inside the challenge uses the deciding model (never the other).
+        # YuNet finds the face in each frame (dlib's HOG took 15–75 ms a frame: 12–23 s for a
+        # recording on a loaded two-core kiosk); dlib's HOG only where YuNet's model is missing.
         status, best = run_sequence(frames, challenge, mirrored=self.mirrored,
-                                    model=self.face_model_instance(), deadline=deadline)
+                                    model=self.face_model_instance(), deadline=deadline,
+                                    detector=face_detector(self.models_dir))
         face_jpeg = None
         if status.state == "passed" and best is not None:
             image = frames[best][1]

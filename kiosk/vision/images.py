@@ -296,3 +296,17 @@ def check_signature(png: bytes, min_ink: float = 0.002) -> Image.Image:
     if float(np.count_nonzero(ink)) / ink.size < min_ink:
         raise ImageError("Quý khách chưa ký, hoặc chữ ký quá ngắn. Vui lòng ký tên vào khung.")
     return picture
+
+
+def difference_hash(data: bytes, max_pixels: int) -> int:
+    """A 64-bit difference hash (dHash) of a picture: 9×8 grey, one bit per left/right pair.
+
+    Step 6 compares a new card photo with the one stored for the same side: frames of a card
+    held still differ by a few bits, a card turned over or moved by many
+    (``kiosk.domain.step6.NEAR_IDENTICAL_BITS``). ImageError when the bytes are not a usable
+    picture."""
+    image, _ = decode_image(data, max_pixels, max_side=64)
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    small = cv2.resize(grey, (9, 8), interpolation=cv2.INTER_AREA).astype(np.int16)
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)

@@ -389,19 +389,43 @@ class Observation:
     encoding: object | None  # when asked for: dlib's 128-d vector, or the model's Embedding
 
 
+# YuNet's box (x, y, w, h) → the box dlib's HOG detector gives for the same face, which the
+# 68-point model was trained on: medians over 60 faces of the face set in webcam-like 480×360
+# frames (bench/bench_liveness.py shows the same verdicts and blink/turn measures either way).
+_YUNET_TO_DLIB = (-0.047, 0.17, 1.039, 0.979)  # left, top, right, bottom in box widths/heights
+YUNET_SCORE = 0.6
+YUNET_MAX_SIDE = 320  # the face of a customer at the kiosk is 100–250 px in a 480-px frame
+
+
+def yunet_boxes(frame_bgr: np.ndarray, detector) -> list[tuple[int, int, int, int, float]]:
+    """Faces found by YuNet, as dlib-like (left, top, right, bottom, score), biggest first."""
+    rows = detector.detect(frame_bgr, score_threshold=YUNET_SCORE, max_side=YUNET_MAX_SIDE)
+    boxes = []
+    for row in rows:
+        x, y, w, h = (float(v) for v in row[:4])
+        a, b, c, d = _YUNET_TO_DLIB
+        boxes.append((round(x + a * w), round(y + b * h), round(x + c * w), round(y + d * h),
+                      float(row[14])))
+    return sorted(boxes, key=lambda bx: -(bx[2] - bx[0]) * (bx[3] - bx[1]))
+
+
 def observe(frame_bgr: np.ndarray, with_encoding: bool = False,
-            model=None) -> Observation | None:
+            model=None, detector=None) -> Observation | None:
     """68-point landmarks (and optionally the encoding) of the largest face in a frame.
 
     The landmarks always come from dlib (its 68 points are what blink and turn are measured
     on). The encoding: with ``model`` (a ``faces.FaceModel``) that model's ``Embedding`` of the
     frame's largest face — the model that decides the face match, so liveness and decision
     judge identity alike; without, dlib's vector from the 68-point alignment.
+
+    ``detector``: YuNet (``card_portrait.face_detector``) finds the face, ~4 ms a frame and
+    turned heads too; without it dlib's HOG detector does (~15 ms a frame, and ~75 ms on a
+    frame where it sees no face, as during a head turn: it looks again at twice the size).
     """
     from kiosk.vision import faces
 
     rgb = faces.to_rgb(frame_bgr)
-    boxes = faces.detect_faces(rgb)
+    boxes = yunet_boxes(frame_bgr, detector) if detector is not None else faces.detect_faces(rgb)
     if not boxes:
         return None
     face = faces.encode_face(rgb, max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])),
@@ -416,7 +440,7 @@ def observe(frame_bgr: np.ndarray, with_encoding: bool = False,
 
 def run_sequence(frames, challenge: list[str], mirrored: bool = False,
                  params: LivenessParams | None = None, model=None,
-                 deadline: float | None = None, clock=time.monotonic):
+                 deadline: float | None = None, clock=time.monotonic, detector=None):
     """Run a whole recorded challenge: ``frames`` is [(t_seconds, frame_bgr)] in time order.
 
     Returns ``(status, index)`` where ``index`` is the frame best suited to be kept as the face
@@ -443,7 +467,7 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
             return session._fail("busy", t), None
         # keep asking for an encoding until one frame gave one (the model's detector may miss
         # a face that dlib's found): without a reference nothing could be checked at the end
-        obs = observe(frame, with_encoding=not have_reference, model=model)
+        obs = observe(frame, with_encoding=not have_reference, model=model, detector=detector)
         if obs is None:
             status = session.update(t, None)
         else:
@@ -461,7 +485,7 @@ def run_sequence(frames, challenge: list[str], mirrored: bool = False,
     if status.state == "passed" and last_seen is not None and last_seen != best:
         if deadline is not None and clock() > deadline:
             return session._fail("busy", frames[last_seen][0]), None
-        last = observe(frames[last_seen][1], with_encoding=True, model=model)
+        last = observe(frames[last_seen][1], with_encoding=True, model=model, detector=detector)
         if last is not None and last.encoding is not None:
             status = session.check_identity(last.encoding)
     return status, best

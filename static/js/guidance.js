@@ -10,6 +10,13 @@
  * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
  * that frame's payload, so the customer is not asked to move the card for a photo that would
  * only read the same code again.
+ *
+ * Step 6 holds the shutter: when the server answered that the photo was not stored (the side
+ * already taken held up again: [data-capture-hold] in the form, kiosk/domain/step6.py), the
+ * form does not shoot by itself until the card in front of the camera changes: a frame without
+ * a card, or a frame whose 64-bit difference hash (the server's NEAR_IDENTICAL_BITS idea)
+ * differs from the first frame seen under the hold by more than CHANGED_BITS. «Chụp ảnh» still
+ * works by hand.
  */
 (function () {
   'use strict';
@@ -19,6 +26,31 @@
   // Native resolution up to 1280 px: the card's edge must be ≥ 450 px for its QR to read
   // (docs/vision-card.md), so a shrunk preview would always be "too far".
   var MAX_WIDTH = 1280;
+  var CHANGED_BITS = 12;
+
+  // 9×8 grey, one bit per left/right neighbour pair (as kiosk.vision.images.difference_hash)
+  function dhash(source, small) {
+    small.width = 9; small.height = 8;
+    var ctx = small.getContext('2d');
+    ctx.drawImage(source, 0, 0, 9, 8);
+    var px = ctx.getImageData(0, 0, 9, 8).data;
+    var bits = [];
+    for (var y = 0; y < 8; y++) {
+      for (var x = 0; x < 8; x++) {
+        var i = (y * 9 + x) * 4, j = i + 4;
+        var a = px[i] * 0.299 + px[i + 1] * 0.587 + px[i + 2] * 0.114;
+        var b = px[j] * 0.299 + px[j + 1] * 0.587 + px[j + 2] * 0.114;
+        bits.push(b > a ? 1 : 0);
+      }
+    }
+    return bits;
+  }
+
+  function distance(a, b) {
+    var d = 0;
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) d += 1;
+    return d;
+  }
 
   function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
@@ -34,6 +66,11 @@
     var done = false;
 
     var failures = 0;
+    var holdEl = form.querySelector('[data-capture-hold]');
+    var held = !!holdEl;  // the server said: not stored again, wait for the card to change
+    var heldHash = null;
+    var small = document.createElement('canvas');
+    var MSG_HELD = 'Vui lòng lật giấy tờ lại (hoặc nhấc ra rồi đặt lại) để máy chụp tiếp.';
     var MSG_GOOD = 'OK, đang chụp… giữ yên tay';
     var MSG_UNAVAILABLE = 'Máy không tự chụp được lúc này. Vui lòng bấm «Chụp ảnh».';
 
@@ -50,6 +87,13 @@
       if (failures >= 3) show('unavailable', MSG_UNAVAILABLE);
     }
 
+    function release() {
+      held = false;
+      good = 0;
+      form.setAttribute('data-capture-held', 'false');
+    }
+    if (held) form.setAttribute('data-capture-held', 'true');
+
     function tick() {
       if (done || !document.body.contains(form)) return;  // swapped away: stop
       setTimeout(tick, INTERVAL_MS);
@@ -59,6 +103,11 @@
       canvas.width = width;
       canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+      if (held) {
+        var hash = dhash(canvas, small);
+        if (heldHash === null) heldHash = hash;
+        else if (distance(hash, heldHash) > CHANGED_BITS) release();
+      }
       canvas.toBlob(function (blob) {
         var data = new FormData();
         data.append('frame', blob, 'frame.jpg');
@@ -73,8 +122,13 @@
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
             if (!(advice.issues || []).includes('no_card')) {
               document.dispatchEvent(new CustomEvent('kiosk:activity'));  // a card is in view
+            } else if (held) {
+              release();  // the card left the frame: whatever comes next is a new picture
             }
-            if (advice.qr_read && form.hasAttribute('data-shoot-on-qr') && shoot && !shoot.disabled) {
+            if (held) {
+              good = 0;
+              show('advice', MSG_HELD);
+            } else if (advice.qr_read && form.hasAttribute('data-shoot-on-qr') && shoot && !shoot.disabled) {
               done = true;
               show('good', MSG_GOOD);
               shoot.click();

@@ -9,7 +9,9 @@
  *   </form>
  * The server decides: the prompts below only pace the customer. Frames (480 px wide JPEG,
  * ~8 per second, never mirrored) and their timestamps in ms are POSTed as multipart
- * "frames" + "timestamps"; the answer (the step's partial) is swapped into #wizard.
+ * "frames" + "timestamps"; the answer (the step's partial) is swapped into #wizard. While it
+ * works, <progress data-liveness-progress> and the status line show «Đang gửi hình… n/N», then
+ * «Đang kiểm tra…» (form data-liveness-state: recording → sending → judging).
  */
 (function () {
   'use strict';
@@ -63,23 +65,48 @@
     });
   }
 
+  // Progress while it works, not a bare «Đang kiểm tra…»: the frames sent so far out of all
+  // (measured from the upload's own progress), then the server's judging (a short, moving bar).
+  function progress(form, statusEl, sent, total) {
+    var bar = form.querySelector('progress[data-liveness-progress]');
+    if (bar) {
+      bar.hidden = false;
+      bar.max = total;
+      if (sent === null) bar.removeAttribute('value');  // judging: indeterminate
+      else bar.value = sent;
+    }
+    form.setAttribute('data-liveness-state', sent === null ? 'judging' : 'sending');
+    setText(statusEl, sent === null ? 'Đang kiểm tra… ' + total + '/' + total + ' hình đã gửi'
+                                    : 'Đang gửi hình… ' + sent + '/' + total);
+  }
+
   function send(form, recording, statusEl) {
     var data = new FormData();
+    var total = 0;
     recording.blobs.forEach(function (blob, i) {
-      if (blob) data.append('frames', blob, 'f' + i + '.jpg');
+      if (blob) { data.append('frames', blob, 'f' + i + '.jpg'); total += 1; }
     });
     data.append('timestamps', recording.stamps.filter(function (_, i) {
       return recording.blobs[i];
     }).join(','));
-    setText(statusEl, 'Đang kiểm tra…');
-    return fetch(form.getAttribute('data-liveness-url'), {
-      method: 'POST',
-      body: data,
-      credentials: 'same-origin',
-      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' },
-    }).then(function (response) {
-      if (!response.ok) throw new Error('HTTP ' + response.status);
-      return response.text();
+    progress(form, statusEl, 0, total);
+    // XMLHttpRequest, not fetch(): only it reports the upload's progress
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', form.getAttribute('data-liveness-url'));
+      xhr.withCredentials = true;
+      xhr.setRequestHeader('X-CSRFToken', csrfToken());
+      xhr.setRequestHeader('HX-Request', 'true');
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) progress(form, statusEl, Math.floor(total * e.loaded / e.total), total);
+      };
+      xhr.upload.onload = function () { progress(form, statusEl, null, total); };
+      xhr.onload = function () {
+        if (xhr.status < 200 || xhr.status >= 300) { reject(new Error('HTTP ' + xhr.status)); return; }
+        resolve(xhr.responseText);
+      };
+      xhr.onerror = function () { reject(new Error('network')); };
+      xhr.send(data);
     }).then(function (html) {
       var target = document.getElementById('wizard');
       if (window.htmx && htmx.swap && target) {

@@ -45,10 +45,26 @@ def test_still_photo_fails_the_liveness_challenge(live_app, browser_page, tmp_pa
     _upload(page, "card_front", tmp_path, 1)  # the document-scanner path
     _upload(page, "card_back", tmp_path, 2)
     expect_camera_ready(page, "form[data-liveness-form]")
+    # what the customer is shown while it works: the states and the status line, as they come
+    page.evaluate("""() => {
+      window.__livenessSeen = [];
+      const form = document.querySelector('form[data-liveness-form]');
+      const status = form.querySelector('[data-camera-status]');
+      const bar = form.querySelector('progress[data-liveness-progress]');
+      new MutationObserver(() => window.__livenessSeen.push(
+        [form.getAttribute('data-liveness-state'), status.textContent, !bar.hidden]))
+        .observe(form, {attributes: true, subtree: true, childList: true, characterData: true});
+    }""")
     page.get_by_role("button", name="Bắt đầu").click()
     expect(page.locator("[data-liveness-prompt]")).not_to_be_empty(timeout=15_000)
     error = page.locator("form[data-liveness-form] [data-error]")
     expect(error).to_be_visible(timeout=SLOW)
     expect(error).to_contain_text("thử lại")
+    seen = page.evaluate("() => window.__livenessSeen || []")
+    # the recording was sent with its progress shown (n/N), then judged under «Đang kiểm tra…»
+    assert any(state == "sending" and "Đang gửi hình…" in text and "/" in text and shown
+               for state, text, shown in seen), seen[-5:]
+    assert any(state == "judging" and text.startswith("Đang kiểm tra…") and shown
+               for state, text, shown in seen), seen[-5:]
     expect(page.locator("#capture-face img")).to_have_count(0)
     assert page.js_errors == [], "\n".join(page.js_errors)

@@ -47,12 +47,22 @@ def test_clerk_decides_in_the_console_and_the_waiting_kiosk_moves_on(live_app, b
     clerk.wait_for_selector("h1:has-text('Xem xét hồ sơ')")
     assert "Khoảng cách khuôn mặt" in clerk.content()
 
-    # Reject with a reason: the kiosk goes back to the face photo and says why.
+    # Reject with a reason: the kiosk says why and that it cannot go on there; no camera.
     clerk.select_option("select[name=reason]", "face_unclear")
     clerk.click("#reject")
     clerk.wait_for_selector("text=Đã từ chối")
     kiosk.wait_for_selector("text=Ảnh khuôn mặt chưa rõ", timeout=30_000)
+    kiosk.wait_for_selector("[data-result=staff_rejected]")
+    assert "không thể tiếp tục tại máy" in kiosk.content()
     assert kiosk.locator("#waiting-for-clerk").count() == 0
+    assert kiosk.locator("[data-liveness-form]").count() == 0
+
+    # The customer calls the clerk; the clerk allows one more try: the waiting kiosk goes back
+    # to the face camera by itself.
+    kiosk.click("[data-result=staff_rejected] [data-help-reason=kyc_rejected]")
+    kiosk.wait_for_selector("#waiting-for-clerk", timeout=SLOW)
+    clerk.click("#allow-retry")
+    clerk.wait_for_selector("text=Đã cho khách thử lại một lượt")
 
     # A new plain photo: the registration is queued again; this time the clerk approves.
     expect_camera_ready(kiosk)

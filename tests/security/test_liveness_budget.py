@@ -51,7 +51,7 @@ def test_the_judge_stops_when_its_time_is_spent_and_asks_to_try_again(monkeypatc
     engine.liveness_time_budget_s = 0.5
     looked = []
 
-    def slow_observe(frame, with_encoding=False, model=None):
+    def slow_observe(frame, with_encoding=False, model=None, detector=None):
         looked.append(1)
         time.sleep(0.2)  # a loaded machine: each frame costs far more than usual
         return None

@@ -184,6 +184,12 @@ class FakeEkycEngine:
     def check_image(self, data: bytes) -> str:
         return check_usable(data, self.max_pixels)
 
+    def frame_hash(self, data: bytes) -> int:
+        # the real hash: cheap, and tests of step 6 send the same bytes to mean the same frame
+        from kiosk.vision.images import difference_hash
+
+        return difference_hash(data, self.max_pixels)
+
     # ---- cards -------------------------------------------------------------------------------
     def _read(self, images: list[bytes]) -> dict:
         return {**blank_read(len(images)), **self.card}

@@ -83,10 +83,15 @@ def chip_portrait(number: str):
 
 @bp.get("/r/<number>/evidence/<int:evidence_id>/portrait")
 def evidence_portrait(number: str, evidence_id: int):
-    portrait = ekyc.card_portrait(_evidence(registration_or_404(number), evidence_id))
-    if portrait is None:
+    """The portrait cut from a card-front photo, upright, for the clerk's side-by-side check;
+    the whole front when no portrait is found there (as the kiosk's own route): the clerk
+    always has the card to compare with, never a broken picture. 404 for another kind."""
+    row = _evidence(registration_or_404(number), evidence_id)
+    if row is None or row.kind != "card_front":
         abort(404)
-    response = Response(portrait, mimetype="image/jpeg")
+    portrait = ekyc.card_portrait(row)
+    response = (Response(row.content, mimetype=row.mime_type) if portrait is None
+                else Response(portrait, mimetype="image/jpeg"))
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
+from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS, review_reason_codes
 from kiosk.services import board, chip_reading, ekyc, evidence, review
 from kiosk.web.filters import date_filter
 from kiosk.web.staff import bp
@@ -61,6 +61,8 @@ def _case(number: str, **extra):
     case = review.case(reg)
     card = card_reading(captures)
     declared = reg.data
+    codes = review_reason_codes(case.face_match)
+    reasons = [REVIEW_REASONS.get(c, c) for c in codes]
     compare = [(label, _shown(key, declared.get(key)), _shown(key, card.get(key)),
                 bool(card.get(key)) and str(card.get(key)) != str(declared.get(key) or ""))
                for key, label in CARD_FIELDS]
@@ -68,13 +70,17 @@ def _case(number: str, **extra):
         "staff/review.html", reg=reg, case=case, captures=captures, labels=CAPTURE_LABELS,
         compare=compare, card=card, open_case=review.needs_clerk(reg),
         chip=chip_reading.latest_check(reg),
-        reasons=[REVIEW_REASONS.get(c, c) for c in case.face_match.get("problems", [])],
-        help_label=HELP_REASONS.get(reg.help_reason or ""), thresholds=ekyc.thresholds(),
-        reject_reasons=review.REJECT_REASONS, **extra)
+        reasons=reasons, reason_codes=codes,
+        # the true reason first (the face, from the recorded decision), not the queue's label
+        help_label=reasons[0] if reasons else HELP_REASONS.get(reg.help_reason or ""),
+        thresholds=ekyc.thresholds(), scale=review.distance_scale(reg.face_distance),
+        reject_reasons=review.REJECT_REASONS, can_retry=review.can_allow_one_more(reg), **extra)
 
 
 DONE = {"approved": "Đã xác nhận. Máy của khách chuyển sang bước tiếp theo.",
-        "rejected": "Đã từ chối. Máy của khách hướng dẫn chụp lại."}
+        "rejected": "Đã từ chối. Máy của khách báo không tiếp tục được tại máy và mời khách "
+                    "gặp nhân viên.",
+        "retry": "Đã cho khách thử lại một lượt. Máy của khách mở lại camera khuôn mặt."}
 
 
 @bp.get("/review/<number>")
@@ -102,3 +108,14 @@ def reject(number: str):
     except review.ReviewError as err:
         return _case(number, error=str(err))
     return redirect(url_for("staff.review_case", number=number, done="rejected"), code=303)
+
+
+@bp.post("/review/<number>/allow-retry")
+def allow_retry(number: str):
+    """«Cho khách thử lại một lượt»: after a rejection, one more face try at the kiosk."""
+    reg = registration_or_404(number)
+    try:
+        review.allow_one_more(reg, current_user)
+    except review.ReviewError as err:
+        return _case(number, error=str(err))
+    return redirect(url_for("staff.review_case", number=number, done="retry"), code=303)

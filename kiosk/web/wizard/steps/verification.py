@@ -32,10 +32,16 @@ MAX_FRAME_BYTES = 2_000_000
 
 
 def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
-         error_kind=None, notice=None, retake: str | None = None, captures=None):
-    """``captures``: the latest photos by kind when the caller has them (just stored)."""
+         error_kind=None, notice=None, retake: str | None = None, captures=None,
+         card_state: str | None = None):
+    """``captures``: the latest photos by kind when the caller has them (just stored);
+    ``card_state``: the state machine's answer to the card photo just sent (the page's
+    automatic shutter obeys it, see kiosk.domain.step6)."""
     captures = evidence.latest_captures(reg) if captures is None else captures
-    challenge = [] if readonly else ekyc.challenge_prompts(reg)
+    rejected = not readonly and ekyc.rejected_by_staff(reg)
+    if rejected:
+        retake = None  # no photo is taken after a clerk's rejection
+    challenge = [] if readonly or rejected else ekyc.challenge_prompts(reg)
     # An unsure machine puts the registration in the clerks' queue by itself; the frame then
     # shows the waiting panel, which moves on once a clerk decides in the console.
     if not readonly:
@@ -57,9 +63,10 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         chip_check=chip_reading.latest_check(reg) if needed else None,
         # The reader, where offered: until a verified chip portrait is the reference.
         chip_used=(chip_reading.reference_for(reg) is not None
-                   if not readonly and chip_check.offered(reg) else None),
+                   if not readonly and not rejected and chip_check.offered(reg) else None),
         face_check=last, liveness_failures=ekyc.liveness_failures(reg),
-        liveness_tries=LIVENESS_TRIES_BEFORE_CLERK,
+        liveness_tries=LIVENESS_TRIES_BEFORE_CLERK, card_state=card_state,
+        rejected=rejected,
     )
 
 
@@ -68,6 +75,10 @@ def capture(reg: Registration, kind: str):
     form = CaptureForm()
     if not form.validate():
         return view(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind=kind)
+    if ekyc.rejected_by_staff(reg):
+        # a clerk's rejection ends the tries: nothing is stored or decided (audited refusal)
+        registrations.refuse(reg, "capture_refused", kind=kind, reason="kyc_rejected")
+        return view(reg, False)
     upload = request.files.get("image_file")
     source = "upload" if upload and upload.filename else "camera"
     try:
@@ -76,19 +87,25 @@ def capture(reg: Registration, kind: str):
         else:
             data = bytes_from_data_url(form.image_data.data or "")
         if kind in ("card_front", "card_back"):
-            # either side first: the photo is kept as the side it shows; the card is checked
-            stored, problems, latest = ekyc.add_card_photo(reg, kind, data, source)
+            # step 6's state machine: either side first, each side stored once per attempt
+            retake = request.form.get("retake") == kind
+            outcome, problems, latest = ekyc.add_card_photo(reg, kind, data, source, retake)
         else:
             latest = ekyc.add_capture(reg, kind, data, source)
-            stored, problems = kind, []
+            outcome, problems = None, []
     except ImageError as err:
         registrations.refuse(reg, "capture_refused", kind=kind, reason=err.message)
         return view(reg, False, capture_error=err.message, error_kind=kind, retake=kind)
-    notes = []
-    if stored != kind:
-        notes.append(f"Ảnh vừa chụp là {CAPTURE_LABELS[stored].lower()}: đã lưu đúng mặt.")
+    if outcome is not None and not outcome.store:
+        # nothing stored: the same side asked for again, the page holding its shutter until
+        # the card in front of the camera changes (static/js/guidance.js)
+        return view(reg, False, captures=latest, capture_error=outcome.message,
+                    error_kind=outcome.state, card_state=outcome.state,
+                    retake=kind if request.form.get("retake") == kind else None)
+    notes = [outcome.message] if outcome is not None and outcome.message else []
     notes += problems
-    return view(reg, False, notice=" ".join(notes) or None, captures=latest)
+    return view(reg, False, notice=" ".join(notes) or None, captures=latest,
+                card_state=outcome.state if outcome is not None else None)
 
 
 def _timestamps(raw: str) -> list[float]:
@@ -106,6 +123,9 @@ def liveness(reg: Registration):
     form = CaptureForm()
     if not form.validate():
         return view(reg, False, capture_error="Phiên làm việc đã hết hạn.", error_kind="face")
+    if ekyc.rejected_by_staff(reg):
+        registrations.refuse(reg, "capture_refused", kind="face", reason="kyc_rejected")
+        return view(reg, False)
     files = request.files.getlist("frames")
     try:
         stamps = _timestamps(request.form.get("timestamps", ""))
