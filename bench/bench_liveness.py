@@ -98,7 +98,7 @@ def main() -> None:
 
     times: dict[str, list[float]] = {"today": [], "new": []}
     verdicts = {}
-    for run in range(args.runs):
+    for _run in range(args.runs):
         for path in ("today", "new"):
             seen[path] = 0
             with mock.patch.object(liveness, "observe", counting(path)):

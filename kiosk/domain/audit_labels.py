@@ -22,6 +22,9 @@ EVENT_LABELS = {
     "stale_screen_refused": "Từ chối màn hình đã bỏ đi",
     "personal_details_refused": "Thông tin cá nhân chưa hợp lệ",
     "package_restored": "Khôi phục gói dịch vụ đã chọn",
+    "current_address_picked": "Khách chọn địa chỉ hiện nay",
+    "certificate_confirmed": "Khách xác nhận thông tin chứng thư số",
+    "certificate_field_wrong": "Khách báo sai thông tin chứng thư số",
     "card_scanned": "Quét giấy tờ",
     "card_scan_failed": "Quét giấy tờ chưa được",
     "scan_corrected": "Khách sửa thông tin đọc từ giấy tờ",
@@ -60,6 +63,10 @@ EVENT_LABELS = {
     # the clerks
     "review_approved": "Nhân viên xác nhận khuôn mặt",
     "review_rejected": "Nhân viên không xác nhận khuôn mặt",
+    "review_retry_allowed": "Nhân viên cho khách thử lại một lượt",
+    "original_document_seen": "Nhân viên đã xem bản gốc giấy tờ",
+    "identity_record_exported": "Nhân viên xuất hồ sơ chứng cứ nhận dạng",
+    "staff_verified_document": "Nhân viên kiểm tra chữ ký văn bản",
     "registration_cancelled": "Hủy hồ sơ",
     "registration_resumed": "Tiếp tục hồ sơ trên máy khác",
     "resume_code_issued": "Cấp mã tiếp tục hồ sơ",
@@ -108,6 +115,9 @@ DETAIL_LABELS = {
     "username": "Tên đăng nhập", "version": "Phiên bản", "where": "Nơi",
     "reference": "So với", "raw_decision": "Kết quả trước khi xét", "liveness": "Kiểm tra cử động",
     "model": "Mô hình", "declared": "Đã khai", "to": "Gửi tới",
+    "field": "Trường", "how": "Cách xác nhận", "valid_from": "Hiệu lực từ",
+    "valid_until": "Hiệu lực đến", "unit": "Mã xã/phường", "valid": "Hợp lệ",
+    "attempts_left": "Số lần còn lại",
 }
 
 # Liveness results in words (kiosk/vision/liveness: state, reason).

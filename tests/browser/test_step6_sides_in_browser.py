@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from .conftest import write_fake_camera
-from .flows import expect_camera_ready, walk_to_step6, wait_for_state
+from .flows import expect_camera_ready, wait_for_state, walk_to_step6
 from .screens import in_view
 
 pytestmark = pytest.mark.browser
