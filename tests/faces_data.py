@@ -1,7 +1,7 @@
-"""Locate the face test photos and read their manifest (DESIGN.md, "Test data").
+"""Locate the face test photos and read their manifest (docs/vision-faces.md).
 
 The photos are not ours to redistribute: they live outside the repository, in
-``../shared/testdata/faces`` (or ``$KIOSK_FACE_DATA``). When they (or dlib's models) are missing
+``$KIOSK_FACE_DATA`` (by default a ``shared/testdata/faces`` folder beside the checkout). When they (or dlib's models) are missing
 the tests that need them are skipped with the reason — except under ``CI=true``, where a
 missing prerequisite is a failure, so a CI run can never pass by skipping everything.
 """

@@ -1,4 +1,4 @@
-"""The card portrait found with YuNet (issue 7: portraits on ≥ 99 % of fronts): small cards in
+"""The card portrait found with YuNet (target: portraits on ≥ 99 % of fronts): small cards in
 640×480 frames, faces small in their photo, the card-sized guard, the fallback to dlib's HOG
 when YuNet's file is missing, and one shared detector."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Face detection, encoding and verification on the shared test photos.
 
-Thresholds are checked on the calibration split only (DESIGN.md, "Face decision"); the
+Thresholds are checked on the calibration split only (docs/vision-faces.md); the
 evaluation split is for bench/calibrate_faces.py's report, never for tuning.
 """
 from __future__ import annotations

@@ -115,7 +115,7 @@ def test_two_images_one_object_and_no_images_refused():
         read_card([])
 
 
-# ---- TD3 zones with small characters (issue 7: passport pages ≥ 98 %) ------------------------
+# ---- TD3 zones with small characters (target: passport pages ≥ 98 %) ------------------------
 
 def _small_blurred_zone(lines: list[str], pitch: float, blur: float) -> np.ndarray:
     """A zone printed in OCR-B, seen at ``pitch`` px per character through a blurred camera,

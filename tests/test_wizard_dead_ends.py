@@ -1,4 +1,4 @@
-"""No dead ends (issue 10): every blocked state says what happened in plain words and offers
+"""No dead ends: every blocked state says what happened in plain words and offers
 «Gọi nhân viên» (and a retry where one makes sense); step 6 says which outcome it was; the
 documents are shown inside the kiosk; the wording fixes."""
 from __future__ import annotations

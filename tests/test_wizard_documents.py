@@ -48,7 +48,7 @@ def test_signed_contract_is_stored_with_its_sha256(app, kiosk):
 
 def test_acceptance_record_is_signed_and_readable(app, kiosk):
     kiosk.walk_to(10)
-    # A finished registration's documents are no longer served to the kiosk browser (issue 9):
+    # A finished registration's documents are no longer served to the kiosk browser:
     # read the stored, signed record.
     from kiosk.services import paperwork
 

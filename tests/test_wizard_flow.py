@@ -49,7 +49,7 @@ def test_whole_registration_reaches_done_with_receipt(app, kiosk):
     assert CUSTOMER["id_number"] in done
     assert PASSWORD not in done and PIN not in done
     # The receipt came out of the kiosk printer ("file" here): the registration is closed to
-    # this browser, the done screen says so and a reload opens nothing (issue 9, item 7).
+    # this browser, the done screen says so and a reload opens nothing.
     assert "Hồ sơ đã đóng trên máy này" in done
     assert kiosk.get(f"/r/{kiosk.token}/done").status_code == 404
 

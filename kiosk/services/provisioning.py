@@ -46,7 +46,7 @@ class ProviderFailed:
 
 @dataclass(frozen=True)
 class Busy:
-    """A parallel submit holds the claim (it may already have finished: see web/wizard/once)."""
+    """A parallel submit holds the claim (it may already have finished: see web/wizard/lost_race)."""
 
 
 Outcome = Provisioned | Refused | ProviderFailed | Busy

@@ -16,7 +16,7 @@ def _small_jpeg(width=16, height=16) -> bytes:
 
 def jpeg_fill_bytes_bomb(width=30000, height=30000) -> bytes:
     """A real small JPEG whose SOF is patched to declare width×height, with fill bytes
-    (``FF FF FF``) put before the SOF marker as the attack in issue 9 did (1.6 kB)."""
+    (``FF FF FF``) put before the SOF marker as the first attack pass did (1.6 kB)."""
     data = bytearray(_small_jpeg())
     sof = data.find(b"\xff\xc0")
     assert sof > 0

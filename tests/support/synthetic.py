@@ -114,7 +114,7 @@ def random_fields(rng: RngLike = None, today: date = _TODAY_FOR_TESTS) -> dict:
     """A made-up adult holder of a Thanh Hóa (038) chip CCCD, internally consistent.
 
     The number's 4th digit encodes century and gender (0/1 = 1900s male/female, 2/3 = 2000s)
-    and digits 5–6 the birth year, per DESIGN.md; the issue date is on or after 2021 (chip
+    and digits 5–6 the birth year, per Circular 07/2016/TT-BCA; the issue date is on or after 2021 (chip
     cards) and after the 14th birthday. Keys: id_number, old_id_number (9 digits or None),
     full_name, date_of_birth, gender, nationality, place_of_origin, address, issue_date,
     expiry_date (date or None = no expiry).

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kiosk.core.models import Registration
 from kiosk.services import activation, claims, provisioning
 from kiosk.web.wizard.forms import OtpForm, PasswordForm, ProvisionForm
-from kiosk.web.wizard.once import BUSY, busy
+from kiosk.web.wizard.lost_race import BUSY, answer_lost_race
 from kiosk.web.wizard.render import GoTo, render_step
 
 # ---- Step 4: Khởi tạo dịch vụ --------------------------------------------------------------
@@ -27,7 +27,7 @@ def submit_provision(reg: Registration):
     if isinstance(outcome, provisioning.Refused):
         return view_provision(reg, False, problems=outcome.problems)
     if isinstance(outcome, provisioning.Busy):
-        return busy(reg, claims.PROVISION, 4,
+        return answer_lost_race(reg, claims.PROVISION, 4,
                     lambda r: view_provision(r, False, provider_error=BUSY))
     return view_provision(reg, False, provider_error=outcome.message)
 

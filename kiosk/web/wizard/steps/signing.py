@@ -15,7 +15,7 @@ from kiosk.documents import (
 )
 from kiosk.services import certificate_confirmation, paperwork, signing
 from kiosk.web.wizard.forms import PinForm, SignatureForm
-from kiosk.web.wizard.once import BUSY, busy
+from kiosk.web.wizard.lost_race import BUSY, answer_lost_race
 from kiosk.web.wizard.render import GoTo, render_step
 
 SECTIONS = {"contract": contract_sections, "acceptance": acceptance_sections}
@@ -40,7 +40,7 @@ def _submit_document(reg: Registration, kind: str):
     if isinstance(outcome, signing.Signed):
         return GoTo(outcome.next_step)
     if isinstance(outcome, signing.Busy):
-        return busy(reg, outcome.action, outcome.step,
+        return answer_lost_race(reg, outcome.action, outcome.step,
                     lambda r: _view_document(r, kind, False, error=BUSY))
     # Invalid or ProviderFailed: the same step, its message under the pad.
     return _view_document(reg, kind, False, form, error=outcome.message)
@@ -74,7 +74,7 @@ def submit_pin(reg: Registration):
             busy_form = PinForm(formdata=None)
             busy_form.pin.errors = [BUSY]
             return view_pin(r, False, busy_form)
-        return busy(reg, outcome.action, outcome.step, _busy_view)
+        return answer_lost_race(reg, outcome.action, outcome.step, _busy_view)
     if isinstance(outcome, signing.PinRefused):
         form.pin.errors = list(outcome.pin)
         form.pin_confirm.errors = list(outcome.confirm)
