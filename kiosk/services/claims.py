@@ -119,15 +119,7 @@ def take_resend(reg: Registration, max_resends: int, cooldown_seconds: int,
 def give_back_resend(reg: Registration) -> None:
     """The SMS could not be sent: it does not count against the limit (the cooldown stays)."""
     db.session.rollback()
-    sends = db.session.execute(
-        update(Registration).where(Registration.id == reg.id, Registration.otp_sends > 0)
-        .values(otp_sends=Registration.otp_sends - 1)
-        .returning(Registration.otp_sends)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    db.session.commit()
-    if sends is not None:
-        _seen(reg, "otp_sends", sends)
+    _count(reg, Registration.otp_sends, -1, Registration.otp_sends > 0)
 
 
 def reserve_otp_attempt(reg: Registration, max_attempts: int) -> int | None:
@@ -140,15 +132,10 @@ def reserve_otp_attempt(reg: Registration, max_attempts: int) -> int | None:
     not expire objects on commit, so ``reg`` still holds what this request read before parallel
     guesses counted theirs; and exactly one request sees the last try go.
     """
-    used = db.session.execute(
-        update(Registration)
-        .where(Registration.id == reg.id, Registration.otp_failed_attempts < max_attempts)
-        .values(otp_failed_attempts=Registration.otp_failed_attempts + 1)
-        .returning(Registration.otp_failed_attempts)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    db.session.commit()
-    _seen(reg, "otp_failed_attempts", max_attempts if used is None else used)
+    used = _count(reg, Registration.otp_failed_attempts, +1,
+                  Registration.otp_failed_attempts < max_attempts)
+    if used is None:
+        _seen(reg, "otp_failed_attempts", max_attempts)
     return used
 
 
@@ -158,16 +145,24 @@ def give_back_otp_attempt(reg: Registration) -> None:
     No rollback first (unlike :func:`release`): what the provider's check wrote (the sandbox
     marks its code used) belongs to the outcome and is committed with the try given back.
     """
-    left = db.session.execute(
+    _count(reg, Registration.otp_failed_attempts, -1, Registration.otp_failed_attempts > 0)
+
+
+def _count(reg: Registration, column, delta: int, guard) -> int | None:
+    """Move one counter of ``reg`` by ``delta`` where ``guard`` holds, in one conditional UPDATE,
+    committed at once; the new value as the database has it (None: the guard refused), also put
+    into ``reg``."""
+    value = db.session.execute(
         update(Registration)
-        .where(Registration.id == reg.id, Registration.otp_failed_attempts > 0)
-        .values(otp_failed_attempts=Registration.otp_failed_attempts - 1)
-        .returning(Registration.otp_failed_attempts)
+        .where(Registration.id == reg.id, guard)
+        .values({column.key: column + delta})
+        .returning(column)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     db.session.commit()
-    if left is not None:
-        _seen(reg, "otp_failed_attempts", left)
+    if value is not None:
+        _seen(reg, column.key, value)
+    return value
 
 
 def _seen(reg: Registration, name: str, value) -> None:
