@@ -22,7 +22,7 @@ from kiosk.core.models import AuditEvent, Document
 from kiosk.documents import render_acceptance, render_contract, sign_pdf
 from kiosk.documents.sandbox_cert import SANDBOX_ORGANIZATION, issue
 from kiosk.documents.seal import SealConfigError, load_pkcs12
-from kiosk.documents.seal_check import load_roots
+from kiosk.documents.seal_check import check, load_roots
 from kiosk.services import document_seal
 from tests.app_factory import make_app, sandbox_signing_dir
 from tests.staff_console import Clerk
@@ -94,6 +94,24 @@ def test_one_changed_byte_of_the_signed_content_breaks_the_seal(kind, sandbox):
     for at in (len(unsigned) // 2, len(unsigned) + 40):
         status = pyhanko_status(flip_byte(sealed, at), roots)
         assert not (status.intact and status.valid), at
+
+
+def test_sealing_and_checking_work_in_a_thread_whose_event_loop_is_running(sandbox):
+    # pyHanko's blocking API starts its own loop: an async host (or a test driving a browser
+    # with Playwright's sync API in the same thread) made every seal fail «asyncio.run() cannot
+    # be called from a running event loop» and the customer could never sign.
+    import asyncio
+
+    seal, roots = sandbox
+    unsigned = RENDER["contract"](make_ctx())
+
+    async def inside_a_loop():
+        sealed = sign_pdf(unsigned, SIGNATURE, seal=seal)
+        return sealed, check(sealed, roots)
+
+    sealed, result = asyncio.run(inside_a_loop())
+    assert pyhanko_status(sealed, roots).intact
+    assert result.signed and result.intact and result.trusted
 
 
 def test_a_seal_by_an_unknown_certificate_is_intact_but_not_trusted(sandbox, real_certificate):

@@ -19,6 +19,8 @@ from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
+from kiosk.documents import outside_loop
+
 SEAL_FIELD = "DauVNPT"  # the signature field's name: one seal per signed copy
 SEAL_REASON = "Đóng dấu văn bản khách hàng đã ký tại quầy"
 
@@ -56,8 +58,8 @@ class OfficeSeal:
                        if self.tsa_url else None)
         out = io.BytesIO()
         try:
-            signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper).sign_pdf(
-                writer, output=out)
+            signer = signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper)
+            outside_loop.call(lambda: signer.sign_pdf(writer, output=out))
         # Whatever failed (the network, the token, the server's answer), there is no sealed
         # copy: one error the signing step turns into «try again», with the cause logged.
         except Exception as exc:

@@ -18,6 +18,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 
+from kiosk.documents import outside_loop
+
 
 @dataclass(frozen=True)
 class SealCheck:
@@ -61,7 +63,8 @@ def check(pdf: bytes, roots: list[x509.Certificate]) -> SealCheck:
     context = ValidationContext(trust_roots=roots, allow_fetching=False,
                                 revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(signature, signer_validation_context=context)
+        status = outside_loop.call(
+            lambda: validate_pdf_signature(signature, signer_validation_context=context))
     except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError):
         return SealCheck(readable=True, signed=True)
     subject = status.signing_cert.subject.native if status.signing_cert is not None else {}
