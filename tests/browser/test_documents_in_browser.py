@@ -26,24 +26,30 @@ def _open_in_browser(page, app, driver, path):
     page.goto(app.config["LIVE_URL"] + path)
 
 
-def _walked_to(app, number):
-    """Walked in a thread of its own: Playwright's sync API keeps an asyncio loop running on
-    this one, and sealing the contract (asyncio.run inside the signing code) refuses to start
-    a second loop there."""
-    driver = KioskDriver(app.test_client())
+def _off_the_loop(work):
+    """Run ``work()`` in a thread of its own and return its result: Playwright's sync API keeps
+    an asyncio loop running on the test's thread, and sealing the contract (asyncio.run inside
+    the signing code) refuses to start a second loop there."""
+    results: list = []
     failures: list[BaseException] = []
 
-    def walk():
+    def run():
         try:
-            driver.walk_to(number)
+            results.append(work())
         except BaseException as exc:  # re-raised below, on the test's thread
             failures.append(exc)
 
-    thread = threading.Thread(target=walk)
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
     if failures:
         raise failures[0]
+    return results[0]
+
+
+def _walked_to(app, number):
+    driver = KioskDriver(app.test_client())
+    _off_the_loop(lambda: driver.walk_to(number))
     return driver
 
 
@@ -144,7 +150,7 @@ def test_the_signed_contract_shows_the_signature_in_the_browser(live_app, browse
     _open_in_browser(page, live_app, driver, driver.url(7))
     before = document_drawn(page, all_pages=True)
     assert page.locator("canvas.doc-page").last.evaluate(_RED_INK) == 0
-    assert driver.sign(7, _red_signature()).status_code == 200
+    assert _off_the_loop(lambda: driver.sign(7, _red_signature())).status_code == 200
     page.goto(live_app.config["LIVE_URL"] + driver.url(7))  # the signed contract, read only
     after = document_drawn(page, all_pages=True)
     assert after["pages"] == before["pages"]
