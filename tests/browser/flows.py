@@ -90,6 +90,16 @@ def fill_personal(page, dob="05/09/1985"):
     page.locator("label.choice", has_text="Nam").click()
     page.fill("#address", "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa")
     page.fill("#issue_date", "02/10/2023")
+    # Leaving the address asked for today's address (its change trigger); htmx drops a «Tiếp
+    # tục» pressed while that answer is on its way, so the next click waits for it.
+    expect_current_address(page)
+
+
+def expect_current_address(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("#current-address input[name=ward_code]:checked")).to_have_count(1)
+    htmx_settled(page)
 
 
 def open_scan_consent(page):
@@ -176,3 +186,24 @@ def document_drawn(page, viewer="[data-doc-viewer]", wider_than=0, all_pages=Fal
     }}""", [viewer, wider_than, all_pages], timeout, what=f"the document in {viewer} drawn")
     assert state["drawn"] != "failed", f"the document was not drawn: {state}"
     return state
+
+
+def clerk_page(kiosk_page, url):
+    """The clerks' console beside the kiosk: a second browser context in the same chromium (its
+    own cookies, so its own session), signed in as the test clerk, on the board."""
+    from tests.app_factory import STAFF
+
+    context = kiosk_page.context.browser.new_context(viewport={"width": 1400, "height": 900},
+                                                     locale="vi-VN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
+    page.js_errors = errors
+    page.goto(url + "/staff/login")
+    page.fill("#username", STAFF[0])
+    page.fill("#password", STAFF[1])
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_selector("h1:has-text('Hồ sơ hôm nay')")
+    return page

@@ -6,12 +6,14 @@ The registration is walked to the document with the Flask test client (the steps
 the journey test's); its session cookie is then handed to the browser."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.kiosk_driver import KioskDriver
 
-from .flows import document_drawn
+from .flows import clerk_page, document_drawn
 
 pytestmark = pytest.mark.browser
 
@@ -24,9 +26,30 @@ def _open_in_browser(page, app, driver, path):
     page.goto(app.config["LIVE_URL"] + path)
 
 
+def _off_the_loop(work):
+    """Run ``work()`` in a thread of its own and return its result: Playwright's sync API keeps
+    an asyncio loop running on the test's thread, and sealing the contract (asyncio.run inside
+    the signing code) refuses to start a second loop there."""
+    results: list = []
+    failures: list[BaseException] = []
+
+    def run():
+        try:
+            results.append(work())
+        except BaseException as exc:  # re-raised below, on the test's thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+    return results[0]
+
+
 def _walked_to(app, number):
     driver = KioskDriver(app.test_client())
-    driver.walk_to(number)
+    _off_the_loop(lambda: driver.walk_to(number))
     return driver
 
 
@@ -127,7 +150,7 @@ def test_the_signed_contract_shows_the_signature_in_the_browser(live_app, browse
     _open_in_browser(page, live_app, driver, driver.url(7))
     before = document_drawn(page, all_pages=True)
     assert page.locator("canvas.doc-page").last.evaluate(_RED_INK) == 0
-    assert driver.sign(7, _red_signature()).status_code == 200
+    assert _off_the_loop(lambda: driver.sign(7, _red_signature())).status_code == 200
     page.goto(live_app.config["LIVE_URL"] + driver.url(7))  # the signed contract, read only
     after = document_drawn(page, all_pages=True)
     assert after["pages"] == before["pages"]
@@ -135,9 +158,12 @@ def test_the_signed_contract_shows_the_signature_in_the_browser(live_app, browse
     assert page.js_errors == [], "\n".join(page.js_errors)
 
 
-def test_the_receipt_prints_through_the_browser_and_says_so(live_app_factory, browser_page):
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small"])
+def test_the_receipt_prints_through_the_browser_and_says_so(live_app_factory, browser_page,
+                                                            screen):
     """The real print path, window.print left alone (headless Chromium's print() returns): the
-    hidden frame draws the receipt page, prints it, and the status says it was sent."""
+    hidden frame draws the receipt page, prints it, and the status says it was sent; the clerk's
+    console shows the printing in the registration's history and no call."""
     app = live_app_factory(PRINTER="browser")
     page = browser_page
     driver = _walked_to(app, 10)
@@ -149,10 +175,23 @@ def test_the_receipt_prints_through_the_browser_and_says_so(live_app_factory, br
     expect(page.locator("[data-print-status]")).to_have_text(
         "Phiếu đã được gửi tới máy in. Vui lòng lấy phiếu ở khe máy in.")
     assert page.url.endswith("/done")  # the kiosk never navigates to the PDF
-    assert page.js_errors == [], "\n".join(page.js_errors)
+    expect(page.locator("#waiting-for-clerk")).to_have_count(0)
+    # The clerk: no call on the board, and «In phiếu» in the registration's history.
+    clerk = clerk_page(page, app.config["LIVE_URL"])
+    expect(clerk.locator("#board .queue-panel")).to_have_attribute("data-queue-count", "0")
+    clerk.goto(f"{app.config['LIVE_URL']}/staff/r/{driver.registration().number}")
+    history = clerk.locator("table.audit")
+    expect(history).to_contain_text("In phiếu")
+    expect(history).not_to_contain_text("In phiếu chưa được")
+    assert page.js_errors == [] and clerk.js_errors == [], page.js_errors + clerk.js_errors
+    clerk.context.close()
 
 
-def test_a_receipt_that_cannot_be_drawn_says_so_and_calls_the_clerk(live_app_factory, browser_page):
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small"])
+def test_a_receipt_that_cannot_be_drawn_says_so_and_calls_the_clerk(live_app_factory, browser_page,
+                                                                    screen):
+    """The frame cannot draw the receipt: the kiosk says so and calls the clerk by itself, and
+    the clerk's board shows the call with its reason."""
     app = live_app_factory(PRINTER="browser")
     page = browser_page
     page.route("**/receipt.pdf", lambda route: route.fulfill(
@@ -164,4 +203,11 @@ def test_a_receipt_that_cannot_be_drawn_says_so_and_calls_the_clerk(live_app_fac
     expect(page.locator("[data-print-status]")).to_contain_text("Chưa in được phiếu")
     expect(page.locator("#waiting-for-clerk")).to_be_visible()
     assert driver.registration().help_reason == "printer_error"
-    assert page.js_errors == [], "\n".join(page.js_errors)
+    clerk = clerk_page(page, app.config["LIVE_URL"])
+    call = clerk.locator("#board .queue-panel tr.is-waiting")
+    expect(call).to_have_count(1)
+    expect(call).to_contain_text("Máy in chưa in được phiếu.")
+    clerk.goto(f"{app.config['LIVE_URL']}/staff/r/{driver.registration().number}")
+    expect(clerk.locator("table.audit")).to_contain_text("In phiếu chưa được")
+    assert page.js_errors == [] and clerk.js_errors == [], page.js_errors + clerk.js_errors
+    clerk.context.close()

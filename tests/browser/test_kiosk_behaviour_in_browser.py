@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .flows import expect_step, htmx_settled, start
+from .flows import clerk_page, expect_step, htmx_settled, start
 from .screens import Screens
 
 pytestmark = pytest.mark.browser
@@ -88,10 +88,12 @@ def test_touching_the_warning_keeps_the_customer_on_the_step(live_app_factory, b
     assert page.js_errors == [], "\n".join(page.js_errors)
 
 
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small"])
 def test_a_customer_locked_out_of_the_code_step_waits_for_the_clerk_past_the_idle_timeout(
         live_app_factory, browser_page, screen):
-    """Five wrong codes call the clerk by itself; while the clerk is awaited the idle timer
-    does not run (data-clerk-called): the kiosk stays on the step, no warning, no /idle."""
+    """Five wrong codes call the clerk by itself; the console's board shows the call (a second
+    browser context, a signed-in clerk); while the clerk is awaited the idle timer does not run
+    (data-clerk-called): the kiosk stays on the step, no warning, no /idle."""
     from .flows import walk_to_step5
 
     page = browser_page
@@ -106,32 +108,49 @@ def test_a_customer_locked_out_of_the_code_step_waits_for_the_clerk_past_the_idl
         htmx_settled(page)
     expect(page.locator("#waiting-for-clerk[data-clerk-called]")).to_be_visible()
     expect(page.locator(".notice.blocked")).to_contain_text("Máy đã tự gọi nhân viên")
+    # The clerk sees the call on the board by itself (its poll), with the true reason.
+    clerk = clerk_page(page, app.config["LIVE_URL"])
+    call = clerk.locator("#board .queue-panel tr.is-waiting")
+    expect(call).to_have_count(1, timeout=30_000)
+    expect(call).to_contain_text("Khách nhập sai mã kích hoạt quá số lần cho phép.")
+    expect(call.get_by_role("link", name="Hỗ trợ")).to_be_visible()
     for _ in range(30):  # 150 s: two and a half idle timeouts, in steps the polls can follow
         page.clock.run_for(5000)
     expect(page.locator(".idle-dialog")).to_be_hidden()
     assert idle_posts == [] and re.search(r"/step/5$", page.url), page.url
-    assert page.js_errors == [], "\n".join(page.js_errors)
+    expect(page.locator("#waiting-for-clerk[data-clerk-called]")).to_be_visible()
+    expect(call).to_have_count(1)  # still called: nothing on the kiosk's side withdrew it
+    assert page.js_errors == [] and clerk.js_errors == [], page.js_errors + clerk.js_errors
+    clerk.context.close()
 
 
+@pytest.mark.parametrize("screen", ["portrait", "landscape", "small"])
 def test_a_cancel_in_the_console_returns_the_kiosk_to_welcome_within_the_poll_interval(
         live_app_factory, browser_page, screen):
+    """The clerk cancels in the console (a second browser context, signed in), reads that it
+    is done, and the kiosk is back at welcome within one status poll, forgetting the customer."""
     from sqlalchemy import select
 
     from kiosk.core.extensions import db
-    from kiosk.core.models import Registration, StaffUser
-    from kiosk.services import counter_actions
+    from kiosk.core.models import Registration
 
     page = browser_page
     app = live_app_factory(KIOSK_STATUS_POLL_SECONDS=2)
+    url = app.config["LIVE_URL"]
     start(page, app)
     with app.app_context():
-        reg = db.session.scalar(select(Registration).order_by(Registration.id.desc()).limit(1))
-        clerk = db.session.scalar(select(StaffUser).limit(1))
-        counter_actions.cancel(reg, clerk, "customer_left")
-        db.session.commit()  # the console's request would commit here
+        number = db.session.scalar(select(Registration.number).order_by(Registration.id.desc())
+                                   .limit(1))
+    clerk = clerk_page(page, url)
+    clerk.goto(f"{url}/staff/r/{number}")
+    clerk.select_option("#actions select[name=reason]", "customer_left")
+    clerk.get_by_role("button", name="Hủy hồ sơ").click()
+    expect(clerk.locator("#actions")).to_contain_text("Đã hủy hồ sơ.")
     # one interval, plus the round trip: no sleep, the expectation waits
     expect(page.locator("[data-left-message]")).to_have_text("Hồ sơ đã được nhân viên hủy.",
                                                              timeout=2000 + 3000)
     assert page.url == app.config["LIVE_URL"] + "/?left=cancelled"
     expect(page.get_by_role("link", name="Tiếp tục hồ sơ này")).to_have_count(0)
-    assert page.js_errors == [], "\n".join(page.js_errors)
+    expect(page.get_by_role("button", name="Bắt đầu đăng ký")).to_be_visible()
+    assert page.js_errors == [] and clerk.js_errors == [], page.js_errors + clerk.js_errors
+    clerk.context.close()

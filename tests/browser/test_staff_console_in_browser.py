@@ -5,33 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app_factory import STAFF
-
-from .flows import SLOW, expect_camera_ready, expect_step, shoot, walk_to_step6
+from .flows import SLOW, clerk_page, expect_camera_ready, expect_step, shoot, walk_to_step6
 
 pytestmark = pytest.mark.browser
 
 
-def _clerk_page(kiosk_page, url):
-    context = kiosk_page.context.browser.new_context(viewport={"width": 1400, "height": 900},
-                                                     locale="vi-VN")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text)
-            if "Content Security Policy" in msg.text else None)
-    page.js_errors = errors
-    page.goto(url + "/staff/login")
-    page.fill("#username", STAFF[0])
-    page.fill("#password", STAFF[1])
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_selector("h1:has-text('Hồ sơ hôm nay')")
-    return page
-
-
 def test_clerk_decides_in_the_console_and_the_waiting_kiosk_moves_on(live_app, browser_page):
     kiosk, url = browser_page, live_app.config["LIVE_URL"]
-    clerk = _clerk_page(kiosk, url)
+    clerk = clerk_page(kiosk, url)
     clerk.wait_for_selector("#queue-badge [data-queue-count='0']")
 
     walk_to_step6(kiosk, live_app)
