@@ -8,5 +8,5 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 echo
 echo "Kiosk đang chạy tại: http://$HOST:$PORT/   (Ctrl+C để dừng)"
-echo "Tạo tài khoản nhân viên:  .venv/bin/flask --app kiosk create-staff TEN_DANG_NHAP"
+echo "Tài khoản quản trị đầu tiên:  .venv/bin/flask --app kiosk create-staff TEN_DANG_NHAP --role admin"
 exec .venv/bin/waitress-serve --host "$HOST" --port "$PORT" --threads 8 --call kiosk:create_app
