@@ -65,6 +65,20 @@ def runner(app):
 
 
 @pytest.fixture
+def jammed_printer(app, tmp_path):
+    """The app prints through CUPS to a queue whose ``lp`` refuses every job: the printer-error
+    paths (done screen, clerk called, the registration still finished)."""
+    from kiosk import providers
+
+    lp = tmp_path / "lp"
+    lp.write_text("#!/bin/sh\necho 'lp: printer is jammed' >&2\nexit 1\n")
+    lp.chmod(0o755)
+    app.config.update(PRINTER="cups", PRINTER_QUEUE="quay01", PRINTER_LP_PATH=str(lp))
+    providers.init_app(app)  # rebuild the printer from the new settings
+    return lp
+
+
+@pytest.fixture
 def kiosk(client):
     """Walks the wizard like the kiosk browser. It holds no app context between requests:
     an outer context would be shared by every request (and its `g`, e.g. the CSRF token)."""

@@ -104,14 +104,7 @@ def test_liveness_failed_twice_calls_the_clerk(app, kiosk, scripted):
     assert len(_help_events(app, reg.number)) == 1
 
 
-def test_a_failed_receipt_print_calls_the_clerk(app, kiosk, tmp_path):
-    lp = tmp_path / "lp"
-    lp.write_text("#!/bin/sh\necho 'lp: printer is jammed' >&2\nexit 1\n")
-    lp.chmod(0o755)
-    app.config.update(PRINTER="cups", PRINTER_QUEUE="quay01", PRINTER_LP_PATH=str(lp))
-    from kiosk import providers
-
-    providers.init_app(app)
+def test_a_failed_receipt_print_calls_the_clerk(app, kiosk, jammed_printer):
     kiosk.walk_to(10)
     reg = kiosk.registration()
     assert reg.finished and reg.help_reason == "printer_error"

@@ -158,14 +158,7 @@ def test_finish_refuses_a_registration_whose_acceptance_record_is_not_signed(app
     assert not kiosk.registration().finished
 
 
-def test_a_printer_error_still_finishes_and_says_why(app, kiosk, tmp_path):
-    lp = tmp_path / "lp"
-    lp.write_text("#!/bin/sh\necho 'lp: printer is jammed' >&2\nexit 1\n")
-    lp.chmod(0o755)
-    app.config.update(PRINTER="cups", PRINTER_QUEUE="quay01", PRINTER_LP_PATH=str(lp))
-    from kiosk import providers
-
-    providers.init_app(app)
+def test_a_printer_error_still_finishes_and_says_why(app, kiosk, jammed_printer):
     kiosk.walk_to(9)
     kiosk.confirm_certificate()
     with app.app_context():

@@ -146,14 +146,7 @@ def test_camera_failure_has_a_hidden_clerk_button_for_camera_js(kiosk):
 
 # ---- printer ------------------------------------------------------------------------------
 
-def test_printer_error_offers_print_again_and_the_clerk(app, kiosk, tmp_path):
-    lp = tmp_path / "lp"
-    lp.write_text("#!/bin/sh\necho 'lp: printer is jammed' >&2\nexit 1\n")
-    lp.chmod(0o755)
-    app.config.update(PRINTER="cups", PRINTER_QUEUE="quay01", PRINTER_LP_PATH=str(lp))
-    from kiosk import providers
-
-    providers.init_app(app)
+def test_printer_error_offers_print_again_and_the_clerk(app, kiosk, jammed_printer):
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert "Chưa in được phiếu" in html and "In lại phiếu" in html

@@ -93,14 +93,7 @@ def test_audit_record_rejects_secret_keys(app):
         audit.record("x", password="Hoa@1234")
 
 
-def test_failed_print_is_shown_on_the_done_screen(app, kiosk, tmp_path):
-    lp = tmp_path / "lp"
-    lp.write_text("#!/bin/sh\necho 'lp: printer is jammed' >&2\nexit 1\n")
-    lp.chmod(0o755)
-    app.config.update(PRINTER="cups", PRINTER_QUEUE="quay01", PRINTER_LP_PATH=str(lp))
-    from kiosk import providers
-
-    providers.init_app(app)  # rebuild the printer from the new settings
+def test_failed_print_is_shown_on_the_done_screen(app, kiosk, jammed_printer):
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert "Không in được phiếu" in html

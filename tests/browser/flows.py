@@ -123,8 +123,8 @@ def open_card_scan(page, app):
     page.wait_for_selector("form[data-guidance-url]")
 
 
-def walk_to_step5(page, app):
-    """Steps 1–4 on the happy path, typing everything: the activation code is on its way."""
+def walk_to_step3(page, app):
+    """Steps 1–2 on the happy path, typing everything: step 3's form, settled."""
     start(page, app)
     fill_account(page)
     page.get_by_role("button", name="Tiếp tục").click()
@@ -132,6 +132,12 @@ def walk_to_step5(page, app):
     page.locator("label.package-card").first.click()
     page.get_by_role("button", name="Tiếp tục").click()
     expect_step(page, 3)
+    htmx_settled(page)
+
+
+def walk_to_step5(page, app):
+    """Steps 1–4 on the happy path, typing everything: the activation code is on its way."""
+    walk_to_step3(page, app)
     fill_personal(page)
     page.get_by_role("button", name="Tiếp tục").click()
     expect_step(page, 4)

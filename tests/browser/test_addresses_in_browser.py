@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .flows import expect_step, fill_account, htmx_settled, start
+from .flows import expect_step, htmx_settled, walk_to_step3
 from .screens import Screens
 
 pytestmark = pytest.mark.browser
@@ -13,20 +13,9 @@ pytestmark = pytest.mark.browser
 SPLIT = "Thôn 2, xã Hà Bình, huyện Hà Trung, tỉnh Thanh Hóa"
 
 
-def _to_step3(page, app):
-    start(page, app)
-    fill_account(page)
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect_step(page, 2)
-    page.locator("label.package-card").first.click()
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect_step(page, 3)
-    htmx_settled(page)
-
-
 def test_split_commune_choice_and_search_in_the_browser(live_app, browser_page):
     page = browser_page
-    _to_step3(page, live_app)
+    walk_to_step3(page, live_app)
     page.fill("#full_name", "Nguyễn Văn An")
     page.fill("#date_of_birth", "05/09/1985")
     page.locator("label.choice", has_text="Nam").click()
