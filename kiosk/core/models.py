@@ -4,7 +4,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kiosk.core.encrypted_types import EncryptedBytes, EncryptedJSON
@@ -36,7 +36,14 @@ class UTCDateTime(db.TypeDecorator):
 
 
 class Office(db.Model):
+    """A VNPT office (a counter with its clerks and kiosks). One deployment serves the
+    province's offices: each owns its kiosks, clerks and registrations, and prints its own
+    contact details on the receipt."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Short slug (tp-thanh-hoa, sam-son) for filters, metrics labels and the CLI.
+    code: Mapped[str | None] = mapped_column(String(50), unique=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     phone: Mapped[str] = mapped_column(String(50))
@@ -71,6 +78,10 @@ class StaffUser(db.Model):
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default="clerk")  # clerk | admin
+    # The office a clerk works for: the board, queue, search and reports show its customers
+    # only. An admin without an office sees every office (with a filter).
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), nullable=True,
+                                                  index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # No failure counter or lock per account: one would let whoever stands at a kiosk lock a
     # clerk out. Failed sign-ins are throttled per source (LoginThrottle).
@@ -113,11 +124,29 @@ class LoginThrottle(db.Model):
 
 
 class Kiosk(db.Model):
-    """A counter kiosk known to the console (Registration.kiosk_id = Kiosk.code)."""
+    """A counter kiosk known to the console (Registration.kiosk_id = Kiosk.code).
+
+    A kiosk PC is enrolled from the console with a one-time code; its browser then keeps a
+    device credential (a long random token in a cookie). Only the token's keyed digest is
+    stored, so the database alone cannot impersonate a kiosk. Revoking clears it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), nullable=True,
+                                                  index=True)
+    # One-time enrollment code (keyed digest) and until when it is good.
+    enrollment_code_digest: Mapped[str | None] = mapped_column(String(64), nullable=True,
+                                                               unique=True, index=True)
+    enrollment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The enrolled browser's device token (keyed digest); None = not enrolled or revoked.
+    device_token_digest: Mapped[str | None] = mapped_column(String(64), nullable=True,
+                                                            unique=True, index=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the kiosk last reported of itself: camera, reader and printer state.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    device_state: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # "" = the app's PRINTER setting; else browser | cups | file
     printer: Mapped[str] = mapped_column(String(20), default="")
     printer_queue: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -131,6 +160,9 @@ class Registration(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     kiosk_id: Mapped[str] = mapped_column(String(50), default="")
+    # The office whose kiosk started it (or whose clerk resumed it): whose board shows it.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), nullable=True,
+                                                  index=True)
     status: Mapped[str] = mapped_column(String(20), default="in_progress")
     current_step: Mapped[int] = mapped_column(Integer, default=flow.FIRST_STEP)
     furthest_step: Mapped[int] = mapped_column(Integer, default=flow.FIRST_STEP)
@@ -217,6 +249,13 @@ class Evidence(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(20), default="camera")  # camera | upload | pad
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the vision found in this photo, computed once when it was taken (the card read,
+    # the portrait box, the face and its embedding): the console and later decisions reuse
+    # it instead of decoding the photo again. Encrypted: it holds the card's data.
+    findings: Mapped[dict | None] = mapped_column(EncryptedJSON, nullable=True)
+    # A downscaled JPEG for the console's pages, and the card portrait cut out (card fronts).
+    preview: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
+    portrait: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
 
     registration: Mapped[Registration] = relationship(back_populates="evidence")
 

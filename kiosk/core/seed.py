@@ -8,6 +8,7 @@ APP_STORE_SEARCH = "https://apps.apple.com/vn/search?term=VNPT%20SmartCA"
 PLAY_STORE_SEARCH = "https://play.google.com/store/search?q=VNPT%20SmartCA&c=apps"
 
 OFFICE = dict(
+    code="thanh-hoa",
     name="VNPT Thanh Hóa",
     address="26A Đại lộ Lê Lợi, Phường Điện Biên, TP Thanh Hóa",
     phone="0237 3858000",
