@@ -12,7 +12,7 @@ import os
 
 from kiosk import create_app
 from kiosk.core.extensions import db
-from kiosk.core.models import StaffUser
+from kiosk.core.models import Office, StaffUser
 from kiosk.domain.credentials import hash_secret
 
 STAFF = ("nv.hoa", "Staff@2026")
@@ -97,6 +97,7 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
     in its place. The ``app`` fixture asks for the fake unless the test is marked
     ``real_vision``; callers of make_app itself say which they want."""
     from flask_migrate import upgrade
+    from sqlalchemy import select
 
     from kiosk.core.seed import seed
 
@@ -115,9 +116,34 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
             _empty_postgres()
         upgrade()
         seed()
+        # The test clerk works at the seeded office, where the kiosk's registrations land.
         db.session.add(StaffUser(username=STAFF[0], full_name="Nguyễn Thị Hoa",
-                                 password_hash=hash_secret(STAFF[1])))
+                                 password_hash=hash_secret(STAFF[1]),
+                                 office_id=db.session.scalar(select(Office.id))))
         db.session.commit()
     if fake_vision:
         install_fake_ekyc(app)
+    _registrations_land_in_an_office()
     return app
+
+
+_LISTENING: list[bool] = []
+
+
+def _registrations_land_in_an_office() -> None:
+    """A registration started without an office (no enrolled kiosk has given it one) is put in
+    the first office, as an enrolled kiosk of that office would: the console tests' clerk then
+    sees the kiosk's customers. Tests of the office rules set ``office_id`` themselves
+    (tests/support/offices.py); a registration given an office keeps it."""
+    if _LISTENING:
+        return
+    from sqlalchemy import event, select
+
+    from kiosk.core.models import Registration
+
+    @event.listens_for(Registration, "before_insert")
+    def _default_office(mapper, connection, target):
+        if target.office_id is None:
+            target.office_id = connection.scalar(select(Office.id).order_by(Office.id).limit(1))
+
+    _LISTENING.append(True)

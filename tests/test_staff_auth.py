@@ -190,7 +190,8 @@ def test_admin_creates_a_clerk_who_can_sign_in_and_resets_their_password(app):
     admin = Clerk(app, *ADMIN, addr="10.0.0.2")
     html = admin.post("/staff/accounts", {"username": "nv.minh", "full_name": "Trần Văn Minh",
                                           "role": "clerk", "password": "Minh@2026",
-                                          "confirm": "Minh@2026"}).get_data(as_text=True)
+                                          "confirm": "Minh@2026", "office": "1"}
+                      ).get_data(as_text=True)
     assert "Đã tạo tài khoản" in html and "nv.minh" in html
     minh = Clerk(app, "nv.minh", "Minh@2026", addr="10.0.0.7")
     with app.app_context():
@@ -209,7 +210,7 @@ def test_admin_account_form_errors_are_shown_in_place(app):
         ({"username": "A B", "full_name": "X", "role": "clerk", "password": "Minh@2026", "confirm": "Minh@2026"}, "Tên đăng nhập:"),
         ({"username": "nv.hoa", "full_name": "X", "role": "clerk", "password": "Minh@2026", "confirm": "Minh@2026"}, "đã có"),
         ({"username": "nv.x", "full_name": "X", "role": "root", "password": "Minh@2026", "confirm": "Minh@2026"}, "Vai trò"),
-        ({"username": "nv.x", "full_name": "X", "role": "clerk", "password": "Minh@2026", "confirm": "Khac@2026"}, "không giống"),
+        ({"username": "nv.x", "full_name": "X", "role": "clerk", "password": "Minh@2026", "confirm": "Khac@2026", "office": "1"}, "không giống"),
     ):
         response = admin.post("/staff/accounts", data)
         assert response.status_code == 200 and message in response.get_data(as_text=True)

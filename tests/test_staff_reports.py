@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Registration, utcnow
+from kiosk.core.models import Registration, StaffUser, utcnow
 from kiosk.services import reports
 
 from .kiosk_driver import KioskDriver
@@ -38,7 +38,8 @@ def _scenario(app, kiosk):
 def test_counts_and_medians_per_day_and_kiosk(app, kiosk):
     _scenario(app, kiosk)
     with app.app_context():
-        report = reports.build(_day(app), _day(app))
+        admin = StaffUser(username="qt", full_name="Quản trị", role="admin", password_hash="")
+        report = reports.build(_day(app), _day(app), admin)
     total = report.total.counts
     assert total == {"started": 3, "completed": 1, "abandoned": 1, "cancelled": 0,
                      "review": 2, "approved": 1, "rejected": 1}

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Document, Kiosk, ServicePackage
+from kiosk.core.models import AuditEvent, Document, Kiosk, Office, ServicePackage
 
 from .staff_console import ADMIN, Clerk, add_admin
 
@@ -96,9 +96,14 @@ OFFICE = {
 }
 
 
+def _first_office(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Office.id).order_by(Office.id))
+
+
 def test_office_contact_and_store_links_reach_the_next_receipt(app, kiosk):
     admin = _admin(app)
-    html = admin.post("/staff/settings/office", OFFICE).get_data(as_text=True)
+    html = admin.post(f"/staff/settings/offices/{_first_office(app)}", OFFICE).get_data(as_text=True)
     assert "Phiếu in tiếp theo" in html
     kiosk.walk_to(10)
     with app.app_context():
@@ -117,7 +122,7 @@ def test_office_form_refuses_bad_links_and_emails(app):
     for change, message in (({"app_store_url": "javascript:alert(1)"}, "https://"),
                             ({"email": "khong-phai-email"}, "Email chưa đúng"),
                             ({"hotline": ""}, "Vui lòng nhập đường dây nóng")):
-        response = admin.post("/staff/settings/office", {**OFFICE, **change})
+        response = admin.post(f"/staff/settings/offices/{_first_office(app)}", {**OFFICE, **change})
         assert response.status_code == 200 and message in response.get_data(as_text=True)
 
 

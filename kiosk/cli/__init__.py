@@ -27,8 +27,10 @@ def init_command():
 @click.argument("username")
 @click.option("--full-name", prompt="Họ và tên nhân viên")
 @click.option("--role", type=click.Choice(["clerk", "admin"]), default="clerk", show_default=True)
+@click.option("--office", "office_code", default=None,
+              help="Mã đơn vị của nhân viên (bắt buộc khi có nhiều đơn vị).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_staff_command(username, full_name, role, password_stdin):
+def create_staff_command(username, full_name, role, office_code, password_stdin):
     """Create a staff account (or reset its password if it exists)."""
     from kiosk.services import staff_accounts, unit_of_work
 
@@ -38,7 +40,7 @@ def create_staff_command(username, full_name, role, password_stdin):
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt="Nhập lại mật khẩu")
     try:
         user, created = staff_accounts.set_up_from_the_command_line(username, full_name, role,
-                                                                    password)
+                                                                    password, office_code)
     except staff_accounts.AccountError as err:
         unit_of_work.rollback()
         raise click.ClickException(str(err)) from None
@@ -66,3 +68,7 @@ def init_app(app: Flask) -> None:
     from kiosk.cli.documents import documents_cli
 
     app.cli.add_command(documents_cli)
+
+    from kiosk.cli.offices import offices_cli
+
+    app.cli.add_command(offices_cli)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration, StaffUser
 from kiosk.domain.local_time import LOCAL_TZ
+from kiosk.services import office_scope
 
 PAGE = 100
 # A page number typed into the URL stays within what the database's OFFSET accepts.
@@ -42,13 +43,15 @@ def actor_value(typed: str) -> str:
     return typed if ":" in typed or typed in _NAMED_ACTORS else f"staff:{typed}"
 
 
-def search(number: str = "", actor: str = "", event: str = "", day: str = "",
-           page: int = 0) -> LogPage:
-    """One page of events matching every filter given (an empty filter matches all)."""
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+def search(staff: StaffUser, office_filter: int | None = None, number: str = "",
+           actor: str = "", event: str = "", day: str = "", page: int = 0) -> LogPage:
+    """One page of the events ``staff`` may see (office_scope.visible_events) matching every
+    filter given (an empty filter matches all)."""
+    query = office_scope.visible_events(select(AuditEvent).order_by(AuditEvent.id.desc()),
+                                        staff, office_filter)
     warning = None
     if number:
-        reg_id = db.session.scalar(select(Registration.id).where(
+        reg_id = db.session.scalar(office_scope.visible(select(Registration.id), staff).where(
             Registration.number == number.upper()))
         # An unknown number matches nothing rather than everything.
         query = query.where(AuditEvent.registration_id == (reg_id or -1))

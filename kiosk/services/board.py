@@ -19,6 +19,7 @@ from kiosk.domain.identity import IdentityError, normalize_mobile
 from kiosk.domain.identity.phone import mask_phone
 from kiosk.domain.kyc import HELP_REASONS
 from kiosk.domain.local_time import LOCAL_TZ
+from kiosk.services import office_scope
 
 STATUS_LABELS = {"in_progress": "Đang làm", "finished": "Hoàn tất", "cancelled": "Đã hủy"}
 # Phone numbers are inside the encrypted personal document: a phone search decrypts the
@@ -83,12 +84,13 @@ def is_abandoned(reg: Registration, now: datetime | None = None) -> bool:
     return reg.status == "in_progress" and (now - reg.updated_at).total_seconds() > limit
 
 
-def waiting_for_clerk() -> list[Registration]:
-    """Everyone waiting for a clerk, longest wait first: registrations in progress (the review
-    queue, «Gọi nhân viên», a blocked step) and finished ones whose receipt did not print (the
-    customer is still at the kiosk, the only call a finished registration may make)."""
+def waiting_for_clerk(staff: StaffUser, office_filter: int | None = None) -> list[Registration]:
+    """Everyone waiting for a clerk of ``staff``'s office, longest wait first: registrations in
+    progress (the review queue, «Gọi nhân viên», a blocked step) and finished ones whose receipt
+    did not print (the customer is still at the kiosk, the only call a finished registration
+    may make). The nav's badge counts these, so its chime rings for this office's calls only."""
     return list(db.session.scalars(
-        select(Registration).where(
+        office_scope.visible(select(Registration), staff, office_filter).where(
             Registration.help_requested_at.is_not(None),
             or_(Registration.status == "in_progress",
                 and_(Registration.status == "finished",
@@ -114,11 +116,14 @@ def kiosk_names() -> dict[str, str]:
     return {k.code: k.name for k in db.session.scalars(select(Kiosk))}
 
 
-def today_by_kiosk() -> list[tuple[str, str, list[Row]]]:
-    """[(kiosk code, kiosk name, rows newest first)] for today (office time)."""
+def today_by_kiosk(staff: StaffUser, office_filter: int | None = None
+                   ) -> list[tuple[str, str, list[Row]]]:
+    """[(kiosk code, kiosk name, rows newest first)] for today (office time), of the offices
+    ``staff`` may see."""
     start = local_day_start()
-    regs = db.session.scalars(select(Registration).where(Registration.created_at >= start)
-                              .order_by(Registration.id.desc()))
+    regs = db.session.scalars(
+        office_scope.visible(select(Registration), staff, office_filter)
+        .where(Registration.created_at >= start).order_by(Registration.id.desc()))
     names = kiosk_names()
     now = utcnow()
     groups: dict[str, list[Row]] = {}
@@ -128,8 +133,10 @@ def today_by_kiosk() -> list[tuple[str, str, list[Row]]]:
             for code, rows in sorted(groups.items())]
 
 
-def search(query: str, limit: int = 50) -> list[Row]:
-    """By registration number (or part of it), ID number (keyed digest) or phone number."""
+def search(query: str, staff: StaffUser, office_filter: int | None = None,
+           limit: int = 50) -> list[Row]:
+    """By registration number (or part of it), ID number (keyed digest) or phone number, among
+    the offices ``staff`` may see."""
     query = (query or "").strip()
     if not query:
         return []
@@ -142,7 +149,9 @@ def search(query: str, limit: int = 50) -> list[Row]:
         conditions.append(Registration.number.contains(query.strip().upper()))
     found: dict[int, Registration] = {}
     if conditions:
-        for reg in db.session.scalars(select(Registration).where(or_(*conditions))
+        for reg in db.session.scalars(office_scope.visible(select(Registration), staff,
+                                                           office_filter)
+                                      .where(or_(*conditions))
                                       .order_by(Registration.id.desc()).limit(limit)):
             found[reg.id] = reg
     try:
@@ -151,7 +160,9 @@ def search(query: str, limit: int = 50) -> list[Row]:
         phone = None
     if phone is not None:
         since = utcnow() - timedelta(days=PHONE_SEARCH_DAYS)
-        for reg in db.session.scalars(select(Registration).where(Registration.created_at >= since)
+        for reg in db.session.scalars(office_scope.visible(select(Registration), staff,
+                                                           office_filter)
+                                      .where(Registration.created_at >= since)
                                       .order_by(Registration.id.desc())):
             if reg.data.get("phone") == phone:
                 found[reg.id] = reg
@@ -161,5 +172,8 @@ def search(query: str, limit: int = 50) -> list[Row]:
     return [row(reg, now) for reg in sorted(found.values(), key=lambda r: -r.id)]
 
 
-def find_by_number(number: str) -> Registration | None:
-    return db.session.scalar(select(Registration).where(Registration.number == number))
+def find_by_number(number: str, staff: StaffUser) -> Registration | None:
+    """The registration with this number if ``staff`` may see it, else None (a 404 for the
+    console: another office's number looks like no number at all)."""
+    reg = db.session.scalar(select(Registration).where(Registration.number == number))
+    return reg if office_scope.can_see(staff, reg) else None

@@ -33,6 +33,7 @@ from kiosk.documents.sandbox_cert import issue
 from kiosk.documents.seal import OfficeSeal, SealConfigError, load_pkcs11, load_pkcs12
 from kiosk.documents.seal_check import SealCheck, check, load_roots
 from kiosk.domain.local_time import local_time
+from kiosk.services import office_scope
 
 EXTENSION_KEY = "kiosk_seal"
 SANDBOX_DIR = "signing"
@@ -197,15 +198,15 @@ def documents_verify(pdf_bytes: bytes) -> Verification:
     return _words(check(pdf_bytes, list(current_app.extensions[EXTENSION_KEY].roots)))
 
 
-def verify_stored(number: str, document_id: int, actor: str) -> Verification | None:
+def verify_stored(number: str, document_id: int, staff) -> Verification | None:
     """A clerk checks the seal of a stored document of registration ``number``; audited.
-    None when the registration has no such document."""
-    doc = db.session.scalar(
+    None when the registration has no such document, or is another office's."""
+    doc = db.session.scalar(office_scope.visible(
         select(Document).join(Registration, Registration.id == Document.registration_id)
-        .where(Registration.number == number, Document.id == document_id))
+        .where(Registration.number == number, Document.id == document_id), staff))
     if doc is None:
         return None
     result = documents_verify(doc.content)
-    audit.record("staff_verified_document", doc.registration, actor=actor, kind=doc.kind,
+    audit.record("staff_verified_document", doc.registration, actor=staff.actor, kind=doc.kind,
                  document=doc.id, valid=result.valid)
     return result

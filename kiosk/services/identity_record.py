@@ -24,6 +24,7 @@ from kiosk.core.extensions import db
 from kiosk.core.models import Evidence, IdentityAttestation, Registration, StaffUser, utcnow
 from kiosk.domain.kyc import CAPTURE_LABELS, Decision
 from kiosk.domain.local_time import LOCAL_TZ, local_time
+from kiosk.services import office_scope
 
 ATTESTATION_TEXT = "Đã xem bản gốc giấy tờ"
 
@@ -184,12 +185,14 @@ def _local_day_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def unattested_today(now: datetime | None = None) -> list[Registration]:
-    """Today's automatic decisions (Vietnam time) no clerk has attested yet, oldest first."""
+def unattested_today(staff: StaffUser, office_filter: int | None = None,
+                     now: datetime | None = None) -> list[Registration]:
+    """Today's automatic decisions (Vietnam time) in the offices ``staff`` may see that no
+    clerk has attested yet, oldest first."""
     start, end = _local_day_bounds(now or utcnow())
     attested = select(IdentityAttestation.registration_id)
     return list(db.session.scalars(
-        select(Registration).where(
+        office_scope.visible(select(Registration), staff, office_filter).where(
             Registration.kyc_decision == Decision.MATCH.value,
             Registration.kyc_decided_by.is_(None),
             Registration.kyc_decided_at >= start, Registration.kyc_decided_at < end,
@@ -206,13 +209,14 @@ class UnattestedRow:
     face_distance: float | None
 
 
-def unattested_rows(now: datetime | None = None) -> list[UnattestedRow]:
+def unattested_rows(staff: StaffUser, office_filter: int | None = None,
+                    now: datetime | None = None) -> list[UnattestedRow]:
     """:func:`unattested_today` as the board's list shows it (the ID number masked)."""
     from kiosk.services.board import mask_id
 
     return [UnattestedRow(reg.number, reg.kiosk_id, reg.kyc_decided_at,
                           mask_id(reg.data.get("id_number", "")), reg.face_distance)
-            for reg in unattested_today(now)]
+            for reg in unattested_today(staff, office_filter, now)]
 
 
 def attest(reg: Registration, clerk: StaffUser, how: str) -> bool:
@@ -233,10 +237,11 @@ def attest(reg: Registration, clerk: StaffUser, how: str) -> bool:
 
 def attest_many(clerk: StaffUser, numbers: list[str]) -> int:
     """The board's bulk action: attest each selected registration (by its number). Returns
-    how many were attested now; numbers already attested or unknown are skipped."""
+    how many were attested now; numbers already attested, unknown or of another office are
+    skipped."""
     if not numbers:
         raise AttestationError("Vui lòng chọn ít nhất một hồ sơ.")
-    regs = db.session.scalars(select(Registration).where(
+    regs = db.session.scalars(office_scope.visible(select(Registration), clerk).where(
         Registration.number.in_(set(numbers)), Registration.kyc_decided_at.is_not(None)))
     return sum(attest(reg, clerk, "board") for reg in regs)
 
@@ -284,7 +289,7 @@ def pdf(reg: Registration, clerk: StaffUser) -> bytes:
     from kiosk.documents.identity_record import render_identity_record
     from kiosk.services import settings
 
-    office = settings.office()
+    office = settings.office_for(reg)
     office_name = office.name if office is not None else "VNPT"
     rec = record(reg)
     audit.record("identity_record_exported", reg, actor=clerk.actor)

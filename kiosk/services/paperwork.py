@@ -35,8 +35,9 @@ from kiosk.providers import ProviderError
 from kiosk.services import document_seal, registrations, settings
 
 
-def office_info() -> OfficeInfo:
-    office = settings.office()
+def office_info(reg: Registration) -> OfficeInfo:
+    """The contact of the registration's own office (the default office when it has none)."""
+    office = settings.office_for(reg)
     if office is None:
         return OfficeInfo()
     return OfficeInfo(
@@ -73,7 +74,7 @@ def customer_info(reg: Registration) -> CustomerInfo:
 def document_context(reg: Registration) -> DocumentContext:
     return DocumentContext(
         registration_number=reg.number, created_at=local_time(reg.created_at),
-        customer=customer_info(reg), package=package_info(reg), office=office_info(),
+        customer=customer_info(reg), package=package_info(reg), office=office_info(reg),
         sandbox=reg.sandbox,
     )
 
@@ -134,7 +135,7 @@ def render_receipt_for(reg: Registration, finished_at: datetime | None = None) -
     """The receipt PDF; ``finished_at`` lets a caller render it before it writes the finish."""
     data = reg.data
     with db.session.no_autoflush:
-        office = office_info()
+        office = office_info(reg)
     return render_receipt(ReceiptContext(
         registration_number=reg.number, completed_at=local_time(finished_at or reg.finished_at),
         customer_name=data.get("full_name", ""), id_number=data.get("id_number", ""),

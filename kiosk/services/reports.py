@@ -16,9 +16,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Registration, utcnow
+from kiosk.core.models import AuditEvent, Registration, StaffUser, utcnow
 from kiosk.domain import flow
 from kiosk.domain.local_time import LOCAL_TZ
+from kiosk.services import office_scope
 from kiosk.services.board import is_abandoned, kiosk_names
 from kiosk.services.review import REVIEW_HELP_REASONS
 
@@ -78,10 +79,12 @@ def _minutes(a: datetime, b: datetime) -> float:
     return max(0.0, (b - a).total_seconds() / 60)
 
 
-def build(first: date, last: date) -> Report:
+def build(first: date, last: date, staff: StaffUser, office_filter: int | None = None) -> Report:
+    """The days ``first``..``last`` of the offices ``staff`` may see (the CSV is this too)."""
     start = datetime(first.year, first.month, first.day, tzinfo=LOCAL_TZ)
     end = datetime(last.year, last.month, last.day, tzinfo=LOCAL_TZ) + timedelta(days=1)
-    regs = list(db.session.scalars(select(Registration).where(
+    regs = list(db.session.scalars(office_scope.visible(select(Registration), staff,
+                                                        office_filter).where(
         Registration.created_at >= start, Registration.created_at < end)))
     ids = [r.id for r in regs]
     events: dict[int, list[AuditEvent]] = defaultdict(list)

@@ -18,9 +18,11 @@ from kiosk.core.models import Registration, StaffUser
 from kiosk.domain import free_text
 from kiosk.domain.kyc import Decision, face_reason
 from kiosk.providers import ProviderError
-from kiosk.services import ekyc, identity_record, registrations
+from kiosk.services import ekyc, identity_record, office_scope, registrations
 
 STEP = 6
+OTHER_OFFICE = ("Tài khoản này thuộc đơn vị khác: nhân viên của đơn vị có quầy này xác nhận "
+                "hồ sơ.")
 # The machine's decision → the queue reason (domain.kyc.HELP_REASONS).
 QUEUE_REASON = {
     Decision.REVIEW.value: "face_review",
@@ -79,12 +81,20 @@ def queue_if_needed(reg: Registration) -> bool:
     return True
 
 
-def waiting() -> list[Registration]:
-    """Registrations waiting for a clerk, longest wait first (review cases and «Gọi nhân viên»)."""
+def waiting(staff: StaffUser, office_filter: int | None = None) -> list[Registration]:
+    """Registrations waiting for a clerk of ``staff``'s office, longest wait first (review
+    cases and «Gọi nhân viên»)."""
     return list(db.session.scalars(
-        select(Registration).where(Registration.help_requested_at.is_not(None),
+        office_scope.visible(select(Registration), staff, office_filter).where(Registration.help_requested_at.is_not(None),
                                    Registration.status == "in_progress")
         .order_by(Registration.help_requested_at)))
+
+
+def _check_office(reg: Registration, clerk: StaffUser) -> None:
+    # The console never shows another office's case (404); a clerk typing their password at
+    # another office's kiosk is refused here, in words.
+    if not office_scope.can_see(clerk, reg):
+        raise ReviewError(OTHER_OFFICE)
 
 
 def _claim(reg: Registration) -> None:
@@ -109,6 +119,7 @@ def approve(reg: Registration, clerk: StaffUser, where: str = "console",
     Returns the next step. Raises ReviewError when there is nothing to approve or the
     SmartCA backend refuses (nothing is recorded then).
     """
+    _check_office(reg, clerk)
     if not needs_clerk(reg):
         raise ReviewError("Hồ sơ này không còn chờ nhân viên xác nhận.")
     _claim(reg)
@@ -131,6 +142,7 @@ def reject(reg: Registration, clerk: StaffUser, reason: str, note: str = "",
            where: str = "console") -> None:
     """The clerk does not accept the photos: the face tries end (the kiosk says why and to see
     the clerk); :func:`allow_one_more` may open one more."""
+    _check_office(reg, clerk)
     if reason not in REJECT_REASONS:
         raise ReviewError("Vui lòng chọn lý do không xác nhận.")
     # No hidden or bidi characters in a note the customer's screen may show.
@@ -163,6 +175,7 @@ def can_allow_one_more(reg: Registration) -> bool:
 def allow_one_more(reg: Registration, clerk: StaffUser, where: str = "console") -> None:
     """After a rejection the clerk lets the customer try ONE more time at the kiosk (audited
     as review_retry_allowed with the clerk's name)."""
+    _check_office(reg, clerk)
     if not can_allow_one_more(reg):
         raise ReviewError("Hồ sơ này không ở trạng thái bị từ chối tại bước 6.")
     ekyc.allow_one_more(reg, clerk.actor)

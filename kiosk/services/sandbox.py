@@ -7,6 +7,7 @@ from sqlalchemy import select
 from kiosk import providers
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, SmsMessage
+from kiosk.services import office_scope
 
 
 def backend_is_sandbox() -> bool:
@@ -23,6 +24,11 @@ def latest_sms_text(reg: Registration) -> str | None:
     return message.body.get("text") if message is not None else None
 
 
-def outbox(limit: int = 50) -> list[SmsMessage]:
-    """The sandbox gateway's latest messages, newest first."""
-    return list(db.session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)))
+def outbox(staff, office_filter: int | None = None, limit: int = 50) -> list[SmsMessage]:
+    """The sandbox gateway's latest messages for the offices ``staff`` may see, newest first
+    (an administrator also sees those tied to no registration)."""
+    query = select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit)
+    if office_scope.office_of(staff, office_filter) is not None or staff.role != "admin":
+        query = query.where(SmsMessage.registration_id.in_(
+            office_scope.visible_registration_ids(staff, office_filter)))
+    return list(db.session.scalars(query))

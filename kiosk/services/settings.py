@@ -1,12 +1,12 @@
-"""Office settings an admin keeps right: packages and prices, office contact and app-store
-links (printed on the next receipt), kiosks and their printers. Every change is audited.
+"""Settings an admin keeps right: packages and prices, kiosks and their printers (every change
+is audited); and which office's contact a screen or a document shows (the offices themselves
+are services/offices.py).
 
 Changes are flushed, not committed: the request (or the CLI command) commits once the change
 has returned (services/unit_of_work); a refused change raises SettingsError before it writes."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 from flask import g
 from sqlalchemy import func, select
@@ -22,7 +22,6 @@ PRINTERS = {"": "Theo cấu hình chung", "browser": "Trình duyệt (hộp tho�
 MAX_PRICE_VND = 100_000_000
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9._-]{1,49}$")
 _KIOSK_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _QUEUE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
@@ -121,46 +120,44 @@ def set_package_active(actor: StaffUser, package: ServicePackage, active: bool) 
 
 
 # ---- office ---------------------------------------------------------------------------------
+# Which office's contact a screen or a document shows. Each office is read at most once per
+# request and kept in ``g``: the footer, the documents and the receipt ask for it ~20 times
+# per registration.
+
+def _office_by_id(office_id: int | None) -> Office | None:
+    if not office_id:
+        return None
+    cache = g.setdefault("offices_by_id", {})
+    if office_id not in cache:
+        cache[office_id] = db.session.get(Office, office_id)
+    return cache[office_id]
+
+
+def default_office() -> Office | None:
+    """The first office made (the one ``flask --app kiosk init`` seeds): the contact of
+    registrations that have no office of their own."""
+    if "default_office" not in g:
+        g.default_office = db.session.scalar(select(Office).order_by(Office.id).limit(1))
+    return g.default_office
+
+
+def office_for(reg) -> Office | None:
+    """The office of a registration (its receipt and documents carry its contact); the
+    default office for one that has none."""
+    return _office_by_id(getattr(reg, "office_id", None)) or default_office()
+
 
 def office() -> Office | None:
-    """The office row, read once per request: every screen's footer, the documents and the
-    receipt show its contact details (it was read ~20 times per registration)."""
+    """The office of this request's screen: the kiosk's own office once the kiosk is known
+    (``g.kiosk``, set by the kiosk's device check), else the registration's shown on it
+    (``g.registration``, when set), else the default office."""
     if "office" not in g:
-        g.office = db.session.query(Office).first()
+        kiosk = g.get("kiosk")
+        found = _office_by_id(getattr(kiosk, "office_id", None))
+        if found is None and g.get("registration") is not None:
+            found = _office_by_id(getattr(g.registration, "office_id", None))
+        g.office = found or default_office()
     return g.office
-
-
-def _url(raw, label: str) -> str:
-    url = _text(raw, label, 500)
-    parsed = urlparse(url)
-    if parsed.scheme != "https" or not parsed.netloc:
-        raise SettingsError(f"{label}: cần một địa chỉ bắt đầu bằng https://")
-    return url
-
-
-def save_office(actor: StaffUser, form) -> Office:
-    values = {
-        "name": _text(form.get("name"), "tên đơn vị"),
-        "address": _text(form.get("address"), "địa chỉ", 300),
-        "phone": _text(form.get("phone"), "số điện thoại", 50),
-        "hotline": _text(form.get("hotline"), "đường dây nóng", 50),
-        "email": _text(form.get("email"), "email"),
-        "website": _text(form.get("website"), "trang web"),
-        "app_store_url": _url(form.get("app_store_url"), "Liên kết App Store"),
-        "play_store_url": _url(form.get("play_store_url"), "Liên kết CH Play"),
-    }
-    if not _EMAIL.match(values["email"]):
-        raise SettingsError("Email chưa đúng dạng, ví dụ hotro@vnpt.vn.")
-    row = office()
-    if row is None:
-        row = Office(**values)
-        db.session.add(row)
-        g.office = row
-    changed = sorted(k for k, v in values.items() if getattr(row, k, None) != v)
-    for key, value in values.items():
-        setattr(row, key, value)
-    audit.record("office_updated", actor=actor.actor, fields=changed)
-    return row
 
 
 # ---- kiosks ---------------------------------------------------------------------------------

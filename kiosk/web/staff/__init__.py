@@ -16,5 +16,6 @@ from kiosk.web.staff import (  # noqa: E402,F401
     registrations,
     reports,
     review,
+    scope,
     settings,
 )

@@ -1,11 +1,11 @@
-"""Staff accounts (admin): create, disable/enable, change role, reset a password.
+"""Staff accounts (admin): create, disable/enable, change role or office, reset a password.
 (`flask --app kiosk create-staff` stays for the first admin.)"""
 from __future__ import annotations
 
 from flask import abort, render_template, request
 from flask_login import current_user
 
-from kiosk.services import staff_accounts
+from kiosk.services import offices, staff_accounts
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
 from kiosk.web.staff.render import apply_form
@@ -13,7 +13,7 @@ from kiosk.web.staff.render import apply_form
 
 def _page(**extra):
     return render_template("staff/accounts.html", accounts=staff_accounts.all_accounts(),
-                           roles=staff_accounts.ROLES, **extra)
+                           roles=staff_accounts.ROLES, offices=offices.all_offices(), **extra)
 
 
 @bp.get("/accounts")
@@ -36,7 +36,8 @@ def account_create():
     f = request.form
     return _apply(lambda: staff_accounts.create(current_user, f.get("username", ""),
                                                 f.get("full_name", ""), f.get("role", ""),
-                                                f.get("password", ""), f.get("confirm", "")),
+                                                f.get("password", ""), f.get("confirm", ""),
+                                                f.get("office", "")),
                   "new", "Đã tạo tài khoản.")
 
 
@@ -55,6 +56,14 @@ def account_role(user_id: int):
     user = _user(user_id)
     return _apply(lambda: staff_accounts.set_role(current_user, user, request.form.get("role", "")),
                   f"user-{user_id}", "Đã đổi vai trò.")
+
+
+@bp.post("/accounts/<int:user_id>/office")
+@admin_required
+def account_office(user_id: int):
+    user = _user(user_id)
+    return _apply(lambda: staff_accounts.set_office(current_user, user, request.form.get("office", "")),
+                  f"user-{user_id}", "Đã đổi đơn vị; mọi phiên đăng nhập của tài khoản đã kết thúc.")
 
 
 @bp.post("/accounts/<int:user_id>/password")

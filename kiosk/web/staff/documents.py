@@ -10,7 +10,7 @@ from kiosk.web.staff import bp
 
 @bp.get("/r/<number>/document/<int:document_id>/verify")
 def verify_document(number: str, document_id: int):
-    result = document_seal.verify_stored(number, document_id, current_user.actor)
+    result = document_seal.verify_stored(number, document_id, current_user)
     if result is None:
         abort(404)
     return render_template("staff/_document_check.html", result=result)

@@ -10,6 +10,7 @@ from kiosk.services import identity_record
 from kiosk.web.staff import bp
 from kiosk.web.staff.registrations import registration_or_404
 from kiosk.web.staff.render import partial_or_page
+from kiosk.web.staff.scope import office_filter
 
 
 def _record_view(number: str, **extra):
@@ -46,7 +47,7 @@ def identity_pdf(number: str):
 
 
 def _attestations_page(**extra):
-    return render_template("staff/attestations.html", rows=identity_record.unattested_rows(),
+    return render_template("staff/attestations.html", rows=identity_record.unattested_rows(current_user, office_filter()),
                            attestation_text=identity_record.ATTESTATION_TEXT, **extra)
 
 

@@ -18,7 +18,7 @@ DOCUMENT_LABELS = {"contract": "Hợp đồng điện tử", "acceptance": "Biê
 
 
 def registration_or_404(number: str) -> Registration:
-    reg = board.find_by_number(number)
+    reg = board.find_by_number(number, current_user)
     if reg is None:
         abort(404)
     return reg

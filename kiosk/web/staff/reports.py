@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from flask import Response, render_template, request
+from flask_login import current_user
 
 from kiosk.services import reports
 from kiosk.web.staff import bp
+from kiosk.web.staff.scope import office_filter
 
 
 def _report():
     first, last, warning = reports.parse_range(request.args.get("from"), request.args.get("to"))
-    return reports.build(first, last), warning
+    return reports.build(first, last, current_user, office_filter()), warning
 
 
 @bp.get("/reports")

@@ -12,6 +12,7 @@ from kiosk.web.staff import bp
 from kiosk.web.staff.auth import passive
 from kiosk.web.staff.registrations import registration_or_404
 from kiosk.web.staff.render import partial_or_page
+from kiosk.web.staff.scope import office_filter
 
 CARD_FIELDS = (("id_number", "Số giấy tờ"), ("full_name", "Họ và tên"),
                ("date_of_birth", "Ngày sinh"), ("gender", "Giới tính"), ("address", "Nơi thường trú"),
@@ -21,7 +22,7 @@ CARD_FIELDS = (("id_number", "Số giấy tờ"), ("full_name", "Họ và tên")
 @bp.get("/queue")
 @passive
 def queue():
-    rows = [board.row(reg) for reg in review.waiting()]
+    rows = [board.row(reg) for reg in review.waiting(current_user, office_filter())]
     return partial_or_page("staff/queue.html", "staff/_queue.html", rows=rows)
 
 

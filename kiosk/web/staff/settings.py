@@ -1,12 +1,12 @@
-"""Settings (admin): packages and prices, office contact and app-store links, kiosks, and the
-face thresholds (read-only, with their calibration figures)."""
+"""Settings (admin): packages and prices, the offices and their contact and app-store links,
+kiosks, and the face thresholds (read-only, with their calibration figures)."""
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from kiosk.domain import certificate
-from kiosk.services import board, ekyc, settings
+from kiosk.services import board, ekyc, offices, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
 from kiosk.web.staff.render import apply_form
@@ -33,7 +33,7 @@ CALIBRATION = {
 
 def _page(**extra):
     return render_template(
-        "staff/settings.html", packages=settings.packages(), office=settings.office(),
+        "staff/settings.html", packages=settings.packages(), offices=offices.all_offices(),
         kiosks=settings.kiosks(), undeclared_kiosks=board.undeclared_kiosks(),
         printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
@@ -77,11 +77,37 @@ def package_active(package_id: int):
                   f"package-{package_id}", "Đã mở bán lại gói." if active else "Đã ngừng bán gói.")
 
 
-@bp.post("/settings/office")
+def _apply_office(action, section: str, done: str):
+    return apply_form(action, offices.OfficeError, _page, section, done)
+
+
+def _office(office_id: int):
+    return offices.get(office_id) or abort(404)
+
+
+@bp.post("/settings/offices")
 @admin_required
-def office_update():
-    return _apply(lambda: settings.save_office(current_user, request.form), "office",
-                  "Đã lưu. Phiếu in tiếp theo dùng thông tin mới.")
+def office_create():
+    return _apply_office(lambda: offices.create(current_user.actor, request.form), "new_office",
+                         "Đã thêm đơn vị. Gán nhân viên cho đơn vị ở trang Nhân viên.")
+
+
+@bp.post("/settings/offices/<int:office_id>")
+@admin_required
+def office_update(office_id: int):
+    office = _office(office_id)
+    return _apply_office(lambda: offices.update(current_user.actor, office, request.form),
+                         f"office-{office_id}", "Đã lưu. Phiếu in tiếp theo dùng thông tin mới.")
+
+
+@bp.post("/settings/offices/<int:office_id>/active")
+@admin_required
+def office_active(office_id: int):
+    office = _office(office_id)
+    active = request.form.get("active") == "1"
+    return _apply_office(lambda: offices.set_active(current_user.actor, office, active),
+                         f"office-{office_id}",
+                         "Đã mở lại đơn vị." if active else "Đã ngừng đơn vị.")
 
 
 @bp.post("/settings/kiosks")
