@@ -240,3 +240,13 @@ def test_the_kiosk_screen_shows_its_own_offices_contact(app, office_b):
         assert settings.office().name == "VNPT Sầm Sơn"
     with app.test_request_context("/"):  # a kiosk the console does not know: the default
         assert settings.office().code == "thanh-hoa"
+
+
+def test_the_kiosk_screen_shows_the_registrations_office_when_the_kiosk_is_unknown(app, kiosk,
+                                                                                   office_b):
+    kiosk.walk_to(2)
+    put_in_office(app, kiosk.token, office_b)
+    page = kiosk.get(kiosk.url(2)).get_data(as_text=True)
+    assert '<span class="office-name">VNPT Sầm Sơn</span>' in page
+    welcome = app.test_client().get("/").get_data(as_text=True)  # no registration: the default
+    assert '<span class="office-name">VNPT Thanh Hóa</span>' in welcome

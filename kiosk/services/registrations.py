@@ -8,7 +8,7 @@ import secrets
 import string
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import bindparam, select
 
 from kiosk import providers
@@ -46,7 +46,12 @@ _BY_TOKEN = select(Registration).where(Registration.token == bindparam("token"))
 
 
 def by_token(token: str) -> Registration | None:
-    return db.session.scalar(_BY_TOKEN, {"token": token})
+    reg = db.session.scalar(_BY_TOKEN, {"token": token})
+    if reg is not None:
+        # The screen's footer shows this registration's office when the kiosk itself is not
+        # known (settings.office); the first one looked up in a request is the one shown.
+        g.setdefault("registration", reg)
+    return reg
 
 
 def resumable(reg: Registration) -> bool:
