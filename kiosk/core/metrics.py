@@ -63,8 +63,9 @@ REQUEST_ERRORS = Counter("kiosk_http_server_errors", "Responses with a 5xx statu
 
 # Events that also count into the named counters above (the event counter has them too).
 _BY_EVENT = {"registration_started": STARTED, "registration_finished": FINISHED}
-# The clerk's decisions, named like Decision's values (domain/kyc.py).
-_STAFF_DECISIONS = {"review_approved": "staff_confirmed", "review_rejected": "staff_rejected"}
+# The clerk's decisions, named like Decision's values (domain/kyc.py); kyc_confirmed also
+# records the machine's own match going through, already counted at its face_match.
+_STAFF_DECISIONS = {"kyc_rejected": "staff_rejected"}
 
 NO_OFFICE = "none"
 _PENDING = "kiosk_metrics_pending"
@@ -114,7 +115,9 @@ def audited(event: str, office_id: int | None, details: dict) -> None:
         count_on_commit(_BY_EVENT[event], {"office": office})
     if event == "registration_started":  # every registration reaches step 1 as it starts
         count_on_commit(STEP_REACHED, {"office": office, "step": "1"})
-    decision = (details.get("decision") if event == "face_match"
+    decision = (details.get("decision")
+                if event == "face_match" or (event == "kyc_confirmed"
+                                             and details.get("decision") == "staff_confirmed")
                 else _STAFF_DECISIONS.get(event))
     if decision:
         count_on_commit(EKYC_DECISIONS, {"decision": str(decision)[:30], "office": office})
