@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import sys
 from datetime import UTC, datetime
 
@@ -23,10 +25,29 @@ from flask import g, has_app_context, has_request_context
 FIELDS = "kiosk_fields"
 
 
+HEADER = "X-Request-ID"
+# nginx's $request_id is 32 hex digits; a load balancer's may carry dots or dashes. Anything
+# else (spaces, control characters, quotes, too short to be unique, too long) is replaced.
+_VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
+
+
+def incoming_or_new(value: str | None) -> str:
+    if value and _VALID_ID.fullmatch(value):
+        return value
+    return secrets.token_hex(16)
+
+
 def request_id() -> str | None:
-    if has_request_context() and has_app_context():
-        return g.get("request_id")
-    return None
+    """The current request's id (taken from X-Request-ID or made, once per request), or None
+    outside a request."""
+    if not (has_request_context() and has_app_context()):
+        return None
+    rid = g.get("request_id")
+    if rid is None:
+        from flask import request
+
+        rid = g.request_id = incoming_or_new(request.headers.get(HEADER))
+    return rid
 
 
 class JsonFormatter(logging.Formatter):

@@ -12,25 +12,14 @@ codes), the form, the cookies and the headers are never logged.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import time
 
 from flask import Flask, g, request
 
-from kiosk.core.logs import FIELDS
+from kiosk.core.logs import FIELDS, HEADER, request_id
 from kiosk.services import monitoring
 
-HEADER = "X-Request-ID"
-_VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
-
 log = logging.getLogger("kiosk.access")
-
-
-def incoming_or_new(value: str | None) -> str:
-    if value and _VALID.fullmatch(value):
-        return value
-    return secrets.token_hex(16)
 
 
 def _group() -> str:
@@ -42,19 +31,21 @@ def _group() -> str:
 
 
 def init_app(app: Flask) -> None:
-    # Registered before every other hook: the id exists for their log lines, and this
-    # after_request hook runs last, so the duration includes the others (the commit too).
-    @app.before_request
     def _start():
-        g.request_id = incoming_or_new(request.headers.get(HEADER))
         g.request_started = time.perf_counter()
+        request_id()
+
+    # First of all before_request hooks (the CSRF check's was registered with the extensions):
+    # the clock starts before any of them and the id exists for their log lines. The
+    # after_request hook below is registered before the others and so runs last: the duration
+    # includes them (the commit too).
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
     @app.after_request
     def _done(response):
         started = g.get("request_started")
         seconds = time.perf_counter() - started if started is not None else 0.0
-        rid = g.get("request_id") or incoming_or_new(None)
-        response.headers[HEADER] = rid
+        response.headers[HEADER] = request_id()
         group = _group()
         monitoring.request_done(group, response.status_code, seconds)
         log.info("%s %s %s", request.method, request.endpoint or "-", response.status_code,
