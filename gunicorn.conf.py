@@ -78,7 +78,9 @@ if os.environ.get("KIOSK_LOG_FORMAT", "json").lower() != "text":
         "loggers": {
             "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"],
                                "propagate": False, "qualname": "gunicorn.error"},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False,
+            # with a logging config gunicorn writes access lines whatever accesslog says:
+            # silenced here (the app's own line replaces it)
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False,
                                 "qualname": "gunicorn.access"},
         },
     }

@@ -1,0 +1,19 @@
+"""The WSGI app a test starts real gunicorn workers on (tests/test_metrics_gunicorn.py): the
+test's database and instance folder, named in the environment, with the scripted eKYC fake."""
+from __future__ import annotations
+
+import os
+
+from kiosk import create_app
+from tests.app_factory import install_fake_ekyc
+
+app = create_app({
+    "TESTING": False,
+    "INSTANCE_PATH": os.environ["KIOSK_TEST_INSTANCE_PATH"],
+    "SQLALCHEMY_DATABASE_URI": os.environ["KIOSK_TEST_DATABASE_URI"],
+    "SECRET_KEY": "gunicorn-test-secret",
+    "DATA_KEY": os.environ["KIOSK_TEST_DATA_KEY"],
+    "PRINTER": "file",
+    "METRICS_TOKEN": os.environ["KIOSK_TEST_METRICS_TOKEN"],
+})
+install_fake_ekyc(app)
