@@ -74,7 +74,8 @@ if os.environ.get("KIOSK_LOG_FORMAT", "json").lower() != "text":
             "error_console": {"class": "logging.StreamHandler", "formatter": "json",
                               "stream": "ext://sys.stderr"},
         },
-        "root": {"level": "INFO", "handlers": ["console"]},
+        # the root logger is the app's (kiosk/core/logs.py installs its handler there)
+        "root": {"level": "WARNING", "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"],
                                "propagate": False, "qualname": "gunicorn.error"},

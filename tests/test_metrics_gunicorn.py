@@ -56,9 +56,9 @@ def gunicorn_server(app, tmp_path):
     while True:  # until both workers have booted and one answers
         assert proc.poll() is None, Path(log.name).read_text()[-3000:]
         try:
-            if requests.get(base + "/healthz", timeout=2).status_code == 200:
+            if requests.get(base + "/healthz", timeout=5).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused, or accepted before a worker is up
             pass
         assert time.monotonic() < deadline, "gunicorn did not answer within 90 s"
         time.sleep(0.2)
@@ -110,6 +110,10 @@ def test_two_workers_counters_are_added_up(gunicorn_server):
               - value(before, count, group="ops", status="2xx"))
     # every /healthz above plus the first scrape, whichever worker answered each
     assert served == healthz + 1
+    # each worker's vision pool (2 workers, 11 face jobs each) — copied by each process
+    assert value(after, "kiosk_vision_pool_workers") == 4
+    assert value(after, "kiosk_vision_jobs_total", kind="face") == 22
+    assert value(after, "kiosk_vision_pool_ready") == 1
     assert sum(_started_by_office(after).values()) - sum(_started_by_office(before).values()) \
         == started
 
@@ -136,4 +140,5 @@ def test_logs_are_json_lines_with_the_request_id_and_no_access_log(gunicorn_serv
     assert ours and ours[0]["endpoint"] == "ops.readyz" and ours[0]["status"] == 200
     # gunicorn's own lines are JSON as well, and it writes no access line of its own
     assert any(p["logger"] == "gunicorn.error" and "Booting worker" in p["msg"] for p in parsed)
+    assert len(ours) == 1, "one line per request, not one per handler"
     assert not [line for line in lines if '"GET /readyz' in line]

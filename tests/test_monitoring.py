@@ -10,6 +10,7 @@ from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, Registration, utcnow
 from tests.app_factory import STAFF, make_app
 from tests.staff_console import ADMIN, Clerk, add_admin
+from tests.support.stand_in_pool import StandInPool
 
 TOKEN = "scrape-token-5c1f0e2a9d"
 
@@ -229,23 +230,6 @@ def test_silent_kiosks_per_office(app, scrape):
     text = scrape()
     assert value(text, "kiosk_kiosks_enrolled", office=code) == 3
     assert value(text, "kiosk_kiosks_silent", office=code) == 2
-
-
-class StandInPool:
-    """What the vision pool's stats() answers (its interface), without processes."""
-
-    def __init__(self, ready=True, broken=False):
-        self._ready, self.broken = ready, broken
-
-    def ready(self):
-        return self._ready
-
-    def stats(self):
-        if self.broken:
-            raise OSError("pool gone")
-        return {"workers": 2, "queued": 3, "running": 2, "rejected_total": 7,
-                "jobs_total": {"face": 11, "card": 5}, "seconds_total": {"face": 9.5, "card": 2.0},
-                "ready": self._ready}
 
 
 def test_vision_pool_figures_exported_when_there_is_a_pool(app, scrape):

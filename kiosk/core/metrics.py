@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
@@ -60,6 +60,23 @@ REQUEST_SECONDS = Histogram("kiosk_http_request_duration_seconds", "Request late
                             ["group", "status"], buckets=REQUEST_BUCKETS, registry=REGISTRY)
 REQUEST_ERRORS = Counter("kiosk_http_server_errors", "Responses with a 5xx status, by endpoint "
                          "group.", ["group"], registry=REGISTRY)
+
+# The vision pool, under gunicorn: each web process has its own pool, so each process copies
+# its pool's figures into these (services/monitoring.py, PoolMirror) and the scrape adds them
+# up over the live processes — "ready" is the least of them: 1 only when every pool is ready.
+# Not in REGISTRY: a single process reads its pool directly at scrape time instead.
+POOL_GAUGES = {key: Gauge(f"kiosk_vision_pool_{key}", help_text, registry=None,
+                          multiprocess_mode=mode)
+               for key, help_text, mode in (
+                   ("workers", "Vision worker processes.", "livesum"),
+                   ("queued", "Vision jobs waiting for a worker.", "livesum"),
+                   ("running", "Vision jobs being worked on.", "livesum"),
+                   ("ready", "1 when the vision pool takes jobs.", "livemin"))}
+POOL_REJECTED = Counter("kiosk_vision_pool_rejected", "Vision jobs refused because the queue "
+                        "was full (the kiosk said «máy đang bận»).", registry=None)
+POOL_JOBS = Counter("kiosk_vision_jobs", "Vision jobs done, by kind.", ["kind"], registry=None)
+POOL_SECONDS = Counter("kiosk_vision_seconds", "Seconds spent in vision jobs, by kind.", ["kind"],
+                       registry=None)
 
 # Events that also count into the named counters above (the event counter has them too).
 _BY_EVENT = {"registration_started": STARTED, "registration_finished": FINISHED}

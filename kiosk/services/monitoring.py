@@ -31,6 +31,8 @@ READY_DB_TIMEOUT_SECONDS = 2.0
 def request_done(group: str, status: int, seconds: float) -> None:
     """A request's latency and status class (the web layer's per-request hook)."""
     metrics.request_done(group, status, seconds)
+    if metrics.MULTIPROCESS:
+        _MIRROR.keep_copying(current_app._get_current_object())
 
 
 # ---- who may scrape ----------------------------------------------------------------------------
@@ -53,16 +55,18 @@ def exposition() -> bytes:
     """The metrics in Prometheus' text format: this process's (or, under gunicorn, every
     worker's, added up from PROMETHEUS_MULTIPROC_DIR), the database's and the vision pool's."""
     registry = CollectorRegistry(auto_describe=False)
+    pool = current_app.extensions.get(POOL_KEY)
     if metrics.MULTIPROCESS:
         from prometheus_client import multiprocess
 
+        if pool is not None:
+            _MIRROR.copy(pool)  # this process's figures as of now; the others' are ≤ 5 s old
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_ProcessMetrics())
+        if pool is not None:
+            registry.register(PoolCollector(pool))
     registry.register(DatabaseCollector(current_app.config))
-    pool = current_app.extensions.get(POOL_KEY)
-    if pool is not None:
-        registry.register(PoolCollector(pool))
     return generate_latest(registry)
 
 
@@ -176,6 +180,73 @@ class PoolCollector:
         for kind, total in sorted((stats.get("seconds_total") or {}).items()):
             seconds.add_metric([str(kind)[:40]], float(total))
         yield seconds
+
+
+class PoolMirror:
+    """Under gunicorn each web process has its own vision pool and any one of them answers the
+    scrape: each process copies its pool's figures every few seconds into the multiprocess
+    metrics (core/metrics.py), which the scrape adds up over the live processes. The pool's
+    totals become counter increments (a pool that restarted counts from zero again)."""
+
+    INTERVAL_SECONDS = 5.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last: dict[tuple, float] = {}
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def copy(self, pool) -> None:
+        try:
+            stats = dict(pool.stats())
+        except Exception:
+            current_app.logger.exception("vision pool stats unavailable")
+            return
+        with self._lock:
+            for key, gauge in metrics.POOL_GAUGES.items():
+                raw = bool(stats.get("ready")) if key == "ready" else stats.get(key)
+                gauge.set(float(raw or 0))
+            self._add(metrics.POOL_REJECTED, None, stats.get("rejected_total"))
+            for kind, total in (stats.get("jobs_total") or {}).items():
+                self._add(metrics.POOL_JOBS, str(kind)[:40], total)
+            for kind, total in (stats.get("seconds_total") or {}).items():
+                self._add(metrics.POOL_SECONDS, str(kind)[:40], total)
+
+    def _add(self, counter, kind: str | None, total) -> None:
+        total = float(total or 0)
+        key = (counter._name, kind)
+        last = self._last.get(key, 0.0)
+        delta = total - last if total >= last else total
+        if delta > 0:
+            (counter.labels(kind=kind) if kind is not None else counter).inc(delta)
+        self._last[key] = total
+
+    def keep_copying(self, app) -> None:
+        """Start this process's copying thread (once per process; cheap when it runs)."""
+        import os
+
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            self._pid, self._last = os.getpid(), {}
+            self._thread = threading.Thread(target=self._run, args=(app,), daemon=True,
+                                            name="metrics-vision-pool")
+            self._thread.start()
+
+    def _run(self, app) -> None:
+        import time
+
+        while True:
+            pool = app.extensions.get(POOL_KEY)
+            if pool is not None:
+                with app.app_context():
+                    self.copy(pool)
+            time.sleep(self.INTERVAL_SECONDS)
+
+
+_MIRROR = PoolMirror()
 
 
 # ---- readiness ---------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The WSGI app a test starts real gunicorn workers on (tests/test_metrics_gunicorn.py): the
-test's database and instance folder, named in the environment, with the scripted eKYC fake."""
+test's database and instance folder, named in the environment, with the scripted eKYC fake
+and a stand-in vision pool."""
 from __future__ import annotations
 
 import os
 
 from kiosk import create_app
 from tests.app_factory import install_fake_ekyc
+from tests.support.stand_in_pool import StandInPool
 
 app = create_app({
     "TESTING": False,
@@ -17,3 +19,5 @@ app = create_app({
     "METRICS_TOKEN": os.environ["KIOSK_TEST_METRICS_TOKEN"],
 })
 install_fake_ekyc(app)
+# each worker process has its own pool (the same figures in each: the scrape adds them up)
+app.extensions["kiosk_vision_pool"] = StandInPool()
