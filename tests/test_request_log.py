@@ -45,13 +45,13 @@ def test_a_new_request_id_per_request_without_one(client):
 
 
 # ---- the lines ---------------------------------------------------------------------------------
-def test_one_json_line_per_request_with_the_route_not_the_path(kiosk, capsys):
+def test_one_json_line_per_request_with_the_route_not_the_path(kiosk, capfd):
     kiosk.walk_to(2)
-    capsys.readouterr()
+    capfd.readouterr()
     response = kiosk.client.get(f"/r/{kiosk.token}/step/2?code=ABC123",
                                 headers={"X-Request-ID": "req-step2-0001"})
     assert response.status_code == 200
-    lines = access_lines(capsys.readouterr().err)
+    lines = access_lines(capfd.readouterr().err)
     assert len(lines) == 1
     line = lines[0]
     assert line["request_id"] == "req-step2-0001"
@@ -63,29 +63,29 @@ def test_one_json_line_per_request_with_the_route_not_the_path(kiosk, capsys):
     assert "ABC123" not in json.dumps(line)
 
 
-def test_app_log_records_carry_the_request_id(kiosk, capsys):
-    capsys.readouterr()
+def test_app_log_records_carry_the_request_id(kiosk, capfd):
+    capfd.readouterr()
     # no CSRF token: the app logs a warning during the request
     response = kiosk.client.post("/start", data={}, headers={"X-Request-ID": "req-csrf-00001"})
     assert response.status_code == 400
-    lines = json_lines(capsys.readouterr().err)
+    lines = json_lines(capfd.readouterr().err)
     warning = [line for line in lines if line["level"] == "warning" and "CSRF" in line["msg"]]
     assert warning and warning[0]["request_id"] == "req-csrf-00001"
     assert warning[0]["logger"] == "kiosk"
 
 
-def test_remote_addr_behind_a_trusted_proxy(tmp_path, capsys):
+def test_remote_addr_behind_a_trusted_proxy(tmp_path, capfd):
     app = make_app(tmp_path, fake_vision=True, TRUSTED_PROXIES=1)
-    capsys.readouterr()
+    capfd.readouterr()
     app.test_client().get("/healthz", headers={"X-Forwarded-For": "10.1.2.3"})
-    assert access_lines(capsys.readouterr().err)[0]["remote_addr"] == "10.1.2.3"
+    assert access_lines(capfd.readouterr().err)[0]["remote_addr"] == "10.1.2.3"
 
 
-def test_text_format_for_the_developer(tmp_path, capsys):
+def test_text_format_for_the_developer(tmp_path, capfd):
     app = make_app(tmp_path, fake_vision=True, LOG_FORMAT="text")
-    capsys.readouterr()
+    capfd.readouterr()
     app.test_client().get("/healthz", headers={"X-Request-ID": "req-text-00001"})
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert "[req-text-00001] GET ops.healthz 200" in err
     assert not json_lines(err)
 
@@ -95,11 +95,11 @@ def test_an_unknown_log_format_stops_the_start(tmp_path):
         make_app(tmp_path, LOG_FORMAT="xml")
 
 
-def test_no_secret_reaches_the_log(app, kiosk, capsys):
+def test_no_secret_reaches_the_log(app, kiosk, capfd):
     """A whole registration and a clerk's sign-in: nothing typed in secret, no token, no code,
     no ID number shows in any log line. (The registration number may: it names the case for
     the clerk and the support desk, the way it is printed on the receipt.)"""
-    capsys.readouterr()
+    capfd.readouterr()
     kiosk.client.get("/?resume=RSM-77Q4KX")  # a code in a query string is never logged
     kiosk.walk_to(10)
     clerk = Clerk(app)
@@ -107,7 +107,7 @@ def test_no_secret_reaches_the_log(app, kiosk, capsys):
     with app.app_context():
         sms_codes = {code for message in db.session.scalars(db.select(SmsMessage))
                      for code in re.findall(r"\b\d{6}\b", message.body["text"])}
-    err = capsys.readouterr().err
+    err = capfd.readouterr().err
     assert access_lines(err), "the walk was logged"
     secrets = {
         "customer password": PASSWORD, "signing PIN": PIN, "clerk password": STAFF[1],

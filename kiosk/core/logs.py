@@ -85,19 +85,16 @@ class TextFormatter(logging.Formatter):
 
 
 class StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is when the record comes (a test's capture, a server's
-    redirected stream), not the one there was when the handler was made."""
+    """Writes to the process's standard error (file descriptor 2: the journal, gunicorn's
+    error log, a test's fd capture), not to a replacement of ``sys.stderr``: a CLI command whose
+    output is JSON on stdout keeps it clean even where something swapped the streams."""
 
     def __init__(self):
-        super().__init__()
+        super().__init__(sys.__stderr__ or sys.stderr)
 
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value):
-        pass
+    def emit(self, record):
+        if self.stream is not None:  # pythonw (a Windows kiosk started without a console)
+            super().emit(record)
 
 
 def init_app(app) -> None:
