@@ -68,7 +68,9 @@ def test_no_token_is_accepted_when_none_is_configured(app, client):
 
 
 def test_metrics_with_the_token(scrape):
-    assert "kiosk_http_request_duration_seconds" in scrape()
+    text = scrape()
+    assert "kiosk_http_request_duration_seconds" in text
+    assert value(text, "kiosk_database_up") == 1
 
 
 def test_metrics_for_a_signed_in_admin_not_for_a_clerk(app):
@@ -284,6 +286,11 @@ def test_readyz_503_when_the_database_does_not_answer(tmp_path):
     assert response.json["checks"]["database"].startswith("error")
     assert "127.0.0.1" not in response.get_data(as_text=True)
     assert broken.test_client().get("/healthz").status_code == 200
+    # the scrape still answers, with the database reported down
+    broken.config["METRICS_TOKEN"] = TOKEN
+    scraped = broken.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert scraped.status_code == 200
+    assert value(scraped.get_data(as_text=True), "kiosk_database_up") == 0
 
 
 def test_readyz_503_when_the_face_models_are_missing(tmp_path):

@@ -85,6 +85,21 @@ class DatabaseCollector:
         self.silent_seconds = int(config.get("KIOSK_SILENT_AFTER_SECONDS") or 300)
 
     def collect(self):
+        """All or nothing: a database that fails half-way leaves its gauges out (and
+        kiosk_database_up at 0) instead of failing the whole scrape."""
+        try:
+            families = list(self._families())
+        except Exception:
+            current_app.logger.warning("database gauges unavailable for /metrics", exc_info=True)
+            from kiosk.services import unit_of_work
+
+            unit_of_work.discard()
+            families = []
+        yield GaugeMetricFamily("kiosk_database_up", "1 when the database answered the scrape's "
+                                "queries.", value=1.0 if families else 0.0)
+        yield from families
+
+    def _families(self):
         now = utcnow()
         offices = dict(db.session.execute(select(Office.id, Office.code)).all())
         active = [oid for oid, in db.session.execute(
