@@ -182,6 +182,25 @@ def test_queue_wait_observed_when_a_clerk_handles_the_call(app, kiosk, scrape):
     assert value(after, "kiosk_queue_length", office=office) == 0
 
 
+def test_a_console_approval_ends_the_wait_and_counts_the_clerks_decision(app, kiosk, scrape):
+    kiosk.walk_to(6)
+    kiosk.capture_all()  # the fake finds no face: the case waits for a clerk
+    office = office_of(app, kiosk.token)
+    number = kiosk.registration().number
+    before = scrape()
+    assert value(before, "kiosk_queue_length", office=office) == 1
+    assert Clerk(app).post(f"/staff/review/{number}/approve").status_code == 303
+    after = scrape()
+    assert value(after, "kiosk_queue_wait_seconds_count", office=office) == \
+        value(before, "kiosk_queue_wait_seconds_count", office=office) + 1
+    assert value(after, "kiosk_ekyc_decisions_total", decision="staff_confirmed",
+                 office=office) == value(before, "kiosk_ekyc_decisions_total",
+                                         decision="staff_confirmed", office=office) + 1
+    assert value(after, "kiosk_registration_steps_reached_total", office=office, step="7") == \
+        value(before, "kiosk_registration_steps_reached_total", office=office, step="7") + 1
+    assert value(after, "kiosk_queue_length", office=office) == 0
+
+
 def test_request_latency_and_server_errors_by_group(app, client, scrape):
     @app.get("/boom-for-test")
     def boom():
