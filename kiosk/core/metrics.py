@@ -64,19 +64,37 @@ REQUEST_ERRORS = Counter("kiosk_http_server_errors", "Responses with a 5xx statu
 # The vision pool, under gunicorn: each web process has its own pool, so each process copies
 # its pool's figures into these (services/monitoring.py, PoolMirror) and the scrape adds them
 # up over the live processes — "ready" is the least of them: 1 only when every pool is ready.
-# Not in REGISTRY: a single process reads its pool directly at scrape time instead.
-POOL_GAUGES = {key: Gauge(f"kiosk_vision_pool_{key}", help_text, registry=None,
-                          multiprocess_mode=mode)
-               for key, help_text, mode in (
-                   ("workers", "Vision worker processes.", "livesum"),
-                   ("queued", "Vision jobs waiting for a worker.", "livesum"),
-                   ("running", "Vision jobs being worked on.", "livesum"),
-                   ("ready", "1 when the vision pool takes jobs.", "livemin"))}
-POOL_REJECTED = Counter("kiosk_vision_pool_rejected", "Vision jobs refused because the queue "
-                        "was full (the kiosk said «máy đang bận»).", registry=None)
-POOL_JOBS = Counter("kiosk_vision_jobs", "Vision jobs done, by kind.", ["kind"], registry=None)
-POOL_SECONDS = Counter("kiosk_vision_seconds", "Seconds spent in vision jobs, by kind.", ["kind"],
-                       registry=None)
+# Made on first use, by a process that has a pool: a metric exists (and is exported, at 0) from
+# the moment it is made, and a server without a pool must not report one that is down. Not in
+# REGISTRY: a single process reads its pool directly at scrape time instead.
+_pool_metrics: dict | None = None
+_pool_lock = threading.Lock()
+
+
+def pool_metrics() -> dict:
+    global _pool_metrics
+    if _pool_metrics is None:
+        with _pool_lock:
+            if _pool_metrics is None:
+                gauges = {key: Gauge(f"kiosk_vision_pool_{key}", help_text, registry=None,
+                                     multiprocess_mode=mode)
+                          for key, help_text, mode in (
+                              ("workers", "Vision worker processes.", "livesum"),
+                              ("queued", "Vision jobs waiting for a worker.", "livesum"),
+                              ("running", "Vision jobs being worked on.", "livesum"),
+                              ("ready", "1 when the vision pool takes jobs.", "livemin"))}
+                _pool_metrics = {
+                    "gauges": gauges,
+                    "rejected": Counter("kiosk_vision_pool_rejected", "Vision jobs refused "
+                                        "because the queue was full (the kiosk said «máy đang "
+                                        "bận»).", registry=None),
+                    "jobs": Counter("kiosk_vision_jobs", "Vision jobs done, by kind.", ["kind"],
+                                    registry=None),
+                    "seconds": Counter("kiosk_vision_seconds", "Seconds spent in vision jobs, "
+                                       "by kind.", ["kind"], registry=None),
+                }
+    return _pool_metrics
+
 
 # Events that also count into the named counters above (the event counter has them too).
 _BY_EVENT = {"registration_started": STARTED, "registration_finished": FINISHED}

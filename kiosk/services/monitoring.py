@@ -217,15 +217,16 @@ class PoolMirror:
         except Exception:
             current_app.logger.exception("vision pool stats unavailable")
             return
+        made = metrics.pool_metrics()
         with self._lock:
-            for key, gauge in metrics.POOL_GAUGES.items():
+            for key, gauge in made["gauges"].items():
                 raw = bool(stats.get("ready")) if key == "ready" else stats.get(key)
                 gauge.set(float(raw or 0))
-            self._add(metrics.POOL_REJECTED, None, stats.get("rejected_total"))
+            self._add(made["rejected"], None, stats.get("rejected_total"))
             for kind, total in (stats.get("jobs_total") or {}).items():
-                self._add(metrics.POOL_JOBS, str(kind)[:40], total)
+                self._add(made["jobs"], str(kind)[:40], total)
             for kind, total in (stats.get("seconds_total") or {}).items():
-                self._add(metrics.POOL_SECONDS, str(kind)[:40], total)
+                self._add(made["seconds"], str(kind)[:40], total)
 
     def _add(self, counter, kind: str | None, total) -> None:
         total = float(total or 0)
