@@ -50,6 +50,14 @@ def token_matches(presented: str | None) -> bool:
     return hmac.compare_digest(token_digest(presented), token_digest(str(configured)))
 
 
+def scrape(token: str | None, admin: bool) -> bytes | None:
+    """The exposition for a caller with ``token`` (a bearer token, or None when none was
+    sent) or an administrator's session; None when refused. A token, when one is sent,
+    decides alone: a wrong token is not rescued by a session."""
+    allowed = token_matches(token) if token is not None else admin
+    return exposition() if allowed else None
+
+
 # ---- the exposition ----------------------------------------------------------------------------
 def exposition() -> bytes:
     """The metrics in Prometheus' text format: this process's (or, under gunicorn, every

@@ -36,9 +36,8 @@ def _bearer() -> str | None:
 
 @bp.get("/metrics")
 def metrics():
-    # A token, when one is sent, decides alone; otherwise the administrator's session does.
     token = _bearer()
-    allowed = monitoring.token_matches(token) if token is not None else signed_in_admin()
-    if not allowed:
+    body = monitoring.scrape(token, admin=token is None and signed_in_admin())
+    if body is None:
         abort(403)
-    return monitoring.exposition(), 200, {"Content-Type": monitoring.CONTENT_TYPE}
+    return body, 200, {"Content-Type": monitoring.CONTENT_TYPE}
