@@ -136,6 +136,29 @@ def test_a_step_done_again_is_not_reached_again(app, kiosk, scrape):
         value(before, "kiosk_events_total", event="step_completed", office=office) + 1
 
 
+def test_the_office_label_is_the_registrations_office_code(app, kiosk, scrape):
+    from kiosk.core import audit
+
+    kiosk.start()
+    with app.app_context():
+        office = db.session.query(Office).first()
+        code = office.code
+        kiosk.row().office_id = office.id  # what an enrolled kiosk's start sets
+        db.session.commit()
+    before = scrape()
+    kiosk.walk_to(3)
+    after = scrape()
+    assert value(after, "kiosk_registration_steps_reached_total", office=code, step="3") == \
+        value(before, "kiosk_registration_steps_reached_total", office=code, step="3") + 1
+    # a renamed office counts under its new code from its office_updated event on
+    with app.app_context():
+        db.session.query(Office).update({Office.code: "doi-ten"})
+        audit.record("office_updated", actor="staff:qt.lan", fields=["code"])
+        audit.record("step_completed", kiosk.row(), step=3)
+        db.session.commit()
+    assert value(scrape(), "kiosk_events_total", event="step_completed", office="doi-ten") == 1
+
+
 def test_nothing_is_counted_when_the_transaction_rolls_back(app, scrape):
     from kiosk.core import audit
     from kiosk.core.models import AuditEvent
@@ -264,6 +287,35 @@ def test_vision_pool_figures_exported_when_there_is_a_pool(app, scrape):
     assert value(text, "kiosk_vision_pool_rejected_total") == 7
     assert value(text, "kiosk_vision_jobs_total", kind="face") == 11
     assert value(text, "kiosk_vision_seconds_total", kind="card") == 2.0
+
+
+def test_the_pool_mirror_turns_totals_into_increments(app):
+    """Under gunicorn each process copies its pool's totals into counters: only what grew is
+    added, and a pool that restarted (totals back to small numbers) counts from zero again."""
+    from kiosk.core import metrics
+    from kiosk.services.monitoring import PoolMirror
+
+    class Pool(StandInPool):
+        jobs = 11
+
+        def stats(self):
+            return {**super().stats(), "jobs_total": {"mirror-test": self.jobs}}
+
+    pool, mirror = Pool(), PoolMirror()
+    counter = metrics.pool_metrics()["jobs"].labels(kind="mirror-test")
+    start = counter._value.get()
+    with app.app_context():
+        mirror.copy(pool)
+        assert counter._value.get() - start == 11
+        mirror.copy(pool)  # nothing new
+        assert counter._value.get() - start == 11
+        pool.jobs = 15
+        mirror.copy(pool)
+        assert counter._value.get() - start == 15
+        pool.jobs = 3  # the pool restarted
+        mirror.copy(pool)
+        assert counter._value.get() - start == 18
+    assert metrics.pool_metrics()["gauges"]["workers"]._value.get() == 2
 
 
 def test_a_broken_pool_leaves_the_rest_of_the_scrape(app, scrape):
