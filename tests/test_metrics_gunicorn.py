@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.test_monitoring import value
+from tests.support.prometheus_text import by_label, value
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "gunicorn-scrape-token-91ab"
@@ -114,15 +114,9 @@ def test_two_workers_counters_are_added_up(gunicorn_server):
     assert value(after, "kiosk_vision_pool_workers") == 4
     assert value(after, "kiosk_vision_jobs_total", kind="face") == 22
     assert value(after, "kiosk_vision_pool_ready") == 1
-    assert sum(_started_by_office(after).values()) - sum(_started_by_office(before).values()) \
-        == started
-
-
-def _started_by_office(text: str) -> dict[str, float]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    return {s.labels["office"]: s.value for f in text_string_to_metric_families(text)
-            for s in f.samples if s.name == "kiosk_registrations_started_total"}
+    started_total = "kiosk_registrations_started_total"
+    assert sum(by_label(after, started_total, "office").values()) \
+        - sum(by_label(before, started_total, "office").values()) == started
 
 
 def test_logs_are_json_lines_with_the_request_id_and_no_access_log(gunicorn_server):

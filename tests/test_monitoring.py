@@ -4,28 +4,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, Registration, utcnow
 from tests.app_factory import STAFF, make_app
 from tests.staff_console import ADMIN, Clerk, add_admin
+from tests.support.prometheus_text import value
 from tests.support.stand_in_pool import StandInPool
 
 TOKEN = "scrape-token-5c1f0e2a9d"
-
-
-def samples(text: str) -> dict[tuple, float]:
-    """{(sample name, sorted labels): value} of an exposition."""
-    found = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return found
-
-
-def value(text: str, name: str, **labels) -> float:
-    return samples(text).get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 @pytest.fixture
