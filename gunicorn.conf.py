@@ -61,8 +61,9 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("KIOSK_LOG_LEVEL", "info")
 
-# gunicorn's own lines (worker booted, timeout, exit) in the app's format: LOG_FORMAT text keeps
-# gunicorn's, anything else gets JSON lines like the app's (kiosk/core/logs.py).
+# gunicorn's own lines (worker booted, timeout, exit) in the app's format: JSON lines like the
+# app's (kiosk/core/logs.py), unless KIOSK_LOG_FORMAT=text is in the environment (read here:
+# the master does not load the app's settings).
 if os.environ.get("KIOSK_LOG_FORMAT", "json").lower() != "text":
     logconfig_dict = {
         "version": 1,
