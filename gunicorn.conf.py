@@ -11,7 +11,9 @@ waitress: scripts/run.sh.
 Graceful reload after an upgrade: ``kill -HUP <master pid>`` (systemd: ``systemctl reload``)
 starts new workers on the new code; old workers finish the requests they hold first.
 """
+import glob
 import os
+import tempfile
 
 # nginx terminates TLS in front; the app server listens on loopback (or a private address).
 bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
@@ -52,6 +54,59 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # nginx on the same host sets X-Forwarded-* (trusted from loopback only).
 forwarded_allow_ips = os.environ.get("KIOSK_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = "-"
+# The app writes one line per request itself (kiosk/web/request_log.py): JSON, with the request
+# id, the route pattern instead of the path (a path holds a registration token), the duration.
+# gunicorn's access log would repeat it with the raw path and query string: off.
+accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("KIOSK_LOG_LEVEL", "info")
+
+# gunicorn's own lines (worker booted, timeout, exit) in the app's format: JSON lines like the
+# app's (kiosk/core/logs.py), unless KIOSK_LOG_FORMAT=text is in the environment (read here:
+# the master does not load the app's settings).
+if os.environ.get("KIOSK_LOG_FORMAT", "json").lower() != "text":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "kiosk.core.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json",
+                        "stream": "ext://sys.stdout"},
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json",
+                              "stream": "ext://sys.stderr"},
+        },
+        # the root logger is the app's (kiosk/core/logs.py installs its handler there)
+        "root": {"level": "WARNING", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": ["error_console"],
+                               "propagate": False, "qualname": "gunicorn.error"},
+            # with a logging config gunicorn writes access lines whatever accesslog says:
+            # silenced here (the app's own line replaces it)
+            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False,
+                                "qualname": "gunicorn.access"},
+        },
+    }
+
+# ---- Prometheus: one /metrics for all the workers (docs/operations.md) ------------------------
+# Each worker counts in memory-mapped files in this folder and a scrape, answered by whichever
+# worker, adds them all up. The folder must be empty at start (old files would be counted
+# again): the master empties it once as it starts (on_starting — not on a HUP reload, while
+# workers still write there). Set PROMETHEUS_MULTIPROC_DIR to choose it (on tmpfs: the files
+# are written on every request); unset, a new private folder under /dev/shm or /tmp is made.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="kiosk-metrics-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    for stale in glob.glob(os.path.join(folder, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    # A dead worker's gauges leave the sums; its counters stay counted (they happened).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -46,7 +46,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", database_uri(app.instance_path))
     _private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    from kiosk.core import logs, metrics
+
+    logs.init_app(app)  # before anything logs: start-up problems come out in the same format
     _init_extensions(app)
+    metrics.init_app(app)
 
     from kiosk import cli, providers, services, web
 

@@ -13,7 +13,13 @@ config = context.config
 # This line sets up loggers basically.
 # disable_existing_loggers=False: a migration run in-process (flask init, the tests) must not
 # silence the app's own loggers (start-up errors, CSRF refusals) for the rest of the process.
+# The app's own handler (kiosk/core/logs.py: JSON lines) stays the one that writes: alembic's
+# lines come out in the app's format, and a migration run in-process does not switch the
+# process's logs to alembic's text format.
+_app_handlers = [h for h in logging.getLogger().handlers if type(h).__name__ == "StderrHandler"]
 fileConfig(config.config_file_name, disable_existing_loggers=False)
+if _app_handlers:
+    logging.getLogger().handlers[:] = _app_handlers
 logger = logging.getLogger('alembic.env')
 
 

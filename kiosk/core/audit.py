@@ -1,6 +1,7 @@
 """Audit trail: one row per decision. Callers pass facts, never secrets or images."""
 from __future__ import annotations
 
+from kiosk.core import metrics
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration
 
@@ -19,6 +20,8 @@ def record(event: str, registration: Registration | None = None, actor: str = "c
         details=details or None,
     )
     db.session.add(row)
+    # Every event passes here: the metrics count it (by event and office) once it is committed.
+    metrics.audited(event, registration.office_id if registration is not None else None, details)
     return row
 
 

@@ -67,7 +67,9 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; idle timeout ends it
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's message (logged with its traceback) names the SQL,
+    # never the values bound to it: those are personal data and secrets' digests.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     # Behind a reverse proxy: how many proxies to believe for X-Forwarded-* (0 = none). With
     # HTTPS at the proxy, cookies become Secure and HSTS is sent (web/security.py).
     "TRUSTED_PROXIES": 0,
@@ -87,6 +89,16 @@ DEFAULTS = {
     "OFFICE_SIGNING_TRUST_ROOTS": None,
     # RFC 3161 timestamp server: set, the seal is PAdES B-T; unset, B-B.
     "TSA_URL": None,
+    # Monitoring (docs/operations.md, «Theo dõi / Monitoring»). METRICS_TOKEN: the bearer token
+    # Prometheus sends to /metrics (put it in instance/secrets.py or KIOSK_METRICS_TOKEN); unset,
+    # only a signed-in administrator reads /metrics.
+    "METRICS_TOKEN": None,
+    # An enrolled kiosk not heard from for this long counts as silent (kiosk_kiosks_silent).
+    "KIOSK_SILENT_AFTER_SECONDS": 300,
+    # Logs: "json" (one object a line) or "text"; unset = text under the debug server, JSON
+    # otherwise (kiosk/core/logs.py). LOG_LEVEL applies to the app's own loggers.
+    "LOG_FORMAT": None,
+    "LOG_LEVEL": "INFO",
     # Retention (docs/security.md): card/face/signature images are deleted this many days
     # after the registration ended; the audit trail, document hashes and decision stay.
     "RETENTION_DAYS": 90,

@@ -12,7 +12,7 @@ from flask import current_app, g
 from sqlalchemy import bindparam, select
 
 from kiosk import providers
-from kiosk.core import audit
+from kiosk.core import audit, metrics
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, utcnow
 from kiosk.domain import flow
@@ -67,7 +67,10 @@ def resumable(reg: Registration) -> bool:
 def complete_step(reg: Registration, number: int) -> int:
     """Accept step `number`; the customer goes on to the next step in order (after going
     back to fix step 1, that is step 2 again, not the furthest step reached)."""
+    before = reg.furthest_step
     reg.furthest_step = flow.advance(number, reg.furthest_step)
+    if reg.furthest_step > before:  # counted once per registration and step, not on a redo
+        metrics.step_reached(reg.office_id, reg.furthest_step)
     reg.current_step = number + 1
     audit.record("step_completed", reg, step=number)
     return reg.current_step
@@ -132,6 +135,7 @@ def call_clerk(reg: Registration, reason: str) -> bool:
 def help_handled(reg: Registration, actor: str, outcome: str) -> None:
     """A clerk has dealt with the request: the registration leaves the queue."""
     if reg.help_requested_at is not None:
+        metrics.queue_waited(reg.office_id, (utcnow() - reg.help_requested_at).total_seconds())
         reg.help_requested_at = None
         reg.help_reason = None
         audit.record("help_handled", reg, actor=actor, outcome=outcome)

@@ -104,17 +104,29 @@ def _forget_session() -> None:
     session.pop(SEEN_AT, None)
 
 
+def session_fresh(now: float | None = None) -> bool:
+    """The signed-in clerk's session is within its idle timeout and its absolute lifetime."""
+    cfg, now = current_app.config, time.time() if now is None else now
+    auth_at, seen_at = session.get(AUTH_AT), session.get(SEEN_AT)
+    return (isinstance(auth_at, (int, float)) and isinstance(seen_at, (int, float))
+            and now - auth_at <= cfg["STAFF_SESSION_MAX_SECONDS"]
+            and now - seen_at <= cfg["STAFF_IDLE_TIMEOUT_SECONDS"])
+
+
+def signed_in_admin() -> bool:
+    """A signed-in administrator whose session has not expired (read-only: /metrics neither
+    extends nor ends the session)."""
+    return bool(current_user.is_authenticated and current_user.is_admin and session_fresh())
+
+
 @bp.before_request
 def _guard():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return _to_login()
-    cfg, now = current_app.config, time.time()
-    auth_at, seen_at = session.get(AUTH_AT), session.get(SEEN_AT)
-    if (not isinstance(auth_at, (int, float)) or not isinstance(seen_at, (int, float))
-            or now - auth_at > cfg["STAFF_SESSION_MAX_SECONDS"]
-            or now - seen_at > cfg["STAFF_IDLE_TIMEOUT_SECONDS"]):
+    now = time.time()
+    if not session_fresh(now):
         staff_auth.session_expired(current_user)  # committed by the request with the redirect
         _forget_session()
         return _to_login(expired=True)
