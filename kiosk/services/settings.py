@@ -187,7 +187,7 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
         code = _text(form.get("code"), "mã quầy", 50).lower()
         if not _KIOSK_CODE.match(code):
             raise SettingsError("Mã quầy: chữ thường, số, gạch ngang (ví dụ quay-01), "
-                                "giống KIOSK_ID trong cấu hình của máy.")
+                                "mỗi máy kiosk được ghép với một quầy.")
         if db.session.scalar(select(Kiosk.id).where(Kiosk.code == code)):
             raise SettingsError("Mã quầy này đã có.")
         kiosk = Kiosk(code=code)
