@@ -16,6 +16,10 @@ from kiosk.core.models import StaffUser
 from kiosk.domain.credentials import hash_secret
 
 STAFF = ("nv.hoa", "Staff@2026")
+# Every test app's seeded kiosk (quay-01) is enrolled with this device token: the `client`
+# fixture and the browser tests carry it in the kiosk cookie, as an enrolled kiosk PC does.
+KIOSK_DEVICE_TOKEN = "test-kiosk-device-token-quay-01-0123456789abcdef"
+KIOSK_COOKIE = "kiosk_device"
 TEST_DATABASE_URL = os.environ.get("KIOSK_TEST_DATABASE_URL") or None
 
 
@@ -92,6 +96,20 @@ def copy_sandbox_signing(instance_path) -> None:
         shutil.copytree(os.path.join(sandbox_signing_dir(), SANDBOX_DIR), target)
 
 
+def enroll_test_kiosk(code: str = "quay-01", token: str = KIOSK_DEVICE_TOKEN):
+    """Enroll a kiosk with a known device token (inside an app context; the caller commits)."""
+    from kiosk.services import kiosk_devices
+
+    kiosk_devices.bind_device(kiosk_devices.by_code(code), token)
+
+
+def kiosk_client(app):
+    """A test client that is the enrolled kiosk quay-01's browser (see KIOSK_DEVICE_TOKEN)."""
+    client = app.test_client()
+    client.set_cookie(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN)
+    return client
+
+
 def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
     """The kiosk as shipped (the real eKYC engine), or with ``fake_vision`` the scripted fake
     in its place. The ``app`` fixture asks for the fake unless the test is marked
@@ -115,6 +133,7 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
             _empty_postgres()
         upgrade()
         seed()
+        enroll_test_kiosk()
         db.session.add(StaffUser(username=STAFF[0], full_name="Nguyễn Thị Hoa",
                                  password_hash=hash_secret(STAFF[1])))
         db.session.commit()

@@ -275,7 +275,7 @@ def test_ids_and_pages_no_row_can_have_find_nothing(app, kiosk):
     for path in (f"/staff/r/{number}/document/{huge}", f"/staff/r/{number}/evidence/{huge}",
                  f"/staff/r/{number}/evidence/{huge}/portrait", f"/staff/r/{number}/document/0"):
         assert admin.get(path).status_code == 404, path
-    for path in (f"/staff/settings/packages/{huge}", f"/staff/settings/kiosks/{huge}",
+    for path in (f"/staff/settings/packages/{huge}", f"/staff/kiosks/{huge}",
                  f"/staff/accounts/{huge}/role", f"/staff/accounts/{huge}/active"):
         assert admin.post(path, {"role": "clerk", "active": "1"}).status_code == 404, path
     assert "Không có dòng nào" in admin.html(f"/staff/audit?page={huge}")

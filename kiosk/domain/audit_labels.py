@@ -86,6 +86,9 @@ EVENT_LABELS = {
     # settings and maintenance
     "office_updated": "Sửa thông tin đơn vị",
     "kiosk_saved": "Lưu thông tin quầy",
+    "kiosk_enrollment_code_issued": "Tạo mã ghép máy kiosk",
+    "kiosk_enrolled": "Ghép máy kiosk với quầy",
+    "kiosk_revoked": "Thu hồi máy kiosk",
     "package_created": "Thêm gói dịch vụ",
     "package_updated": "Sửa gói dịch vụ",
     "images_purged": "Xóa ảnh hết hạn lưu",
