@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Document
+from tests.app_factory import kiosk_client
 
 from .staff_console import Clerk
 
@@ -72,7 +73,7 @@ def test_detail_shows_declared_data_decision_documents_and_audit_trail(app, kios
 def test_evidence_of_another_registration_is_not_served(app, kiosk):
     kiosk.walk_to(7)
     first = kiosk.registration()
-    other = type(kiosk)(app.test_client())
+    other = type(kiosk)(kiosk_client(app))
     other.start()
     second = other.registration()
     clerk = Clerk(app)
@@ -89,14 +90,14 @@ def test_resume_on_another_kiosk_with_a_one_time_code(app, kiosk):
     code = re.search(r'id="resume-code">([A-Z0-9]{8})<', html).group(1)
     assert _events(app, "resume_code_issued")[0].actor == "staff:nv.hoa"
 
-    other_kiosk = type(kiosk)(app.test_client())  # another browser, no session for this one
+    other_kiosk = type(kiosk)(kiosk_client(app))  # another browser, no session for this one
     token = other_kiosk.csrf()
     wrong = other_kiosk.client.post("/handoff", data={"csrf_token": token, "code": "AAAAAAAA"})
     assert "Mã không đúng" in wrong.get_data(as_text=True)
     ok = other_kiosk.client.post("/handoff", data={"csrf_token": token, "code": code.lower()})
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/step/3")
     assert other_kiosk.client.get(ok.headers["Location"]).status_code == 200  # the kiosk took it over
-    again = type(kiosk)(app.test_client())
+    again = type(kiosk)(kiosk_client(app))
     reused = again.client.post("/handoff", data={"csrf_token": again.csrf(), "code": code})
     assert "Mã không đúng" in reused.get_data(as_text=True)  # one use only
     assert _events(app, "registration_resumed")
