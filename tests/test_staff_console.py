@@ -104,7 +104,7 @@ def test_resume_on_another_kiosk_with_a_one_time_code(app, kiosk):
 
 
 def test_wrong_resume_codes_are_throttled(app):
-    client = app.test_client()
+    client = kiosk_client(app)
     from .staff_console import csrf_of
 
     token = csrf_of(client.get("/handoff").get_data(as_text=True))
