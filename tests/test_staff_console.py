@@ -251,8 +251,8 @@ def test_reprint_prints_before_it_writes_and_keeps_the_receipt_when_the_printer_
     lp.chmod(0o755)
     app.config["PRINTER_LP_PATH"] = str(lp)
     with app.app_context():
-        db.session.add(Kiosk(code=reg.kiosk_id, name="Quầy thử", printer="cups",
-                             printer_queue="hp1"))
+        row = db.session.scalar(select(Kiosk).where(Kiosk.code == reg.kiosk_id))
+        row.printer, row.printer_queue = "cups", "hp1"
         db.session.commit()
     html = Clerk(app).post(f"/staff/r/{reg.number}/reprint").get_data(as_text=True)
     assert seen.read_text() == "free"
