@@ -229,6 +229,8 @@ def rows_for(user: StaffUser, printer_modes: dict[str, str]) -> list[KioskRow]:
     ``printer_modes`` labels a kiosk's printer setting ("" = the app's)."""
     query = select(Kiosk).order_by(Kiosk.code)
     if not user.is_admin:
+        if user.office_id is None:
+            return []  # a clerk of no office manages no kiosk
         query = query.where(Kiosk.office_id == user.office_id)
     offices = {o.id: o for o in db.session.scalars(select(Office))}
     now = utcnow()
