@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from kiosk.core import audit
 from kiosk.core.extensions import db
@@ -153,13 +153,18 @@ def redeem(raw_code: str) -> tuple[Kiosk, str] | None:
     return kiosk, token
 
 
+# Every kiosk request starts with this query: built once (as registrations._BY_TOKEN).
+_BY_DEVICE_DIGESTS = select(Kiosk).where(
+    Kiosk.device_token_digest.in_(bindparam("digests", expanding=True)))
+
+
 def by_device_token(token: str | None) -> Kiosk | None:
     """The enrolled, active kiosk this device token names, or None. One indexed look-up (the
     digests under every data key: a key rotation does not unenroll the kiosks)."""
     if not token or len(token) > 100 or not token.isascii():
         return None
     digests = _token_digests(token)
-    kiosk = db.session.scalar(select(Kiosk).where(Kiosk.device_token_digest.in_(digests)))
+    kiosk = db.session.scalar(_BY_DEVICE_DIGESTS, {"digests": digests})
     if kiosk is None or not kiosk.active or kiosk.revoked_at is not None:
         return None
     if kiosk.device_token_digest != digests[0]:
