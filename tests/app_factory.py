@@ -16,6 +16,10 @@ from kiosk.core.models import Office, StaffUser
 from kiosk.domain.credentials import hash_secret
 
 STAFF = ("nv.hoa", "Staff@2026")
+# Every test app's seeded kiosk (quay-01) is enrolled with this device token: the `client`
+# fixture and the browser tests carry it in the kiosk cookie, as an enrolled kiosk PC does.
+KIOSK_DEVICE_TOKEN = "test-kiosk-device-token-quay-01-0123456789abcdef"
+KIOSK_COOKIE = "kiosk_device"
 TEST_DATABASE_URL = os.environ.get("KIOSK_TEST_DATABASE_URL") or None
 
 
@@ -92,6 +96,20 @@ def copy_sandbox_signing(instance_path) -> None:
         shutil.copytree(os.path.join(sandbox_signing_dir(), SANDBOX_DIR), target)
 
 
+def enroll_test_kiosk(code: str = "quay-01", token: str = KIOSK_DEVICE_TOKEN):
+    """Enroll a kiosk with a known device token (inside an app context; the caller commits)."""
+    from kiosk.services import kiosk_devices
+
+    kiosk_devices.bind_device(kiosk_devices.by_code(code), token)
+
+
+def kiosk_client(app):
+    """A test client that is the enrolled kiosk quay-01's browser (see KIOSK_DEVICE_TOKEN)."""
+    client = app.test_client()
+    client.set_cookie(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN)
+    return client
+
+
 def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
     """The kiosk as shipped (the real eKYC engine), or with ``fake_vision`` the scripted fake
     in its place. The ``app`` fixture asks for the fake unless the test is marked
@@ -116,6 +134,7 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
             _empty_postgres()
         upgrade()
         seed()
+        enroll_test_kiosk()
         # The test clerk works at the seeded office, where the kiosk's registrations land.
         db.session.add(StaffUser(username=STAFF[0], full_name="Nguyễn Thị Hoa",
                                  password_hash=hash_secret(STAFF[1]),
@@ -123,27 +142,4 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
         db.session.commit()
     if fake_vision:
         install_fake_ekyc(app)
-    _registrations_land_in_an_office()
     return app
-
-
-_LISTENING: list[bool] = []
-
-
-def _registrations_land_in_an_office() -> None:
-    """A registration started without an office (no enrolled kiosk has given it one) is put in
-    the first office, as an enrolled kiosk of that office would: the console tests' clerk then
-    sees the kiosk's customers. Tests of the office rules set ``office_id`` themselves
-    (tests/support/offices.py); a registration given an office keeps it."""
-    if _LISTENING:
-        return
-    from sqlalchemy import event, select
-
-    from kiosk.core.models import Registration
-
-    @event.listens_for(Registration, "before_insert")
-    def _default_office(mapper, connection, target):
-        if target.office_id is None:
-            target.office_id = connection.scalar(select(Office.id).order_by(Office.id).limit(1))
-
-    _LISTENING.append(True)

@@ -5,11 +5,11 @@ import pytest
 
 from kiosk.core.extensions import db
 from kiosk.domain.credentials import configure_hasher
-from tests.app_factory import TEST_DATABASE_URL, make_app
+from tests.app_factory import TEST_DATABASE_URL, kiosk_client, make_app
 
 # Tests that reach a database through these fixtures run in both passes of scripts/test.sh;
 # the PostgreSQL pass deselects the rest (pure rules, vision, PDFs: nothing to learn twice).
-DATABASE_FIXTURES = {"app", "client", "runner", "kiosk", "pg_app", "live_app", "live_app_factory"}
+DATABASE_FIXTURES = {"app", "client", "stranger", "runner", "kiosk", "pg_app", "live_app", "live_app_factory"}
 
 
 def pytest_report_header(config):
@@ -56,6 +56,14 @@ def fake_ekyc(app):
 
 @pytest.fixture
 def client(app):
+    """The enrolled kiosk quay-01's browser (its device cookie set); the console tests sign in
+    with it too, as a clerk may on any browser."""
+    return kiosk_client(app)
+
+
+@pytest.fixture
+def stranger(app):
+    """A browser that is no enrolled kiosk (no device cookie)."""
     return app.test_client()
 
 

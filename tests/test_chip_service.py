@@ -14,7 +14,7 @@ from kiosk.chip.simulated import (
 )
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Evidence
-from kiosk.services import chip_reading, registrations
+from kiosk.services import chip_reading, kiosk_devices, registrations
 from tests.app_factory import make_app
 
 
@@ -39,7 +39,7 @@ def _events(reg, name):
 def test_read_stores_portrait_and_data_and_audits_levels(chip_app, card_files):
     chip_reading.set_transport_factory(chip_app, lambda: SimulatedChip(card_files, SAMPLE_PERSON))
     with chip_app.app_context():
-        reg = registrations.start("quay-01")
+        reg = registrations.start(kiosk_devices.by_code("quay-01"))
         outcome = chip_reading.read_for(reg, SAMPLE_PERSON.id_number)
         db.session.commit()
         assert outcome.ok, outcome.message
@@ -68,7 +68,7 @@ def test_tampered_portrait_is_not_stored(chip_app, card_files):
 
     chip_reading.set_transport_factory(chip_app, tampered)
     with chip_app.app_context():
-        reg = registrations.start("quay-01")
+        reg = registrations.start(kiosk_devices.by_code("quay-01"))
         outcome = chip_reading.read_for(reg, SAMPLE_PERSON.id_number)
         assert not outcome.ok and outcome.pa_level == "none"
         assert db.session.scalars(select(Evidence).where(Evidence.registration_id == reg.id)).first() is None
@@ -78,7 +78,7 @@ def test_tampered_portrait_is_not_stored(chip_app, card_files):
 def test_wrong_declared_number_is_refused_by_the_chip(chip_app, card_files):
     chip_reading.set_transport_factory(chip_app, lambda: SimulatedChip(card_files, SAMPLE_PERSON))
     with chip_app.app_context():
-        reg = registrations.start("quay-01")
+        reg = registrations.start(kiosk_devices.by_code("quay-01"))
         outcome = chip_reading.read_for(reg, "038195009999")
         assert not outcome.ok and "CAN" in outcome.message
         assert _events(reg, "chip_read_failed") == [{"error": "access_denied"}]
@@ -88,7 +88,7 @@ def test_card_removed_gives_a_failed_outcome(chip_app, card_files):
     chip_reading.set_transport_factory(
         chip_app, lambda: SimulatedChip(card_files, SAMPLE_PERSON, remove_after=20))
     with chip_app.app_context():
-        reg = registrations.start("quay-01")
+        reg = registrations.start(kiosk_devices.by_code("quay-01"))
         outcome = chip_reading.read_for(reg, SAMPLE_PERSON.id_number)
         assert not outcome.ok and "thẻ" in outcome.message
         assert _events(reg, "chip_read_failed") == [{"error": "transport"}]
@@ -97,7 +97,7 @@ def test_card_removed_gives_a_failed_outcome(chip_app, card_files):
 def test_off_by_default(app):
     assert app.config["CHIP_READER"] is False
     with app.app_context():
-        reg = registrations.start("quay-01")
+        reg = registrations.start(kiosk_devices.by_code("quay-01"))
         outcome = chip_reading.read_for(reg, SAMPLE_PERSON.id_number)
         assert not outcome.ok
         assert _events(reg, "chip_read") == [] and _events(reg, "chip_read_failed") == []

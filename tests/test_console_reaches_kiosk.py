@@ -3,6 +3,8 @@ sends the screen to the welcome page, which says why; going home after idle neve
 previous customer's registration."""
 from __future__ import annotations
 
+from tests.app_factory import kiosk_client
+
 from .staff_console import Clerk
 
 
@@ -49,7 +51,7 @@ def test_the_poll_does_not_keep_a_screen_alive(app, kiosk, monkeypatch):
 
 def test_a_stranger_polling_a_token_is_sent_home_and_learns_nothing(app, kiosk):
     kiosk.walk_to(2)
-    stranger = app.test_client()
+    stranger = kiosk_client(app)  # the same kiosk, another browser session
     answer = stranger.get(f"/r/{kiosk.token}/status", headers={"HX-Request": "true"})
     assert answer.headers["HX-Redirect"] == "/" and answer.get_data() == b""
     assert _status(kiosk).status_code == 204  # the kiosk's own session is untouched

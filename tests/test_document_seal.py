@@ -24,7 +24,7 @@ from kiosk.documents.sandbox_cert import SANDBOX_ORGANIZATION, issue
 from kiosk.documents.seal import SealConfigError, load_pkcs12
 from kiosk.documents.seal_check import check, load_roots
 from kiosk.services import document_seal
-from tests.app_factory import make_app, sandbox_signing_dir
+from tests.app_factory import kiosk_client, make_app, sandbox_signing_dir
 from tests.staff_console import Clerk
 from tests.test_documents import SIGNATURE, make_ctx
 
@@ -248,7 +248,7 @@ def test_the_sandbox_certificate_is_never_used_when_a_real_one_is_configured(
     # Set-up's sandbox files are there (make_app copies them) and still not used.
     assert document_seal.sandbox_files(app.instance_path).exist()
     assert app.extensions[document_seal.EXTENSION_KEY].seal.source == "pkcs12"
-    KioskDriver(app.test_client()).walk_to(8)
+    KioskDriver(kiosk_client(app)).walk_to(8)
     sealed = _stored(app, "contract")
     real_roots = load_roots([(real_certificate / "ca.pem").read_bytes()])
     status = pyhanko_status(sealed, real_roots)
@@ -471,7 +471,7 @@ def test_a_token_seals_the_documents(tmp_path, softhsm_token, real_certificate):
 
     app = make_app(tmp_path, fake_vision=True, **softhsm_token)
     assert app.extensions[document_seal.EXTENSION_KEY].seal.source == "pkcs11"
-    KioskDriver(app.test_client()).walk_to(8)
+    KioskDriver(kiosk_client(app)).walk_to(8)
     sealed = _stored(app, "contract")
     status = pyhanko_status(sealed, load_roots([(real_certificate / "ca.pem").read_bytes()]))
     assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"

@@ -3,13 +3,14 @@ and that it leaves the commit to its caller."""
 from __future__ import annotations
 
 from kiosk.core.extensions import db
+from kiosk.core.models import Kiosk
 from kiosk.services import ekyc, evidence, registrations
 from tests.kiosk_driver import jpeg_bytes
 
 
 def test_add_capture_returns_the_latest_photo_of_each_kind(app):
     with app.app_context():
-        reg = registrations.start("K-TEST")
+        reg = registrations.start(Kiosk(code="K-TEST"))
         db.session.commit()
         first = ekyc.add_capture(reg, "card_back", jpeg_bytes(seed=1), "camera")
         assert set(first) == {"card_back"}
@@ -27,7 +28,7 @@ def test_add_capture_returns_the_latest_photo_of_each_kind(app):
 
 def test_add_capture_flushes_and_leaves_the_commit_to_the_request(app):
     with app.app_context():
-        reg = registrations.start("K-TEST")
+        reg = registrations.start(Kiosk(code="K-TEST"))
         db.session.commit()
         ekyc.add_capture(reg, "card_back", jpeg_bytes(seed=4), "camera")
         assert set(evidence.latest_captures(reg)) == {"card_back"}  # flushed: visible here

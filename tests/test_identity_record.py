@@ -15,7 +15,7 @@ from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Evidence, IdentityAttestation, StaffUser, utcnow
 from kiosk.domain.kyc import Decision
 from kiosk.services import ekyc, identity_record, retention
-from tests.app_factory import STAFF
+from tests.app_factory import STAFF, kiosk_client
 
 from .kiosk_driver import CUSTOMER, KioskDriver, data_url, jpeg_bytes
 from .staff_console import Clerk
@@ -92,11 +92,11 @@ def test_the_registration_page_shows_the_record_and_one_clerk_attests(app, kiosk
 
 def test_bulk_attestation_records_one_row_per_selected_registration_with_the_clerk(app, kiosk):
     first = _automatic_match(app, kiosk)
-    second_kiosk = KioskDriver(app.test_client())
+    second_kiosk = KioskDriver(kiosk_client(app))
     second = _automatic_match(app, second_kiosk)
-    third_kiosk = KioskDriver(app.test_client())
+    third_kiosk = KioskDriver(kiosk_client(app))
     third = _automatic_match(app, third_kiosk)
-    by_clerk = KioskDriver(app.test_client())
+    by_clerk = KioskDriver(kiosk_client(app))
     by_clerk.walk_to(7)  # a clerk confirmed at the kiosk: not an automatic decision
     clerk = Clerk(app)
     page = clerk.html("/staff/attestations")

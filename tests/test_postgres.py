@@ -12,6 +12,8 @@ import secrets
 import pytest
 import sqlalchemy as sa
 
+from tests.app_factory import kiosk_client
+
 from .faces_data import skip_or_fail
 
 SERVER = os.environ.get("KIOSK_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -61,7 +63,7 @@ def test_migrations_build_the_model_schema_on_postgresql(pg_app):
 def test_a_whole_registration_on_postgresql(pg_app):
     from tests.kiosk_driver import KioskDriver
 
-    kiosk = KioskDriver(pg_app.test_client())
+    kiosk = KioskDriver(kiosk_client(pg_app))
     kiosk.walk_to(10)
     reg = kiosk.registration()
     assert reg.finished and reg.data["full_name"] == "Nguyễn Văn An"

@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.core.extensions import db
 from kiosk.services.ekyc import EXTENSION_KEY
-from tests.app_factory import make_app
+from tests.app_factory import kiosk_client, make_app
 from tests.kiosk_driver import KioskDriver, jpeg_bytes
 from tests.support.fake_ekyc import FakeEkycEngine
 
@@ -50,7 +50,7 @@ def app(tmp_path):
 def _run_alongside(app, slow_request, engine: SlowComparison):
     """Run ``slow_request`` (kiosk A) in a thread; while it is inside the slow part, kiosk B
     submits step 3. Returns (A's status, B's status, B's registration)."""
-    other = KioskDriver(app.test_client())
+    other = KioskDriver(kiosk_client(app))
     other.walk_to(3)
     results: dict[str, object] = {}
 
@@ -78,7 +78,7 @@ def _run_alongside(app, slow_request, engine: SlowComparison):
 
 def _at_step6_with_a_slow_engine(app) -> tuple[KioskDriver, SlowComparison]:
     """Kiosk A at step 6 with both card photos taken; its next comparison blocks."""
-    kiosk = KioskDriver(app.test_client())
+    kiosk = KioskDriver(kiosk_client(app))
     kiosk.walk_to(6)
     kiosk.capture("card_front")
     kiosk.capture("card_back")

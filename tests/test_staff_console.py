@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Document
+from tests.app_factory import kiosk_client
 
 from .staff_console import Clerk
 
@@ -72,7 +73,7 @@ def test_detail_shows_declared_data_decision_documents_and_audit_trail(app, kios
 def test_evidence_of_another_registration_is_not_served(app, kiosk):
     kiosk.walk_to(7)
     first = kiosk.registration()
-    other = type(kiosk)(app.test_client())
+    other = type(kiosk)(kiosk_client(app))
     other.start()
     second = other.registration()
     clerk = Clerk(app)
@@ -89,21 +90,21 @@ def test_resume_on_another_kiosk_with_a_one_time_code(app, kiosk):
     code = re.search(r'id="resume-code">([A-Z0-9]{8})<', html).group(1)
     assert _events(app, "resume_code_issued")[0].actor == "staff:nv.hoa"
 
-    other_kiosk = type(kiosk)(app.test_client())  # another browser, no session for this one
+    other_kiosk = type(kiosk)(kiosk_client(app))  # another browser, no session for this one
     token = other_kiosk.csrf()
     wrong = other_kiosk.client.post("/handoff", data={"csrf_token": token, "code": "AAAAAAAA"})
     assert "Mã không đúng" in wrong.get_data(as_text=True)
     ok = other_kiosk.client.post("/handoff", data={"csrf_token": token, "code": code.lower()})
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/step/3")
     assert other_kiosk.client.get(ok.headers["Location"]).status_code == 200  # the kiosk took it over
-    again = type(kiosk)(app.test_client())
+    again = type(kiosk)(kiosk_client(app))
     reused = again.client.post("/handoff", data={"csrf_token": again.csrf(), "code": code})
     assert "Mã không đúng" in reused.get_data(as_text=True)  # one use only
     assert _events(app, "registration_resumed")
 
 
 def test_wrong_resume_codes_are_throttled(app):
-    client = app.test_client()
+    client = kiosk_client(app)
     from .staff_console import csrf_of
 
     token = csrf_of(client.get("/handoff").get_data(as_text=True))
@@ -250,8 +251,8 @@ def test_reprint_prints_before_it_writes_and_keeps_the_receipt_when_the_printer_
     lp.chmod(0o755)
     app.config["PRINTER_LP_PATH"] = str(lp)
     with app.app_context():
-        db.session.add(Kiosk(code=reg.kiosk_id, name="Quầy thử", printer="cups",
-                             printer_queue="hp1"))
+        row = db.session.scalar(select(Kiosk).where(Kiosk.code == reg.kiosk_id))
+        row.printer, row.printer_queue = "cups", "hp1"
         db.session.commit()
     html = Clerk(app).post(f"/staff/r/{reg.number}/reprint").get_data(as_text=True)
     assert seen.read_text() == "free"
@@ -275,7 +276,7 @@ def test_ids_and_pages_no_row_can_have_find_nothing(app, kiosk):
     for path in (f"/staff/r/{number}/document/{huge}", f"/staff/r/{number}/evidence/{huge}",
                  f"/staff/r/{number}/evidence/{huge}/portrait", f"/staff/r/{number}/document/0"):
         assert admin.get(path).status_code == 404, path
-    for path in (f"/staff/settings/packages/{huge}", f"/staff/settings/kiosks/{huge}",
+    for path in (f"/staff/settings/packages/{huge}", f"/staff/kiosks/{huge}",
                  f"/staff/accounts/{huge}/role", f"/staff/accounts/{huge}/active"):
         assert admin.post(path, {"role": "clerk", "active": "1"}).status_code == 404, path
     assert "Không có dòng nào" in admin.html(f"/staff/audit?page={huge}")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from kiosk.core.extensions import db
 from kiosk.core.models import Registration, StaffUser, utcnow
 from kiosk.services import reports
+from tests.app_factory import kiosk_client
 
 from .kiosk_driver import KioskDriver
 from .staff_console import Clerk
@@ -22,11 +23,11 @@ def _day(app):
 def _scenario(app, kiosk):
     """One finished (clerk-confirmed), one sent to review and rejected, one abandoned."""
     kiosk.walk_to(10)
-    second = KioskDriver(app.test_client())
+    second = KioskDriver(kiosk_client(app))
     second.walk_to(6)
     second.capture_all()
     second.staff_confirm(verdict="reject")
-    third = KioskDriver(app.test_client())
+    third = KioskDriver(kiosk_client(app))
     third.walk_to(2)
     with app.app_context():
         reg = db.session.get(Registration, third.registration().id)

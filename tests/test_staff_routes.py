@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from tests.app_factory import kiosk_client
+
 from .kiosk_driver import KioskDriver
 from .staff_console import ADMIN, Clerk, add_admin, csrf_of
 
@@ -31,7 +33,7 @@ def _requests(app, number):
 
 
 def _number(app):
-    kiosk = KioskDriver(app.test_client())
+    kiosk = KioskDriver(kiosk_client(app))
     kiosk.start()
     return kiosk.registration().number
 

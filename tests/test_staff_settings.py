@@ -126,15 +126,21 @@ def test_office_form_refuses_bad_links_and_emails(app):
         assert response.status_code == 200 and message in response.get_data(as_text=True)
 
 
+def _quay01(app) -> int:
+    """The seeded kiosk's id (every test app has quay-01, enrolled)."""
+    with app.app_context():
+        return db.session.scalar(select(Kiosk.id).where(Kiosk.code == "quay-01"))
+
+
 def test_kiosks_with_their_own_printer(app, kiosk, tmp_path):
     admin = _admin(app)
-    html = admin.post("/staff/settings/kiosks", {"code": "quay-01", "name": "Quầy 1 — tầng trệt",
-                                                 "printer": "file"}).get_data(as_text=True)
-    assert "Đã thêm quầy" in html
-    bad = admin.post("/staff/settings/kiosks", {"code": "quay-02", "name": "Quầy 2", "printer": "cups"})
+    html = admin.post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1 — tầng trệt",
+                                                        "printer": "file"}).get_data(as_text=True)
+    assert "Đã lưu quầy" in html
+    bad = admin.post("/staff/kiosks", {"code": "quay-02", "name": "Quầy 2", "printer": "cups"})
     assert "hàng đợi in" in bad.get_data(as_text=True)
-    evil = admin.post("/staff/settings/kiosks", {"code": "quay-03", "name": "Q3", "printer": "cups",
-                                                 "printer_queue": "x; rm -rf /"})
+    evil = admin.post("/staff/kiosks", {"code": "quay-03", "name": "Q3", "printer": "cups",
+                                        "printer_queue": "x; rm -rf /"})
     assert "Tên hàng đợi in chỉ gồm" in evil.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Kiosk).where(Kiosk.code == "quay-01")).printer == "file"
@@ -158,8 +164,8 @@ def test_a_kiosks_own_printer_prints_its_receipts(app, kiosk, tmp_path):
                   'echo "request id is hp1-7 (1 file(s))"\n')
     lp.chmod(0o755)
     app.config["PRINTER_LP_PATH"] = str(lp)
-    _admin(app).post("/staff/settings/kiosks", {"code": "quay-01", "name": "Quầy 1",
-                                                "printer": "cups", "printer_queue": "hp1"})
+    _admin(app).post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1",
+                                                       "printer": "cups", "printer_queue": "hp1"})
     kiosk.walk_to(10)
     assert printed.read_bytes().startswith(b"%PDF")
     assert "-d hp1" in (tmp_path / "args").read_text()

@@ -13,7 +13,7 @@ from kiosk.chip.simulated import (
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent
 from kiosk.services import chip_reading
-from tests.app_factory import make_app
+from tests.app_factory import kiosk_client, make_app
 from tests.kiosk_driver import KioskDriver
 
 P = SAMPLE_PERSON
@@ -41,7 +41,7 @@ def chip_kiosk_with(tmp_path, card_files):
         app = make_app(tmp_path / f"kiosk{len(apps)}", CHIP_READER=True)
         chip_reading.set_transport_factory(app, card)
         apps.append(app)
-        return KioskDriver(app.test_client())
+        return KioskDriver(kiosk_client(app))
 
     yield make
     for app in apps:
@@ -290,7 +290,7 @@ def test_reader_missing_is_said_on_screen(tmp_path):
 
     app = make_app(tmp_path, CHIP_READER=True)
     chip_reading.set_transport_factory(app, absent)
-    k = KioskDriver(app.test_client())
+    k = KioskDriver(kiosk_client(app))
     k.start()
     screen = k.get(f"/r/{k.token}/chip/status", htmx=True).get_data(as_text=True)
     assert "Không tìm thấy đầu đọc thẻ" in screen and "sẵn sàng" not in screen

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from kiosk.core.config import DEFAULTS
 from kiosk.core.models import AuditEvent
+from tests.app_factory import kiosk_client
 
 from .faces_data import face_data_dir, load, require_face_models
 from .kiosk_driver import STAFF
@@ -110,7 +111,7 @@ def test_shadow_model_is_recorded_in_the_audit_but_never_decides(tmp_path):
     from .app_factory import make_app
     from .kiosk_driver import KioskDriver
 
-    kiosk = KioskDriver(make_app(tmp_path, FACE_SHADOW_MODEL="dlib").test_client())
+    kiosk = KioskDriver(kiosk_client(make_app(tmp_path, FACE_SHADOW_MODEL="dlib")))
     _photos_to_step6(kiosk, *DIFFERENT)
     event = _events(kiosk, "face_match")[-1]
     assert event.details["model"] == "sface" and event.details["raw_decision"] == "no_match"

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Document
+from tests.app_factory import kiosk_client
 
 from .kiosk_driver import CUSTOMER, PASSWORD, PIN
 
@@ -135,7 +136,7 @@ def test_reload_returns_to_the_same_step(kiosk):
 
 def test_registration_is_bound_to_the_kiosk_browser(app, kiosk):
     kiosk.start()
-    other = app.test_client()
+    other = kiosk_client(app)  # the same kiosk, another browser session
     assert other.get(kiosk.url(1)).status_code == 404
 
 

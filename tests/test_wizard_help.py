@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kiosk.core.extensions import db
 from kiosk.services import registrations
+from tests.app_factory import kiosk_client
 
 
 def test_asking_for_help_puts_the_registration_in_the_queue_and_shows_the_waiting_panel(kiosk):
@@ -39,7 +40,7 @@ def test_waiting_kiosk_moves_on_once_a_clerk_has_handled_the_request(app, kiosk)
 def test_another_browser_cannot_put_a_registration_in_the_queue(app, kiosk):
     kiosk.start()
     token = kiosk.registration().token
-    stranger = app.test_client()
+    stranger = kiosk_client(app)  # the same kiosk, another browser session
     assert stranger.post(f"/r/{token}/help", headers={"X-CSRFToken": kiosk.csrf()}).status_code in (400, 404)
 
 

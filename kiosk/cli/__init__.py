@@ -18,7 +18,8 @@ def init_command():
     upgrade()
     added = seed()
     click.echo(
-        f"Cơ sở dữ liệu đã sẵn sàng. Đã thêm: {added['office']} đơn vị, {added['packages']} gói mẫu."
+        f"Cơ sở dữ liệu đã sẵn sàng. Đã thêm: {added['office']} đơn vị, {added['kiosks']} quầy, "
+        f"{added['packages']} gói mẫu."
     )
 
 
@@ -57,6 +58,9 @@ def init_app(app: Flask) -> None:
     from kiosk.cli.vision import vision_cli
 
     app.cli.add_command(purge_command)
+    from kiosk.cli.kiosks import kiosks_cli
+
+    app.cli.add_command(kiosks_cli)
     app.cli.add_command(rotate_key_command)
 
     app.cli.add_command(vision_cli)

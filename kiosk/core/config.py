@@ -58,7 +58,6 @@ DEFAULTS = {
     "PRINTER_QUEUE": None,
     # In the sandbox nobody receives the SMS: show it on the kiosk, clearly labelled.
     "SANDBOX_SHOW_SMS": True,
-    "KIOSK_ID": "quay-01",
     # Chip reading over a PC/SC contactless reader (docs/chip.md). Off: the camera path only.
     "CHIP_READER": False,
     "CHIP_READER_NAME": None,  # part of the reader's name; None = the first reader

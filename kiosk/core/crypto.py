@@ -185,6 +185,14 @@ class KeyRing:
         self._refresh()
         return self.primary.lookup_digest(value)
 
+    def lookup_digests(self, value: str) -> list[str]:
+        """The digest under every key of the ring, the primary's first: a credential that can
+        never be computed again (a kiosk's device token) is still found after a key rotation,
+        and its row moved to the primary's digest then."""
+        self._refresh()
+        return [self.primary.lookup_digest(value),
+                *(c.lookup_digest(value) for c in self._ciphers.values() if c is not self.primary)]
+
     def under_primary(self, blob: bytes) -> bool:
         return blob_key_id(bytes(blob)) == self.primary.key_id
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kiosk.core.extensions import db
-from kiosk.core.models import Office, ServicePackage
+from kiosk.core.models import Kiosk, Office, ServicePackage
 
 APP_STORE_SEARCH = "https://apps.apple.com/vn/search?term=VNPT%20SmartCA"
 PLAY_STORE_SEARCH = "https://play.google.com/store/search?q=VNPT%20SmartCA&c=apps"
@@ -33,10 +33,18 @@ SAMPLE_PACKAGES = [
 
 def seed() -> dict:
     """Insert what is missing; never overwrite what staff have edited."""
-    added = {"office": 0, "packages": 0}
+    added = {"office": 0, "kiosks": 0, "packages": 0}
     if db.session.query(Office).first() is None:
         db.session.add(Office(**OFFICE))
         added["office"] = 1
+    if db.session.query(Kiosk).first() is None:
+        # The first kiosk, in the first office: a fresh machine has one to enroll
+        # (scripts/run.sh prints its one-time link; `flask kiosks enroll-code quay-01`).
+        db.session.flush()
+        office = db.session.query(Office).order_by(Office.id).first()
+        db.session.add(Kiosk(code="quay-01", name="Quầy 01", printer="", active=True,
+                             office_id=office.id if office else None))
+        added["kiosks"] = 1
     if db.session.query(ServicePackage).count() == 0:
         for order, values in enumerate(SAMPLE_PACKAGES):
             db.session.add(ServicePackage(**values, is_sample=True, sort_order=order))

@@ -105,7 +105,7 @@ def staff_names() -> dict[str, str]:
 
 
 def undeclared_kiosks() -> list[str]:
-    """Kiosk codes registrations came from (KIOSK_ID of a running kiosk) that the settings do not
+    """Kiosk codes registrations came from (older registrations, or a kiosk removed since) that the settings do not
     declare: in use, with no name and no printer setting of their own."""
     used = set(db.session.scalars(select(Registration.kiosk_id).distinct()))
     declared = set(db.session.scalars(select(Kiosk.code)))

@@ -32,7 +32,7 @@ from kiosk.documents import (
 from kiosk.domain.identity import IdType, national_format
 from kiosk.domain.local_time import local_time
 from kiosk.providers import ProviderError
-from kiosk.services import document_seal, registrations, settings
+from kiosk.services import document_seal, kiosk_devices, registrations, settings
 
 
 def office_info(reg: Registration) -> OfficeInfo:
@@ -189,10 +189,12 @@ def send_receipt(reg: Registration, pdf: bytes, call_clerk: bool = True) -> Prin
         except ProviderError as err:
             current_app.logger.warning("printing %s failed: %s", reg.number, err.detail)
             audit.record("receipt_print_failed", reg, actor="system", detail=err.detail)
+            kiosk_devices.note_print(reg.kiosk_id, ok=False)
             if call_clerk:
                 registrations.call_clerk(reg, "printer_error")
             return PrintOutcome(err.message)
     audit.record("receipt_printed", reg, actor="system", mode=result.mode)
+    kiosk_devices.note_print(reg.kiosk_id, ok=True)
     return PrintOutcome(None, result.mode)
 
 
@@ -223,6 +225,7 @@ def browser_print_failed(reg: Registration, what: str) -> None:
     for the logs): audited as a failed print, and the clerk is called (once)."""
     audit.record("receipt_print_failed", reg, actor="system", mode="browser",
                  detail=(what or "browser")[:40])
+    kiosk_devices.note_print(reg.kiosk_id, ok=False)
     registrations.call_clerk(reg, "printer_error")
 
 

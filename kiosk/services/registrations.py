@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from kiosk import providers
 from kiosk.core import audit, metrics
 from kiosk.core.extensions import db
-from kiosk.core.models import Registration, utcnow
+from kiosk.core.models import Kiosk, Registration, utcnow
 from kiosk.domain import flow
 
 # Bumped whenever the consent notice changes (2026-11-L91: Luật 91/2025/QH15, retention).
@@ -28,12 +28,15 @@ def new_registration_number() -> str:
     return f"TH{today}-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
 
 
-def start(kiosk_id: str) -> Registration:
+def start(kiosk: Kiosk) -> Registration:
+    """A new registration at this enrolled kiosk: it carries the kiosk's code (its printer, the
+    board's grouping) and office (whose board shows it)."""
     for _ in range(5):
         number = new_registration_number()
         if db.session.scalar(select(Registration.id).where(Registration.number == number)) is None:
             break
-    reg = Registration(number=number, kiosk_id=kiosk_id, sandbox=providers.is_sandbox())
+    reg = Registration(number=number, kiosk_id=kiosk.code, office_id=kiosk.office_id,
+                       sandbox=providers.is_sandbox())
     db.session.add(reg)
     db.session.flush()
     audit.record("registration_started", reg, kiosk=reg.kiosk_id)

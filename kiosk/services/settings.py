@@ -184,16 +184,33 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
         code = _text(form.get("code"), "mã quầy", 50).lower()
         if not _KIOSK_CODE.match(code):
             raise SettingsError("Mã quầy: chữ thường, số, gạch ngang (ví dụ quay-01), "
-                                "giống KIOSK_ID trong cấu hình của máy.")
+                                "mỗi máy kiosk được ghép với một quầy.")
         if db.session.scalar(select(Kiosk.id).where(Kiosk.code == code)):
             raise SettingsError("Mã quầy này đã có.")
         kiosk = Kiosk(code=code)
         db.session.add(kiosk)
+    office_id = _office_id(form.get("office_id"))
     kiosk.name, kiosk.printer, kiosk.printer_queue = name, printer, queue
+    if "office_id" in form:  # a form without the field (an older page) keeps the office
+        kiosk.office_id = office_id
     kiosk.active = form.get("active", "1") == "1"
     audit.record("kiosk_saved", actor=actor.actor, kiosk=kiosk.code, printer=printer or "default")
     db.session.flush()
     return kiosk
+
+
+def _office_id(raw) -> int | None:
+    """The office picked for a kiosk: one of the Office rows, or none (then it cannot be
+    enrolled until one is picked)."""
+    if raw in (None, ""):
+        return None
+    try:
+        office_id = int(raw)
+    except (TypeError, ValueError):
+        office_id = None
+    if office_id is None or rows.get(Office, office_id) is None:
+        raise SettingsError("Chọn một đơn vị trong danh sách.")
+    return office_id
 
 
 def printer_for(kiosk_code: str):

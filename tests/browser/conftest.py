@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.app_factory import make_app
+from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN, make_app
 
 CHROMIUM = os.environ.get("KIOSK_CHROMIUM", "/usr/bin/chromium")
 
@@ -115,6 +115,11 @@ def browser_page(tmp_path, camera_file, screen):
         )
         context = browser.new_context(viewport=SCREENS[screen], locale="vi-VN")
         context.grant_permissions(["camera"])
+        # The enrolled test kiosk's device cookie (every test app enrolls quay-01 with it):
+        # cookies ignore the port, so it holds for whichever live server the test starts.
+        context.add_cookies([{"name": KIOSK_COOKIE, "value": KIOSK_DEVICE_TOKEN,
+                              "domain": "127.0.0.1", "path": "/", "httpOnly": True,
+                              "sameSite": "Strict"}])
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -11,6 +11,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
+from tests.app_factory import kiosk_client
 from tests.kiosk_driver import KioskDriver
 
 from .flows import clerk_page, document_drawn
@@ -48,7 +49,7 @@ def _off_the_loop(work):
 
 
 def _walked_to(app, number):
-    driver = KioskDriver(app.test_client())
+    driver = KioskDriver(kiosk_client(app))
     _off_the_loop(lambda: driver.walk_to(number))
     return driver
 

@@ -9,6 +9,8 @@ import threading
 import requests
 from werkzeug.serving import make_server
 
+from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN
+
 
 @contextlib.contextmanager
 def serving(app):
@@ -27,6 +29,7 @@ def browser_session(kiosk) -> requests.Session:
     session = requests.Session()
     cookie = kiosk.client.get_cookie("session")
     session.cookies.set("session", cookie.value)
+    session.cookies.set(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN)  # the enrolled test kiosk
     return session
 
 
@@ -38,6 +41,7 @@ def burst(url: str, session_cookie: str, csrf: str, count: int, data=None, round
     def fire(barrier, payload):
         s = requests.Session()
         s.cookies.set("session", session_cookie)
+        s.cookies.set(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN)  # the enrolled test kiosk
         barrier.wait()
         try:
             r = s.post(url, data=payload, timeout=60,

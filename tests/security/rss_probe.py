@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.app_factory import kiosk_client
+
 
 def _peak_kb() -> int:
     """This process's peak resident set in kB: VmHWM of /proc/self/status.
@@ -42,7 +44,7 @@ def _driver(tmp: Path, step: int):
 
     configure_hasher(time_cost=1, memory_cost=1024, parallelism=1)
     app = make_app(tmp)
-    kiosk = KioskDriver(app.test_client())
+    kiosk = KioskDriver(kiosk_client(app))
     kiosk.start()
     if step > 1:
         kiosk.walk_to(step)

@@ -23,6 +23,7 @@ from kiosk import create_app
 from kiosk.core.config import read_secrets
 from kiosk.core.crypto import DataCipher, blob_key_id, key_id
 from kiosk.core.extensions import db
+from tests.app_factory import kiosk_client
 from tests.kiosk_driver import CUSTOMER, KioskDriver
 from tests.staff_console import ADMIN, Clerk, add_admin
 
@@ -117,7 +118,7 @@ def test_rotation_while_the_app_runs_strands_nothing(app, kiosk, monkeypatch):
     _continue(kiosk, 4, 10)
     assert kiosk.registration().finished_at is not None
     # … and a registration started now is written under the new key.
-    second = KioskDriver(app.test_client())
+    second = KioskDriver(kiosk_client(app))
     second.walk_to(4)
     assert set(_key_ids(app)) == {new_id}
 

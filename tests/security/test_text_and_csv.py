@@ -118,9 +118,9 @@ def test_console_free_text_refuses_hidden_characters_and_printed_emoji(app):
                                           "role": "clerk", "password": "Minh@2026",
                                           "confirm": "Minh@2026"}).get_data(as_text=True)
     assert free_text.HIDDEN_MESSAGE in html and "Đã tạo tài khoản" not in html
-    html = admin.post("/staff/settings/kiosks", {"code": "quay-09", "name": "Quầy 9 🎉",
+    html = admin.post("/staff/kiosks", {"code": "quay-09", "name": "Quầy 9 🎉",
                                                  "printer": ""}).get_data(as_text=True)
     assert free_text.PICTURE_MESSAGE in html
-    html = admin.post("/staff/settings/kiosks", {"code": "quay-09", "name": "Quầy số 9",
+    html = admin.post("/staff/kiosks", {"code": "quay-09", "name": "Quầy số 9",
                                                  "printer": ""}).get_data(as_text=True)
     assert free_text.PICTURE_MESSAGE not in html and free_text.HIDDEN_MESSAGE not in html

@@ -15,7 +15,7 @@ import threading
 import requests
 
 from kiosk.services import staff_auth
-from tests.app_factory import make_app
+from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN, make_app
 from tests.kiosk_driver import STAFF
 from tests.security.live_server import bare_500, burst, serving
 from tests.staff_console import login
@@ -128,6 +128,7 @@ def test_30_parallel_wrong_resume_codes_get_at_most_the_limit_looked_up(app, mon
     monkeypatch.setattr(counter_actions, "redeem_resume_code", counting)
     with serving(app) as base:
         session = requests.Session()
+        session.cookies.set(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN)  # the enrolled test kiosk
         html = session.get(base + "/handoff", timeout=30).text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
         results = burst(base + "/handoff", session.cookies.get("session"), token, PARALLEL,

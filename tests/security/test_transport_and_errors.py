@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from kiosk.core.extensions import db
-from tests.app_factory import make_app
+from tests.app_factory import kiosk_client, make_app
 
 HTTPS_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.5",
                "X-Forwarded-Host": "kiosk.example.vn"}
@@ -17,7 +17,7 @@ HTTPS_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.5",
 
 def test_behind_https_proxy_cookies_are_secure_and_hsts_is_sent(tmp_path):
     app = make_app(tmp_path, TRUSTED_PROXIES=1)
-    client = app.test_client()
+    client = kiosk_client(app)
     page = client.get("/", headers=HTTPS_PROXY)
     assert page.headers["Strict-Transport-Security"].startswith("max-age=")
     token = page.get_data(as_text=True).split('"X-CSRFToken": "')[1].split('"')[0]

@@ -12,6 +12,7 @@ from kiosk.web.staff import (  # noqa: E402,F401
     board,
     documents,
     identity,
+    kiosks,
     outbox,
     registrations,
     reports,

@@ -1,12 +1,13 @@
 """Settings (admin): packages and prices, the offices and their contact and app-store links,
-kiosks, and the face thresholds (read-only, with their calibration figures)."""
+and the face thresholds (read-only, with their calibration figures). Kiosks have their own
+page (kiosks.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
 from kiosk.domain import certificate
-from kiosk.services import board, ekyc, offices, settings
+from kiosk.services import ekyc, offices, settings
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import admin_required
 from kiosk.web.staff.render import apply_form
@@ -34,8 +35,7 @@ CALIBRATION = {
 def _page(**extra):
     return render_template(
         "staff/settings.html", packages=settings.packages(), offices=offices.all_offices(),
-        kiosks=settings.kiosks(), undeclared_kiosks=board.undeclared_kiosks(),
-        printers=settings.PRINTERS, thresholds=ekyc.thresholds(),
+        thresholds=ekyc.thresholds(),
         max_attempts=current_app.config["FACE_MAX_ATTEMPTS"],
         face_model=current_app.config["FACE_MODEL"],
         calibration=CALIBRATION.get(current_app.config["FACE_MODEL"], []),
@@ -108,18 +108,3 @@ def office_active(office_id: int):
     return _apply_office(lambda: offices.set_active(current_user.actor, office, active),
                          f"office-{office_id}",
                          "Đã mở lại đơn vị." if active else "Đã ngừng đơn vị.")
-
-
-@bp.post("/settings/kiosks")
-@admin_required
-def kiosk_create():
-    return _apply(lambda: settings.save_kiosk(current_user, request.form), "new_kiosk",
-                  "Đã thêm quầy.")
-
-
-@bp.post("/settings/kiosks/<int:kiosk_id>")
-@admin_required
-def kiosk_update(kiosk_id: int):
-    kiosk = settings.get_kiosk(kiosk_id) or abort(404)
-    return _apply(lambda: settings.save_kiosk(current_user, request.form, kiosk),
-                  f"kiosk-{kiosk_id}", "Đã lưu quầy.")

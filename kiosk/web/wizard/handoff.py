@@ -3,7 +3,7 @@ types it on the kiosk that should continue the registration. Public (the kiosk h
 session), so the code is single-use, expires, and wrong codes are throttled per source."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from kiosk.services import counter_actions, staff_auth
 from kiosk.web.wizard import bp
@@ -22,7 +22,7 @@ def handoff():
             error = staff_auth.LOCKED_MESSAGE
         else:
             reg = counter_actions.redeem_resume_code(request.form.get("code", ""),
-                                                     current_app.config["KIOSK_ID"])
+                                                     g.kiosk.code)
             if reg is not None:
                 staff_auth.clear(source)
                 bind_registration(reg)

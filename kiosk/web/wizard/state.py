@@ -21,7 +21,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import abort, current_app, session
+from flask import abort, current_app, g, session
 
 from kiosk.core.models import Registration, utcnow
 from kiosk.services import registrations
@@ -33,7 +33,8 @@ DONE_GRACE_SECONDS = 30
 
 
 def start_registration() -> Registration:
-    reg = registrations.start(current_app.config["KIOSK_ID"])
+    # g.kiosk: the enrolled kiosk of this browser (device.py refuses every other browser).
+    reg = registrations.start(g.kiosk)
     bind_registration(reg)
     return reg
 
