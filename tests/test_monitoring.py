@@ -241,9 +241,14 @@ def test_in_progress_gauge_by_step_and_abandoned_ones_left_out(app, kiosk, scrap
 
 
 def test_silent_kiosks_per_office(app, scrape):
+    from tests.support.offices import SAM_SON
+
     now = utcnow()
     with app.app_context():
-        office = db.session.query(Office).first()
+        # An office of their own: the seeded office has the test kiosk, enrolled.
+        office = Office(**SAM_SON)
+        db.session.add(office)
+        db.session.flush()
         code = office.code
         db.session.add_all([
             Kiosk(code="k-live", name="Quầy 1", office_id=office.id, device_token_digest="a" * 64,

@@ -242,11 +242,20 @@ def test_the_kiosk_screen_shows_its_own_offices_contact(app, office_b):
         assert settings.office().code == "thanh-hoa"
 
 
-def test_the_kiosk_screen_shows_the_registrations_office_when_the_kiosk_is_unknown(app, kiosk,
-                                                                                   office_b):
+def test_the_kiosk_screen_shows_the_office_where_the_kiosk_stands(app, kiosk, stranger,
+                                                                 office_b):
+    """The enrolled kiosk's office, not the registration's: the customer stands there (a
+    registration a clerk of another office resumed on this kiosk included)."""
+    from sqlalchemy import update
+
+    from kiosk.core.models import Kiosk
+
     kiosk.walk_to(2)
-    put_in_office(app, kiosk.token, office_b)
+    with app.app_context():
+        db.session.execute(update(Kiosk).where(Kiosk.code == "quay-01").values(office_id=office_b))
+        db.session.commit()
     page = kiosk.get(kiosk.url(2)).get_data(as_text=True)
     assert '<span class="office-name">VNPT Sầm Sơn</span>' in page
-    welcome = app.test_client().get("/").get_data(as_text=True)  # no registration: the default
-    assert '<span class="office-name">VNPT Thanh Hóa</span>' in welcome
+    # An unenrolled browser is sent to the enrollment screen, under the default office.
+    enroll = stranger.get("/", follow_redirects=True).get_data(as_text=True)
+    assert '<span class="office-name">VNPT Thanh Hóa</span>' in enroll

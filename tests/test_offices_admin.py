@@ -78,7 +78,7 @@ def test_an_office_with_active_clerks_or_kiosks_cannot_be_deactivated(app):
     assert _office(app, "sam-son").active
     with app.app_context():
         db.session.get(StaffUser, clerk_id).active = False
-        db.session.scalar(select(Kiosk)).active = False
+        db.session.scalar(select(Kiosk).where(Kiosk.code == "ss-01")).active = False
         db.session.commit()
     html = admin.post(f"/staff/settings/offices/{office_id}/active", {"active": "0"}).get_data(as_text=True)
     assert "Đã ngừng đơn vị" in html and not _office(app, "sam-son").active
