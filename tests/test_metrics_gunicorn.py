@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN
 from tests.support.prometheus_text import by_label, value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +81,9 @@ def scrape(base: str) -> str:
 
 
 def start_registration(base: str) -> None:
-    """The kiosk's «Bắt đầu» on a connection (and session) of its own."""
+    """The enrolled kiosk's «Bắt đầu» on a connection (and session) of its own."""
     with requests.Session() as s:
+        s.cookies.set(KIOSK_COOKIE, KIOSK_DEVICE_TOKEN, domain="127.0.0.1")
         html = s.get(base + "/", timeout=10).text
         token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
         response = s.post(base + "/start", data={"csrf_token": token}, timeout=10,
