@@ -383,6 +383,36 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     return read
 
 
+def _print_was_read(read: SideRead) -> bool:
+    """Whether ``read_print`` changed this read: only a front whose QR code was not read has
+    its print read (:func:`read_side`); any other side reads the same either way."""
+    return read.side == "front" and not read.qr_valid
+
+
+def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = True,
+                     models_dir=None, read_print: bool = True) -> SideRead:
+    """:func:`read_side` of the photo whose bytes have the digest ``key`` (``load()`` decodes
+    it, only when its read is not kept): step 6 reads the same card photos several times
+    (photo_cache explains). ``key`` must name everything the decoded picture depends on (the
+    bytes, the decoder's limits)."""
+    from kiosk.vision.photo_cache import SIDE_READS
+
+    read_print = read_print and with_mrz  # without the zone the print is never read
+    base = (key, today or date.today(), with_mrz, str(models_dir or ""))
+    found = SIDE_READS.get((*base, read_print))
+    if found is None and with_mrz:
+        # the other read_print's read is this one too when the print was not read
+        other = SIDE_READS.get((*base, not read_print))
+        if other is not None and not _print_was_read(other):
+            found = other
+    if found is not None:
+        return found
+    read = read_side(load(), today, with_mrz=with_mrz, models_dir=models_dir,
+                     read_print=read_print)
+    SIDE_READS.put((*base, read_print), read)
+    return read
+
+
 def card_kind(sides: list[SideRead]) -> str | None:
     """The kind of document from what its sides showed (None when they cannot tell)."""
     if any(s.mrz_format == "TD3" for s in sides):
