@@ -181,6 +181,21 @@ def _zone_read(read: SideRead) -> bool:
     return bool(read.mrz is not None and read.mrz.valid)
 
 
+def _zone_on_outline(read: SideRead) -> np.ndarray | None:
+    """The corners of a zone read with its check digits inside the card's found outline (so
+    the outline is the back's own, not a frame printed on another card), else None. The zone's
+    lines run along the card's long sides."""
+    box = getattr(read.mrz, "box", None)
+    if read.corners is None or box is None or not _zone_read(read):
+        return None
+    box = np.asarray(box, np.float32).reshape(4, 2)
+    cx, cy = box.mean(axis=0)
+    outline = np.asarray(read.corners, np.float32).reshape(-1, 1, 2)
+    if cv2.pointPolygonTest(outline, (float(cx), float(cy)), False) < 0:
+        return None
+    return box
+
+
 def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     """The portrait by the cheapest way that works (see the module docstring). ``detector``:
     YuNet (card.face_detector), or None for dlib's HOG."""
@@ -211,7 +226,13 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     # angle hides its outline, not its face), nor are lines of print that look like a zone
     # (the address lines at the bottom of a 2021 front); a zone read with its check digits is
     # searched too, for a page that shows both sides of the card (a photocopy, a scan)
-    hit = portrait_search.find_portrait(frame, detector)
+    zone = _zone_on_outline(read)
+    # a back, its zone read on its found outline: the other side on the same page (a
+    # photocopy, a scan) is printed along the same lines, either way up; two passes at the
+    # zone's own angle instead of eight (~0.2 s instead of ~0.9 s, docs/performance.md)
+    angles = (portrait_search.angles_along(zone) if zone is not None
+              else portrait_search.SEARCH_ANGLES)
+    hit = portrait_search.find_portrait(frame, detector, angles=angles)
     if hit is not None:
         read.portrait, read.portrait_found = hit.crop, True
         read.portrait_hit = hit
