@@ -326,13 +326,35 @@ def _read_print(frame: np.ndarray, read: SideRead, today: date | None) -> None:
             return
 
 
+# Where the 2021 chip front's QR code sits (QR_BOX: centre at 86 % across, 22 % down), with room
+# for a rough outline; the 2024 back carries its code near its left edge (upside down: at the
+# bottom right), so it never falls here.
+_FRONT_QR_MIN_X, _FRONT_QR_MAX_Y = 0.62, 0.45
+
+
+def _front_without_zone(read: SideRead) -> np.ndarray | None:
+    """The outline of a 2021 chip front — found with its QR code in the corner, the code read
+    and lying at the top right of the card — or None. That side has no machine-readable zone:
+    zone-like lines inside it are its address lines, and reading them is ~0.25 s of Tesseract
+    for nothing. A zone elsewhere in the frame (the back beside it on a page) is still read."""
+    if read.corners is None or read.located_by != "outline" or not read.qr_valid \
+            or read.qr_result.points is None:
+        return None
+    x, y = _qr_on_card(read.corners, read.qr_result.points)
+    w, h = card_outline.CARD_SIZE
+    if x < _FRONT_QR_MIN_X * w or y > _FRONT_QR_MAX_Y * h:
+        return None
+    return read.corners
+
+
 def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | None) -> None:
     """The zone looked for again with the frame shrunk more and less (a card filling a big
     photo, a small card in a tall one): only for a frame that showed neither a zone nor a
     portrait at the usual scale, so a front never pays for it."""
     from kiosk.vision import mrz_ocr
 
-    again = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.OTHER_WORK_SIDES)
+    again = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.OTHER_WORK_SIDES,
+                             not_inside=_front_without_zone(read))
     if again.valid or (again.found and not read.mrz.found):
         read.mrz = again
 
@@ -354,7 +376,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         from kiosk.vision import mrz_ocr
 
         try:
-            read.mrz = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.FIRST_WORK_SIDES)
+            read.mrz = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.FIRST_WORK_SIDES,
+                                        not_inside=_front_without_zone(read))
         except mrz_ocr.OcrUnavailable:
             read.mrz = None
     if read.corners is None and loose is not None:
