@@ -9,11 +9,12 @@ For each frame (:func:`read_side`):
       reader; card region first, then the whole frame) and parse it (identity.qr_payload) —
       the fields are returned whenever the QR decodes, found outline or not
     → read a machine-readable zone wherever it is (mrz_ocr.read_mrz, at the usual scale; at
-      two others only for a frame that shows neither a zone nor a portrait)
+      two others only for a frame that shows neither a zone nor a portrait), but not inside a
+      2021 chip front placed by its QR code (that side has none: :func:`_front_without_zone`)
     → find the portrait: the 2021 layout box when the outline is known, else the biggest face
       on the left of a card outline found without the QR test, else through the card's place
       extrapolated from its QR code, else a card-sized face anywhere, at any angle
-      (portrait_search), handed over upright
+      (portrait_search; on a back read by its zone, only along the zone), handed over upright
     → on a front whose QR code did not read, the printed number, date of birth and sex by OCR
       (printed_number), kept only when consistent
 
