@@ -84,8 +84,8 @@ class LruCache:
 
 # A registration has at most a few card photos in play (step 1's scan, step 6's front and back,
 # retakes), and a server serves a few registrations at once: 64 sides is a few dozen kiosks'
-# worth. A side's read is small (a portrait crop and a few dicts): ~0.1 MB for the kiosk's
-# 1280×720 frames, up to ~1 MB for a 12-megapixel photo's big portrait: at most ~64 MB.
+# worth. A side's read is small: ~190 kB for a front of the kiosk's 1280×720 frames (its
+# portrait crop), ~2 kB for a back; a 12-megapixel photo's portrait is bigger (~1 MB).
 SIDE_READS = LruCache(64)
 # Face embeddings of card portraits (128 floats each): a second face attempt compares the same
 # card portrait with a new face.
