@@ -18,6 +18,20 @@ kiosk in the same run (exported with git archive), e.g. ``--codes this,6a83500``
 main. Baseline: a one-template Flask app (bench/baseline_app.py) under the same server,
 kiosk count and pacing.
 
+``--vision real``: the server runs the real eKYC engine (bench/load_app.py holds only its
+decision at «review», so every walk still goes through the clerk), and each walk sends what a
+kiosk's camera sends: a drawn chip CCCD front and back (tests/support/synthetic.py) carrying the
+walk's own identity — the data the walk types — and a face photo of ../shared/testdata/faces
+(evaluation split, read from there at run time; $KIOSK_FACE_DATA moves it) as the card's
+portrait, another photo of the same person in a 1280×720 webcam frame as the face, each a JPEG
+of quality 92 as camera.js shoots it, every walk its own pictures (nothing the server keeps
+from one walk helps the next), and ``--previews`` preview frames before each card photo (as
+guidance.js posts them). The summary then reports CPU seconds per registration (the server's
+process tree, from /proc), vision and non-vision request times, and each worker's memory.
+``--clerk console``: the clerk works each case from the console's queue (the review page with
+the card portrait, then approve) on a second server process over the same database, so the
+console's CPU per registration is reported apart (``console``).
+
 Loops are bounded: each kiosk does --registrations (paced) or --stress-registrations walks and
 stops; --max-seconds ends a configuration (unfinished walks are reported, not hidden). Only
 127.0.0.1 is used. JSON on stdout; progress on stderr.
@@ -51,7 +65,7 @@ STAFF = ("bench.clerk", "Bench@2026x")
 PASSWORD = "Hoa@1234"
 PIN = "908172"
 # Steps where the real kiosk runs vision (scripted here, but kept apart in the summary).
-VISION_STEPS = {"6 capture card_front", "6 capture card_back", "6 capture face"}
+VISION_STEPS = {"6 capture card_front", "6 capture card_back", "6 capture face", "6 preview"}
 PG_SERVER = os.environ.get("KIOSK_TEST_POSTGRES",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -91,6 +105,67 @@ def _data_url(mime: str, data: bytes) -> str:
 PHOTOS = {kind: _data_url("image/jpeg", _jpeg(i)) for i, kind in
           enumerate(("card_front", "card_back", "face"))}
 SIGNATURE = _data_url("image/png", _signature_png())
+
+# What the scripted walk types (its photos carry nothing to compare it with).
+PERSON = {"full_name": "Nguyễn Văn An", "date_of_birth": "05/09/1985", "gender": "Nam",
+          "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa", "issue_date": "20/04/2021"}
+
+
+class RealPhotos:
+    """``--vision real``: one walk's pictures and the identity they show, drawn in advance
+    (the client's drawing is not the server's CPU). Thread-safe; each walk takes its own."""
+
+    def __init__(self, count: int, seed: int):
+        sys.path[:0] = [str(ROOT), str(HERE)]
+        from profile_vision import pairs
+
+        self.people = pairs("evaluation")
+        self.lock = threading.Lock()
+        self.sets = [self._draw(seed * 1000 + i) for i in range(count)]
+        self.next = 0
+
+    def _draw(self, seed: int) -> dict:
+        from datetime import date
+
+        import cv2
+        import numpy as np
+        from profile_vision import jpeg, webcam_frame
+
+        from tests.support.synthetic import (
+            place_in_scene,
+            random_holder,
+            render_back,
+            render_card_front,
+        )
+
+        rng = np.random.default_rng(seed)
+        card_file, face_file = self.people[seed % len(self.people)]
+        # issued 2023: valid whatever day the bench runs (a 1985-born's 2021 card expired at 40)
+        fields = {**random_holder(rng), "id_number": "038085" + f"{seed % 10**6:06d}",
+                  "old_id_number": None, "full_name": PERSON["full_name"],
+                  "date_of_birth": date(1985, 9, 5), "gender": "Nam",
+                  "address": PERSON["address"], "issue_date": date(2023, 10, 2)}
+        scene = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
+                     brightness=0.95, occluder=False)
+        portrait = cv2.imread(str(card_file), cv2.IMREAD_COLOR)
+        front, _ = place_in_scene(render_card_front(fields, portrait, seed=seed), (1280, 720),
+                                  seed, **scene)
+        back, _ = place_in_scene(render_back(fields, seed=seed), (1280, 720), seed + 1, **scene)
+        face = webcam_frame(cv2.imread(str(face_file), cv2.IMREAD_COLOR))
+        return {
+            "photos": {"card_front": _data_url("image/jpeg", jpeg(front)),
+                       "card_back": _data_url("image/jpeg", jpeg(back)),
+                       "face": _data_url("image/jpeg", jpeg(face))},
+            "frames": {"card_front": jpeg(front), "card_back": jpeg(back)},
+            "id_number": fields["id_number"],
+            "person": {**PERSON, "issue_date": "02/10/2023"},
+        }
+
+    def take(self) -> dict:
+        with self.lock:
+            found = self.sets[self.next % len(self.sets)]
+            self.next += 1
+            return found
 
 
 def _csrf_token(html: str) -> str:
@@ -140,6 +215,8 @@ class Kiosk:
         self.http = requests.Session()
         self.csrf = None
         self.clerk: Clerk | None = None  # None: the clerk confirms on the kiosk (step 6 form)
+        self.real_photos: RealPhotos | None = None  # None: the scripted photos (PHOTOS)
+        self.previews = 0  # preview frames posted before each card photo (--vision real)
 
     def _think(self):
         if self.pause:
@@ -180,7 +257,10 @@ class Kiosk:
         if expect_next is not None:
             moved = response.headers.get("HX-Push-Url", "") + response.headers.get("HX-Redirect", "")
             if expect_next not in moved:
-                self.results.error(label, f"not accepted (stayed; wanted {expect_next})")
+                # what the screen says (its first alert), so that a refusal can be told apart
+                said = re.search(r'role="alert"[^>]*>\s*([^<]{1,160})', response.text)
+                self.results.error(label, f"not accepted (stayed; wanted {expect_next})"
+                                   + (f": {said.group(1).strip()}" if said else ""))
                 raise StepFailed(label)
         return response
 
@@ -197,27 +277,35 @@ class Kiosk:
                      "page image" if "/document/" in src else "photo")
             self.call(label, "GET", src.replace("&amp;", "&"), think=False, missing_ok=True)
 
-    def register(self, serial: int):
+    def begin_session(self) -> str:
+        """How a kiosk's customer session begins: the welcome screen, then «Bắt đầu». Returns
+        step 1's address. The one place to change when a kiosk must first be enrolled (a
+        one-time code redeemed before /start works)."""
         html = self.call("0 welcome", "GET", "/").text
         self.csrf = _csrf_token(html)
         r = self.call("0 start", "POST", "/start", data={"csrf_token": self.csrf}, htmx=False)
-        step1 = r.headers["Location"]
+        return r.headers["Location"]
+
+    def register(self, serial: int):
+        shots = self.real_photos.take() if self.real_photos is not None else None
+        step1 = self.begin_session()
         token = re.search(r"/r/([^/]+)/step/1", step1).group(1)
         self.call("1 view", "GET", step1, think=False)
 
         def step(n):
             return f"/r/{token}/step/{n}"
 
-        id_number = "038085" + f"{self.rng.randrange(10**6):06d}"
+        id_number = (shots["id_number"] if shots is not None
+                     else "038085" + f"{self.rng.randrange(10**6):06d}")
+        person = shots["person"] if shots is not None else PERSON
+        photos = shots["photos"] if shots is not None else PHOTOS
         html = self.call("1 account", "POST", step(1), expect_next="/step/2", data={
             "id_type": "cccd", "id_number": id_number, "phone": "0912 345 678",
             "consent": "y"}).text
         package = re.search(r'name="package" value="(\d+)"', html).group(1)
         self.call("2 package", "POST", step(2), expect_next="/step/3", data={"package": package})
         html = self.call("3 personal", "POST", step(3), expect_next="/step/4", data={
-            "full_name": "Nguyễn Văn An", "date_of_birth": "05/09/1985", "gender": "Nam",
-            "address": "Số 12 Lê Lai, Phường Điện Biên, TP Thanh Hóa",
-            "issue_date": "20/04/2021", "email": f"kiosk{serial}@example.vn"}).text
+            **person, "email": f"kiosk{serial}@example.vn"}).text
         html = self.call("4 provision", "POST", step(4), expect_next="/step/5").text
         code = re.search(r"«[^»]*?\b(\d{6})\b", html)
         if code is None:
@@ -227,9 +315,13 @@ class Kiosk:
         self.call("5 password", "POST", step(5), expect_next="/step/6",
                   data={"password": PASSWORD, "password_confirm": PASSWORD})
         for kind in ("card_front", "card_back", "face"):
+            if shots is not None and kind in shots["frames"]:
+                for _ in range(self.previews):  # guidance.js: a frame every 300 ms
+                    self.call("6 preview", "POST", f"/r/{token}/guidance", think=False,
+                              files={"frame": ("frame.jpg", shots["frames"][kind], "image/jpeg")})
             html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
                              # as camera.js posts it: a text field of a multipart form
-                             files={"image_data": (None, PHOTOS[kind])}).text
+                             files={"image_data": (None, photos[kind])}).text
         if self.clerk is None:  # the clerk walks over and confirms on the kiosk's screen
             self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
                 "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})
@@ -249,6 +341,8 @@ class Kiosk:
                   data={"signature": SIGNATURE})
         self.call("8 pin", "POST", step(8), expect_next="/step/9",
                   data={"pin": PIN, "pin_confirm": PIN})
+        # the certificate's information first («Thông tin này đúng»), then the acceptance
+        self.call("9 certificate", "POST", step(9), data={"certificate": "confirm"})
         r = self.call("9 acceptance", "POST", step(9), expect_next="/done",
                       data={"signature": SIGNATURE})
         self.call("10 done", "GET", r.headers["HX-Redirect"], think=False)
@@ -372,14 +466,15 @@ class Server:
                 total += sum(int(v) for v in _stat(pid)[11:13])
         return total / tick
 
-    def peak_rss_mb(self) -> list[float]:
+    def peak_rss_mb(self, field: str = "VmHWM") -> list[float]:
+        """Each worker's peak resident memory (``VmRSS``: its memory now), MB."""
         peaks = []
         for pid in _children(self.proc.pid) if self.kind == "gunicorn" else [self.proc.pid]:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
-            peaks.append(round(int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024, 1))
+            peaks.append(round(int(re.search(rf"{field}:\s+(\d+)", status).group(1)) / 1024, 1))
         return peaks
 
     def log_tail(self, lines: int = 15) -> list[str]:
@@ -449,17 +544,29 @@ def _percentiles(values: list[float]) -> dict:
             "max_ms": round(ordered[-1] * 1000, 1)}
 
 
+def _group(results: Results, labels) -> dict | None:
+    """p50/p95 over every request of these labels together."""
+    values = [x for label, v in results.times.items() if label in labels for x in v]
+    return _percentiles(values) if values else None
+
+
 def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_seconds: float,
-          seed: int, warmup: int = 0, clerk: str = "kiosk") -> dict:
+          seed: int, warmup: int = 0, clerk: str = "kiosk", real_photos=None, previews: int = 0,
+          console_server: Server | None = None) -> dict:
+    """One configuration. ``console_server``: with ``clerk="console"``, the console's own
+    server process (same database), whose CPU is reported apart."""
+    console_base = (console_server or server).base
+
     def kiosk_for(results, rng, pause, deadline, console):
         kiosk = client_cls(server.base, results, rng, pause, deadline)
         kiosk.clerk = console
+        kiosk.real_photos, kiosk.previews = real_photos, previews
         return kiosk
 
     # Warm-up walks (not counted): every worker imports, compiles templates, registers fonts.
     # Concurrent, each on its own connection: one keep-alive connection stays on one worker.
     warm = Results()
-    warm_console = Clerk(server.base, warm, time.monotonic() + 300) if clerk == "console" else None
+    warm_console = Clerk(console_base, warm, time.monotonic() + 300) if clerk == "console" else None
     warmers = [threading.Thread(target=kiosk_for(
         warm, random.Random(-seed - i), None, time.monotonic() + 300, warm_console).run,
         args=(1, 10**6 + i)) for i in range(warmup)]
@@ -470,8 +577,9 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
     results = Results()
     hard_deadline = time.monotonic() + max_seconds
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    console_cpu0 = console_server.cpu_seconds() if console_server is not None else 0.0
     threads = []
-    console = Clerk(server.base, results, hard_deadline) if clerk == "console" else None
+    console = Clerk(console_base, results, hard_deadline) if clerk == "console" else None
     for k in range(kiosks):
         rng = random.Random(seed * 1000 + k)
         kiosk = kiosk_for(results, rng, pause, hard_deadline, console)
@@ -486,6 +594,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         t.join(max(0.0, hard_deadline - time.monotonic()) + 150)
     wall = time.monotonic() - t0
     cpu = server.cpu_seconds() - cpu0
+    console_cpu = console_server.cpu_seconds() - console_cpu0 if console_server is not None else None
     server_log = server.log_tail() if results.errors else []
     requests_done = sum(len(v) for v in results.times.values())
     steps = {label: _percentiles(v) for label, v in sorted(results.times.items())}
@@ -506,7 +615,16 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         "steps": steps,
         "non_vision_p95_ms": max((s["p95_ms"] for label, s in steps.items()
                                   if label not in VISION_STEPS), default=None),
+        "vision_requests": _group(results, VISION_STEPS),
+        "non_vision_requests": _group(results, set(results.times) - VISION_STEPS),
         "worker_peak_rss_mb": server.peak_rss_mb(),
+        "worker_rss_mb": server.peak_rss_mb("VmRSS"),
+        "console": None if console_server is None else {
+            "cpu_s": round(console_cpu, 2),
+            "cpu_s_per_registration": (round(console_cpu / results.finished, 3)
+                                       if results.finished else None),
+            "worker_peak_rss_mb": console_server.peak_rss_mb(),
+        },
         "server_log_tail": server_log,
     }
 
@@ -563,6 +681,11 @@ def main(argv=None) -> int:
         "step 6: 'kiosk' = the clerk types their password on the kiosk (argon2id per "
         "registration; every commit has it), 'console' = one signed-in clerk approves from the "
         "review queue (commits with the console); comma-separated for both"))
+    ap.add_argument("--vision", choices=("scripted", "real"), default="scripted", help=(
+        "step 6's vision: 'scripted' (bench/load_app.py) or 'real' (the engine as shipped, "
+        "drawn cards and face photos; see the module docstring)"))
+    ap.add_argument("--previews", type=int, default=3,
+                    help="--vision real: preview frames posted before each card photo")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)
@@ -570,10 +693,13 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pause = tuple(float(v) for v in args.pause.split(","))
 
+    real = args.vision == "real"
     report = {"machine": machine(), "settings": vars(args), "step6": (
-        "scripted card reading and comparison ('review'), then the clerk's confirmation on "
-        "the kiosk (argon2id) or from the console; image checks real; the images each screen "
-        "embeds (document pages, photos) fetched as a browser does"), "runs": [], "baselines": []}
+        "real card reading, portrait search and face comparison (decision held at 'review')"
+        if real else "scripted card reading and comparison ('review')") + (
+        ", then the clerk's confirmation on the kiosk (argon2id) or from the console; image "
+        "checks real; the images each screen embeds (document pages, photos) fetched as a "
+        "browser does"), "runs": [], "baselines": []}
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-load-"))
     codes = {}
     for code in args.codes.split(","):
@@ -602,17 +728,29 @@ def main(argv=None) -> int:
                                 (c, d, k) for c, d in codes.items() for k in args.clerk.split(",")
                                 if k == "kiosk" or (d / "kiosk/web/staff/review.py").exists()):
                             log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n} clerk={clerk}")
+                            walks = (args.registrations if mode == "paced"
+                                     else args.stress_registrations)
+                            photos = None
+                            if real:  # drawn before the servers start: not their CPU
+                                photos = RealPhotos(n * walks + args.warmup, args.seed)
                             database = Database(db_kind, code_dir, workdir)
-                            server = Server(server_kind, code_dir, "load_app", database.env, args)
+                            env = {**database.env, "KIOSK_BENCH_VISION": args.vision}
+                            server = Server(server_kind, code_dir, "load_app", env, args)
+                            console_server = None
                             try:
-                                walks = (args.registrations if mode == "paced"
-                                         else args.stress_registrations)
+                                if clerk == "console":
+                                    console_server = Server(server_kind, code_dir, "load_app",
+                                                            env, args)
                                 result = drive(server, Kiosk, n, walks,
                                                pause if mode == "paced" else None,
                                                args.max_seconds, args.seed, args.warmup,
-                                               clerk=clerk)
+                                               clerk=clerk, real_photos=photos,
+                                               previews=args.previews if real else 0,
+                                               console_server=console_server)
                             finally:
                                 server.stop()
+                                if console_server is not None:
+                                    console_server.stop()
                                 database.drop()
                             all_req = result["all_requests"]
                             if all_req and base["all_requests"]:

@@ -8,8 +8,15 @@ the ``app.extensions["kiosk_ekyc"]`` seam (the bench runs today's ``main`` throu
 
 gunicorn: ``load_app:app``; waitress: ``--call load_app:create`` (bench/ on PYTHONPATH, the
 checkout under test first).
+
+``KIOSK_BENCH_VISION=real`` (``bench/load.py --vision real``): the real engine reads the cards,
+cuts the portraits and compares the faces, as shipped; only its decision is held at «review»
+(:func:`_review_always`), so that every walk goes through the clerk as the scripted one does —
+a «match» would ask for a liveness recording, which a load client cannot act out.
 """
 from __future__ import annotations
+
+import os
 
 from kiosk import create_app
 
@@ -18,11 +25,11 @@ def _scripted(engine):
     base = type(engine)
 
     class ScriptedComparison(base):
-        def compare(self, card_bytes, face_bytes):
+        def compare(self, card_bytes, face_bytes, *, with_mrz=True):
             return {"decision": "review", "distance": 0.5, "reference": "card_portrait",
                     "card": {"id_number": None}}
 
-        def read_card(self, images):
+        def read_card(self, images, *, read_print=True):
             # Reading the card is vision too (QR, zone, portrait search): scripted as "nothing
             # read", so each photo is kept as the side it was taken for.
             count = 1 if isinstance(images, bytes | bytearray) else len(images)
@@ -34,9 +41,22 @@ def _scripted(engine):
     return ScriptedComparison(engine.thresholds, engine.max_pixels, engine.mirrored)
 
 
+def _review_always(engine):
+    """The real engine with thresholds that make every found face «review» (accept at distance
+    0, reject beyond any distance): the same vision work, the clerk's path afterwards."""
+    from kiosk.domain.face_decision import FaceThresholds
+
+    engine.thresholds = FaceThresholds(accept=0.0, reject=2.0)
+    engine.shadow_model = None
+    engine.preload()  # as a production start does, outside the measured walks
+    return engine
+
+
 def create():
     app = create_app()
-    app.extensions["kiosk_ekyc"] = _scripted(app.extensions["kiosk_ekyc"])
+    engine = app.extensions["kiosk_ekyc"]
+    real = os.environ.get("KIOSK_BENCH_VISION") == "real"
+    app.extensions["kiosk_ekyc"] = _review_always(engine) if real else _scripted(engine)
     return app
 
 

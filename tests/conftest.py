@@ -32,6 +32,16 @@ def _fast_argon2():
     configure_hasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_photo_cache():
+    # The vision engine keeps what it read off a photo per process (kiosk/vision/photo_cache):
+    # each test starts without another test's reads (one may have patched the readers).
+    from kiosk.vision import photo_cache
+
+    photo_cache.clear_all()
+    yield
+
+
 @pytest.fixture
 def app(request, tmp_path):
     # The scripted eKYC fake unless the test asserts what the real vision says (real_vision):

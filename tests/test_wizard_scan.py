@@ -103,10 +103,11 @@ def test_guidance_endpoint_reports_what_to_fix(kiosk):
 def test_a_vision_failure_during_the_scan_asks_to_retry_or_type(kiosk, monkeypatch):
     import kiosk.vision.read_card as read_card_module
 
-    def broken(image, today=None):
+    def broken(image, today=None, **options):
         raise RuntimeError("detector exploded")
 
-    monkeypatch.setattr(read_card_module, "read_card", broken)
+    # each photo's side is read by read_side (the engine keeps its reads per photo)
+    monkeypatch.setattr(read_card_module, "read_side", broken)
     kiosk.start()
     _consent(kiosk)
     response = _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg"))

@@ -235,12 +235,28 @@ class EkycEngine:
         (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
         a photo is not a usable image. ``read_print=False``: a front without a readable QR code
         is not read by OCR (0.3–1 s; where a printed number could not vouch anyway)."""
-        from kiosk.vision.read_card import read_card
+        from kiosk.vision.read_card import merge_sides
 
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
-        frames = [decode_image(data, self.max_pixels)[0] for data in images]
-        return read_card(frames, models_dir=self.models_dir, read_print=read_print)
+        return merge_sides(self._read_sides(images, with_mrz=True, read_print=read_print))[0]
+
+    def _read_sides(self, blobs: Sequence[bytes], *, with_mrz: bool,
+                    read_print: bool) -> list:
+        """Each photo's side read (read_card.SideRead), kept per process by the digest of its
+        bytes (photo_cache): step 6 reads the front again beside the back and both again for
+        each face comparison. A photo is decoded only when its read is not kept; ImageError
+        when one is not a usable image (a kept one was)."""
+        from kiosk.vision.photo_cache import digest
+        from kiosk.vision.read_card import read_side_cached
+
+        if not blobs:
+            raise ValueError("read_card needs at least one image")
+        return [read_side_cached((digest(data), self.max_pixels),
+                                 lambda data=data: decode_image(data, self.max_pixels)[0],
+                                 with_mrz=with_mrz, models_dir=self.models_dir,
+                                 read_print=read_print)
+                for data in blobs]
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
@@ -251,6 +267,13 @@ class EkycEngine:
         card's outline (or its QR code) is turned upright by the face in it
         (``portrait_search.find_portrait`` looks at every angle), the frame is also searched
         for the portrait at any angle, and the sharper upright one is answered."""
+        from kiosk.vision.photo_cache import PORTRAIT_JPEGS, digest
+
+        # kept per process: the review page asks for it each time it is shown (a None too)
+        key = (digest(data), self.max_pixels, str(self.models_dir or ""))
+        return PORTRAIT_JPEGS.get_or_compute(key, lambda: (self._card_portrait_jpeg(data),))[0]
+
+    def _card_portrait_jpeg(self, data: bytes) -> bytes | None:
         from kiosk.vision import portrait_search
         from kiosk.vision.card_outline import to_bgr
         from kiosk.vision.card_portrait import face_detector
@@ -339,22 +362,22 @@ class EkycEngine:
         """
         from kiosk.vision import faces, portrait_search
         from kiosk.vision.card_portrait import face_detector as card_face_detector
-        from kiosk.vision.read_card import read_card_and_portrait
+        from kiosk.vision.read_card import merge_sides
 
         blobs = [card_bytes] if isinstance(card_bytes, bytes | bytearray) else list(card_bytes)
         try:
-            cards = [decode_image(b, self.max_pixels)[0] for b in blobs]
             face, _ = decode_image(face_bytes, self.max_pixels)
+            # each card photo read once per process (step 6 has read them already, mostly)
+            sides = self._read_sides(blobs, with_mrz=with_mrz, read_print=True)
         except ImageError:
             return {"decision": "no_face", "distance": None, "model": self.face_model,
                     "shadow": None, "reference": None, "card": {}}
-        info, portrait = read_card_and_portrait(cards, with_mrz=with_mrz,
-                                                models_dir=self.models_dir)
+        info, portrait = merge_sides(sides)
         if info["card_found"] or portrait is not None:
             # a card, or a card-sized face at any angle (a card filling the frame, on its side)
             reference, kind = portrait, "card_portrait"  # None: a card without a face (a back)
         else:
-            reference, kind = cards[0], "photo"
+            reference, kind = decode_image(blobs[0], self.max_pixels)[0], "photo"
         detector = card_face_detector(self.models_dir)
 
         def upright_face(image):

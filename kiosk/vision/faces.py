@@ -203,6 +203,16 @@ def get_model(name: str, models_dir: str | Path | None = None) -> FaceModel:
     return model
 
 
+def _reference_embedding(model: FaceModel, reference: np.ndarray, portrait: bool):
+    """The reference's embedding, kept per process by the digest of its pixels: a second face
+    attempt compares the same card portrait with a new face (photo_cache)."""
+    from kiosk.vision.photo_cache import PORTRAIT_EMBEDDINGS, array_digest
+
+    # the model object itself (hashed by identity): one entry per model instance and folder
+    key = (model, portrait, array_digest(reference))
+    return PORTRAIT_EMBEDDINGS.get_or_compute(key, lambda: model.embed(reference, portrait=portrait))
+
+
 def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
            thresholds: FaceThresholds = DEFAULT_THRESHOLDS,
            portrait_locator: Callable[[np.ndarray], np.ndarray | None] | None = None,
@@ -227,7 +237,7 @@ def verify(card_or_portrait_bgr: np.ndarray, face_bgr: np.ndarray,
         reference_is_crop = True
         if reference is None or getattr(reference, "size", 0) == 0:
             return {"decision": "no_face", "distance": None}
-    ref_face = model.embed(reference, portrait=reference_is_crop)
+    ref_face = _reference_embedding(model, reference, reference_is_crop)
     if ref_face is None:
         return {"decision": "no_face", "distance": None}
     live_face = model.embed(face_bgr)

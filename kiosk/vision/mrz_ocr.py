@@ -253,19 +253,33 @@ def read_grid(crop: np.ndarray, today: date | None = None) -> tuple[MrzData | No
 READERS = ("grid", "tesseract")
 
 
+def _outside(boxes: list[np.ndarray], area: np.ndarray | None) -> list[np.ndarray]:
+    """The candidate blocks whose centre is not inside ``area`` (a quadrilateral)."""
+    if area is None:
+        return boxes
+    quad = np.asarray(area, np.float32).reshape(-1, 1, 2)
+    return [box for box in boxes
+            if cv2.pointPolygonTest(quad, tuple(float(v) for v in np.asarray(box).reshape(-1, 2)
+                                                .mean(axis=0)), False) < 0]
+
+
 def read_mrz(image: np.ndarray, engine: str = DEFAULT_ENGINE,
              today: date | None = None, readers: tuple[str, ...] = READERS,
-             work_sides: tuple[int, ...] | None = None) -> MrzRead:
+             work_sides: tuple[int, ...] | None = None,
+             not_inside: np.ndarray | None = None) -> MrzRead:
     """The zone in a camera frame (BGR or grey): its best parse, valid only when every check
     digit agrees. Tries each candidate block, each the right way up and upside down, with
     the OCR-B grid reader first (fast, never drops a filler) and Tesseract second; the frame
-    at each of ``work_sides`` in turn (default :data:`WORK_SIDES`) until a zone reads."""
+    at each of ``work_sides`` in turn (default :data:`WORK_SIDES`) until a zone reads.
+    ``not_inside``: the corners of an area known to hold no zone (a card side without one):
+    blocks there are not read (Tesseract costs ~70 ms a block)."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
     best: MrzRead = MrzRead(None, "", False, None)
     for work_side in work_sides or WORK_SIDES:
         if work_side != _WORK_SIDE and work_side >= max(gray.shape[:2]) * 1.2:
             continue  # the frame is small: the other scale would search the same pixels
-        read = _read_at(gray, locate(gray, work_side), engine, today, readers)
+        read = _read_at(gray, _outside(locate(gray, work_side), not_inside), engine, today,
+                        readers)
         if read.valid:
             return read
         if read.data is not None and (best.data is None or sum(read.data.checks.values())

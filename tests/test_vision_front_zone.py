@@ -1,0 +1,85 @@
+"""A 2021 chip front has no machine-readable zone: once its outline and its QR code at the top
+right place it, the zone-like lines inside it (its address) are not read by Tesseract. A zone
+elsewhere in the frame, and the 2024 back's (its QR code at its left edge), are still read."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.vision import mrz_ocr
+from kiosk.vision import read_card as read_card_module
+from tests.faces_data import load, require_sface_models
+from tests.support.synthetic import place_in_scene, random_holder, render_back, render_card_front
+
+SCENE = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
+             brightness=0.95, occluder=False)
+
+needs_ocr = pytest.mark.skipif(not mrz_ocr.available(), reason="Tesseract is not installed")
+
+
+@pytest.fixture
+def tesseract_blocks(monkeypatch):
+    """The blocks handed to Tesseract."""
+    calls = []
+    real = mrz_ocr.read_crop
+
+    def spy(crop, *args, **kwargs):
+        calls.append(crop.shape)
+        return real(crop, *args, **kwargs)
+
+    monkeypatch.setattr(mrz_ocr, "read_crop", spy)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def holder():
+    return random_holder(np.random.default_rng(11))
+
+
+@pytest.fixture(scope="module")
+def front(holder):
+    require_sface_models()
+    return render_card_front(holder, load("megawati_sukarnoputri/4.jpg"), 11)
+
+
+@needs_ocr
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_2021_front_costs_no_zone_reading(tesseract_blocks, holder, front, seed):
+    frame, _ = place_in_scene(front, (1280, 720), seed, **SCENE)
+    read = read_card_module.read_side(frame)
+    assert read.side == "front" and read.qr_valid and read.portrait_found
+    assert read.fields["id_number"] == holder["id_number"]
+    assert tesseract_blocks == []
+    assert read.quality["mrz_found"] is False
+
+
+@needs_ocr
+@pytest.mark.parametrize("turn", [None, cv2.ROTATE_180])
+def test_the_back_beside_a_front_on_one_page_is_still_read(holder, front, turn):
+    back = render_back(holder, 11)
+    h, w = back.shape[:2]
+    page = np.full((h + 160, 2 * w + 220, 3), 235, np.uint8)
+    page[80:80 + h, 80:80 + w] = front
+    page[80:80 + h, 140 + w:140 + 2 * w] = back
+    if turn is not None:
+        page = cv2.rotate(page, turn)
+    page = cv2.resize(page, None, fx=1280 / page.shape[1], fy=1280 / page.shape[1],
+                      interpolation=cv2.INTER_AREA)
+    result, _ = read_card_module.read_card_and_portrait([page])
+    assert result["id_number"] == holder["id_number"]
+    assert result["mrz"]["valid"] is True
+
+
+@needs_ocr
+@pytest.mark.parametrize("upside_down", [False, True])
+def test_a_2024_back_with_its_qr_code_still_reads_its_zone(upside_down):
+    holder = random_holder(np.random.default_rng(12), "can_cuoc_2024")
+    back = render_back(holder, 12, kind="can_cuoc_2024")
+    if upside_down:
+        back = cv2.rotate(back, cv2.ROTATE_180)
+    frame, _ = place_in_scene(back, (1280, 720), 4, **SCENE)
+    read = read_card_module.read_side(frame)
+    assert read.qr_valid
+    assert read.mrz is not None and read.mrz.valid
+    assert read.side == "back"

@@ -1,0 +1,185 @@
+"""What the engine keeps per photo (kiosk/vision/photo_cache.py): the same answers as reading
+the photo afresh, each photo read once, a card portrait embedded once, and a bounded memory."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.core.config import DEFAULTS
+from kiosk.vision import photo_cache
+from kiosk.vision import read_card as read_card_module
+from kiosk.vision.engine import EkycEngine
+from kiosk.vision.read_card import SideRead, merge_sides, read_side
+from tests.faces_data import load, require_sface_models
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return buf.tobytes()
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """A chip CCCD front (a calibration face as its portrait) and its back, each in a 1280×720
+    camera frame as the kiosk shoots them, and another photo of the same person as the face."""
+    from tests.support.synthetic import (
+        place_in_scene,
+        random_holder,
+        render_back,
+        render_card_front,
+    )
+
+    fields = random_holder(np.random.default_rng(7))
+    scene = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
+                 brightness=0.95, occluder=False)
+    front, _ = place_in_scene(render_card_front(fields, load("megawati_sukarnoputri/4.jpg"), 7),
+                              (1280, 720), 7, **scene)
+    back, _ = place_in_scene(render_back(fields, 7), (1280, 720), 8, **scene)
+    face = cv2.copyMakeBorder(load("megawati_sukarnoputri/5.jpg"), 40, 40, 200, 200,
+                              cv2.BORDER_CONSTANT, value=(128, 128, 128))
+    return {"front": _jpeg(front), "back": _jpeg(back), "face": _jpeg(face), "fields": fields}
+
+
+@pytest.fixture
+def engine():
+    require_sface_models()
+    return EkycEngine.from_config(DEFAULTS)
+
+
+def _without_elapsed(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "elapsed_ms"}
+
+
+# ---- the memory itself ---------------------------------------------------------------------
+
+def test_the_least_recently_used_answer_goes_first():
+    cache = photo_cache.LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "a" is now the most recent
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2
+
+
+def test_an_answer_changed_by_its_caller_is_not_changed_for_the_next():
+    cache = photo_cache.LruCache(4)
+    original = {"fields": {"id_number": "001"}}
+    cache.put("k", original)
+    original["fields"]["id_number"] = "changed after put"
+    first = cache.get("k")
+    first["fields"]["id_number"] = "changed after get"
+    assert cache.get("k") == {"fields": {"id_number": "001"}}
+
+
+def test_nothing_is_kept_for_an_answer_of_none():
+    cache = photo_cache.LruCache(4)
+    calls = []
+    assert cache.get_or_compute("k", lambda: calls.append(1)) is None
+    assert cache.get_or_compute("k", lambda: calls.append(1)) is None
+    assert len(calls) == 2
+
+
+# ---- which reads are the same read ----------------------------------------------------------
+
+def _counting_read_side(monkeypatch, answer: SideRead) -> list:
+    calls = []
+
+    def fake(image, today=None, **options):
+        calls.append(options)
+        return answer
+
+    monkeypatch.setattr(read_card_module, "read_side", fake)
+    return calls
+
+
+@pytest.mark.parametrize("side", ["back", "data_page", None])
+def test_a_side_without_print_to_read_is_read_once_whether_or_not_print_is_asked(monkeypatch, side):
+    calls = _counting_read_side(monkeypatch, SideRead(side=side))
+    for read_print in (False, True, False):
+        read_card_module.read_side_cached(("photo", 1), lambda: np.zeros((4, 4, 3), np.uint8),
+                                          read_print=read_print)
+    assert len(calls) == 1
+
+
+def test_a_front_without_its_qr_code_is_read_again_when_its_print_is_asked(monkeypatch):
+    # step 6 skips the print's OCR; the face check reads it: the first read is not the second
+    calls = _counting_read_side(monkeypatch, SideRead(side="front"))
+    read_card_module.read_side_cached(("photo", 1), lambda: None, read_print=False)
+    read_card_module.read_side_cached(("photo", 1), lambda: None, read_print=True)
+    assert [c["read_print"] for c in calls] == [False, True]
+
+
+def test_a_read_without_the_zone_is_not_a_read_with_it(monkeypatch):
+    calls = _counting_read_side(monkeypatch, SideRead(side="back"))
+    read_card_module.read_side_cached(("photo", 1), lambda: None, with_mrz=False)
+    read_card_module.read_side_cached(("photo", 1), lambda: None, with_mrz=True)
+    assert [c["with_mrz"] for c in calls] == [False, True]
+
+
+# ---- the real engine: the same answers, less work --------------------------------------------
+
+def test_a_kept_card_read_is_the_fresh_read(engine, photos):
+    fresh_sides = [read_side(cv2.imdecode(np.frombuffer(photos[k], np.uint8), cv2.IMREAD_COLOR),
+                             read_print=False) for k in ("back", "front")]
+    fresh, _ = merge_sides(fresh_sides)
+    first = engine.read_card([photos["front"]], read_print=False)
+    both = engine.read_card([photos["back"], photos["front"]], read_print=False)
+    assert photo_cache.SIDE_READS.hits == 1  # the front, read again beside the back
+    assert both == fresh
+    assert both["id_number"] == photos["fields"]["id_number"] == first["id_number"]
+    assert both["sides"] == ["back", "front"]
+
+
+def test_the_face_check_after_step_6_reads_no_card_photo_again(engine, photos, monkeypatch):
+    cards = [photos["front"], photos["back"]]
+    photo_cache.clear_all()
+    uncached = engine.compare(cards, photos["face"])
+    engine.read_card([photos["front"]], read_print=False)
+    engine.read_card([photos["back"], photos["front"]], read_print=False)
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("a card photo was read again")
+
+    monkeypatch.setattr(read_card_module, "read_side", no_second_read)
+    kept = engine.compare(cards, photos["face"])
+    assert kept == uncached
+    assert kept["decision"] in ("match", "review") and kept["reference"] == "card_portrait"
+
+
+def test_a_second_face_attempt_embeds_the_card_portrait_once(engine, photos, monkeypatch):
+    cards = [photos["front"], photos["back"]]
+    model = engine.face_model_instance()
+    embedded = []
+    real_embed = model.embed
+
+    def counting(image, portrait=False, **options):
+        embedded.append(portrait)
+        return real_embed(image, portrait=portrait, **options)
+
+    monkeypatch.setattr(model, "embed", counting)
+    first = engine.compare(cards, photos["face"])
+    on_first = len(embedded)
+    second = engine.compare(cards, photos["face"])
+    assert first == second
+    # the live face is embedded each time; the card portrait only the first time
+    assert len(embedded) - on_first == on_first - 1
+    assert photo_cache.PORTRAIT_EMBEDDINGS.hits == 1
+
+
+def test_the_consoles_portrait_is_cut_once(engine, photos):
+    first = engine.card_portrait_jpeg(photos["front"])
+    assert first is not None and first.startswith(b"\xff\xd8")
+    assert engine.card_portrait_jpeg(photos["front"]) == first
+    assert photo_cache.PORTRAIT_JPEGS.hits == 1
+
+
+def test_an_unusable_photo_is_refused_even_beside_a_kept_one(engine, photos):
+    from kiosk.vision.images import ImageError
+
+    engine.read_card([photos["front"]], read_print=False)
+    with pytest.raises(ImageError):
+        engine.read_card([photos["front"], photos["front"][:2000]], read_print=False)
+    assert engine.compare([photos["front"], b"not a photo"], photos["face"])["decision"] == "no_face"
