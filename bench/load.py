@@ -206,13 +206,37 @@ class Results:
                 self.samples.append(f"{label}: {why}"[:300])
 
 
+def enroll_kiosk(base: str, code: str | None) -> str | None:
+    """Redeem the seeded kiosk's one-time code as the kiosk's browser would; the device cookie
+    it sets is then carried by every simulated kiosk (one enrolled kiosk PC, many browsers:
+    what the server checks per request is the same indexed look-up)."""
+    if code is None:
+        return None
+    with requests.Session() as http:
+        page = http.get(f"{base}/kiosk/enroll", params={"code": code}, timeout=30)
+        answer = http.post(f"{base}/kiosk/enroll", timeout=30, allow_redirects=False,
+                           data={"code": code, "csrf_token": _csrf_token(page.text)},
+                           headers={"Origin": base})
+        token = answer.cookies.get(KIOSK_COOKIE)
+        if not token:
+            raise RuntimeError(f"kiosk enrollment refused: HTTP {answer.status_code}")
+        return token
+
+
+KIOSK_COOKIE = "kiosk_device"
+
+
 class Kiosk:
     """One kiosk browser (its own cookies) walking registrations."""
+
+    device_token: str | None = None  # set once per configuration by enroll_kiosk
 
     def __init__(self, base: str, results: Results, rng: random.Random, pause, hard_deadline):
         self.base, self.results, self.rng = base, results, rng
         self.pause, self.hard_deadline = pause, hard_deadline
         self.http = requests.Session()
+        if self.device_token:
+            self.http.cookies.set(KIOSK_COOKIE, self.device_token, domain="127.0.0.1")
         self.csrf = None
         self.clerk: Clerk | None = None  # None: the clerk confirms on the kiosk (step 6 form)
         self.real_photos: RealPhotos | None = None  # None: the scripted photos (PHOTOS)
@@ -522,6 +546,12 @@ class Database:
         subprocess.run([*flask, "create-staff", STAFF[0], "--full-name", "Nhân viên thử",
                         "--password-stdin"], input=STAFF[1] + "\n", text=True, cwd=code_dir,
                        env=env, check=True, capture_output=True)
+        # Code that serves only enrolled kiosks: a one-time code for the seeded kiosk, redeemed
+        # once over HTTP when the server is up (enroll_kiosks). Older code has no such command.
+        made = subprocess.run([*flask, "kiosks", "enroll-code", "quay-01"], cwd=code_dir,
+                              env=env, capture_output=True, text=True)
+        found = re.search(r"code=([A-Za-z0-9]+)", made.stdout) if made.returncode == 0 else None
+        self.enroll_code = found.group(1) if found else None
 
     def drop(self):
         if self.admin is not None:
@@ -741,6 +771,8 @@ def main(argv=None) -> int:
                                 if clerk == "console":
                                     console_server = Server(server_kind, code_dir, "load_app",
                                                             env, args)
+                                Kiosk.device_token = enroll_kiosk(server.base,
+                                                                  database.enroll_code)
                                 result = drive(server, Kiosk, n, walks,
                                                pause if mode == "paced" else None,
                                                args.max_seconds, args.seed, args.warmup,
