@@ -76,13 +76,13 @@ def sizes(config, environ=os.environ, cores: int | None = None) -> tuple[int, in
     return workers, max(queue, 1)
 
 
-def build(app: Flask):
+def build(app: Flask, engine_key: str):
+    """The pool the settings ask for; inline, it uses the engine in
+    ``app.extensions[engine_key]``, looked up at each job (a test may put a fake there after
+    the app is built)."""
     workers, queue = sizes(app.config)
     if workers == 0:
-        from kiosk.services.ekyc import EXTENSION_KEY as ENGINE_KEY
-
-        # read at each job: a test may put a fake engine in place after the app is built
-        return InlinePool(lambda: app.extensions[ENGINE_KEY])
+        return InlinePool(lambda: app.extensions[engine_key])
     from kiosk.vision.engine import EkycEngine
 
     config = {key: app.config.get(key) for key in ENGINE_SETTINGS}
@@ -90,8 +90,8 @@ def build(app: Flask):
                       timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)))
 
 
-def init_app(app: Flask) -> None:
-    built = app.extensions.setdefault(EXTENSION_KEY, build(app))
+def init_app(app: Flask, engine_key: str) -> None:
+    built = app.extensions.setdefault(EXTENSION_KEY, build(app, engine_key))
 
     @app.before_request
     def _start_vision_pool():
