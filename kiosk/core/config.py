@@ -53,7 +53,8 @@ DEFAULTS = {
     # workers + 1, at most half the request threads); a job past the timeout is given up.
     "VISION_WORKERS": "auto",
     "VISION_QUEUE": "auto",
-    "VISION_TIMEOUT_SECONDS": 60,  # frames are sent unmirrored (camera.js never flips the image)
+    "VISION_TIMEOUT_SECONDS": 60,
+    "VISION_ENGINE_FACTORY": None,  # "module:callable"(config) → engine; None = EkycEngine  # frames are sent unmirrored (camera.js never flips the image)
     # Providers: "sandbox" is the embedded default; "http" talks to a real service
     "SMARTCA_BACKEND": "sandbox",
     "SMARTCA_BACKEND_URL": None,

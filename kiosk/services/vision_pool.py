@@ -12,6 +12,9 @@ Settings (docs/deploy.md, «Vision pool»):
   «Máy đang bận» (503, the kiosk retries by itself). "auto" = workers + 1, but never more than
   half of the web process's request threads: the rest always answer the other requests.
 - VISION_TIMEOUT_SECONDS: a job longer than this (default 60) is given up, its worker replaced.
+- VISION_ENGINE_FACTORY: "module:callable" building a worker's engine from the settings
+  (default: EkycEngine.from_config); a benchmark's scripted engine goes there, since the
+  workers cannot see an engine put into this process's app.extensions.
 
 The pool's processes start with the first request (not at import: ``flask db upgrade`` and the
 other commands spawn nothing), and load the models in the background at once.
@@ -83,10 +86,14 @@ def build(app: Flask, engine_key: str):
     workers, queue = sizes(app.config)
     if workers == 0:
         return InlinePool(lambda: app.extensions[engine_key])
+    from werkzeug.utils import import_string
+
     from kiosk.vision.engine import EkycEngine
 
+    named = app.config.get("VISION_ENGINE_FACTORY")
+    factory = import_string(named.replace(":", ".")) if named else EkycEngine.from_config
     config = {key: app.config.get(key) for key in ENGINE_SETTINGS}
-    return VisionPool(EkycEngine.from_config, config, workers=workers, queue=queue,
+    return VisionPool(factory, config, workers=workers, queue=queue,
                       timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)))
 
 
