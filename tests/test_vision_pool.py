@@ -162,6 +162,25 @@ def test_the_pool_size_follows_the_cores_and_the_web_processes():
 
 # ---- in the app --------------------------------------------------------------------------------
 
+def test_the_app_builds_its_pool_from_the_settings(tmp_path):
+    from tests.app_factory import make_app
+
+    app = make_app(tmp_path, VISION_WORKERS=1, VISION_QUEUE=3, VISION_TIMEOUT_SECONDS=9,
+                   VISION_ENGINE_FACTORY="tests.support.pool_jobs:TinyEngine.from_config")
+    pool = app.extensions[vision_pool.EXTENSION_KEY]
+    try:
+        assert isinstance(pool, VisionPool)
+        assert (pool.workers, pool.queue, pool.timeout) == (1, 3, 9.0)
+        assert pool.stats()["workers"] == 0  # nothing spawned before the first request
+        app.test_client().get("/")
+        assert pool.stats()["workers"] == 1
+        assert pool.run("echo", pool_jobs.echo, 7)["value"] == 7
+    finally:
+        pool.close()
+    with pytest.raises(ValueError, match="VISION_ENGINE_FACTORY"):
+        make_app(tmp_path / "other", VISION_WORKERS=1, VISION_ENGINE_FACTORY="no.such:thing")
+
+
 def test_vision_workers_0_runs_the_jobs_inline(app, kiosk, fake_ekyc):
     pool = app.extensions[vision_pool.EXTENSION_KEY]
     assert isinstance(pool, InlinePool)

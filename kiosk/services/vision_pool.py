@@ -86,15 +86,28 @@ def build(app: Flask, engine_key: str):
     workers, queue = sizes(app.config)
     if workers == 0:
         return InlinePool(lambda: app.extensions[engine_key])
-    from werkzeug.utils import import_string
-
     from kiosk.vision.engine import EkycEngine
 
     named = app.config.get("VISION_ENGINE_FACTORY")
-    factory = import_string(named.replace(":", ".")) if named else EkycEngine.from_config
+    factory = _named(named) if named else EkycEngine.from_config
     config = {key: app.config.get(key) for key in ENGINE_SETTINGS}
     return VisionPool(factory, config, workers=workers, queue=queue,
                       timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)))
+
+
+def _named(spec: str):
+    """The object a "package.module:Name.attr" setting names (ValueError naming the setting)."""
+    import importlib
+
+    module, _, path = spec.partition(":")
+    try:
+        found = importlib.import_module(module)
+        for part in path.split(".") if path else ():
+            found = getattr(found, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"VISION_ENGINE_FACTORY {spec!r} names nothing importable: "
+                         f"{exc}") from None
+    return found
 
 
 def init_app(app: Flask, engine_key: str) -> None:
