@@ -249,6 +249,22 @@ def _cpu_used(before: dict, after: dict) -> dict:
     return {k: round(v, 2) for k, v in used.items()}
 
 
+def _memory(pid: int) -> dict:
+    """Peak resident memory (MB) of each web and vision process of the server now."""
+    found = {"web_mb": [], "vision_mb": []}
+    for p in _tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes()
+        except OSError:
+            continue
+        peak = re.search(r"VmHWM:\s+(\d+) kB", status)
+        if peak:
+            kind = "vision_mb" if b"multiprocessing" in cmdline else "web_mb"
+            found[kind].append(round(int(peak.group(1)) / 1024, 1))
+    return found
+
+
 def kiosk_path(mode: str, args, photos, workdir: Path) -> dict:
     log(f"== VISION_WORKERS={mode} on {args.server}")
     db = load.Database("sqlite", ROOT, workdir)
@@ -275,6 +291,7 @@ def kiosk_path(mode: str, args, photos, workdir: Path) -> dict:
         measuring.set()
         time.sleep(args.seconds)
         cpu1 = _cpu(server.proc.pid)
+        memory = _memory(server.proc.pid)
         stop.set()
         for thread in threads:
             thread.join(200)
@@ -287,7 +304,7 @@ def kiosk_path(mode: str, args, photos, workdir: Path) -> dict:
             "photo_until_accepted": _percentiles(tally.photos),
             "busy_answers": tally.busy, "registrations_to_verdict": tally.verdicts,
             "errors": tally.errors, "by_label": labels,
-            "cpu": _cpu_used(cpu0, cpu1)}
+            "cpu": _cpu_used(cpu0, cpu1), "peak_rss": memory}
 
 
 def console_path(opens: int, workdir: Path) -> dict:

@@ -166,11 +166,12 @@ def test_the_app_builds_its_pool_from_the_settings(tmp_path):
     from tests.app_factory import make_app
 
     app = make_app(tmp_path, VISION_WORKERS=1, VISION_QUEUE=3, VISION_TIMEOUT_SECONDS=9,
+                   VISION_NICE=4,
                    VISION_ENGINE_FACTORY="tests.support.pool_jobs:TinyEngine.from_config")
     pool = app.extensions[vision_pool.EXTENSION_KEY]
     try:
         assert isinstance(pool, VisionPool)
-        assert (pool.workers, pool.queue, pool.timeout) == (1, 3, 9.0)
+        assert (pool.workers, pool.queue, pool.timeout, pool.nice) == (1, 3, 9.0, 4)
         assert pool.stats()["workers"] == 0  # nothing spawned before the first request
         app.test_client().get("/")
         assert pool.stats()["workers"] == 1

@@ -12,6 +12,8 @@ Settings (docs/deploy.md, «Vision pool»):
   «Máy đang bận» (503, the kiosk retries by itself). "auto" = workers + 1, but never more than
   half of the web process's request threads: the rest always answer the other requests.
 - VISION_TIMEOUT_SECONDS: a job longer than this (default 60) is given up, its worker replaced.
+- VISION_NICE: how much lower the workers' CPU priority is (default 10; 0 = the same as the
+  web threads).
 - VISION_ENGINE_FACTORY: "module:callable" building a worker's engine from the settings
   (default: EkycEngine.from_config); a benchmark's scripted engine goes there, since the
   workers cannot see an engine put into this process's app.extensions.
@@ -92,7 +94,8 @@ def build(app: Flask, engine_key: str):
     factory = _named(named) if named else EkycEngine.from_config
     config = {key: app.config.get(key) for key in ENGINE_SETTINGS}
     return VisionPool(factory, config, workers=workers, queue=queue,
-                      timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)))
+                      timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)),
+                      nice=int(app.config.get("VISION_NICE", 10)))
 
 
 def _named(spec: str):

@@ -31,6 +31,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,9 @@ class JobFailed(Exception):
 def _worker_main(conn, factory, config, ready, nice: int) -> None:
     """A worker process: lower priority, one engine, models loaded once, then jobs until the
     pipe closes."""
+    # Ctrl+C reaches the whole process group: the web process stops, and its closed pipe ends
+    # this loop; no KeyboardInterrupt traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(nice)

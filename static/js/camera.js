@@ -250,9 +250,8 @@
       var st = STATE.get(form);
       if (!st || !st.busy) return;
       if (evt.target !== form && !form.contains(evt.target)) return;
-      var xhr = evt.detail && evt.detail.xhr;
-      if (xhr && xhr.status === 503 && xhr.getResponseHeader('Retry-After')) {
-        // kiosk.js sends this same photo again in a moment: stay busy, say why
+      if (form.getAttribute('data-busy-retry') === 'true') {
+        // «Máy đang bận»: kiosk.js sends this same photo again in a moment; stay busy, say why
         setStatus(st, MSG_BUSY, 'busy');
         return;
       }

@@ -104,9 +104,11 @@
     var tries = (busyTries.get(host) || 0) + 1;
     if (host.tagName !== 'FORM' || tries > BUSY_MAX_TRIES) {
       busyTries.delete(host);
+      host.removeAttribute('data-busy-retry');
       return false;
     }
     busyTries.set(host, tries);
+    host.setAttribute('data-busy-retry', 'true');  // camera.js keeps its shutter closed
     var holder = document.createElement('div');
     holder.innerHTML = xhr.responseText || '';
     var said = holder.querySelector('[data-vision-busy]');
@@ -116,6 +118,7 @@
     var seconds = parseInt(xhr.getResponseHeader('Retry-After'), 10) || 2;
     window.setTimeout(function () {
       if (!host.isConnected) return;
+      host.removeAttribute('data-busy-retry');
       if (typeof host.requestSubmit === 'function') host.requestSubmit();
       else host.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
     }, seconds * 1000);
