@@ -324,3 +324,40 @@ def test_an_older_photo_is_analysed_once_then_served_from_what_was_stored(app, k
     asked = len(fake_ekyc.calls)
     _console_views(app, reg)
     assert len(fake_ekyc.calls) == asked  # stored: never again
+
+
+class _AlwaysBusy(InlinePool):
+    def run(self, kind, fn, *args):
+        raise VisionBusy("full")
+
+
+def test_busy_during_a_liveness_recording_writes_nothing(app, kiosk, fake_ekyc):
+    import io
+
+    kiosk.walk_to(6)
+    kiosk.capture("card_front")
+    kiosk.capture("card_back")
+    kiosk.get(kiosk.url(6))  # the face camera's screen gives the challenge
+    challenge = kiosk.registration().liveness_challenge
+    assert challenge
+    app.extensions[vision_pool.EXTENSION_KEY] = _AlwaysBusy(lambda: fake_ekyc)
+    answer = kiosk.post(f"/r/{kiosk.token}/step/6/liveness",
+                        {"frames": [(io.BytesIO(jpeg_bytes(seed=i)), f"f{i}.jpg")
+                                    for i in range(3)], "timestamps": "0,0.1,0.2"},
+                        content_type="multipart/form-data")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
+    reg = kiosk.registration()
+    assert reg.liveness_challenge == challenge  # the same recording is judged when sent again
+    assert reg.liveness_passed_at is None and not _evidence(app, "face")
+
+
+def test_a_busy_preview_frame_gets_calm_advice(app, kiosk, fake_ekyc):
+    import io
+
+    kiosk.start()
+    app.extensions[vision_pool.EXTENSION_KEY] = _AlwaysBusy(lambda: fake_ekyc)
+    answer = kiosk.post(f"/r/{kiosk.token}/guidance", {"frame": (io.BytesIO(jpeg_bytes()),
+                                                                  "f.jpg")},
+                        content_type="multipart/form-data")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"ok": False, "issues": ["busy"], "messages": [BUSY_MESSAGE]}
