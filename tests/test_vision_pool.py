@@ -361,3 +361,16 @@ def test_a_busy_preview_frame_gets_calm_advice(app, kiosk, fake_ekyc):
                         content_type="multipart/form-data")
     assert answer.status_code == 200
     assert answer.get_json() == {"ok": False, "issues": ["busy"], "messages": [BUSY_MESSAGE]}
+
+
+def test_a_vision_bug_in_the_portrait_cut_does_not_cost_the_photo(app, kiosk, fake_ekyc):
+    def broken(*_args, **_kw):
+        raise RuntimeError("detector exploded")
+
+    kiosk.walk_to(6)
+    fake_ekyc.script(card=CARD)
+    fake_ekyc.on("card_portrait_jpeg", broken)
+    assert kiosk.capture("card_front").status_code == 200
+    row = _evidence(app, "card_front")[-1]
+    assert row.portrait is None and row.findings["card"]["id_number"] == CARD["id_number"]
+    assert row.preview is not None

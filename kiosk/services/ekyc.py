@@ -97,7 +97,10 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     else:
         from kiosk.services.preview_qr import with_recent_qr
 
-        card = with_recent_qr(reg, card)
+        try:
+            card = with_recent_qr(reg, card)
+        except Exception:  # the read stands without the preview's QR code
+            current_app.logger.exception("card check failed for %s", reg.number)
     side = (card.get("sides") or [None])[0]
     seen = SIDE_KINDS.get(side, kind)
     new_hash = int(found["frame_hash"], 16) if found.get("frame_hash") else None

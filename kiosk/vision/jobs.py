@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import cv2
 
-from kiosk.vision.images import ImageError, decode_image
+from kiosk.vision.images import decode_image
 
 # The console shows photos at most this big; the full photo stays the evidence.
 PREVIEW_MAX_SIDE = 960
@@ -23,7 +23,7 @@ def preview_jpeg(data: bytes, max_pixels: int) -> bytes | None:
     """A downscaled JPEG (long side ≤ PREVIEW_MAX_SIDE) of a photo, or None if it is unusable."""
     try:
         image, _ = decode_image(data, max_pixels, max_side=PREVIEW_MAX_SIDE)
-    except ImageError:
+    except Exception:  # an unusable picture has no preview: the console shows the photo
         return None
     side = max(image.shape[:2])
     if side > PREVIEW_MAX_SIDE:
@@ -36,7 +36,16 @@ def preview_jpeg(data: bytes, max_pixels: int) -> bytes | None:
 def _frame_hash(engine, data: bytes) -> str | None:
     try:
         return f"{engine.frame_hash(data):016x}"
-    except ImageError:
+    except Exception:  # no hash: the photo is never taken for a near-identical one
+        return None
+
+
+def _portrait(engine, data: bytes) -> bytes | None:
+    """The card portrait cut out, or None. What the extras of a photo's analysis find must never
+    cost the customer the photo (a vision bug included): the clerk then sees the whole card."""
+    try:
+        return engine.card_portrait_jpeg(data)
+    except Exception:
         return None
 
 
@@ -61,10 +70,7 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
     side = ((card or {}).get("sides") or [None])[0]
     portrait = None
     if side in FRONT_SIDES or (side is None and requested_front):
-        try:
-            portrait = engine.card_portrait_jpeg(data)
-        except ImageError:
-            portrait = None
+        portrait = _portrait(engine, data)
     return {"card": card, "card_error": error, "frame_hash": _frame_hash(engine, data),
             "portrait": portrait, "preview": preview_jpeg(data, engine.max_pixels)}
 
@@ -87,10 +93,7 @@ def stored_photo(engine, kind: str, data: bytes) -> dict:
         except Exception:  # a picture the reader cannot use: the clerk still sees it
             found["card"] = None
     if kind == "card_front":
-        try:
-            found["portrait"] = engine.card_portrait_jpeg(data)
-        except ImageError:
-            found["portrait"] = None
+        found["portrait"] = _portrait(engine, data)
     return found
 
 
