@@ -268,7 +268,9 @@ def _memory(pid: int) -> dict:
 def kiosk_path(mode: str, args, photos, workdir: Path) -> dict:
     log(f"== VISION_WORKERS={mode} on {args.server}")
     db = load.Database("sqlite", ROOT, workdir)
-    env = {**db.env, "KIOSK_VISION_WORKERS": mode, "WEB_CONCURRENCY": str(args.workers),
+    # what gunicorn.conf.py says to the app (waitress is one web process)
+    processes = args.workers if args.server == "gunicorn" else 1
+    env = {**db.env, "KIOSK_VISION_WORKERS": mode, "WEB_CONCURRENCY": str(processes),
            "KIOSK_THREADS": str(args.threads)}
     server = load.Server(args.server, ROOT,
                          "wsgi" if args.server == "gunicorn" else "bench_vision_pool",
