@@ -94,6 +94,19 @@ def test_ready_says_no_until_the_models_are_loaded(make_pool, tmp_path):
     assert _until(pool.ready)
 
 
+def test_a_job_does_not_wait_past_its_time_for_the_models_to_load(make_pool):
+    pool = make_pool(config={"load_seconds": 4}, timeout=0.5)
+    began = time.monotonic()
+    with pytest.raises(VisionBusy) as busy:
+        pool.run("echo", pool_jobs.echo, 1)
+    assert busy.value.reason == "timeout" and time.monotonic() - began < 2
+    first = [w.process.pid for w in pool._all]
+    assert _until(pool.ready)
+    pool.timeout = 30.0
+    answer = pool.run("echo", pool_jobs.echo, 2)
+    assert answer["loaded"] and [answer["pid"]] == first  # slow to load is not broken: kept
+
+
 def test_the_jobs_own_error_comes_back_as_it_was(make_pool):
     pool = make_pool()
     with pytest.raises(ImageError) as err:

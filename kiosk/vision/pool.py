@@ -207,6 +207,14 @@ class VisionPool:
         began = time.monotonic()
         healthy = False
         try:
+            # A worker still loading its models reads no job yet, and a send to it could block
+            # past the deadline: wait for it within the job's time instead.
+            while not worker.ready.wait(min(0.5, max(0.0, deadline - time.monotonic()))):
+                if not worker.process.is_alive():
+                    raise EOFError("the worker ended while loading its models")
+                if time.monotonic() >= deadline:
+                    healthy = True  # slow to load, not broken: kept
+                    raise VisionBusy("timeout")
             worker.conn.send((fn, args))
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 log.warning("vision job %s took over %.0f s: its worker is replaced", kind,
