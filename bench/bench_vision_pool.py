@@ -106,10 +106,37 @@ class Tally:
             self.errors[why] = self.errors.get(why, 0) + 1
 
 
+DEVICE_COOKIE = "kiosk_device"
+
+
+def enrolled_device(base: str, env: dict, code_dir: Path = ROOT) -> str | None:
+    """The device cookie of kiosk quay-01 enrolled on this server, in code where only an
+    enrolled kiosk starts registrations (a one-time code from `flask kiosks enroll-code`,
+    redeemed at /kiosk/enroll); None in code without enrollment. Every simulated kiosk of the
+    run carries it (the server tells kiosks apart by it, not by connection)."""
+    import subprocess
+
+    made = subprocess.run([str(load.BIN / "flask"), "--app", "kiosk", "kiosks", "enroll-code",
+                           "quay-01", "--url", base], cwd=code_dir, capture_output=True,
+                          text=True, env={**os.environ, **env, "PYTHONPATH": str(code_dir)})
+    found = re.search(r"/kiosk/enroll\?code=(\S+)", made.stdout)
+    if made.returncode != 0 or found is None:
+        return None
+    browser = requests.Session()
+    page = browser.get(f"{base}/kiosk/enroll", timeout=60).text
+    browser.post(f"{base}/kiosk/enroll", allow_redirects=False, timeout=60,
+                 data={"csrf_token": load._csrf_token(page), "code": found.group(1)})
+    return browser.cookies.get(DEVICE_COOKIE)
+
+
 class Client:
+    device: str | None = None  # the enrolled kiosk's device cookie (enrolled_device)
+
     def __init__(self, base: str, tally: Tally, stop: threading.Event):
         self.base, self.tally, self.stop = base, tally, stop
         self.http = requests.Session()
+        if self.device:
+            self.http.cookies.set(DEVICE_COOKIE, self.device)
         self.csrf = ""
         self.token = None
 
@@ -155,6 +182,8 @@ class VisionKiosk(Client):
 
     def walk(self):
         self.http.cookies.clear()
+        if self.device:
+            self.http.cookies.set(DEVICE_COOKIE, self.device)
         self.start()
         self.request("1 view", "GET", self.step(1))
         number = "038085" + f"{self.rng.randrange(10**6):06d}"
@@ -277,6 +306,7 @@ def kiosk_path(mode: str, args, photos, workdir: Path) -> dict:
                          env, argparse.Namespace(workers=args.workers, threads=args.threads,
                                                  keepalive=75,
                                                  waitress_threads=args.threads))
+    Client.device = enrolled_device(server.base, db.env)
     tally, stop, measuring = Tally(), threading.Event(), threading.Event()
     kiosks = [VisionKiosk(server.base, tally, stop, photos, measuring)
               for _ in range(args.vision_kiosks)]
@@ -322,7 +352,11 @@ def console_path(opens: int, workdir: Path) -> dict:
 
     photos = real_photos()
     app = make_app(workdir / "console", VISION_WORKERS=0)
-    kiosk = KioskDriver(app.test_client())
+    try:  # where only an enrolled kiosk starts registrations, the test kiosk's browser
+        from tests.app_factory import kiosk_client
+    except ImportError:
+        kiosk_client = None
+    kiosk = KioskDriver(kiosk_client(app) if kiosk_client else app.test_client())
     kiosk.walk_to(6)
     for kind in ("card_front", "card_back", "face"):
         kiosk.capture(kind, photos[kind])
