@@ -22,11 +22,15 @@ bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 # and hold the GIL, so one process per core uses the machine; more processes only add memory
 # (~150 MB each once the face models are loaded, docs/performance.md).
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+# The app sizes its vision pool from these (services/vision_pool.py: about one vision process
+# per core across all web processes): say them even when they were left to their defaults.
+os.environ["WEB_CONCURRENCY"] = str(workers)
 
 # Threads cover the waits: the database, the SMS gateway and the SmartCA backend over HTTP,
 # and the kiosks' polling (the resend countdown) while a thread is busy with vision.
 worker_class = "gthread"
 threads = int(os.environ.get("KIOSK_THREADS", 4))
+os.environ["KIOSK_THREADS"] = str(threads)
 
 # A liveness recording is up to 240 frames decoded and searched for a face: several seconds
 # on a busy core. Past this the worker is killed and restarted (the request is lost), so it

@@ -127,6 +127,8 @@ def make_app(tmp_path, *, fake_vision: bool = False, **overrides):
         "DATA_KEY": base64.b64encode(os.urandom(32)).decode(),
         "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "PRINTER": "file",
+        # photo analysis in the request thread (a test about the pool builds its own)
+        "VISION_WORKERS": 0,
         **overrides,
     })
     with app.app_context():

@@ -52,17 +52,25 @@ def test_the_review_page_shows_both_pictures_and_the_true_reason(app, kiosk, fak
 
 
 def test_the_staff_portrait_answers_the_card_when_no_portrait_is_found(app, kiosk, fake_ekyc):
-    reg, _ = _case(app, kiosk, fake_ekyc, "review")
+    reg, _ = _case(app, kiosk, fake_ekyc, "review")  # the fake cut no portrait at capture
     clerk = Clerk(app)
     front = next(e for e in kiosk.registration().evidence if e.kind == "card_front")
     url = f"/staff/r/{reg.number}/evidence/{front.id}/portrait"
-    fake_ekyc.script(portrait=None)
     whole = clerk.get(url)
     assert whole.status_code == 200 and whole.data == front.content  # the whole card, not 404
-    fake_ekyc.script(portrait=jpeg_bytes(seed=9))
-    assert clerk.get(url).data == jpeg_bytes(seed=9)
     face = next(e for e in kiosk.registration().evidence if e.kind == "face")
     assert clerk.get(f"/staff/r/{reg.number}/evidence/{face.id}/portrait").status_code == 404
+
+
+def test_the_staff_portrait_is_the_one_cut_when_the_photo_was_taken(app, kiosk, fake_ekyc):
+    fake_ekyc.script(portrait=jpeg_bytes(seed=9))
+    reg, _ = _case(app, kiosk, fake_ekyc, "review")
+    front = next(e for e in kiosk.registration().evidence if e.kind == "card_front")
+    fake_ekyc.script(portrait=jpeg_bytes(seed=10))  # a new cut would differ: none is made
+    asked = len(fake_ekyc.calls)
+    answer = Clerk(app).get(f"/staff/r/{reg.number}/evidence/{front.id}/portrait")
+    assert answer.data == jpeg_bytes(seed=9)
+    assert len(fake_ekyc.calls) == asked
 
 
 def test_face_reason_comes_from_the_recorded_details():

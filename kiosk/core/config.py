@@ -46,7 +46,16 @@ DEFAULTS = {
     "FACE_ACCEPT_DISTANCE": {"sface": 0.58, "dlib": 0.42},
     "FACE_REJECT_DISTANCE": {"sface": 0.75, "dlib": 0.59},
     "FACE_MAX_ATTEMPTS": 3,  # automatic no_match retries before a clerk decides
-    "LIVENESS_MIRRORED": False,  # frames are sent unmirrored (camera.js never flips the image)
+    "LIVENESS_MIRRORED": False,
+    # Photo analysis runs in a pool of worker processes (services/vision_pool.py, docs/deploy.md):
+    # "auto" = one vision process per core across the server; 0 = in the request thread.
+    # VISION_QUEUE: jobs waiting or running per web process before «Máy đang bận» ("auto" =
+    # workers + 1, at most half the request threads); a job past the timeout is given up.
+    "VISION_WORKERS": "auto",
+    "VISION_QUEUE": "auto",
+    "VISION_TIMEOUT_SECONDS": 60,
+    "VISION_NICE": 10,  # the vision processes' lower CPU priority: web requests win the CPU
+    "VISION_ENGINE_FACTORY": None,  # "module:callable"(config) → engine; None = EkycEngine  # frames are sent unmirrored (camera.js never flips the image)
     # Providers: "sandbox" is the embedded default; "http" talks to a real service
     "SMARTCA_BACKEND": "sandbox",
     "SMARTCA_BACKEND_URL": None,

@@ -7,9 +7,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from kiosk.services import document_seal, ekyc
+    from kiosk.services import document_seal, ekyc, vision_pool
 
     ekyc.init_app(app)
+    vision_pool.init_app(app, ekyc.EXTENSION_KEY)
     # The office's certificate is loaded at start: a wrong setting stops the start, not a
     # customer's signing at step 7.
     document_seal.init_app(app)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from kiosk.core.models import Registration
 from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
-from kiosk.services import preview_qr
-from kiosk.services.ekyc import engine
+from kiosk.services import preview_qr, vision_pool
+from kiosk.vision import jobs
 
 
 def advise(reg: Registration, frame: bytes) -> dict:
     """Advice on one preview frame ({"ok", "issues", "messages", "qr_read"}); a readable CCCD
     QR code in it is kept for the card read that follows. Raises ImageError for a frame that
-    is not a usable image."""
-    advice = engine().preview(frame)
+    is not a usable image, VisionBusy when the vision pool is full (the next frame tries
+    again)."""
+    advice = vision_pool.run("preview", jobs.preview, frame)
     qr_read = False
     # personal data is kept only with the customer's consent to the scan (given at step 1
     # before the camera opens; a request without it is not the kiosk's own)

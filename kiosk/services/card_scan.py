@@ -22,7 +22,8 @@ from kiosk.core.models import Registration, utcnow
 from kiosk.domain.identity import IdType, expiry_verdict
 from kiosk.domain.local_time import local_time
 from kiosk.domain.registration_rules import corrected_fields
-from kiosk.services import ekyc, evidence, preview_qr, registrations
+from kiosk.services import ekyc, evidence, photo_findings, preview_qr, registrations, vision_pool
+from kiosk.vision import jobs
 from kiosk.vision.images import ImageError
 
 SCANNED_FIELDS = ("id_number", "old_id_number", "full_name", "date_of_birth", "gender",
@@ -68,10 +69,16 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
         mime = engine.check_image(data)
     except ImageError as err:
         return ScanOutcome(error=err.message)
-    # vision first, while this request has written nothing
+    # vision first, while this request has written nothing: one pool job reads the card and
+    # cuts the portrait and the preview the console will show (VisionBusy: nothing written)
+    found = vision_pool.run("card_scan", jobs.card_photo, data, [], False, True)
+    if found["card"] is None:  # a vision bug must not cost the customer the step: they can type
+        current_app.logger.error("card scan failed for %s (%s)", reg.number,
+                                 found.get("card_error"))
+        return ScanOutcome(error=VISION_FAILED)
     try:
-        result = preview_qr.with_recent_qr(reg, engine.read_card([data]))
-    except Exception:  # a vision bug must not cost the customer the step: they can type
+        result = preview_qr.with_recent_qr(reg, found["card"])
+    except Exception:
         current_app.logger.exception("card scan failed for %s", reg.number)
         return ScanOutcome(error=VISION_FAILED)
     before = reg.data.get("scan") or {}
@@ -94,7 +101,9 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
         state["number_source"] = (result.get("field_sources") or {}).get("id_number", "qr")
     kind = SIDE_KINDS.get(side)
     if kind:
-        evidence.store(reg, kind, data, mime, source)
+        findings, preview, portrait = photo_findings.from_card_job(found, result)
+        evidence.store(reg, kind, data, mime, source, findings=findings, preview=preview,
+                       portrait=portrait if kind == "card_front" else None)
     expiry = scan_expiry(state)
     if expiry.refused:
         state["expired"] = expiry.message

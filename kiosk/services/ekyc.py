@@ -26,8 +26,9 @@ from kiosk.domain.face_decision import FaceThresholds
 from kiosk.domain.kyc import CUSTOMER_CARD_MESSAGES, Decision, identity_problems
 from kiosk.domain.step6 import CardOutcome
 from kiosk.services import evidence as evidence_service
-from kiosk.services import registrations
-from kiosk.vision.images import ImageError
+from kiosk.services import photo_findings, registrations, vision_pool
+from kiosk.services.vision_pool import VisionBusy
+from kiosk.vision import jobs
 
 EXTENSION_KEY = "kiosk_ekyc"
 
@@ -78,32 +79,45 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     photos by kind now). Raises ImageError for an unusable image. The card check and the face
     comparison (slow) run before anything is written (see «transaction shape» below). One
     audit row per decision: the same refusal again (the camera still on the same side) is not
-    recorded again."""
+    recorded again.
+
+    The photo's analysis (the card read, its frame hash, the portrait cut out, a preview) is
+    one job of the vision pool, stored with the photo (services/photo_findings). VisionBusy
+    (nothing written) when the pool cannot take it now: the kiosk sends the photo again."""
     mime = engine().check_image(data)
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
-    photos = [data] + [latest[k].content for k in CARD_KINDS if k in latest]
-    try:
+    others = [latest[k].content for k in CARD_KINDS if k in latest]
+    found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front")
+    card = found["card"]
+    if card is None:  # vision must never take the kiosk down: keep the photo as labelled
+        current_app.logger.error("card check failed for %s (%s)", reg.number,
+                                 found.get("card_error"))
+        card = {}
+    else:
         from kiosk.services.preview_qr import with_recent_qr
 
-        # no OCR of the print here: at step 6 a number read off the print could not vouch
-        # for the identity anyway (a clerk compares it), and each photo would cost 0.3–1 s more
-        card = with_recent_qr(reg, engine().read_card(photos, read_print=False))
-    except Exception:  # vision must never take the kiosk down: keep the photo as labelled
-        current_app.logger.exception("card check failed for %s", reg.number)
-        card = {}
+        try:
+            card = with_recent_qr(reg, card)
+        except Exception:  # the read stands without the preview's QR code
+            current_app.logger.exception("card check failed for %s", reg.number)
     side = (card.get("sides") or [None])[0]
     seen = SIDE_KINDS.get(side, kind)
+    new_hash = int(found["frame_hash"], 16) if found.get("frame_hash") else None
     outcome = step6.decide(step6.CardShot(
         requested=kind, seen=seen, stored=frozenset(k for k in CARD_KINDS if k in latest),
-        near_identical=_near_identical(data, latest.get(seen)), retake=retake))
+        near_identical=_near_identical(new_hash, latest.get(seen)), retake=retake))
     if not outcome.store:
         if not step6.repeats(outcome, audit.latest(reg, "card_checked")):
             audit.record("card_checked", reg, actor="system", state=outcome.state,
                          kind=outcome.kind, requested=kind, side=side)
         return outcome, [], latest
     stored = outcome.kind
-    latest = add_capture(reg, stored, data, source, mime, latest=latest)
+    findings, preview, portrait = photo_findings.from_card_job(found, card)
+    if stored != "card_front":
+        portrait = None  # cut from what showed no front: no portrait to keep
+    latest = add_capture(reg, stored, data, source, mime, latest=latest,
+                         analysis=(findings, preview, portrait))
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data, _today())
                 if p in CUSTOMER_CARD_MESSAGES and card]
@@ -127,25 +141,19 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     return outcome, messages, latest
 
 
-def _near_identical(data: bytes, stored: Evidence | None) -> bool:
-    """Nearly the same picture as the stored photo (a card held still, shot again)."""
-    if stored is None:
+def _near_identical(new_hash: int | None, stored: Evidence | None) -> bool:
+    """Nearly the same picture as the stored photo (a card held still, shot again): the hashes
+    computed when each was taken (an older photo's, once, through the pool)."""
+    if stored is None or new_hash is None:
         return False
-    try:
-        return step6.nearly_same(engine().frame_hash(data), engine().frame_hash(stored.content))
-    except ImageError:
-        return False
+    old_hash = photo_findings.frame_hash(stored)
+    return old_hash is not None and step6.nearly_same(new_hash, old_hash)
 
 
 def card_portrait(row) -> bytes | None:
-    """The portrait cut from a stored card-front photo (JPEG), for a clerk's side-by-side check;
-    None for another kind of photo, or when no portrait is found."""
-    if row is None or row.kind != "card_front":
-        return None
-    try:
-        return engine().card_portrait_jpeg(row.content)
-    except ImageError:
-        return None
+    """The portrait cut from a stored card-front photo (JPEG) when it was taken, for a clerk's
+    side-by-side check; None for another kind of photo, or when no portrait is found."""
+    return photo_findings.portrait(row)
 
 
 def staff_needed(reg: Registration) -> bool:
@@ -224,9 +232,11 @@ def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
     try:
         chip = chip if chip is not None else chip_reading.reference_for(reg)
         if chip is not None:
-            return {**engine().compare(chip.portrait, face_bytes),
+            return {**vision_pool.run("compare", jobs.compare, chip.portrait, face_bytes),
                     "reference": "chip_portrait", "card": chip.identity}
-        return engine().compare(cards, face_bytes)
+        return vision_pool.run("compare", jobs.compare, cards, face_bytes)
+    except VisionBusy:  # not a verdict on the face: nothing is decided, the kiosk retries
+        raise
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
         current_app.logger.exception("face comparison failed")
         return {"decision": Decision.NO_FACE.value, "distance": None, "reference": None,
@@ -294,7 +304,8 @@ def decision_against(reg: Registration, chip, live: bool) -> dict | None:
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
                 mime: str | None = None,
-                latest: dict[str, Evidence] | None = None) -> dict[str, Evidence]:
+                latest: dict[str, Evidence] | None = None,
+                analysis: tuple | None = None) -> dict[str, Evidence]:
     """Store a photo (ImageError when it is not a usable image) and re-decide; returns the
     latest photos by kind, this one included (the screen lists them: not read again).
 
@@ -303,8 +314,12 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     as NO_FACE rather than raising).
     ``mime``: the caller has already checked the image (and got its type): not decoded again.
     ``latest``: the latest photos by kind, when the caller has just read them (not read again).
+    ``analysis``: (findings, preview, portrait) the caller's vision job found in the photo;
+    without it the photo is analysed here (one pool job).
     """
     mime = mime or engine().check_image(data)
+    if analysis is None:
+        analysis = _analyse(kind, data)
     details = None
     latest = dict(latest) if latest is not None else _latest_rows(reg)
     if kind in ("face", "card_front", "card_back"):
@@ -313,7 +328,9 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
         # A face photo taken here was not taken during the challenge.
         live = kind != "face" and reg.liveness_passed_at is not None
         details = _decision_for(reg, contents, live)
-    latest[kind] = evidence_service.store(reg, kind, data, mime, source)
+    findings, preview, portrait = analysis
+    latest[kind] = evidence_service.store(reg, kind, data, mime, source, findings=findings,
+                                          preview=preview, portrait=portrait)
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
     if kind in ("face", "card_front", "card_back"):
@@ -321,6 +338,16 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
         if details is not None:
             record_decision(reg, details)
     return latest
+
+
+def _analyse(kind: str, data: bytes) -> tuple:
+    """(findings, preview, portrait) of a photo stored without the step-6 card path (an
+    uploaded scan, a face photo): one pool job."""
+    if kind in CARD_KINDS:
+        found = vision_pool.run("card_photo", jobs.card_photo, data, [], kind == "card_front")
+        findings, preview, portrait = photo_findings.from_card_job(found, found["card"])
+        return findings, preview, portrait if kind == "card_front" else None
+    return photo_findings.from_face_job(vision_pool.run("face_photo", jobs.face_photo, data))
 
 
 def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
@@ -334,7 +361,7 @@ def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     # followed none: it is judged against a fresh order, which it will fail, and nothing is
     # written before the judgement.
     challenge = reg.liveness_challenge or engine().new_challenge(random.SystemRandom())
-    verdict = engine().judge_liveness(stamps, blobs, challenge)
+    verdict = vision_pool.run("liveness", jobs.judge_liveness, stamps, blobs, challenge)
     details = None
     passed = verdict.state == "passed" and verdict.face_jpeg is not None
     if passed:
@@ -345,7 +372,9 @@ def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
                  still=verdict.still)
     reg.liveness_challenge = None  # a new random order for any next try
     if passed:
-        evidence_service.store(reg, "face", verdict.face_jpeg, "image/jpeg", "liveness")
+        # the best frame of a 480-px recording: small already, shown as it is (no preview)
+        evidence_service.store(reg, "face", verdict.face_jpeg, "image/jpeg", "liveness",
+                               findings={"frame_hash": None, "source": "liveness"})
         reg.liveness_passed_at = utcnow()
         if details is not None:
             record_decision(reg, details)

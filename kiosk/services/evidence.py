@@ -12,11 +12,15 @@ from kiosk.core.models import Evidence, Registration
 from kiosk.domain.kyc import REQUIRED_CAPTURES
 
 
-def store(reg: Registration, kind: str, data: bytes, mime: str, source: str) -> Evidence:
+def store(reg: Registration, kind: str, data: bytes, mime: str, source: str, *,
+          findings: dict | None = None, preview: bytes | None = None,
+          portrait: bytes | None = None) -> Evidence:
     """Add one photo (flushed for its id, not committed: the request commits it with the step's
-    other changes)."""
+    other changes), with what the vision found in it when it was taken (services/photo_findings:
+    the console and later decisions reuse them, never decoding the photo again)."""
     evidence = Evidence(registration_id=reg.id, kind=kind, mime_type=mime, content=data,
-                        sha256=hashlib.sha256(data).hexdigest(), source=source)
+                        sha256=hashlib.sha256(data).hexdigest(), source=source,
+                        findings=findings, preview=preview, portrait=portrait)
     db.session.add(evidence)
     db.session.flush()
     audit.record("evidence_captured", reg, kind=kind, source=source, sha256=evidence.sha256)
@@ -32,6 +36,8 @@ def latest_captures(reg: Registration, with_content: bool = False) -> dict[str, 
     query = (select(Evidence).where(Evidence.registration_id == reg.id,
                                     Evidence.kind.in_(REQUIRED_CAPTURES))
              .order_by(Evidence.id))
+    # the preview and the portrait are read when a page asks for them (their own routes)
+    query = query.options(defer(Evidence.preview), defer(Evidence.portrait))
     if not with_content:
         query = query.options(defer(Evidence.content))
     return {row.kind: row for row in db.session.scalars(query)}

@@ -86,6 +86,10 @@ def reclaim() -> None:
 ENCRYPTED_COLUMNS = (
     ("registration", "personal"),
     ("evidence", "content"),
+    # what the vision found in each photo (the card's data), its preview and portrait
+    ("evidence", "findings"),
+    ("evidence", "preview"),
+    ("evidence", "portrait"),
     ("document", "content"),
     ("sms_message", "to_number"),
     ("sms_message", "body"),

@@ -14,6 +14,7 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from kiosk.services import unit_of_work
+from kiosk.services.vision_pool import BUSY_MESSAGE, RETRY_AFTER_SECONDS, VisionBusy
 
 MESSAGES = {
     400: ("Yêu cầu không hợp lệ", "Trang đã cũ hoặc dữ liệu gửi lên không đúng. Quý khách vui lòng thử lại."),
@@ -23,6 +24,7 @@ MESSAGES = {
     409: ("Bước này đã đóng", "Bước này không còn thay đổi được. Vui lòng quay lại bước đang làm."),
     413: ("Tệp quá lớn", "Ảnh hoặc tệp gửi lên quá lớn. Vui lòng chụp lại hoặc chọn tệp nhỏ hơn."),
     500: ("Đã có lỗi", "Hệ thống gặp sự cố. Thông tin đã nhập vẫn được giữ lại; nhân viên sẽ hỗ trợ quý khách."),
+    503: ("Máy đang bận", "Máy đang bận, xin chờ trong giây lát."),
 }
 
 _PLAIN = """<!doctype html>
@@ -66,6 +68,21 @@ def init_app(app: Flask) -> None:
         rule = request.url_rule.rule if request.url_rule is not None else "?"
         app.logger.warning("CSRF refused on %s %s: %s", request.method, rule, err.description)
         return _render(400, "Phiên làm việc đã hết hạn hoặc thiếu mã bảo vệ. Vui lòng thử lại.")
+
+    @app.errorhandler(VisionBusy)
+    def _vision_busy(err):
+        # Not a failure of the customer's: the photo analysis could not start (or finish) now.
+        # 503 + Retry-After; the kiosk's scripts send the same request again by themselves.
+        rule = request.url_rule.rule if request.url_rule is not None else "?"
+        app.logger.info("vision busy (%s) on %s %s", err.reason, request.method, rule)
+        _reset_session()
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+        if request.headers.get("HX-Request") == "true":
+            body = render_template("wizard/_busy.html", message=BUSY_MESSAGE,
+                                   retry_after=RETRY_AFTER_SECONDS)
+            return body, 503, headers
+        body, _, more = _render(503, BUSY_MESSAGE + " Vui lòng gửi lại sau giây lát.")
+        return body, 503, {**more, **headers}
 
     for code in (400, 403, 404, 405, 409, 413, 500):
         app.register_error_handler(code, lambda err, code=code: _render(code))

@@ -26,6 +26,7 @@
   var MSG_ABSENT = 'Không tìm thấy camera (có thể camera chưa được cắm). Bấm «Gọi nhân viên» để được giúp.';
   var MSG_NOT_READY = 'Camera chưa sẵn sàng, xin vui lòng chờ trong giây lát.';
   var MSG_SENDING = 'Đang gửi ảnh…';
+  var MSG_BUSY = 'Máy đang bận, xin chờ trong giây lát. Ảnh sẽ được gửi lại.';
   var STORAGE_KEY = 'kiosk.cameraDeviceId';
   var JPEG_QUALITY = 0.92;
 
@@ -249,6 +250,11 @@
       var st = STATE.get(form);
       if (!st || !st.busy) return;
       if (evt.target !== form && !form.contains(evt.target)) return;
+      if (form.getAttribute('data-busy-retry') === 'true') {
+        // «Máy đang bận»: kiosk.js sends this same photo again in a moment; stay busy, say why
+        setStatus(st, MSG_BUSY, 'busy');
+        return;
+      }
       st.busy = false;
       if (!form.isConnected) return;
       if (st.shoot) st.shoot.disabled = false;

@@ -15,6 +15,10 @@
  *    that met the rules is kept). In the browser only; nothing is stored.
  *  - Network failure / server error that swapped nothing: a Vietnamese .notice.error
  *    [data-request-error] is shown at the top of the requesting form.
+ *  - «Máy đang bận» (503 with Retry-After: the photo analysis could not start now): the
+ *    server's words are shown at the top of the form, and after Retry-After seconds the SAME
+ *    form is submitted again (the same photo in image_data, the same file): the customer only
+ *    waits. After BUSY_MAX_TRIES the usual server error is shown instead.
  */
 (function () {
   'use strict';
@@ -22,6 +26,8 @@
   var MSG_NETWORK = 'Không kết nối được với máy chủ. Quý khách vui lòng thử lại hoặc nhờ nhân viên hỗ trợ.';
   var MSG_CLIENT = 'Không thực hiện được yêu cầu. Quý khách vui lòng tải lại trang hoặc nhờ nhân viên hỗ trợ.';
   var MSG_SERVER = 'Hệ thống đang gặp sự cố. Quý khách vui lòng thử lại sau giây lát hoặc nhờ nhân viên hỗ trợ.';
+  var MSG_BUSY = 'Máy đang bận, xin chờ trong giây lát.';
+  var BUSY_MAX_TRIES = 30;  // ~1 minute of 2-second waits
 
   function csrfToken() {
     try {
@@ -88,8 +94,43 @@
     var d = e.detail || {};
     if (d.xhr) swapped.add(d.xhr);
   });
+  function busyAnswer(xhr) {
+    return !!xhr && xhr.status === 503 && !!xhr.getResponseHeader('Retry-After');
+  }
+  var busyTries = new WeakMap();  // form -> busy answers in a row
+  function retryWhenFree(e, xhr) {
+    var host = busyHost(e.detail && e.detail.elt);
+    if (!host || !host.isConnected) return false;
+    var tries = (busyTries.get(host) || 0) + 1;
+    if (host.tagName !== 'FORM' || tries > BUSY_MAX_TRIES) {
+      busyTries.delete(host);
+      host.removeAttribute('data-busy-retry');
+      return false;
+    }
+    busyTries.set(host, tries);
+    host.setAttribute('data-busy-retry', 'true');  // camera.js keeps its shutter closed
+    var holder = document.createElement('div');
+    holder.innerHTML = xhr.responseText || '';
+    var said = holder.querySelector('[data-vision-busy]');
+    showRequestError(e, (said && said.textContent.trim()) || MSG_BUSY);
+    var box = host.querySelector('[data-request-error]');
+    if (box) { box.className = 'notice warn'; box.setAttribute('role', 'status'); }
+    var seconds = parseInt(xhr.getResponseHeader('Retry-After'), 10) || 2;
+    window.setTimeout(function () {
+      if (!host.isConnected) return;
+      host.removeAttribute('data-busy-retry');
+      if (typeof host.requestSubmit === 'function') host.requestSubmit();
+      else host.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }));
+    }, seconds * 1000);
+    return true;
+  }
+  document.addEventListener('htmx:afterSwap', function (e) {
+    var host = busyHost(e.detail && e.detail.elt);
+    if (host) busyTries.delete(host);  // an answer came: the next busy spell counts anew
+  });
   document.addEventListener('htmx:responseError', function (e) {
     var xhr = e.detail && e.detail.xhr;
+    if (busyAnswer(xhr) && !swapped.has(xhr) && retryWhenFree(e, xhr)) return;
     // An error answer that htmx swapped in (e.g. a 422 re-rendered form, if responseHandling is
     // configured so) speaks for itself.
     if (xhr && swapped.has(xhr)) return;

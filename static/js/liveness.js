@@ -90,6 +90,23 @@
       return recording.blobs[i];
     }).join(','));
     progress(form, statusEl, 0, total);
+    return post(form, statusEl, data, total, 0).then(function (html) {
+      var target = document.getElementById('wizard');
+      if (window.htmx && htmx.swap && target) {
+        htmx.swap(target, html, { swapStyle: 'innerHTML' });
+        window.scrollTo(0, 0);
+      } else {
+        window.location.reload();
+      }
+    });
+  }
+
+  // «Máy đang bận» (503 + Retry-After): the same recording is sent again after the wait, up to
+  // BUSY_MAX_TRIES times; the customer does not have to move again.
+  var BUSY_MAX_TRIES = 30;
+  var MSG_BUSY = 'Máy đang bận, xin chờ trong giây lát. Đoạn ghi hình sẽ được gửi lại.';
+
+  function post(form, statusEl, data, total, tries) {
     // XMLHttpRequest, not fetch(): only it reports the upload's progress
     return new Promise(function (resolve, reject) {
       var xhr = new XMLHttpRequest();
@@ -102,19 +119,19 @@
       };
       xhr.upload.onload = function () { progress(form, statusEl, null, total); };
       xhr.onload = function () {
+        if (xhr.status === 503 && xhr.getResponseHeader('Retry-After') && tries < BUSY_MAX_TRIES) {
+          setText(statusEl, MSG_BUSY);
+          var seconds = parseInt(xhr.getResponseHeader('Retry-After'), 10) || 2;
+          window.setTimeout(function () {
+            post(form, statusEl, data, total, tries + 1).then(resolve, reject);
+          }, seconds * 1000);
+          return;
+        }
         if (xhr.status < 200 || xhr.status >= 300) { reject(new Error('HTTP ' + xhr.status)); return; }
         resolve(xhr.responseText);
       };
       xhr.onerror = function () { reject(new Error('network')); };
       xhr.send(data);
-    }).then(function (html) {
-      var target = document.getElementById('wizard');
-      if (window.htmx && htmx.swap && target) {
-        htmx.swap(target, html, { swapStyle: 'innerHTML' });
-        window.scrollTo(0, 0);
-      } else {
-        window.location.reload();
-      }
     });
   }
 

@@ -7,7 +7,15 @@ from flask_login import current_user
 
 from kiosk.core.models import Evidence, Registration
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS
-from kiosk.services import board, chip_reading, counter_actions, ekyc, evidence, rows
+from kiosk.services import (
+    board,
+    chip_reading,
+    counter_actions,
+    ekyc,
+    evidence,
+    photo_findings,
+    rows,
+)
 from kiosk.services import registration_detail as detail_service
 from kiosk.web.staff import bp
 
@@ -63,8 +71,9 @@ def _evidence(reg: Registration, evidence_id: int) -> Evidence:
 
 @bp.get("/r/<number>/evidence/<int:evidence_id>")
 def evidence_image(number: str, evidence_id: int):
-    row = _evidence(registration_or_404(number), evidence_id)
-    response = Response(row.content, mimetype=row.mime_type)
+    # the downscaled copy stored when the photo was taken (the clerk's screen needs no more)
+    data, mime = photo_findings.preview(_evidence(registration_or_404(number), evidence_id))
+    response = Response(data, mimetype=mime)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -2,11 +2,11 @@
 The waiting kiosk polls and moves on by itself after approve or reject."""
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from kiosk.domain.kyc import CAPTURE_LABELS, HELP_REASONS, REVIEW_REASONS, review_reason_codes
-from kiosk.services import board, chip_reading, ekyc, evidence, review
+from kiosk.services import board, chip_reading, ekyc, evidence, photo_findings, review
 from kiosk.web.filters import date_filter
 from kiosk.web.staff import bp
 from kiosk.web.staff.auth import passive
@@ -26,24 +26,6 @@ def queue():
     return partial_or_page("staff/queue.html", "staff/_queue.html", rows=rows)
 
 
-def card_reading(captures) -> dict:
-    """What the card's QR (or MRZ) says, read from the stored photos now (front, then back)."""
-    merged: dict = {}
-    for kind in ("card_front", "card_back"):
-        row = captures.get(kind)
-        if row is None:
-            continue
-        try:
-            info = ekyc.engine().read_card(row.content)
-        except Exception:  # a picture the reader cannot use: the clerk still sees it
-            current_app.logger.info("card read for review failed (%s)", kind)
-            continue
-        for key, value in info.items():
-            if value and not merged.get(key):
-                merged[key] = value
-    return merged
-
-
 def _shown(key: str, value) -> str:
     """Dates as the clerk reads them (dd/mm/yyyy); the comparison uses the ISO values."""
     if not value:
@@ -58,9 +40,10 @@ def _shown(key: str, value) -> str:
 
 def _case(number: str, **extra):
     reg = registration_or_404(number)
-    captures = evidence.latest_captures(reg, with_content=True)  # the card is read again
+    captures = evidence.latest_captures(reg)
     case = review.case(reg)
-    card = card_reading(captures)
+    # what the card said when it was photographed: no photo is decoded here
+    card = photo_findings.card_reading(captures)
     declared = reg.data
     codes = review_reason_codes(case.face_match)
     reasons = [REVIEW_REASONS.get(c, c) for c in codes]

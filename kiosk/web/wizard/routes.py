@@ -7,7 +7,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
-from kiosk.services import card_preview, ekyc, evidence, paperwork, registrations
+from kiosk.services import card_preview, ekyc, evidence, paperwork, registrations, vision_pool
 from kiosk.services import signing as signatures
 from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
@@ -306,6 +306,8 @@ def guidance(token: str):
         return card_preview.advise(reg, upload.read(2_000_000) if upload else b"")
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
+    except vision_pool.VisionBusy as busy:  # the next frame tries again
+        return {"ok": False, "issues": ["busy"], "messages": [str(busy)]}
     except Exception:  # advice is best-effort: the customer can still press «Chụp ảnh»
         current_app.logger.exception("guidance failed")
         return {"ok": False, "issues": ["error"], "messages": []}
