@@ -764,7 +764,10 @@ def main(argv=None) -> int:
                             if real:  # drawn before the servers start: not their CPU
                                 photos = RealPhotos(n * walks + args.warmup, args.seed)
                             database = Database(db_kind, code_dir, workdir)
-                            env = {**database.env, "KIOSK_BENCH_VISION": args.vision}
+                            env = {**database.env, "KIOSK_BENCH_VISION": args.vision,
+                                   # the vision pool's workers build their engine themselves
+                                   "KIOSK_VISION_ENGINE_FACTORY": "load_app:" + (
+                                       "review_always_engine" if real else "scripted_engine")}
                             server = Server(server_kind, code_dir, "load_app", env, args)
                             console_server = None
                             try:

@@ -52,6 +52,21 @@ def _review_always(engine):
     return engine
 
 
+def review_always_engine(config):
+    """VISION_ENGINE_FACTORY of --vision real: each vision worker process builds the real
+    engine held at «review» (the workers cannot see the engine this process replaces below)."""
+    from kiosk.vision.engine import EkycEngine
+
+    return _review_always(EkycEngine.from_config(config))
+
+
+def scripted_engine(config):
+    """VISION_ENGINE_FACTORY of the scripted mode, for the same reason."""
+    from kiosk.vision.engine import EkycEngine
+
+    return _scripted(EkycEngine.from_config(config))
+
+
 def create():
     app = create_app()
     engine = app.extensions["kiosk_ekyc"]
@@ -60,4 +75,10 @@ def create():
     return app
 
 
-app = create() if __name__ != "__main__" else None
+def __getattr__(name):
+    # gunicorn's ``load_app:app``, built when asked for: a vision worker process imports this
+    # module only for its engine factory and must not build a whole app.
+    if name == "app":
+        globals()["app"] = create()
+        return globals()["app"]
+    raise AttributeError(name)
