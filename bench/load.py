@@ -441,6 +441,16 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    """Children, grandchildren…: gunicorn's workers and each worker's vision processes."""
+    found, todo = [], [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
 def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
@@ -481,14 +491,27 @@ class Server:
         self.workers = _children(self.proc.pid) if kind == "gunicorn" else [self.proc.pid]
 
     def cpu_seconds(self) -> float:
-        """CPU of the master, its live workers and any worker that already exited."""
+        """CPU of the whole process tree: the master, its workers, their vision processes (the
+        photo analysis runs there), and any of them that already exited (reaped: counted in
+        its parent's cutime/cstime)."""
         tick = os.sysconf("SC_CLK_TCK")
-        fields = _stat(self.proc.pid)
-        total = sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-        for pid in _children(self.proc.pid):
+        total = 0
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
             with contextlib.suppress(OSError):
-                total += sum(int(v) for v in _stat(pid)[11:13])
+                total += sum(int(v) for v in _stat(pid)[11:15])  # utime stime cutime cstime
         return total / tick
+
+    def vision_rss_mb(self) -> list[float]:
+        """Each vision process's resident memory now (the workers' children), MB."""
+        workers = _children(self.proc.pid) if self.kind == "gunicorn" else [self.proc.pid]
+        sizes = []
+        for worker in workers:
+            for pid in _descendants(worker):
+                with contextlib.suppress(OSError, StopIteration):
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    line = next(x for x in status.splitlines() if x.startswith("VmRSS:"))
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
 
     def peak_rss_mb(self, field: str = "VmHWM") -> list[float]:
         """Each worker's peak resident memory (``VmRSS``: its memory now), MB."""
@@ -649,6 +672,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         "non_vision_requests": _group(results, set(results.times) - VISION_STEPS),
         "worker_peak_rss_mb": server.peak_rss_mb(),
         "worker_rss_mb": server.peak_rss_mb("VmRSS"),
+        "vision_process_rss_mb": server.vision_rss_mb(),
         "console": None if console_server is None else {
             "cpu_s": round(console_cpu, 2),
             "cpu_s_per_registration": (round(console_cpu / results.finished, 3)
