@@ -48,7 +48,6 @@ def _review_always(engine):
 
     engine.thresholds = FaceThresholds(accept=0.0, reject=2.0)
     engine.shadow_model = None
-    engine.preload()  # as a production start does, outside the measured walks
     return engine
 
 
@@ -72,6 +71,12 @@ def create():
     engine = app.extensions["kiosk_ekyc"]
     real = os.environ.get("KIOSK_BENCH_VISION") == "real"
     app.extensions["kiosk_ekyc"] = _review_always(engine) if real else _scripted(engine)
+    pool = app.extensions.get("kiosk_vision_pool")
+    if real and (pool is None or type(pool).__name__ == "InlinePool"):
+        # Vision in the request threads (older code, or VISION_WORKERS=0): load the models as
+        # a production start does, outside the measured walks. The pool's processes load
+        # their own; the web processes then never hold the models.
+        app.extensions["kiosk_ekyc"].preload()
     return app
 
 
