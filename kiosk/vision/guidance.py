@@ -363,3 +363,25 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     issues.sort(key=ISSUE_ORDER.index)
     return Guidance(ok=not issues, issues=issues, messages=[MESSAGES[i] for i in issues],
                     corners=corners, metrics=metrics)
+
+
+# ----------------------------------------------------------------------------- QR on a preview
+
+# What the verdict says about a QR read of the same frame. On the drawn evaluation frames
+# (bench/bench_preview_ab.py) no frame the advice calls blurred reads with either decoder, and
+# OpenCV's WeChat reader (20–60 ms a frame, a CNN detector and a super-resolution network) read
+# a code zxing-cpp missed only on a card found square-on and at a good distance; zxing-cpp on
+# the whole frame costs ~1.5 ms where nothing is in view and still reads a card held so close
+# its outline is lost. The camera sends the next frame a third of a second later.
+_NOT_FRAMED = frozenset({"too_far", "too_close", "tilted", "no_card"})
+
+
+def preview_decoders(verdict: Guidance) -> tuple[str, ...]:
+    """The QR decoders worth trying on a preview frame with this verdict, fastest first:
+    none on a blurred card, zxing-cpp alone unless the card is found and framed (any light,
+    glare allowed), both otherwise."""
+    if "blurred" in verdict.issues:
+        return ()
+    if verdict.corners is None or _NOT_FRAMED.intersection(verdict.issues):
+        return ("zxing",)
+    return ("zxing", "wechat")
