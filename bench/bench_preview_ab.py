@@ -10,7 +10,8 @@ static/js/guidance.js sends them. Both pipelines take the JPEG bytes:
 
 - ``before``: the preview as it was — decode, ``analyse_frame``, then zxing-cpp on the card's
   corner and the frame, then WeChat's reader on both where zxing-cpp read nothing;
-- ``after``: ``EkycEngine.preview`` as it is now.
+- ``after``: ``EkycEngine.preview`` as it is now (the advice chooses the decoders,
+  ``guidance.preview_decoders``; the cheapest try first, ``qr_decode.decode_preview_qr``).
 
 Each frame runs both, interleaved, ``--repeat`` times; the least process CPU time counts (a
 shared machine). A breakdown of ``before`` (decode, advice, zxing-cpp, WeChat) is timed once

@@ -368,20 +368,16 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
 # ----------------------------------------------------------------------------- QR on a preview
 
 # What the verdict says about a QR read of the same frame. On the drawn evaluation frames
-# (bench/bench_preview_ab.py) no frame the advice calls blurred reads with either decoder, and
-# OpenCV's WeChat reader (20–60 ms a frame, a CNN detector and a super-resolution network) read
-# a code zxing-cpp missed only on a card found square-on and at a good distance; zxing-cpp on
-# the whole frame costs ~1.5 ms where nothing is in view and still reads a card held so close
-# its outline is lost. The camera sends the next frame a third of a second later.
-_NOT_FRAMED = frozenset({"too_far", "too_close", "tilted", "no_card"})
+# (bench/bench_preview_ab.py) no frame the advice calls blurred reads with either decoder, so a
+# blurred frame (~100 ms of decoders that find nothing) gets the advice only: the customer is
+# told to hold still, and the next frame comes a third of a second later. Every other frame
+# keeps both decoders (OpenCV's WeChat reader alone read ~3 % of the codes, on cards turned,
+# held too close or not outlined), the cheapest try first (qr_decode.decode_preview_qr).
 
 
 def preview_decoders(verdict: Guidance) -> tuple[str, ...]:
-    """The QR decoders worth trying on a preview frame with this verdict, fastest first:
-    none on a blurred card, zxing-cpp alone unless the card is found and framed (any light,
-    glare allowed), both otherwise."""
+    """The QR decoders worth trying on a preview frame with this verdict, fastest first: none
+    on a blurred card, zxing-cpp then WeChat's reader otherwise."""
     if "blurred" in verdict.issues:
         return ()
-    if verdict.corners is None or _NOT_FRAMED.intersection(verdict.issues):
-        return ("zxing",)
     return ("zxing", "wechat")
