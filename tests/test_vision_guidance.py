@@ -289,3 +289,39 @@ def test_each_guidance_state_has_its_own_colour_and_only_good_is_green():
         assert f"'{state}'" in guidance_js and f"{state}:" in camera_js
     assert "OK, đang chụp" in guidance_js
     assert "data-auto-capture-note" in camera_js
+
+
+# ----------------------------------------------------------------------------- QR on a preview
+
+def _verdict(issues, found=True):
+    corners = np.array([[100, 100], [500, 100], [500, 350], [100, 350]], np.float32) if found else None
+    return guidance.Guidance(ok=not issues, issues=list(issues), messages=[], corners=corners)
+
+
+@pytest.mark.parametrize("issues,found,decoders", [
+    ((), True, ("zxing", "wechat")),
+    (("tilted",), True, ("zxing", "wechat")),
+    (("too_close",), False, ("zxing", "wechat")),  # print on a card that fills the frame
+    (("no_card",), False, ("zxing", "wechat")),  # a card too close to outline still reads
+    (("blurred",), True, ()),
+    (("tilted", "blurred"), True, ()),
+])
+def test_the_advice_chooses_the_preview_qr_decoders(issues, found, decoders):
+    assert guidance.preview_decoders(_verdict(issues, found)) == decoders
+
+
+def test_engine_preview_skips_the_qr_decoders_on_a_blurred_card(app, monkeypatch):
+    from kiosk.services.ekyc import engine
+    from kiosk.vision import qr_decode
+
+    frame, _ = synthetic.place_in_scene(synthetic.render_card_front(
+        synthetic.random_fields(np.random.default_rng(21)), None, seed=21), (1280, 720),
+        np.random.default_rng(4), blur=9.0, occluder=False)
+    data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    used = []
+    for name in ("zxing", "wechat"):
+        monkeypatch.setitem(qr_decode.DECODERS, name, lambda gray, name=name: used.append(name))
+    with app.app_context():
+        advice = engine().preview(data)
+    assert "blurred" in advice.issues and advice.qr_text is None
+    assert used == []

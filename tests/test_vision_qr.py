@@ -102,3 +102,33 @@ def test_chosen_decoders_are_zxing_then_wechat():
     # measured on drawn scenes (bench/bench_qr.py) and real photographs
     # (bench/bench_real_photos.py), recorded in docs/vision-card.md
     assert qr.DECODER_ORDER == ("zxing", "wechat")
+
+
+# ----------------------------------------------------------------------------- preview frames
+
+def test_preview_tries_the_frame_first_with_the_fast_decoder(front, payload):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(3))
+    result = qr.decode_preview_qr(frame, corners, ("zxing", "wechat"))
+    assert result.text == payload and result.where == "frame" and result.decoder == "zxing"
+
+
+def test_preview_reads_the_card_corner_when_the_frame_does_not(front, payload, monkeypatch):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(3))
+    # a frame whose whole-frame try reads nothing (as a card far away in a big frame)
+    real = qr.DECODERS["zxing"]
+    monkeypatch.setitem(qr.DECODERS, "zxing",
+                        lambda gray: None if gray.shape[:2] == frame.shape[:2] else real(gray))
+    result = qr.decode_preview_qr(frame, corners, ("zxing",), frame_variants=((1.0, 0.0),))
+    assert result.text == payload and result.where == "card"
+
+
+def test_preview_tries_only_the_decoders_given(front, monkeypatch):
+    frame, corners = synthetic.place_in_scene(front, (1280, 720), np.random.default_rng(3))
+    used = []
+    for name in ("zxing", "wechat"):
+        monkeypatch.setitem(qr.DECODERS, name, lambda gray, name=name: used.append(name))
+    assert qr.decode_preview_qr(frame, corners, ("zxing",)) is None
+    assert set(used) == {"zxing"}
+    used.clear()
+    assert qr.decode_preview_qr(frame, corners, ()) is None
+    assert used == []

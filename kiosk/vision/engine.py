@@ -325,20 +325,25 @@ class EkycEngine:
 
         A frame bigger than a webcam's is judged at 1280 px wide: the limits are shares of the
         frame, and the analysis then stays within its time budget. The QR code is looked for
-        on every frame (zxing-cpp on the card's straightened corner, then both decoders on the
-        frame: ~12 ms on a 1280×720 frame), so that the camera's many frames count, not only the
-        one photo taken when the advice turns good."""
-        from kiosk.vision.guidance import analyse_frame
-        from kiosk.vision.qr_decode import decode_card_qr
+        on every frame the advice leaves worth it (:func:`guidance.preview_decoders`: nothing on a
+        blurred card; else zxing-cpp on the frame and on the card's straightened corner, then
+        WeChat's slower reader on the frame; ``decode_preview_qr``), so
+        that the camera's many frames count, not only the one photo taken when the advice turns
+        good."""
+        from kiosk.vision.guidance import analyse_frame, preview_decoders
+        from kiosk.vision.qr_decode import decode_preview_qr
 
-        frame, _ = decode_image(data, self.max_pixels)
+        # a photo twice the judged size or more is decoded reduced (JPEG scaling, no resize)
+        frame, _ = decode_image(data, self.max_pixels, max_side=GUIDANCE_MAX_SIDE)
         side = max(frame.shape[:2])
         if side > GUIDANCE_MAX_SIDE:
             scale = GUIDANCE_MAX_SIDE / side
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         result = analyse_frame(frame)
-        found = decode_card_qr(frame, result.corners, region_variants=PREVIEW_REGION_VARIANTS,
-                               frame_variants=PREVIEW_FRAME_VARIANTS)
+        decoders = preview_decoders(result)
+        found = decode_preview_qr(frame, result.corners, decoders,
+                                  region_variants=PREVIEW_REGION_VARIANTS,
+                                  frame_variants=PREVIEW_FRAME_VARIANTS) if decoders else None
         return PreviewAdvice(ok=bool(result.ok), issues=tuple(result.issues),
                              messages=tuple(result.messages),
                              qr_text=found.text if found is not None else None)

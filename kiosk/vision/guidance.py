@@ -363,3 +363,21 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     issues.sort(key=ISSUE_ORDER.index)
     return Guidance(ok=not issues, issues=issues, messages=[MESSAGES[i] for i in issues],
                     corners=corners, metrics=metrics)
+
+
+# ----------------------------------------------------------------------------- QR on a preview
+
+# What the verdict says about a QR read of the same frame. On the drawn evaluation frames
+# (bench/bench_preview_ab.py) no frame the advice calls blurred reads with either decoder, so a
+# blurred frame (~100 ms of decoders that find nothing) gets the advice only: the customer is
+# told to hold still, and the next frame comes a third of a second later. Every other frame
+# keeps both decoders (OpenCV's WeChat reader alone read ~3 % of the codes, on cards turned,
+# held too close or not outlined), the cheapest try first (qr_decode.decode_preview_qr).
+
+
+def preview_decoders(verdict: Guidance) -> tuple[str, ...]:
+    """The QR decoders worth trying on a preview frame with this verdict, fastest first: none
+    on a blurred card, zxing-cpp then WeChat's reader otherwise."""
+    if "blurred" in verdict.issues:
+        return ()
+    return ("zxing", "wechat")

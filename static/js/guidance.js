@@ -11,6 +11,11 @@
  * that frame's payload, so the customer is not asked to move the card for a photo that would
  * only read the same code again.
  *
+ * Nothing in view: after QUIET_AFTER answers in a row saying no card is in view ("no_card"),
+ * a frame goes only once every QUIET_INTERVAL_MS (each frame costs the server's CPU) until an
+ * answer shows a card again; while a card is in view the pace is never slower than INTERVAL_MS.
+ * The form carries data-guidance-quiet="true" while the slower pace holds.
+ *
  * Step 6 holds the shutter: when the server answered that the photo was not stored (the side
  * already taken held up again: [data-capture-hold] in the form, kiosk/domain/step6.py), the
  * form does not shoot by itself until the card in front of the camera changes: a frame without
@@ -27,6 +32,10 @@
   // (docs/vision-card.md), so a shrunk preview would always be "too far".
   var MAX_WIDTH = 1280;
   var CHANGED_BITS = 12;
+  // ~1.5 s of empty frames (the card set down, turned over, fetched from a wallet): then one
+  // frame a second finds the card's return within a second.
+  var QUIET_AFTER = 5;
+  var QUIET_INTERVAL_MS = 1000;
 
   // 9×8 grey, one bit per left/right neighbour pair (as kiosk.vision.images.difference_hash)
   function dhash(source, small) {
@@ -66,6 +75,8 @@
     var done = false;
 
     var failures = 0;
+    var empty = 0;  // answers in a row with no card in view
+    var sentAt = 0;
     var holdEl = form.querySelector('[data-capture-hold]');
     var held = !!holdEl;  // the server said: not stored again, wait for the card to change
     var heldHash = null;
@@ -98,7 +109,9 @@
       if (done || !document.body.contains(form)) return;  // swapped away: stop
       setTimeout(tick, INTERVAL_MS);
       if (busy || !(video && video.readyState >= 2 && video.videoWidth)) return;
+      if (empty >= QUIET_AFTER && Date.now() - sentAt < QUIET_INTERVAL_MS) return;
       busy = true;
+      sentAt = Date.now();
       var width = Math.min(MAX_WIDTH, video.videoWidth);
       canvas.width = width;
       canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
@@ -120,6 +133,8 @@
             busy = false;
             failures = 0;
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
+            empty = (advice.issues || []).includes('no_card') ? empty + 1 : 0;
+            form.setAttribute('data-guidance-quiet', empty >= QUIET_AFTER ? 'true' : 'false');
             if (!(advice.issues || []).includes('no_card')) {
               document.dispatchEvent(new CustomEvent('kiosk:activity'));  // a card is in view
             } else if (held) {
