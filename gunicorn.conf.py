@@ -29,7 +29,7 @@ os.environ["WEB_CONCURRENCY"] = str(workers)
 # Threads cover the waits: the database, the SMS gateway and the SmartCA backend over HTTP,
 # and the kiosks' polling (the resend countdown) while a thread is busy with vision.
 worker_class = "gthread"
-threads = int(os.environ.get("KIOSK_THREADS", 4))
+threads = int(os.environ.get("KIOSK_THREADS", 8))
 os.environ["KIOSK_THREADS"] = str(threads)
 
 # A liveness recording is up to 240 frames decoded and searched for a face: several seconds

@@ -9,8 +9,9 @@ Settings (docs/deploy.md, «Vision pool»):
   WEB_CONCURRENCY web processes, waitress one). 0 = no pool: the job runs in the request thread
   with the app's own engine (the tests, the CLI, a developer's laptop).
 - VISION_QUEUE: jobs waiting or running per web process before the next one is refused with
-  «Máy đang bận» (503, the kiosk retries by itself). "auto" = workers + 1, but never more than
-  half of the web process's request threads: the rest always answer the other requests.
+  «Máy đang bận» (503, the kiosk retries by itself). "auto" = half of the web process's request
+  threads (at least one): a photo waiting its turn holds a thread but no CPU, so waiting is
+  kinder than a «busy» bounce, and the other half always answer the other requests.
 - VISION_TIMEOUT_SECONDS: a job longer than this (default 60) is given up, its worker replaced.
 - VISION_NICE: how much lower the workers' CPU priority is (default 10; 0 = the same as the
   web threads).
@@ -62,11 +63,12 @@ def web_processes(environ=os.environ) -> int:
 
 
 def request_threads(environ=os.environ) -> int:
-    """Request threads of this web process: gunicorn's KIOSK_THREADS (4), waitress's 8."""
+    """Request threads of this web process: KIOSK_THREADS, which gunicorn.conf.py sets (8 by
+    default); waitress in scripts/run.sh runs 8 too."""
     try:
-        return max(1, int(environ.get("KIOSK_THREADS", "4")))
+        return max(1, int(environ.get("KIOSK_THREADS", "8")))
     except ValueError:
-        return 4
+        return 8
 
 
 def sizes(config, environ=os.environ, cores: int | None = None) -> tuple[int, int]:
@@ -77,7 +79,7 @@ def sizes(config, environ=os.environ, cores: int | None = None) -> tuple[int, in
         workers = max(1, cores // web_processes(environ))
     queue = _int_setting(config.get("VISION_QUEUE", "auto"), "VISION_QUEUE")
     if queue is None:
-        queue = max(1, min(workers + 1, request_threads(environ) // 2))
+        queue = max(1, request_threads(environ) // 2)
     return workers, max(queue, 1)
 
 
