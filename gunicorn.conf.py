@@ -18,9 +18,10 @@ import tempfile
 # nginx terminates TLS in front; the app server listens on loopback (or a private address).
 bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 
-# The expensive requests are CPU bound (OpenCV and dlib at step 6, ReportLab at steps 7–9)
-# and hold the GIL, so one process per core uses the machine; more processes only add memory
-# (~150 MB each once the face models are loaded, docs/performance.md).
+# The photo analysis runs in each web process's vision processes (services/vision_pool.py);
+# what stays here (ReportLab and the seal at steps 7–9, argon2id) holds the GIL, so one web
+# process per core uses the machine; more only add memory (~280–360 MB each, measured with 100
+# paced kiosks: docs/deploy.md «Capacity»).
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # The app sizes its vision pool from these (services/vision_pool.py: about one vision process
 # per core across all web processes): say them even when they were left to their defaults.
