@@ -18,8 +18,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import Kiosk, Office, StaffUser
 from kiosk.core.seed import APP_STORE_SEARCH, PLAY_STORE_SEARCH
-from kiosk.domain import free_text
-from kiosk.services import rows
+from kiosk.services import rows, settings
 
 _CODE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -55,15 +54,7 @@ def by_code(code: str) -> Office | None:
 
 
 def _text(value, label: str, max_len: int, required: bool = True) -> str:
-    # No hidden or bidi characters; no emoji in what the receipt prints.
-    if problem := free_text.problem(str(value or ""), printed=True):
-        raise OfficeError(problem)
-    text = " ".join(str(value or "").split())
-    if required and not text:
-        raise OfficeError(f"Vui lòng nhập {label}.")
-    if len(text) > max_len:
-        raise OfficeError(f"{label[:1].upper() + label[1:]} dài quá {max_len} ký tự.")
-    return text
+    return settings.printed_text(value, label, max_len, required, error=OfficeError)
 
 
 def _url(raw, label: str, default: str) -> str:

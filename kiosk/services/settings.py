@@ -29,16 +29,20 @@ class SettingsError(ValueError):
     """A Vietnamese message for the form."""
 
 
-def _text(value, label: str, max_len: int = 200, required: bool = True) -> str:
-    # No hidden or bidi characters; no emoji in names the documents print.
+def printed_text(value, label: str, max_len: int = 200, required: bool = True,
+                 error: type[ValueError] = SettingsError) -> str:
+    """A console field the documents print (a package or office name, an address): spaces
+    collapsed; hidden, bidi and emoji characters refused; ``error`` says what is wrong in
+    Vietnamese, naming the field."""
     if problem := free_text.problem(str(value or ""), printed=True):
-        raise SettingsError(problem)
+        raise error(problem)
     text = " ".join(str(value or "").split())
     if required and not text:
-        raise SettingsError(f"Vui lòng nhập {label}.")
+        raise error(f"Vui lòng nhập {label}.")
     if len(text) > max_len:
-        raise SettingsError(f"{label[:1].upper() + label[1:]} dài quá {max_len} ký tự.")
+        raise error(f"{label[:1].upper() + label[1:]} dài quá {max_len} ký tự.")
     return text
+
 
 
 def parse_price(raw) -> int:
@@ -77,12 +81,12 @@ def get_package(package_id: int) -> ServicePackage | None:
 
 
 def save_package(actor: StaffUser, form, package: ServicePackage | None = None) -> ServicePackage:
-    name = _text(form.get("name"), "tên gói")
+    name = printed_text(form.get("name"), "tên gói")
     months = _months(form.get("duration_months"))
     price = parse_price(form.get("price_vnd"))
-    description = _text(form.get("description"), "mô tả", 500, required=False)
+    description = printed_text(form.get("description"), "mô tả", 500, required=False)
     if package is None:
-        code = _text(form.get("code"), "mã gói", 50).upper()
+        code = printed_text(form.get("code"), "mã gói", 50).upper()
         if not _CODE.match(code):
             raise SettingsError("Mã gói: chữ in hoa, số, dấu chấm, gạch ngang (ví dụ SMARTCA-CN-12).")
         if db.session.scalar(select(ServicePackage.id).where(ServicePackage.code == code)):
@@ -171,17 +175,17 @@ def get_kiosk(kiosk_id: int) -> Kiosk | None:
 
 
 def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
-    name = _text(form.get("name"), "tên quầy")
+    name = printed_text(form.get("name"), "tên quầy")
     printer = str(form.get("printer") or "")
     if printer not in PRINTERS:
         raise SettingsError("Chọn một kiểu máy in trong danh sách.")
-    queue = _text(form.get("printer_queue"), "tên hàng đợi in", 100, required=False) or None
+    queue = printed_text(form.get("printer_queue"), "tên hàng đợi in", 100, required=False) or None
     if printer == "cups" and not queue:
         raise SettingsError("Máy in CUPS cần tên hàng đợi in (lp -d …).")
     if queue and not _QUEUE.match(queue):
         raise SettingsError("Tên hàng đợi in chỉ gồm chữ, số, dấu chấm, gạch dưới, gạch ngang.")
     if kiosk is None:
-        code = _text(form.get("code"), "mã quầy", 50).lower()
+        code = printed_text(form.get("code"), "mã quầy", 50).lower()
         if not _KIOSK_CODE.match(code):
             raise SettingsError("Mã quầy: chữ thường, số, gạch ngang (ví dụ quay-01), "
                                 "mỗi máy kiosk được ghép với một quầy.")
