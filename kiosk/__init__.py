@@ -17,8 +17,18 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 mimetypes.add_type("text/javascript", ".mjs")
 
 
+class KioskFlask(Flask):
+    def log_exception(self, exc_info) -> None:
+        # Flask's own line names the raw path, and a registration's token is in its URLs
+        # (/r/<token>/…): name the route instead, as every other log line does.
+        from flask import request
+
+        rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+        self.logger.error("Exception on %s [%s]", rule, request.method, exc_info=exc_info)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = KioskFlask(
         __name__,
         instance_relative_config=True,
         instance_path=(test_config or {}).get("INSTANCE_PATH")

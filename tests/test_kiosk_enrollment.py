@@ -211,6 +211,29 @@ def test_a_kiosk_without_office_cannot_be_enrolled(app):
     assert "Chọn đơn vị cho quầy trước khi ghép máy" in html and "data-enroll-code" not in html
 
 
+def test_a_kiosk_cannot_be_saved_without_an_active_office(app):
+    admin = _admin(app)
+    form = {"name": "Quầy 01", "printer": "", "office_id": ""}
+    html = admin.post(f"/staff/kiosks/{_kiosk(app).id}", form).get_data(as_text=True)
+    assert "Chọn đơn vị của quầy" in html
+    with app.app_context():
+        db.session.execute(update(Office).values(active=False))
+        db.session.commit()
+        office_id = db.session.scalar(select(Office.id))
+    html = admin.post(f"/staff/kiosks/{_kiosk(app).id}",
+                      {**form, "office_id": str(office_id)}).get_data(as_text=True)
+    assert "đã ngừng hoạt động" in html
+    assert _kiosk(app).office_id == office_id  # unchanged
+
+
+def test_a_kiosk_left_without_an_office_is_no_kiosk(app, client):
+    """Its customers' calls would reach no clerk: it is sent to enrollment until it has one."""
+    with app.app_context():
+        db.session.execute(update(Kiosk).where(Kiosk.code == "quay-01").values(office_id=None))
+        db.session.commit()
+    assert client.get("/").headers["Location"] == ENROLL_URL
+
+
 # ---- revoking, stopping ---------------------------------------------------------------------------
 
 def test_a_revoked_kiosk_is_refused_on_its_next_request(app, kiosk):

@@ -191,6 +191,16 @@ def test_the_office_filter_is_for_administrators_and_stays_on_the_console(app, o
     admin = _admin(app)
     away = admin.post("/staff/office-filter", {"office": "", "next": "https://example.com/x"})
     assert away.headers["Location"].endswith("/staff/")
+    # not a number (a Unicode digit included): no filter, no error page
+    assert admin.post("/staff/office-filter", {"office": "²"}).status_code == 303
+    # a page answered to a POST (a kiosk's enrollment code) sends the filter back to the
+    # board, never to a POST-only address
+    with app.app_context():
+        from kiosk.core.models import Kiosk
+
+        kiosk_id = db.session.scalar(select(Kiosk.id))
+    page = admin.post(f"/staff/kiosks/{kiosk_id}/enroll-code").get_data(as_text=True)
+    assert 'name="next" value="/staff/"' in page
 
 
 def test_a_registration_without_an_office_is_for_administrators_only(app, waiting):
@@ -259,3 +269,33 @@ def test_the_kiosk_screen_shows_the_office_where_the_kiosk_stands(app, kiosk, st
     # An unenrolled browser is sent to the enrollment screen, under the default office.
     enroll = stranger.get("/", follow_redirects=True).get_data(as_text=True)
     assert '<span class="office-name">VNPT Thanh Hóa</span>' in enroll
+
+
+def test_a_registration_resumed_at_another_offices_kiosk_moves_to_that_office(app, kiosk,
+                                                                             office_b):
+    """The customer now stands at office B's counter: B's clerks answer their calls."""
+    import re
+
+    from kiosk.core.models import Kiosk
+    from tests.app_factory import KIOSK_COOKIE, enroll_test_kiosk
+    from tests.staff_console import Clerk
+
+    kiosk.walk_to(3)
+    number = kiosk.registration().number
+    assert _clerk_b(app).get(f"/staff/r/{number}").status_code == 404  # office A's, until…
+    html = Clerk(app).post(f"/staff/r/{number}/resume").get_data(as_text=True)
+    code = re.search(r'id="resume-code">([A-Z0-9]{8})<', html).group(1)
+    with app.app_context():
+        db.session.add(Kiosk(code="ss-01", name="Quầy Sầm Sơn", office_id=office_b))
+        db.session.flush()
+        enroll_test_kiosk("ss-01", "sam-son-kiosk-device-token-0123456789abcdef")
+        db.session.commit()
+    browser = app.test_client()
+    browser.set_cookie(KIOSK_COOKIE, "sam-son-kiosk-device-token-0123456789abcdef")
+    other = type(kiosk)(browser)
+    answer = browser.post("/handoff", data={"csrf_token": other.csrf(), "code": code})
+    assert answer.status_code == 303
+    with app.app_context():
+        reg = db.session.scalar(select(Registration).where(Registration.number == number))
+        assert (reg.kiosk_id, reg.office_id) == ("ss-01", office_b)
+    assert _clerk_b(app).get(f"/staff/r/{number}").status_code == 200

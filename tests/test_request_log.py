@@ -121,3 +121,20 @@ def test_no_secret_reaches_the_log(app, kiosk, capfd):
     assert sms_codes, "the walk sent an activation code"
     leaked = {what for what, secret in secrets.items() if secret and secret in err}
     assert not leaked, leaked
+
+
+def test_an_unhandled_error_is_logged_by_its_route_not_its_path(app, caplog):
+    """A registration's token is in its URLs: the error line names the route pattern."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 and log, as in production
+
+    @app.route("/r/<token>/explode")
+    def explode(token):
+        raise RuntimeError("boom")
+
+    secret_token = "TOKEN-that-must-not-be-logged-123"
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get(f"/r/{secret_token}/explode")
+    assert response.status_code == 500
+    lines = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert "Exception on /r/<token>/explode [GET]" in lines
+    assert not any(secret_token in line for line in lines)

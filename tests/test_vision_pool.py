@@ -161,6 +161,43 @@ def test_a_worker_that_dies_gives_busy_and_is_replaced(make_pool):
     assert pool.stats()["workers"] == 1
 
 
+def test_a_worker_that_cannot_be_spawned_again_is_spawned_by_the_next_job(make_pool,
+                                                                          monkeypatch):
+    """The memory pressure that killed a worker may refuse its replacement too: the job still
+    gets the calm busy answer (not a 500), the pool says it is not ready, and the next job
+    spawns the missing worker and runs."""
+    pool = make_pool()
+    real_spawn = pool._spawn
+    refusals = []
+
+    def refuse_once():
+        if not refusals:
+            refusals.append(True)
+            raise OSError(12, "Cannot allocate memory")
+        return real_spawn()
+
+    monkeypatch.setattr(pool, "_spawn", refuse_once)
+    with pytest.raises(VisionBusy) as busy:
+        pool.run("die", pool_jobs.die)
+    assert busy.value.reason == "died" and refusals
+    assert not pool.ready()
+    assert pool.run("echo", pool_jobs.echo, 7)["value"] == 7
+    assert pool.stats()["workers"] == 1 and pool.ready()
+
+
+def test_a_job_that_waited_its_turn_still_gets_its_whole_time(make_pool, tmp_path):
+    pool = make_pool(timeout=3.0)
+    with _Holder(pool, tmp_path) as holder:
+        waiting = []
+        thread = threading.Thread(target=lambda: waiting.append(
+            pool.run("slow", pool_jobs.sleep, 2)))
+        thread.start()
+        time.sleep(2)  # the second job waits 2 of its 3 s for the worker
+        holder.flag.write_text("go")
+        thread.join(30)
+    assert waiting, "a job that runs 2 s after waiting 2 s must not be given up"
+
+
 def test_the_pool_size_follows_the_cores_and_the_web_processes():
     sizes = vision_pool.sizes
     gunicorn = {"WEB_CONCURRENCY": "2", "KIOSK_THREADS": "4"}

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from kiosk import providers
 from kiosk.core import audit
 from kiosk.core.extensions import db
-from kiosk.core.models import Registration, StaffUser, utcnow
+from kiosk.core.models import Kiosk, Registration, StaffUser, utcnow
 from kiosk.providers import ProviderError
 from kiosk.services import paperwork, registrations
 
@@ -61,8 +61,10 @@ def new_resume_code(reg: Registration, clerk: StaffUser) -> str:
     return code
 
 
-def redeem_resume_code(raw: str, kiosk_id: str) -> Registration | None:
-    """The registration a valid, unexpired code names (the code is used up), else None."""
+def redeem_resume_code(raw: str, kiosk: Kiosk) -> Registration | None:
+    """The registration a valid, unexpired code names (the code is used up), else None. It
+    moves to the kiosk that redeemed the code, and to that kiosk's office: the customer now
+    stands there, and that office's clerks answer its calls."""
     code = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
     if len(code) != CODE_LENGTH or not code.isascii():
         return None
@@ -78,11 +80,14 @@ def redeem_resume_code(raw: str, kiosk_id: str) -> Registration | None:
     taken = db.session.execute(
         update(Registration)
         .where(Registration.id == reg.id, Registration.resume_code_digest == reg.resume_code_digest)
-        .values(resume_code_digest=None, resume_code_expires_at=None, kiosk_id=kiosk_id)
+        .values(resume_code_digest=None, resume_code_expires_at=None, kiosk_id=kiosk.code,
+                office_id=kiosk.office_id)
     ).rowcount
     if taken != 1:
         return None
-    audit.record("registration_resumed", reg, actor="system", kiosk=kiosk_id, previous_kiosk=previous)
+    db.session.refresh(reg)
+    audit.record("registration_resumed", reg, actor="system", kiosk=kiosk.code,
+                 previous_kiosk=previous)
     return reg
 
 

@@ -165,7 +165,8 @@ def by_device_token(token: str | None) -> Kiosk | None:
         return None
     digests = _token_digests(token)
     kiosk = db.session.scalar(_BY_DEVICE_DIGESTS, {"digests": digests})
-    if kiosk is None or not kiosk.active or kiosk.revoked_at is not None:
+    if (kiosk is None or not kiosk.active or kiosk.revoked_at is not None
+            or kiosk.office_id is None):  # no office: its customers' calls would reach nobody
         return None
     if kiosk.device_token_digest != digests[0]:
         kiosk.device_token_digest = digests[0]  # found under an older key: move to the primary

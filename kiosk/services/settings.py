@@ -193,28 +193,29 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
             raise SettingsError("Mã quầy này đã có.")
         kiosk = Kiosk(code=code)
         db.session.add(kiosk)
-    office_id = _office_id(form.get("office_id"))
     kiosk.name, kiosk.printer, kiosk.printer_queue = name, printer, queue
-    if "office_id" in form:  # a form without the field (an older page) keeps the office
-        kiosk.office_id = office_id
+    if "office_id" in form or kiosk.office_id is None:
+        # a form without the field (an older page) keeps the kiosk's office, if it has one
+        kiosk.office_id = _office_id(form.get("office_id"))
     kiosk.active = form.get("active", "1") == "1"
     audit.record("kiosk_saved", actor=actor.actor, kiosk=kiosk.code, printer=printer or "default")
     db.session.flush()
     return kiosk
 
 
-def _office_id(raw) -> int | None:
-    """The office picked for a kiosk: one of the Office rows, or none (then it cannot be
-    enrolled until one is picked)."""
-    if raw in (None, ""):
-        return None
+def _office_id(raw) -> int:
+    """The office picked for a kiosk: an active Office row. Never none: its customers' calls
+    for help go to that office's clerks, and a kiosk without one would call nobody."""
     try:
-        office_id = int(raw)
-    except (TypeError, ValueError):
+        office_id = int(str(raw)) if str(raw or "").isascii() else None
+    except ValueError:
         office_id = None
-    if office_id is None or rows.get(Office, office_id) is None:
-        raise SettingsError("Chọn một đơn vị trong danh sách.")
-    return office_id
+    office = rows.get(Office, office_id) if office_id is not None else None
+    if office is None:
+        raise SettingsError("Chọn đơn vị của quầy: khách ở quầy này gọi nhân viên của đơn vị đó.")
+    if not office.active:
+        raise SettingsError("Đơn vị này đã ngừng hoạt động: chọn một đơn vị đang hoạt động.")
+    return office.id
 
 
 def printer_for(kiosk_code: str):

@@ -139,7 +139,7 @@ def session_user(user_id: str) -> StaffUser | None:
     """The clerk a console session cookie names (``"<id>:<session_nonce>"``), or None once that
     session was ended on the server side (logout, password change or reset, account disabled)."""
     staff_id, _, nonce = (user_id or "").partition(":")
-    if not staff_id.isdigit() or not nonce:
+    if not (staff_id.isascii() and staff_id.isdigit()) or not nonce:
         return None
     user = db.session.get(StaffUser, int(staff_id))
     if user is None or not user.active or not nonce.isascii():

@@ -129,6 +129,7 @@ class VisionPool:
         self._started = False
         self._closed = False
         self._pid = None
+        self._missing = 0  # workers that could not be spawned again (no memory…): retried
 
     # ---- life ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -138,7 +139,7 @@ class VisionPool:
             if self._started and self._pid == os.getpid():
                 return
             self._idle, self._all = [], []
-            self._admitted = self._running = 0
+            self._admitted = self._running = self._missing = 0
             self._started, self._pid, self._closed = True, os.getpid(), False
             for _ in range(self.workers):
                 worker = self._spawn()
@@ -156,9 +157,10 @@ class VisionPool:
         self._all.append(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> _Worker:
+    def _replace(self, worker: _Worker) -> _Worker | None:
         """Kill a worker that timed out or died; a new one takes its place (called with the
-        condition held)."""
+        condition held). None when the new one cannot be spawned now (the memory pressure that
+        killed the old one, say): counted missing and spawned again by the next job."""
         try:
             worker.process.kill()
             worker.process.join(2)
@@ -168,7 +170,22 @@ class VisionPool:
             worker.conn.close()
         if worker in self._all:
             self._all.remove(worker)
-        return self._spawn()
+        try:
+            return self._spawn()
+        except Exception:
+            log.exception("vision worker could not be replaced: retried with the next job")
+            self._missing += 1
+            return None
+
+    def _respawn_missing(self) -> None:
+        """(condition held) Spawn again the workers that could not be replaced."""
+        while self._missing:
+            try:
+                self._idle.append(self._spawn())
+            except Exception:
+                log.exception("vision worker still cannot be spawned")
+                return
+            self._missing -= 1
 
     def close(self) -> None:
         with self._cond:
@@ -192,6 +209,7 @@ class VisionPool:
         self.start()
         deadline = time.monotonic() + self.timeout
         with self._cond:
+            self._respawn_missing()
             if self._admitted >= self.queue:
                 self._counters.rejected_total += 1
                 raise VisionBusy("full")
@@ -216,7 +234,9 @@ class VisionPool:
                     healthy = True  # slow to load, not broken: kept
                     raise VisionBusy("timeout")
             worker.conn.send((fn, args))
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            # The job's own time runs from here: a job that waited its turn in the queue
+            # still gets the whole timeout, so a healthy worker is not killed for the wait.
+            if not worker.conn.poll(self.timeout):
                 log.warning("vision job %s took over %.0f s: its worker is replaced", kind,
                             self.timeout)
                 raise VisionBusy("timeout")
@@ -230,7 +250,9 @@ class VisionPool:
                 self._running -= 1
                 self._admitted -= 1
                 if not self._closed:
-                    self._idle.append(worker if healthy else self._replace(worker))
+                    replacement = worker if healthy else self._replace(worker)
+                    if replacement is not None:
+                        self._idle.append(replacement)
                 self._counters.count(kind, time.monotonic() - began)
                 self._cond.notify()
         if status == "error":
@@ -241,8 +263,8 @@ class VisionPool:
     def ready(self) -> bool:
         """Every worker has its models loaded."""
         with self._cond:
-            workers = list(self._all)
-        return bool(workers) and all(w.ready.is_set() for w in workers)
+            workers, missing = list(self._all), self._missing
+        return bool(workers) and not missing and all(w.ready.is_set() for w in workers)
 
     def stats(self) -> dict:
         with self._cond:

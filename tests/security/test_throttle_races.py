@@ -121,9 +121,9 @@ def test_30_parallel_wrong_resume_codes_get_at_most_the_limit_looked_up(app, mon
     looked: list[str] = []
     real = counter_actions.redeem_resume_code
 
-    def counting(raw, kiosk_id):
+    def counting(raw, kiosk):
         looked.append(raw)
-        return real(raw, kiosk_id)
+        return real(raw, kiosk)
 
     monkeypatch.setattr(counter_actions, "redeem_resume_code", counting)
     with serving(app) as base:

@@ -40,7 +40,7 @@ def _back(target: str | None) -> str:
 @admin_required
 def set_office_filter():
     raw = (request.form.get("office") or "").strip()
-    office = offices.get(int(raw)) if raw.isdigit() else None
+    office = offices.get(int(raw)) if raw.isascii() and raw.isdigit() else None
     if office is None:
         session.pop(FILTER_KEY, None)
     else:

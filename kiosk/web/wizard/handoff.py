@@ -21,8 +21,7 @@ def handoff():
         if not may_check:
             error = staff_auth.LOCKED_MESSAGE
         else:
-            reg = counter_actions.redeem_resume_code(request.form.get("code", ""),
-                                                     g.kiosk.code)
+            reg = counter_actions.redeem_resume_code(request.form.get("code", ""), g.kiosk)
             if reg is not None:
                 staff_auth.clear(source)
                 bind_registration(reg)
