@@ -158,6 +158,18 @@ _BY_DEVICE_DIGESTS = select(Kiosk).where(
     Kiosk.device_token_digest.in_(bindparam("digests", expanding=True)))
 
 
+def identify(token: str | None) -> Kiosk | None:
+    """The kiosk a wizard request comes from (:func:`by_device_token`), with the look-up's
+    transaction ended at once (a digest moved to the primary key included): the request takes
+    a database connection again only when its work needs one. Kept open, a request that then
+    counts a try on the throttle's own connection (the resume code, the enrollment code) held
+    two connections at a time, and 30 parallel ones exhausted PostgreSQL's pool for 30 s. The
+    Kiosk row stays usable: the session does not expire what a commit leaves behind."""
+    kiosk = by_device_token(token)
+    db.session.commit()
+    return kiosk
+
+
 def by_device_token(token: str | None) -> Kiosk | None:
     """The enrolled, active kiosk this device token names, or None. One indexed look-up (the
     digests under every data key: a key rotation does not unenroll the kiosks)."""

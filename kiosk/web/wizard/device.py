@@ -26,7 +26,7 @@ WRONG_CODE = "Mã ghép máy không đúng hoặc đã hết hạn. Vui lòng xi
 
 @bp.before_request
 def _known_kiosk_only():
-    g.kiosk = kiosk_devices.by_device_token(request.cookies.get(COOKIE))
+    g.kiosk = kiosk_devices.identify(request.cookies.get(COOKIE))
     if g.kiosk is None and request.endpoint not in OPEN_TO_ANY_BROWSER:
         return redirect_to(url_for("wizard.enroll"))
     return None
