@@ -89,6 +89,21 @@ def reserve_try(source: str) -> tuple[bool, bool]:
     return failures <= limit, failures >= limit
 
 
+def redeem_throttled(source: str, redeem, wrong_message: str):
+    """A one-time code typed at a kiosk (a clerk's resume code, an enrollment code): the try is
+    counted before ``redeem()`` looks at the code, so parallel guesses get no more than the
+    limit checked; a success clears the count. Returns ``(result, error)``: what ``redeem``
+    gave (None when refused), and the Vietnamese message to show when it was refused."""
+    may_check, locked_now = reserve_try(source)
+    if not may_check:
+        return None, LOCKED_MESSAGE
+    result = redeem()
+    if result is not None:
+        clear(source)
+        return result, None
+    return None, LOCKED_MESSAGE if locked_now else wrong_message
+
+
 def clear(source: str) -> None:
     """A try succeeded: the source starts afresh, with the request's own writes.
 

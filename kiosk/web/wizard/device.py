@@ -44,20 +44,13 @@ def enroll():
     (``?code=`` fills it in: the link scripts/run.sh and the CLI print)."""
     error, code = None, request.values.get("code", "")[:20]
     if request.method == "POST":
-        source = f"enroll:{request.remote_addr}"
-        # Counted before the code is looked at (as the clerk sign-in and the resume codes).
-        may_check, locked_now = staff_auth.reserve_try(source)
-        if not may_check:
-            error = staff_auth.LOCKED_MESSAGE
-        else:
-            enrolled = kiosk_devices.redeem(code)
-            if enrolled is not None:
-                staff_auth.clear(source)
-                _kiosk, token = enrolled
-                response = redirect_to(url_for("wizard.welcome"))
-                _set_device_cookie(response, token)
-                return response
-            error = staff_auth.LOCKED_MESSAGE if locked_now else WRONG_CODE
+        enrolled, error = staff_auth.redeem_throttled(
+            f"enroll:{request.remote_addr}", lambda: kiosk_devices.redeem(code), WRONG_CODE)
+        if enrolled is not None:
+            _kiosk, token = enrolled
+            response = redirect_to(url_for("wizard.welcome"))
+            _set_device_cookie(response, token)
+            return response
     elif g.kiosk is not None and not code:
         return redirect_to(url_for("wizard.welcome"))  # already a kiosk: nothing to do here
     return render_template("wizard/enroll.html", error=error, code=code, kiosk=g.kiosk)
