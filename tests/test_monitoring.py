@@ -1,6 +1,7 @@
 """/metrics, /healthz and /readyz (docs/operations.md, «Theo dõi / Monitoring»)."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -309,6 +310,36 @@ def test_the_pool_mirror_turns_totals_into_increments(app):
         mirror.copy(pool)
         assert counter._value.get() - start == 18
     assert metrics.pool_metrics()["gauges"]["workers"]._value.get() == 2
+
+
+def test_a_scrape_before_the_copying_thread_starts_is_not_counted_twice(app, monkeypatch):
+    """Under gunicorn a worker's first request can be the scrape: it copies the pool's totals,
+    then its request hook starts the copying thread, which must not copy them again."""
+    from kiosk.core import metrics
+    from kiosk.services.monitoring import PoolMirror
+
+    class Pool(StandInPool):
+        def stats(self):
+            return {**super().stats(), "jobs_total": {"mirror-first": 11}}
+
+    copied = threading.Event()
+    mirror = PoolMirror()
+    real_copy = mirror.copy
+
+    def copy_and_tell(pool):
+        real_copy(pool)
+        copied.set()
+
+    monkeypatch.setattr(mirror, "copy", copy_and_tell)
+    app.extensions["kiosk_vision_pool"] = Pool()
+    counter = metrics.pool_metrics()["jobs"].labels(kind="mirror-first")
+    start = counter._value.get()
+    with app.app_context():
+        mirror.copy(app.extensions["kiosk_vision_pool"])  # the scrape
+        copied.clear()
+        mirror.keep_copying(app)  # the same request's hook
+    assert copied.wait(10), "the copying thread did not run"
+    assert counter._value.get() - start == 11
 
 
 def test_a_broken_pool_leaves_the_rest_of_the_scrape(app, scrape):

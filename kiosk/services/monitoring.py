@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import threading
 from datetime import timedelta
 
@@ -217,7 +218,8 @@ class PoolMirror:
         self._lock = threading.Lock()
         self._last: dict[tuple, float] = {}
         self._thread: threading.Thread | None = None
-        self._pid: int | None = None
+        self._pid: int | None = None  # the process whose copying thread runs
+        self._copied_by: int | None = None  # the process whose totals _last holds
 
     def copy(self, pool) -> None:
         try:
@@ -227,6 +229,8 @@ class PoolMirror:
             return
         made = metrics.pool_metrics()
         with self._lock:
+            if self._copied_by != os.getpid():  # a forked worker starts from its own pool's zero
+                self._copied_by, self._last = os.getpid(), {}
             for key, gauge in made["gauges"].items():
                 raw = bool(stats.get("ready")) if key == "ready" else stats.get(key)
                 gauge.set(float(raw or 0))
@@ -246,15 +250,15 @@ class PoolMirror:
         self._last[key] = total
 
     def keep_copying(self, app) -> None:
-        """Start this process's copying thread (once per process; cheap when it runs)."""
-        import os
-
+        """Start this process's copying thread (once per process; cheap when it runs). What was
+        copied already stays copied: a scrape answered before the thread started has counted
+        its pool's totals, and counting them again doubled them."""
         if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
-            self._pid, self._last = os.getpid(), {}
+            self._pid = os.getpid()
             self._thread = threading.Thread(target=self._run, args=(app,), daemon=True,
                                             name="metrics-vision-pool")
             self._thread.start()

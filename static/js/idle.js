@@ -11,6 +11,9 @@
  * (htmx:afterSwap) restart the clock, and so does a 'kiosk:activity' event on document
  * (sent by guidance.js while a card is in view and by liveness.js while recording).
  *
+ * From then on htmx sends no request and acts on no answer (htmx:beforeRequest and
+ * htmx:beforeOnLoad are cancelled), so a poll cannot send the screen elsewhere first.
+ *
  * While a clerk is called (an element [data-clerk-called] is in the page: the waiting panel of
  * templates/wizard/_waiting_for_clerk.html) the clock does not run: the customer was told to
  * wait, so waiting must not send them home. It starts afresh once the panel is gone.
@@ -183,6 +186,11 @@
     });
     // Someone is in front of the camera (card guidance, liveness recording): not idle.
     document.addEventListener('kiosk:activity', reset);
+    // Once the kiosk is going home, the page makes no more requests and acts on no answer: the
+    // status poll would find the registration already let go and send the screen to the plain
+    // welcome page first, racing the way home that says why.
+    document.addEventListener('htmx:beforeRequest', function (e) { if (fired) e.preventDefault(); });
+    document.addEventListener('htmx:beforeOnLoad', function (e) { if (fired) e.preventDefault(); });
     window.addEventListener('pageshow', function (e) {
       if (e.persisted) { fired = false; last = Date.now(); hide(); if (!timer) timer = setInterval(tick, 500); }
     });

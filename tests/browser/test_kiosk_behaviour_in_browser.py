@@ -154,3 +154,36 @@ def test_a_cancel_in_the_console_returns_the_kiosk_to_welcome_within_the_poll_in
     expect(page.get_by_role("button", name="Bắt đầu đăng ký")).to_be_visible()
     assert page.js_errors == [] and clerk.js_errors == [], page.js_errors + clerk.js_errors
     clerk.context.close()
+
+
+def test_going_home_the_kiosk_sends_no_poll_that_could_take_it_elsewhere(live_app_factory,
+                                                                          browser_page):
+    """Once idle.js has told the server, the status poll would find the registration let go and
+    answer «go to the plain welcome page»: under load that answer used to win the race with the
+    way home. Here the server's answer to /idle is held back while the poll's timer fires twice:
+    htmx sends no poll, and the screen still goes home by idle.js's way."""
+    page = browser_page
+    app = live_app_factory(IDLE_TIMEOUT_SECONDS=TIMEOUT_S, IDLE_WARNING_SECONDS=WARNING_S,
+                           KIOSK_STATUS_POLL_SECONDS=1)
+    page.clock.install()
+    held, polls_sent = [], []
+    page.route("**/idle", lambda route: held.append(route))
+    page.on("request", lambda r: polls_sent.append(r.url) if held and r.url.endswith("/status")
+            else None)
+    start(page, app)
+    page.evaluate("""() => { window.__statusPolls = [];
+        document.addEventListener('htmx:beforeRequest', e => {
+          if (e.detail.elt.matches('[data-screen-status]'))
+            window.__statusPolls.push(e.defaultPrevented); }); }""")
+    page.clock.run_for((TIMEOUT_S - 1) * 1000)
+    _run_clock_until_idle_posted(page, held, 5)
+    page.evaluate("() => { window.__statusPolls = []; }")
+    page.clock.run_for(2500)  # two poll intervals; idle.js gives up on /idle only after 5 s
+    # run_for fires the page's timers before it returns, and htmx its events with them
+    polls = page.evaluate("() => window.__statusPolls")
+    assert polls and all(polls), f"a poll went out while going home: {polls}"
+    assert re.search(r"/step/1$", page.url), page.url
+    held[0].continue_()
+    page.wait_for_url(app.config["LIVE_URL"] + "/?left=idle")
+    assert polls_sent == []
+    assert page.js_errors == [], "\n".join(page.js_errors)
