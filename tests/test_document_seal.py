@@ -96,6 +96,52 @@ def test_one_changed_byte_of_the_signed_content_breaks_the_seal(kind, sandbox):
         assert not (status.intact and status.valid), at
 
 
+def test_a_seal_measures_its_signature_once_and_every_copy_still_checks(sandbox, monkeypatch):
+    """pyHanko sizes a signature by making a trial one first: once per seal, not per document."""
+    from pyhanko.sign.signers.pdf_signer import PdfSigningSession
+
+    from kiosk.documents.seal import reserved_space
+
+    _, roots = sandbox
+    seal = load_pkcs12(*_sandbox_p12(), source="sandbox")  # a seal of its own: nothing learnt
+    trials = []
+    estimate = PdfSigningSession.estimate_signature_container_size
+
+    async def counted(self, *args, **kwargs):
+        trials.append(1)
+        return await estimate(self, *args, **kwargs)
+
+    monkeypatch.setattr(PdfSigningSession, "estimate_signature_container_size", counted)
+    copies = [sign_pdf(RENDER[kind](make_ctx()), SIGNATURE, seal=seal)
+              for kind in ("contract", "acceptance", "contract")]
+    assert len(trials) == 1
+    assert len({reserved_space(copy) for copy in copies}) == 1
+    for copy in copies:
+        status = pyhanko_status(copy, roots)
+        assert status.intact and status.valid and status.trusted
+
+
+def test_a_seal_that_no_longer_fits_fails_once_then_measures_again(sandbox):
+    """A timestamp token that came back longer than the space learnt: that seal fails (the
+    customer signs again, as for any seal error) and the next one measures afresh."""
+    from kiosk.documents.seal import SealError
+
+    _, roots = sandbox
+    seal = load_pkcs12(*_sandbox_p12(), source="sandbox")
+    sign_pdf(RENDER["contract"](make_ctx()), SIGNATURE, seal=seal)
+    seal._reserved["bytes"] = 64  # far less than any signature
+    with pytest.raises(SealError):
+        sign_pdf(RENDER["contract"](make_ctx()), SIGNATURE, seal=seal)
+    again = sign_pdf(RENDER["contract"](make_ctx()), SIGNATURE, seal=seal)
+    assert pyhanko_status(again, roots).valid
+    assert seal._reserved["bytes"] > 64
+
+
+def _sandbox_p12():
+    files = document_seal.sandbox_files(sandbox_signing_dir())
+    return files.p12, files.password.read_bytes()
+
+
 def test_sealing_and_checking_work_in_a_thread_whose_event_loop_is_running(sandbox):
     # pyHanko's blocking API starts its own loop: an async host (or a test driving a browser
     # with Playwright's sync API in the same thread) made every seal fail «asyncio.run() cannot
@@ -392,6 +438,7 @@ def test_with_a_timestamp_server_the_seal_carries_a_timestamp(sandbox, tsa_url):
     from dataclasses import replace
 
     seal, roots = sandbox
+    sign_pdf(render_contract(make_ctx()), SIGNATURE, seal=seal)  # learns the space without one
     sealed = sign_pdf(render_contract(make_ctx()), SIGNATURE, seal=replace(seal, tsa_url=tsa_url))
     status = pyhanko_status(sealed, roots)
     assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"

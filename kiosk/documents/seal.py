@@ -9,7 +9,8 @@ PKCS#12 file or a PKCS#11 token (a USB token or an HSM); docs/signing.md.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -43,6 +44,12 @@ class OfficeSeal:
     source: str  # "pkcs12" | "pkcs11" | "sandbox": shown in logs and the console
     tsa_url: str | None = None
     location: str = "VNPT Thanh Hóa"
+    # The space the signature takes in the file, learnt from this seal's first signature (what
+    # pyHanko reserves: a trial signature's size plus half again, for a timestamp token that
+    # comes back longer). Without it pyHanko makes that trial signature on every document, half
+    # of each seal's CPU, and asks the timestamp server twice. Not an __init__ field, so a copy
+    # with another certificate or timestamp server (dataclasses.replace) learns its own.
+    _reserved: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def subject(self) -> str:
@@ -57,14 +64,34 @@ class OfficeSeal:
         timestamper = (RequestsHTTPTimeStamper(self.tsa_url, timeout=10)
                        if self.tsa_url else None)
         out = io.BytesIO()
+        reserved = self._reserved.get("bytes")
         try:
             signer = signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper)
-            outside_loop.call(lambda: signer.sign_pdf(writer, output=out))
+            outside_loop.call(lambda: signer.sign_pdf(writer, output=out,
+                                                      bytes_reserved=reserved))
         # Whatever failed (the network, the token, the server's answer), there is no sealed
-        # copy: one error the signing step turns into «try again», with the cause logged.
+        # copy: one error the signing step turns into «try again», with the cause logged. The
+        # next try measures the signature's space afresh (a longer timestamp token, say).
         except Exception as exc:
+            self._reserved.clear()
             raise SealError(f"{type(exc).__name__}: {exc}") from exc
-        return out.getvalue()
+        sealed = out.getvalue()
+        if reserved is None:
+            self._reserved["bytes"] = reserved_space(sealed)
+        return sealed
+
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*0\s+(\d+)\s+(\d+)\s+\d+\s*\]")
+
+
+def reserved_space(sealed: bytes) -> int | None:
+    """The hex digits reserved for the last signature of ``sealed``: the gap its /ByteRange
+    leaves, less the two angle brackets (how pyHanko measures it)."""
+    found = _BYTE_RANGE.findall(sealed)
+    if not found:
+        return None
+    start, end = (int(x) for x in found[-1])
+    return end - start - 2
 
 
 def load_pkcs12(path: str | Path, password: str | bytes | None, *, source: str = "pkcs12",
