@@ -83,3 +83,43 @@ def test_a_2024_back_with_its_qr_code_still_reads_its_zone(upside_down):
     assert read.qr_valid
     assert read.mrz is not None and read.mrz.valid
     assert read.side == "back"
+
+
+def _quad(x0, y0, x1, y1):
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+@pytest.mark.parametrize(("corners", "page"), [
+    # a scan of both sides on one page, whose own border was taken for the card (479 × 647)
+    (_quad(0, 0, 476, 644), True),
+    # a card filling the photo to its edges: card-shaped, still a card
+    (_quad(0, 0, 478, 302), False),
+    # a page-shaped outline well inside the frame: not the frame's edge
+    (_quad(40, 40, 400, 530), False),
+])
+def test_an_outline_along_the_frame_edge_that_is_not_card_shaped_is_the_page(corners, page):
+    assert read_card_module._page_edge(corners, (647, 479, 3)) is page
+
+
+def test_a_front_whose_outline_is_the_page_keeps_every_zone_on_the_page():
+    """The QR code at the «card's» top right is not enough when that card is the scanned page:
+    the back's zone on the same page is read (seen on a real scan of both sides)."""
+    from types import SimpleNamespace
+
+    from kiosk.vision import card_outline
+
+    w, h = card_outline.CARD_SIZE
+    inside = card_outline.card_homography(_quad(60, 40, 60 + 320, 40 + 202))
+    # the QR at 86 % across, 22 % down of the outline, as on a 2021 front
+    qr_points = cv2.perspectiveTransform(
+        np.array([[[0.86 * w, 0.22 * h]]], np.float32), np.linalg.inv(inside))
+    card = SimpleNamespace(corners=_quad(60, 40, 380, 242), located_by="outline", qr_valid=True,
+                           qr_result=SimpleNamespace(points=qr_points))
+    assert read_card_module._front_without_zone(card, (647, 479, 3)) is not None
+    page = _quad(0, 0, 476, 644)
+    on_page = cv2.perspectiveTransform(
+        np.array([[[0.86 * w, 0.22 * h]]], np.float32),
+        np.linalg.inv(card_outline.card_homography(page)))
+    scan = SimpleNamespace(corners=page, located_by="outline", qr_valid=True,
+                           qr_result=SimpleNamespace(points=on_page))
+    assert read_card_module._front_without_zone(scan, (647, 479, 3)) is None

@@ -333,19 +333,42 @@ def _read_print(frame: np.ndarray, read: SideRead, today: date | None) -> None:
 _FRONT_QR_MIN_X, _FRONT_QR_MAX_Y = 0.62, 0.45
 
 
-def _front_without_zone(read: SideRead) -> np.ndarray | None:
+# An outline along the frame's edge (within guidance's border margin) whose sides are this far
+# from a card's (log of the ratio) is the edge of a scanned page, not a card.
+_PAGE_EDGE_MARGIN, _PAGE_ASPECT_OFF = 0.012, 0.10
+
+
+def _front_without_zone(read: SideRead, frame_shape: tuple[int, ...]) -> np.ndarray | None:
     """The outline of a 2021 chip front — found with its QR code in the corner, the code read
     and lying at the top right of the card — or None. That side has no machine-readable zone:
     zone-like lines inside it are its address lines, and reading them is ~0.25 s of Tesseract
-    for nothing. A zone elsewhere in the frame (the back beside it on a page) is still read."""
+    for nothing. A zone elsewhere in the frame (the back beside it on a page) is still read,
+    and so is every zone when the "outline" is the page itself (a scan of both sides)."""
     if read.corners is None or read.located_by != "outline" or not read.qr_valid \
-            or read.qr_result.points is None:
+            or read.qr_result.points is None or _page_edge(read.corners, frame_shape):
         return None
     x, y = _qr_on_card(read.corners, read.qr_result.points)
     w, h = card_outline.CARD_SIZE
     if x < _FRONT_QR_MIN_X * w or y > _FRONT_QR_MAX_Y * h:
         return None
     return read.corners
+
+
+def _page_edge(corners: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
+    """The outline runs along the frame's edge and is not card-shaped: a page, not a card."""
+    h, w = frame_shape[:2]
+    margin = _PAGE_EDGE_MARGIN * min(w, h)
+    xs, ys = corners[:, 0], corners[:, 1]
+    on_edge = bool(xs.min() < margin or ys.min() < margin
+                   or xs.max() > w - 1 - margin or ys.max() > h - 1 - margin)
+    if not on_edge:
+        return False
+    sides = [float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4)]
+    long_side, short_side = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    if min(long_side, short_side) <= 0:
+        return True
+    ratio = max(long_side, short_side) / min(long_side, short_side)
+    return bool(abs(np.log(ratio / card_outline.CARD_ASPECT)) > _PAGE_ASPECT_OFF)
 
 
 def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | None) -> None:
@@ -355,7 +378,7 @@ def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | 
     from kiosk.vision import mrz_ocr
 
     again = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.OTHER_WORK_SIDES,
-                             not_inside=_front_without_zone(read))
+                             not_inside=_front_without_zone(read, frame.shape))
     if again.valid or (again.found and not read.mrz.found):
         read.mrz = again
 
@@ -378,7 +401,7 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
 
         try:
             read.mrz = mrz_ocr.read_mrz(frame, today=today, work_sides=mrz_ocr.FIRST_WORK_SIDES,
-                                        not_inside=_front_without_zone(read))
+                                        not_inside=_front_without_zone(read, frame.shape))
         except mrz_ocr.OcrUnavailable:
             read.mrz = None
     if read.corners is None and loose is not None:
