@@ -539,6 +539,23 @@ class Server:
             peaks.append(round(int(re.search(rf"{field}:\s+(\d+)", status).group(1)) / 1024, 1))
         return peaks
 
+    def log_size(self) -> int:
+        """Where the server's log ends now (read by name later: the server shares the file
+        offset of self.log, which a read through it would move)."""
+        return os.path.getsize(self.log.name)
+
+    def access_lines(self, since: int) -> list[dict]:
+        """The app's per-request lines (kiosk.access, JSON) written after byte ``since``."""
+        found = []
+        with open(self.log.name, "rb") as f:
+            f.seek(since)
+            for raw in f:
+                if b'"kiosk.access"' not in raw:
+                    continue
+                with contextlib.suppress(ValueError):
+                    found.append(json.loads(raw))
+        return found
+
     def log_tail(self, lines: int = 15) -> list[str]:
         """The server's last log lines (kept in the report when a configuration had errors)."""
         self.log.flush()
@@ -612,6 +629,26 @@ def _percentiles(values: list[float]) -> dict:
             "max_ms": round(ordered[-1] * 1000, 1)}
 
 
+def server_side(lines: list[dict], top: int = 12) -> dict:
+    """The server's own view of the same requests, from its access lines: time in the app and
+    the CPU of the request's thread, per endpoint (the slowest by p95 first). Far more wall than
+    CPU at the p95 means the request waited (another thread holding the GIL, the database, a
+    connection); the client's figures add the network and the client's own scheduling."""
+    by_endpoint: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for line in lines:
+        if line.get("group") == "static":
+            continue
+        key = f'{line.get("method")} {line.get("endpoint")}'
+        by_endpoint[key].append((float(line.get("duration_ms") or 0) / 1000,
+                                 float(line.get("cpu_ms") or 0) / 1000))
+    summary = {}
+    for key, pairs in by_endpoint.items():
+        summary[key] = {"wall": _percentiles([w for w, _ in pairs]),
+                        "cpu": _percentiles([c for _, c in pairs])}
+    ranked = sorted(summary.items(), key=lambda kv: -kv[1]["wall"]["p95_ms"])
+    return dict(ranked[:top])
+
+
 def _group(results: Results, labels) -> dict | None:
     """p50/p95 over every request of these labels together."""
     values = [x for label, v in results.times.items() if label in labels for x in v]
@@ -645,6 +682,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
     results = Results()
     hard_deadline = time.monotonic() + max_seconds
     cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    log_start = server.log_size()
     console_cpu0 = console_server.cpu_seconds() if console_server is not None else 0.0
     threads = []
     console = Clerk(console_base, results, hard_deadline) if clerk == "console" else None
@@ -695,6 +733,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
                                        if results.finished else None),
             "worker_peak_rss_mb": console_server.peak_rss_mb(),
         },
+        "server_side": server_side(server.access_lines(log_start)),
         "server_log_tail": server_log,
     }
 

@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 # KIOSK_CODE=<another checkout> profiles that code with this walk (e.g. today's main).
 sys.path[:0] = [os.environ.get("KIOSK_CODE", str(HERE.parent)), str(HERE)]
 
-from load import STAFF, Kiosk, Results  # noqa: E402
+from load import KIOSK_COOKIE, STAFF, Kiosk, Results  # noqa: E402
 
 
 class _Response:
@@ -50,9 +50,17 @@ class TestClientSession:
         self.app = app
         self.client = app.test_client()
         self.cookies = self
+        self.kept: dict[str, str] = {}
+
+    def set(self, name, value, domain=None):
+        """requests' cookies.set: the kiosk's device cookie, kept across clear()."""
+        self.kept[name] = value
+        self.client.set_cookie(name, value)
 
     def clear(self):
         self.client = self.app.test_client()
+        for name, value in self.kept.items():
+            self.client.set_cookie(name, value)
 
     def request(self, method, url, headers=None, allow_redirects=False, timeout=None, **kw):
         data, files = kw.pop("data", None), kw.pop("files", None)
@@ -100,10 +108,30 @@ def make_app():
     with app.app_context():
         upgrade()
         seed()
-        db.session.add(StaffUser(username=STAFF[0], full_name="Nhân viên thử",
-                                 password_hash=hash_secret(STAFF[1])))
+        clerk = StaffUser(username=STAFF[0], full_name="Nhân viên thử",
+                          password_hash=hash_secret(STAFF[1]))
+        if hasattr(StaffUser, "office_id"):  # a clerk belongs to an office (the kiosk's)
+            from kiosk.services import kiosk_devices
+
+            clerk.office_id = kiosk_devices.by_code("quay-01").office_id
+        db.session.add(clerk)
+        _enroll_the_seeded_kiosk()
         db.session.commit()
         return app, db.engine
+
+
+def _enroll_the_seeded_kiosk() -> None:
+    """Only an enrolled kiosk walks: the seeded kiosk gets a device token, which every walk's
+    client carries (as load.py's kiosks carry the one they redeemed). Older code has none."""
+    import secrets
+
+    try:
+        from kiosk.services import kiosk_devices
+    except ImportError:
+        return
+    token = secrets.token_urlsafe(32)
+    kiosk_devices.bind_device(kiosk_devices.by_code("quay-01"), token)
+    Kiosk.device_token = token
 
 
 def main(argv=None) -> int:
@@ -151,6 +179,8 @@ def main(argv=None) -> int:
 
     kiosk = Measured("", results, random.Random(1), None, time.monotonic() + 3600)
     kiosk.http = TestClientSession(app)
+    if Kiosk.device_token:
+        kiosk.http.cookies.set(KIOSK_COOKIE, Kiosk.device_token)
     kiosk.measure = False
     kiosk.profiler = None
     kiosk.run(2, 0)  # warm-up: templates compiled, fonts registered, caches filled

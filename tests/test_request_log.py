@@ -59,6 +59,8 @@ def test_one_json_line_per_request_with_the_route_not_the_path(kiosk, capfd):
     assert line["route"].startswith("/r/<") and kiosk.token not in json.dumps(line)
     assert line["endpoint"].startswith("wizard.")
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    # the request's own CPU, which never exceeds its wall time (plus rounding)
+    assert isinstance(line["cpu_ms"], float) and 0 <= line["cpu_ms"] <= line["duration_ms"] + 0.2
     assert line["remote_addr"] == "127.0.0.1"
     assert "ABC123" not in json.dumps(line)
 

@@ -33,6 +33,7 @@ def _group() -> str:
 def init_app(app: Flask) -> None:
     def _start():
         g.request_started = time.perf_counter()
+        g.request_cpu_started = time.thread_time()
         request_id()
 
     # First of all before_request hooks (the CSRF check's was registered with the extensions):
@@ -45,6 +46,8 @@ def init_app(app: Flask) -> None:
     def _done(response):
         started = g.get("request_started")
         seconds = time.perf_counter() - started if started is not None else 0.0
+        cpu_started = g.get("request_cpu_started")
+        cpu_seconds = time.thread_time() - cpu_started if cpu_started is not None else 0.0
         response.headers[HEADER] = request_id()
         group = _group()
         monitoring.request_done(group, response.status_code, seconds)
@@ -55,6 +58,9 @@ def init_app(app: Flask) -> None:
                      "route": request.url_rule.rule if request.url_rule is not None else None,
                      "status": response.status_code,
                      "duration_ms": round(seconds * 1000, 1),
+                     # this request's own CPU (its thread's): far below duration_ms, the request
+                     # waited — for the GIL, the database, a pool or a vision worker
+                     "cpu_ms": round(cpu_seconds * 1000, 1),
                      # after ProxyFix: the client's address when TRUSTED_PROXIES says whom to
                      # believe, the proxy's otherwise
                      "remote_addr": request.remote_addr,
