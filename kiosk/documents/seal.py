@@ -46,7 +46,7 @@ class OfficeSeal:
     location: str = "VNPT Thanh Hóa"
     # The space the signature takes in the file, learnt from this seal's first signature (what
     # pyHanko reserves: a trial signature's size plus half again, for a timestamp token that
-    # comes back longer). Without it pyHanko makes that trial signature on every document, half
+    # comes back longer). Without it pyHanko makes that trial signature on every document, a third
     # of each seal's CPU, and asks the timestamp server twice. Not an __init__ field, so a copy
     # with another certificate or timestamp server (dataclasses.replace) learns its own.
     _reserved: dict = field(default_factory=dict, init=False, repr=False, compare=False)

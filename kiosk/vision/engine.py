@@ -294,16 +294,18 @@ class EkycEngine:
             # (kept as cut only when no face is seen anywhere: the clerk still sees the card)
             h, w = placed.shape[:2]
             found = (portrait_search.face_angle(to_bgr(placed), (w / 2, h / 2), min(h, w) * 0.5,
-                                                detector) if detector is not None else None)
+                                                detector, expected=0)
+                     if detector is not None else None)
             if found is not None:
                 candidates.append(portrait_search.upright_portrait(
                     placed, found.centre, found.size, found.angle))
-            # the frame searched at any angle too (the outline's cut may miss the face in a
-            # smeared frame); only where a card was found: a plain photo of a face is not a
-            # card portrait
-            hit = portrait_search.find_portrait(image, detector)  # None without a detector
-            if hit is not None:
-                candidates.append(hit.crop)
+            # the frame searched at any angle too when the cut showed no sure face (the
+            # outline's cut may miss the face in a smeared frame; ~0.35 s of YuNet passes);
+            # only where a card was found: a plain photo of a face is not a card portrait
+            if found is None or found.score < portrait_search.SURE_FACE_SCORE:
+                hit = portrait_search.find_portrait(image, detector)  # None without a detector
+                if hit is not None:
+                    candidates.append(hit.crop)
         if not candidates:  # no face seen: the card's cut as it is, or nothing
             candidates = [placed] if placed is not None else []
         if not candidates:

@@ -107,13 +107,18 @@ class FaceAngle:
 
 
 def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
-               detector) -> FaceAngle | None:
+               detector, *, expected: float | None = None) -> FaceAngle | None:
     """The angle, place and size of the face found near ``centre``, looked at every
-    :data:`_ANGLE_STEP` degrees; None when no angle shows a face."""
+    :data:`_ANGLE_STEP` degrees; None when no angle shows a face.
+
+    ``expected``: the angle the caller believes upright (a card's cut placed by its outline:
+    0). It is looked at first, and a sure face there, eyes level within half a step, ends the
+    search: the other eleven angles would only confirm it (each is a YuNet pass, ~15 ms)."""
     side = _PATCH_SIDE
     zoom = side / (face_size * _PATCH_FACES)
     best = None
-    for angle in range(0, 360, _ANGLE_STEP):
+    order = _angles_from(expected)
+    for angle in order:
         matrix = cv2.getRotationMatrix2D(centre, angle, zoom)
         matrix[0, 2] += side / 2 - centre[0]
         matrix[1, 2] += side / 2 - centre[1]
@@ -128,6 +133,9 @@ def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
         row = max(near, key=lambda r: r[14])
         if best is None or row[14] > best[2][14]:
             best = (angle, matrix, row)
+        if angle == order[0] and expected is not None and row[14] >= SURE_FACE_SCORE \
+                and abs(_eyes_roll(row)) <= _ANGLE_STEP / 2:
+            break
     if best is None:
         return None
     angle, matrix, row = best
@@ -135,6 +143,19 @@ def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
     cx, cy = back @ np.array([row[0] + row[2] / 2, row[1] + row[3] / 2, 1.0])
     return FaceAngle(angle=angle + _eyes_roll(row), centre=(float(cx), float(cy)),
                      size=float(max(row[2], row[3])) / zoom, score=float(row[14]))
+
+
+# YuNet's confidence from which a face at the expected angle is taken without looking further.
+SURE_FACE_SCORE = 0.8
+
+
+def _angles_from(expected: float | None) -> list[int]:
+    """Every :data:`_ANGLE_STEP` angle, the one nearest ``expected`` first."""
+    steps = list(range(0, 360, _ANGLE_STEP))
+    if expected is None:
+        return steps
+    first = round(expected / _ANGLE_STEP) * _ANGLE_STEP % 360
+    return [first, *(a for a in steps if a != first)]
 
 
 def _turned(image: np.ndarray, angle: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +231,8 @@ def find_portrait(frame: np.ndarray, detector, *, search_side: int = SEARCH_SIDE
             # the face's centre back in the frame's own pixels
             centre = back @ np.array([row[0] + row[2] / 2, row[1] + row[3] / 2, 1.0]) / scale
             size = float(max(row[2], row[3])) / scale
+            # every angle looked at: the printed number's reader straightens the card by the
+            # best-scoring one (stopping at a first sure face lost a reading on a real photo)
             found = face_angle(bgr, (float(centre[0]), float(centre[1])), size, detector)
             if found is None or found.size >= high:
                 continue  # measured upright, not a face, or a person's face, not a printed one
