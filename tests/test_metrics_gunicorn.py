@@ -138,3 +138,18 @@ def test_logs_are_json_lines_with_the_request_id_and_no_access_log(gunicorn_serv
     assert any(p["logger"] == "gunicorn.error" and "Booting worker" in p["msg"] for p in parsed)
     assert len(ours) == 1, "one line per request, not one per handler"
     assert not [line for line in lines if '"GET /readyz' in line]
+
+
+def test_a_worker_moves_what_it_imported_out_of_the_collectors_sight(tmp_path):
+    """gunicorn.conf.py's post_worker_init freezes the objects the worker imported, so a full
+    garbage collection pauses the worker for what came after only (run in a process of its
+    own: a frozen test process would never free them)."""
+    probe = (
+        "import gc, runpy; conf = runpy.run_path('gunicorn.conf.py'); import kiosk; "
+        "before = gc.get_freeze_count(); conf['post_worker_init'](None); "
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, frozen, left = (int(x) for x in out.stdout.split())
+    assert before == 0 and frozen > 10_000 and left < frozen / 10
