@@ -558,9 +558,8 @@ class Server:
 
     def log_tail(self, lines: int = 15) -> list[str]:
         """The server's last log lines (kept in the report when a configuration had errors)."""
-        self.log.flush()
-        self.log.seek(0)
-        return [line.rstrip()[:300] for line in self.log.read().splitlines()[-lines:]]
+        with open(self.log.name, encoding="utf-8", errors="replace") as f:
+            return [line.rstrip()[:300] for line in f.read().splitlines()[-lines:]]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -634,17 +633,19 @@ def server_side(lines: list[dict], top: int = 12) -> dict:
     the CPU of the request's thread, per endpoint (the slowest by p95 first). Far more wall than
     CPU at the p95 means the request waited (another thread holding the GIL, the database, a
     connection); the client's figures add the network and the client's own scheduling."""
-    by_endpoint: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    by_endpoint: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
     for line in lines:
         if line.get("group") == "static":
             continue
         key = f'{line.get("method")} {line.get("endpoint")}'
+        cpu = line.get("cpu_ms")  # absent in code older than the field
         by_endpoint[key].append((float(line.get("duration_ms") or 0) / 1000,
-                                 float(line.get("cpu_ms") or 0) / 1000))
+                                 float(cpu) / 1000 if cpu is not None else None))
     summary = {}
     for key, pairs in by_endpoint.items():
+        cpus = [c for _, c in pairs if c is not None]
         summary[key] = {"wall": _percentiles([w for w, _ in pairs]),
-                        "cpu": _percentiles([c for _, c in pairs])}
+                        "cpu": _percentiles(cpus) if cpus else None}
     ranked = sorted(summary.items(), key=lambda kv: -kv[1]["wall"]["p95_ms"])
     return dict(ranked[:top])
 

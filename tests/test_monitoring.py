@@ -338,8 +338,11 @@ def test_a_scrape_before_the_copying_thread_starts_is_not_counted_twice(app, mon
         mirror.copy(app.extensions["kiosk_vision_pool"])  # the scrape
         copied.clear()
         mirror.keep_copying(app)  # the same request's hook
-    assert copied.wait(10), "the copying thread did not run"
-    assert counter._value.get() - start == 11
+    try:
+        assert copied.wait(10), "the copying thread did not run"
+        assert counter._value.get() - start == 11
+    finally:
+        mirror.stop()
 
 
 def test_a_broken_pool_leaves_the_rest_of_the_scrape(app, scrape):

@@ -86,3 +86,26 @@ def test_the_whole_frame_is_searched_only_when_the_cut_shows_no_sure_face(monkey
         cv2.imencode(".jpg", frame)[1].tobytes())
     assert cut is not None
     assert bool(calls) is not cut_shows_a_face
+
+
+def test_a_sure_face_found_on_its_side_in_the_cut_still_has_the_frame_searched(monkeypatch):
+    """The cut placed by an outline read the wrong way round: a sure face, but lying on its
+    side. That is the case the frame's own search is for."""
+    require_face_models()
+    calls = []
+    real_search = portrait_search.find_portrait
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real_search(*args, **kwargs)
+
+    def sideways(image, centre, size, detector, **kwargs):
+        return portrait_search.FaceAngle(angle=90.0, centre=centre, size=size, score=0.95)
+
+    monkeypatch.setattr(portrait_search, "find_portrait", counting)
+    monkeypatch.setattr(portrait_search, "face_angle", sideways)
+    frame, _ = place_in_scene(customer_card(SAME[0]), (1280, 720), 1, rotation_deg=2.0,
+                              perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
+                              brightness=0.95, occluder=False)
+    EkycEngine.from_config(DEFAULTS).card_portrait_jpeg(cv2.imencode(".jpg", frame)[1].tobytes())
+    assert calls

@@ -220,15 +220,19 @@ class PoolMirror:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None  # the process whose copying thread runs
         self._copied_by: int | None = None  # the process whose totals _last holds
+        self._stopping = threading.Event()
 
     def copy(self, pool) -> None:
-        try:
-            stats = dict(pool.stats())
-        except Exception:
-            current_app.logger.exception("vision pool stats unavailable")
-            return
         made = metrics.pool_metrics()
+        # The scrape and the copying thread both copy: each reads the pool's totals under the
+        # lock, so an older reading never lands after a newer one (it would look like a
+        # restarted pool, and its whole total would be added again).
         with self._lock:
+            try:
+                stats = dict(pool.stats())
+            except Exception:
+                current_app.logger.exception("vision pool stats unavailable")
+                return
             if self._copied_by != os.getpid():  # a forked worker starts from its own pool's zero
                 self._copied_by, self._last = os.getpid(), {}
             for key, gauge in made["gauges"].items():
@@ -264,14 +268,18 @@ class PoolMirror:
             self._thread.start()
 
     def _run(self, app) -> None:
-        import time
-
-        while True:
+        while not self._stopping.is_set():
             pool = app.extensions.get(POOL_KEY)
             if pool is not None:
                 with app.app_context():
                     self.copy(pool)
-            time.sleep(self.INTERVAL_SECONDS)
+            self._stopping.wait(self.INTERVAL_SECONDS)
+
+    def stop(self) -> None:
+        """End the copying thread (a test's mirror; a worker's runs as long as the worker)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(self.INTERVAL_SECONDS + 1)
 
 
 _MIRROR = PoolMirror()

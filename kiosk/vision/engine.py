@@ -264,9 +264,10 @@ class EkycEngine:
 
         A clerk decides on this picture: a cut lying on its side (the card's outline read the
         wrong way round in a blurred frame) or smeared is no evidence. So the cut placed by the
-        card's outline (or its QR code) is turned upright by the face in it
-        (``portrait_search.find_portrait`` looks at every angle), the frame is also searched
-        for the portrait at any angle, and the sharper upright one is answered."""
+        card's outline (or its QR code) is turned upright by the face in it (looked at upright
+        first, then every 30°). Unless that face stood sure and upright in the cut, the frame
+        is also searched for the portrait at any angle (``portrait_search.find_portrait``), and
+        the sharper upright cut is answered."""
         from kiosk.vision.photo_cache import PORTRAIT_JPEGS, digest
 
         # kept per process: the review page asks for it each time it is shown (a None too)
@@ -302,7 +303,7 @@ class EkycEngine:
             # the frame searched at any angle too when the cut showed no sure face (the
             # outline's cut may miss the face in a smeared frame; ~0.35 s of YuNet passes);
             # only where a card was found: a plain photo of a face is not a card portrait
-            if found is None or found.score < portrait_search.SURE_FACE_SCORE:
+            if not portrait_search.sure_and_upright(found):
                 hit = portrait_search.find_portrait(image, detector)  # None without a detector
                 if hit is not None:
                     candidates.append(hit.crop)

@@ -149,6 +149,13 @@ def face_angle(image: np.ndarray, centre: tuple[float, float], face_size: float,
 SURE_FACE_SCORE = 0.8
 
 
+def sure_and_upright(found: FaceAngle | None) -> bool:
+    """A face found sure (:data:`SURE_FACE_SCORE`) and standing within half a step of upright:
+    the cut it was found in needs no other look."""
+    return (found is not None and found.score >= SURE_FACE_SCORE
+            and abs((found.angle + 180) % 360 - 180) <= _ANGLE_STEP / 2)
+
+
 def _angles_from(expected: float | None) -> list[int]:
     """Every :data:`_ANGLE_STEP` angle, the one nearest ``expected`` first."""
     steps = list(range(0, 360, _ANGLE_STEP))

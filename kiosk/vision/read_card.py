@@ -335,7 +335,7 @@ _FRONT_QR_MIN_X, _FRONT_QR_MAX_Y = 0.62, 0.45
 
 # An outline along the frame's edge (within guidance's border margin) whose sides are this far
 # from a card's (log of the ratio) is the edge of a scanned page, not a card.
-_PAGE_EDGE_MARGIN, _PAGE_ASPECT_OFF = 0.012, 0.10
+_PAGE_ASPECT_OFF = 0.10
 
 
 def _front_without_zone(read: SideRead, frame_shape: tuple[int, ...]) -> np.ndarray | None:
@@ -357,7 +357,7 @@ def _front_without_zone(read: SideRead, frame_shape: tuple[int, ...]) -> np.ndar
 def _page_edge(corners: np.ndarray, frame_shape: tuple[int, ...]) -> bool:
     """The outline runs along the frame's edge and is not card-shaped: a page, not a card."""
     h, w = frame_shape[:2]
-    margin = _PAGE_EDGE_MARGIN * min(w, h)
+    margin = guidance.DEFAULT_LIMITS.border_margin * min(w, h)
     xs, ys = corners[:, 0], corners[:, 1]
     on_edge = bool(xs.min() < margin or ys.min() < margin
                    or xs.max() > w - 1 - margin or ys.max() > h - 1 - margin)

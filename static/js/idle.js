@@ -189,10 +189,16 @@
     // Once the kiosk is going home, the page makes no more requests and acts on no answer: the
     // status poll would find the registration already let go and send the screen to the plain
     // welcome page first, racing the way home that says why.
-    document.addEventListener('htmx:beforeRequest', function (e) { if (fired) e.preventDefault(); });
-    document.addEventListener('htmx:beforeOnLoad', function (e) { if (fired) e.preventDefault(); });
+    // (capture phase: before kiosk.js marks a form busy for a request that will not be sent)
+    document.addEventListener('htmx:beforeRequest', function (e) { if (fired) e.preventDefault(); }, true);
+    document.addEventListener('htmx:beforeOnLoad', function (e) { if (fired) e.preventDefault(); }, true);
     window.addEventListener('pageshow', function (e) {
-      if (e.persisted) { fired = false; last = Date.now(); hide(); if (!timer) timer = setInterval(tick, 500); }
+      if (e.persisted) {
+        // back from the browser's cache after going home: the dialog said «Đang quay về…»
+        // with its button off; the next warning gets a new one
+        if (dialog) { dialog.remove(); dialog = null; }
+        fired = false; last = Date.now(); hide(); if (!timer) timer = setInterval(tick, 500);
+      }
     });
     last = Date.now();
     timer = setInterval(tick, 500);

@@ -53,6 +53,7 @@
   }, true);
 
   document.addEventListener('htmx:beforeRequest', function (e) {
+    if (e.defaultPrevented) return;  // not sent (idle.js: the kiosk is going home)
     var host = busyHost(e.detail && e.detail.elt);
     if (!host) return;
     // Polling or background requests (hx-trigger="every …", load) must not lock the form.
