@@ -49,6 +49,11 @@ def get(office_id: int) -> Office | None:
     return rows.get(Office, office_id)
 
 
+def from_form(raw) -> Office | None:
+    """The office a form's field names by its id, or None."""
+    return rows.from_form(Office, raw)
+
+
 def by_code(code: str) -> Office | None:
     return db.session.scalar(select(Office).where(Office.code == (code or "").strip().lower()))
 

@@ -206,11 +206,7 @@ def save_kiosk(actor: StaffUser, form, kiosk: Kiosk | None = None) -> Kiosk:
 def _office_id(raw) -> int:
     """The office picked for a kiosk: an active Office row. Never none: its customers' calls
     for help go to that office's clerks, and a kiosk without one would call nobody."""
-    try:
-        office_id = int(str(raw)) if str(raw or "").isascii() else None
-    except ValueError:
-        office_id = None
-    office = rows.get(Office, office_id) if office_id is not None else None
+    office = rows.from_form(Office, raw)
     if office is None:
         raise SettingsError("Chọn đơn vị của quầy: khách ở quầy này gọi nhân viên của đơn vị đó.")
     if not office.active:

@@ -78,7 +78,7 @@ def _office(office_id, role: str) -> Office | None:
         if role == "clerk":
             raise AccountError(NEEDS_OFFICE)
         return None
-    office = rows.get(Office, int(raw)) if raw.isascii() and raw.isdigit() else None
+    office = rows.from_form(Office, raw)
     if office is None:
         raise AccountError("Đơn vị không có trong danh sách.")
     if not office.active:

@@ -39,8 +39,7 @@ def _back(target: str | None) -> str:
 @bp.post("/office-filter")
 @admin_required
 def set_office_filter():
-    raw = (request.form.get("office") or "").strip()
-    office = offices.get(int(raw)) if raw.isascii() and raw.isdigit() else None
+    office = offices.from_form(request.form.get("office"))
     if office is None:
         session.pop(FILTER_KEY, None)
     else:
