@@ -25,11 +25,11 @@ def _scripted(engine):
     base = type(engine)
 
     class ScriptedComparison(base):
-        def compare(self, card_bytes, face_bytes, *, with_mrz=True):
+        def compare(self, card_bytes, face_bytes, *, with_mrz=True, held_card=False):
             return {"decision": "review", "distance": 0.5, "reference": "card_portrait",
                     "card": {"id_number": None}}
 
-        def read_card(self, images, *, read_print=True):
+        def read_card(self, images, *, read_print=True, held_card=False):
             # Reading the card is vision too (QR, zone, portrait search): scripted as "nothing
             # read", so each photo is kept as the side it was taken for.
             count = 1 if isinstance(images, bytes | bytearray) else len(images)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import csv
+import inspect
 import json
 import os
 import pstats
@@ -107,17 +108,25 @@ def engine():
     return EkycEngine.from_config({**DEFAULTS, "FACE_MODELS_DIR": os.environ.get("KIOSK_FACE_MODELS_DIR")})
 
 
+def _camera_shots(method) -> dict:
+    """The keyword step 6 passes for its camera shots (one side of a card held up), when the
+    code measured knows it (older code read every photo as a page that may show both sides)."""
+    return {"held_card": True} if "held_card" in inspect.signature(method).parameters else {}
+
+
 def calls(e, p: dict, previews: int) -> list[tuple[str, int, object]]:
     """(name, times per registration, thunk) in the order a registration makes them."""
+    held = _camera_shots(e.read_card)
     return [
         ("step1_check_image", 1, lambda: e.check_image(p["scan"])),
         ("step1_read_card", 1, lambda: e.read_card([p["scan"]])),
         ("preview_frame", previews * 3, lambda: e.preview(p["front"])),
         ("step6_check_image", 3, lambda: e.check_image(p["back"])),
-        ("step6_front", 1, lambda: e.read_card([p["front"]], read_print=False)),
-        ("step6_back", 1, lambda: e.read_card([p["back"], p["front"]], read_print=False)),
+        ("step6_front", 1, lambda: e.read_card([p["front"]], read_print=False, **held)),
+        ("step6_back", 1, lambda: e.read_card([p["back"], p["front"]], read_print=False,
+                                                  **held)),
         ("step6_frame_hash", 2, lambda: e.frame_hash(p["back"])),
-        ("step6_face", 1, lambda: e.compare([p["front"], p["back"]], p["face"])),
+        ("step6_face", 1, lambda: e.compare([p["front"], p["back"]], p["face"], **held)),
         ("console_portrait", 1, lambda: e.card_portrait_jpeg(p["front"])),
     ]
 

@@ -86,3 +86,63 @@ def test_a_page_with_both_sides_still_gives_the_fronts_portrait(searched, tilt, 
     page[100:100 + h, 160 + w:160 + 2 * w] = front
     read = read_card_module.read_side(_at_1280(_turned(page, tilt)))
     assert read.portrait_found and read.side == "front"
+
+
+# ---- a card held up to the camera at step 6: one side per photo ------------------------------
+
+@pytest.fixture
+def portrait_looks(monkeypatch, searched):
+    """Every look for a portrait: on the card's outline, and over the whole frame."""
+    from kiosk.vision import card_portrait
+
+    looks = []
+    real = card_portrait.portrait_on_card
+
+    def spy(*args, **kwargs):
+        looks.append("on_card")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(card_portrait, "portrait_on_card", spy)
+    return looks, searched
+
+
+@pytest.mark.parametrize("tilt", [0, 30])
+def test_a_back_held_up_is_not_looked_at_for_a_portrait(portrait_looks, tilt):
+    require_sface_models()
+    back = render_back(random_holder(np.random.default_rng(3)), 3)
+    canvas = np.full((720, 1280, 3), 90, np.uint8)
+    canvas[90:90 + back.shape[0], 200:200 + back.shape[1]] = back
+    read = read_card_module.read_side(_at_1280(_turned(canvas, tilt, fill=(90, 90, 90))),
+                                      held_card=True)
+    assert read.side == "back" and read.mrz.valid and not read.portrait_found
+    looks, searched = portrait_looks
+    assert looks == [] and searched == []
+
+
+def test_a_front_held_up_is_still_looked_at_for_its_portrait(portrait_looks):
+    """held_card spares only a side whose zone reads: a front shown instead of the back is
+    still a front."""
+    require_sface_models()
+    front = render_front(random_holder(np.random.default_rng(4), "can_cuoc_2024"),
+                         load("megawati_sukarnoputri/4.jpg"), 4, kind="can_cuoc_2024")
+    canvas = np.full((720, 1280, 3), 90, np.uint8)
+    canvas[90:90 + front.shape[0], 200:200 + front.shape[1]] = front
+    read = read_card_module.read_side(canvas, held_card=True)
+    assert read.portrait_found and read.side == "front"
+
+
+def test_a_page_with_both_sides_is_a_page_only_when_not_held_up():
+    """What held_card gives up: a page showing both sides (an upload at step 6, a scan at step
+    1) gives its front's portrait only when read as a page; the kiosk reads uploads so."""
+    require_sface_models()
+    back = render_back(random_holder(np.random.default_rng(3)), 3)
+    front = render_front(random_holder(np.random.default_rng(4), "can_cuoc_2024"),
+                         load("megawati_sukarnoputri/4.jpg"), 4, kind="can_cuoc_2024")
+    h, w = back.shape[:2]
+    page = np.full((h + 200, 2 * w + 260, 3), PAPER, np.uint8)
+    page[100:100 + h, 100:100 + w] = back
+    page[100:100 + h, 160 + w:160 + 2 * w] = front
+    page = _at_1280(page)
+    assert read_card_module.read_side(page).side == "front"
+    held = read_card_module.read_side(page, held_card=True)
+    assert held.side == "back" and held.mrz.valid

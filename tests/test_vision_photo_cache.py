@@ -119,6 +119,17 @@ def test_a_read_without_the_zone_is_not_a_read_with_it(monkeypatch):
     assert [c["with_mrz"] for c in calls] == [False, True]
 
 
+def test_a_read_of_a_card_held_up_and_a_read_of_a_page_serve_each_other(monkeypatch):
+    # step 6 reads its camera shots as one side of a card held up; the console's older path
+    # reads the same photo as a page: either is a true read of it, made once
+    calls = _counting_read_side(monkeypatch, SideRead(side="back"))
+    read_card_module.read_side_cached(("photo", 1), lambda: None, held_card=True)
+    read_card_module.read_side_cached(("photo", 1), lambda: None, held_card=False)
+    read_card_module.read_side_cached(("photo", 2), lambda: None, held_card=False)
+    read_card_module.read_side_cached(("photo", 2), lambda: None, held_card=True)
+    assert [c["held_card"] for c in calls] == [True, False]
+
+
 # ---- the real engine: the same answers, less work --------------------------------------------
 
 def test_a_kept_card_read_is_the_fresh_read(engine, photos):
@@ -183,3 +194,71 @@ def test_an_unusable_photo_is_refused_even_beside_a_kept_one(engine, photos):
     with pytest.raises(ImageError):
         engine.read_card([photos["front"], photos["front"][:2000]], read_print=False)
     assert engine.compare([photos["front"], b"not a photo"], photos["face"])["decision"] == "no_face"
+
+
+@pytest.fixture
+def qr_searches(monkeypatch):
+    """How many card photos were searched for a QR code."""
+    from kiosk.vision import qr_decode
+
+    calls = []
+    real = qr_decode.decode_card_qr
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(qr_decode, "decode_card_qr", spy)
+    return calls
+
+
+@pytest.mark.parametrize("order", [("back", "front"), ("front", "back")])
+def test_a_front_whose_qr_code_read_spares_the_back_held_up_its_search(engine, photos,
+                                                                      qr_searches, order):
+    """A 2021 chip card carries its only QR code on the front: once the front read it, the
+    back held up at step 6 is not searched for one, in either order, and reads the same."""
+    page_read = engine.read_card([photos[k] for k in order], read_print=False)
+    photo_cache.clear_all()
+    qr_searches.clear()
+    engine.read_card([photos["front"]], read_print=False, held_card=True)
+    assert len(qr_searches) == 1
+    held = engine.read_card([photos[k] for k in order], read_print=False, held_card=True)
+    assert len(qr_searches) == 1  # the back: no search
+    assert held == page_read
+    assert held["id_number"] == photos["fields"]["id_number"]
+    assert held["card_kind"] == "cccd_chip_2021" and held["mrz"]["valid"]
+
+
+def test_the_back_of_a_2024_card_held_up_is_still_read_for_its_qr_code(engine, qr_searches):
+    """The 2024 card carries its QR code on the back, and its front has none to spare it."""
+    from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
+
+    fields = random_holder(np.random.default_rng(11), "can_cuoc_2024")
+    scene = dict(rotation_deg=2.0, perspective=(3.0, 2.0), blur=0.3, noise=1.0, light=0.1,
+                 brightness=0.95, occluder=False)
+    front, _ = place_in_scene(render_front(fields, load("megawati_sukarnoputri/4.jpg"), 11,
+                                           kind="can_cuoc_2024"), (1280, 720), 11, **scene)
+    back, _ = place_in_scene(render_back(fields, 11, kind="can_cuoc_2024"), (1280, 720), 12,
+                             **scene)
+    engine.read_card([_jpeg(front)], read_print=False, held_card=True)
+    result = engine.read_card([_jpeg(back), _jpeg(front)], read_print=False, held_card=True)
+    assert len(qr_searches) == 2
+    assert result["card_kind"] == "can_cuoc_2024" and result["sides"] == ["back", "front"]
+    assert result["id_number"] == fields["id_number"]
+    assert result["field_sources"]["id_number"] == "qr"
+
+
+def test_the_face_check_of_a_card_held_up_reads_no_card_photo_again(engine, photos,
+                                                                    monkeypatch):
+    cards = [photos["front"], photos["back"]]
+    uncached = engine.compare(cards, photos["face"])
+    photo_cache.clear_all()
+    engine.read_card([photos["front"]], read_print=False, held_card=True)
+    engine.read_card([photos["back"], photos["front"]], read_print=False, held_card=True)
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("a card photo was read again")
+
+    monkeypatch.setattr(read_card_module, "read_side", no_second_read)
+    kept = engine.compare(cards, photos["face"], held_card=True)
+    assert kept == uncached

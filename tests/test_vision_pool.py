@@ -3,6 +3,7 @@ and each photo's findings (card read, frame hash, portrait, preview) stored once
 taken, so that the console never decodes a photo again."""
 from __future__ import annotations
 
+import io
 import threading
 import time
 
@@ -241,7 +242,8 @@ def test_vision_workers_0_runs_the_jobs_inline(app, kiosk, fake_ekyc):
     stats = pool.stats()
     assert stats["workers"] == 0 and stats["ready"]
     assert stats["jobs_total"]["card_photo"] == 1
-    assert ("read_card", {"read_print": False}) in fake_ekyc.calls  # the app's own engine
+    # the app's own engine, reading a camera shot as one side of a card held up
+    assert ("read_card", {"read_print": False, "held_card": True}) in fake_ekyc.calls
 
 
 def _evidence(app, kind=None):
@@ -425,3 +427,30 @@ def test_a_vision_bug_in_the_portrait_cut_does_not_cost_the_photo(app, kiosk, fa
     row = _evidence(app, "card_front")[-1]
     assert row.portrait is None and row.findings["card"]["id_number"] == CARD["id_number"]
     assert row.preview is not None
+
+
+def test_an_uploaded_card_photo_is_read_as_a_page_that_may_show_both_sides(app, kiosk,
+                                                                          fake_ekyc):
+    """Only a camera shot is one side of a card held up: an uploaded file may be a scan of
+    both sides, read (and compared) as such."""
+    kiosk.walk_to(6)
+    kiosk.post(f"/r/{kiosk.token}/step/6/capture/card_front",
+               {"image_data": "", "image_file": (io.BytesIO(jpeg_bytes(seed=5)), "scan.jpg")})
+    kiosk.capture("face")
+    reads = [kwargs for method, kwargs in fake_ekyc.calls if method == "read_card"]
+    compares = [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
+    assert reads and all(kwargs["held_card"] is False for kwargs in reads)
+    assert compares and compares[-1]["held_card"] is False
+    kiosk.capture("card_back")
+    compares = [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
+    assert compares[-1]["held_card"] is False  # one upload among the card photos is enough
+    with app.app_context():
+        sources = {row.kind: row.source for row in _evidence(app)}
+    assert sources["card_front"] == "upload" and sources["card_back"] == "camera"
+
+
+def test_camera_shots_are_compared_as_a_card_held_up(app, kiosk, fake_ekyc):
+    kiosk.walk_to(6)
+    kiosk.capture_all()
+    compares = [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
+    assert compares and all(kwargs["held_card"] is True for kwargs in compares)

@@ -88,7 +88,10 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
     others = [latest[k].content for k in CARD_KINDS if k in latest]
-    found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front")
+    # a camera shot at step 6 is one side of the card held up; an upload may be a page
+    # showing both (read_card.read_side)
+    found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front",
+                            False, source == "camera")
     card = found["card"]
     if card is None:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.error("card check failed for %s (%s)", reg.number,
@@ -219,13 +222,14 @@ def liveness_failures(reg: Registration) -> int:
 # PostgreSQL the same shape keeps row locks short.
 
 def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
-                  chip=None) -> dict:
+                  chip=None, held_card: bool = False) -> dict:
     """The engine's comparison (slow, no writes); a vision failure becomes NO_FACE.
 
     The reference is the chip's signed portrait when a chip read was verified (a photo of a
     printed card can be forged), else the card photos: both sides, since the QR code may be on
     the back (2024 căn cước) and the machine-readable zone is on the back. ``chip``: the
     reference of a read not recorded yet (step 6's chip check); else the recorded one, if any.
+    ``held_card``: the card photos are all camera shots, one side each (:func:`_held_card`).
     """
     from kiosk.services import chip_reading
 
@@ -234,7 +238,7 @@ def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
         if chip is not None:
             return {**vision_pool.run("compare", jobs.compare, chip.portrait, face_bytes),
                     "reference": "chip_portrait", "card": chip.identity}
-        return vision_pool.run("compare", jobs.compare, cards, face_bytes)
+        return vision_pool.run("compare", jobs.compare, cards, face_bytes, held_card)
     except VisionBusy:  # not a verdict on the face: nothing is decided, the kiosk retries
         raise
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
@@ -275,15 +279,23 @@ def record_decision(reg: Registration, details: dict, new_attempt: bool = True) 
 
 
 def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
-                  chip=None) -> dict | None:
+                  chip=None, *, sources: dict[str, str]) -> dict | None:
     """Compute (never write) the decision for these photos; None while the front or the face
-    is missing. ``contents``: kind → bytes of the latest photos (with any new one in place)."""
+    is missing. ``contents``: kind → bytes of the latest photos (with any new one in place);
+    ``sources``: kind → how each was taken (camera, upload …)."""
     if contents.get("card_front") is None or contents.get("face") is None:
         return None
     cards = [contents[k] for k in CARD_KINDS if contents.get(k) is not None]
+    # with a chip read, its signed portrait is the reference: the card photos are not read
     compared = compare_faces(reg, cards, contents["face"], chip) if chip is not None \
-        else compare_faces(reg, cards, contents["face"])
+        else compare_faces(reg, cards, contents["face"], held_card=_held_card(sources))
     return face_match_details(reg, compared, live)
+
+
+def _held_card(sources: dict[str, str]) -> bool:
+    """Whether every card photo is a camera shot of step 6 (one side of the card held up,
+    read as such: read_card.read_side); an upload may be a page showing both sides."""
+    return all(sources.get(kind) == "camera" for kind in CARD_KINDS if kind in sources)
 
 
 def _latest_rows(reg: Registration) -> dict[str, Evidence]:
@@ -291,15 +303,19 @@ def _latest_rows(reg: Registration) -> dict[str, Evidence]:
         return evidence_service.latest_captures(reg, with_content=True)
 
 
-def _latest_contents(reg: Registration) -> dict[str, bytes]:
-    return {kind: row.content for kind, row in _latest_rows(reg).items()}
+def _latest_contents(reg: Registration) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The latest photos' bytes and how each was taken, by kind."""
+    rows = _latest_rows(reg)
+    return ({kind: row.content for kind, row in rows.items()},
+            {kind: row.source for kind, row in rows.items()})
 
 
 def decision_against(reg: Registration, chip, live: bool) -> dict | None:
     """The decision for the latest photos against a chip reference not recorded yet (or, with
     ``chip`` None, the usual reference): computed, never written — :func:`record_decision`
     writes it. None while the front or the face is missing."""
-    return _decision_for(reg, _latest_contents(reg), live, chip)
+    contents, sources = _latest_contents(reg)
+    return _decision_for(reg, contents, live, chip, sources=sources)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
@@ -325,9 +341,11 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     if kind in ("face", "card_front", "card_back"):
         contents = {k: row.content for k, row in latest.items()}
         contents[kind] = data
+        sources = {k: row.source for k, row in latest.items()}
+        sources[kind] = source
         # A face photo taken here was not taken during the challenge.
         live = kind != "face" and reg.liveness_passed_at is not None
-        details = _decision_for(reg, contents, live)
+        details = _decision_for(reg, contents, live, sources=sources)
     findings, preview, portrait = analysis
     latest[kind] = evidence_service.store(reg, kind, data, mime, source, findings=findings,
                                           preview=preview, portrait=portrait)
@@ -365,8 +383,9 @@ def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     details = None
     passed = verdict.state == "passed" and verdict.face_jpeg is not None
     if passed:
-        contents = {**_latest_contents(reg), "face": verdict.face_jpeg}
-        details = _decision_for(reg, contents, live=True)
+        contents, sources = _latest_contents(reg)
+        contents["face"] = verdict.face_jpeg
+        details = _decision_for(reg, contents, live=True, sources=sources)
     audit.record("liveness_checked", reg, actor="system", state=verdict.state,
                  reason=verdict.reason, challenge=challenge, frames=len(blobs),
                  still=verdict.still)

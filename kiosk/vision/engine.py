@@ -230,33 +230,48 @@ class EkycEngine:
         return difference_hash(data, self.max_pixels)
 
     # ---- cards -------------------------------------------------------------------------------
-    def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True) -> dict:
+    def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True,
+                  held_card: bool = False) -> dict:
         """What the card in one or more photos says, each photo either side in any order
         (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
         a photo is not a usable image. ``read_print=False``: a front without a readable QR code
-        is not read by OCR (0.3–1 s; where a printed number could not vouch anyway)."""
+        is not read by OCR (0.3–1 s; where a printed number could not vouch anyway).
+        ``held_card``: the photos are camera shots of one card held up, one side each (step 6:
+        read_card.read_side says what that spares)."""
         from kiosk.vision.read_card import merge_sides
 
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
-        return merge_sides(self._read_sides(images, with_mrz=True, read_print=read_print))[0]
+        return merge_sides(self._read_sides(images, with_mrz=True, read_print=read_print,
+                                            held_card=held_card))[0]
 
     def _read_sides(self, blobs: Sequence[bytes], *, with_mrz: bool,
-                    read_print: bool) -> list:
+                    read_print: bool, held_card: bool = False) -> list:
         """Each photo's side read (read_card.SideRead), kept per process by the digest of its
         bytes (photo_cache): step 6 reads the front again beside the back and both again for
         each face comparison. A photo is decoded only when its read is not kept; ImageError
-        when one is not a usable image (a kept one was)."""
+        when one is not a usable image (a kept one was).
+
+        ``held_card``: camera shots of one card, one side each (read_card.read_side). The
+        reads kept are taken first, so that a front whose QR code read spares the other
+        photos the search for one, whatever order they come in."""
         from kiosk.vision.photo_cache import digest
-        from kiosk.vision.read_card import read_side_cached
+        from kiosk.vision.read_card import kept_side_read, read_side_cached
 
         if not blobs:
             raise ValueError("read_card needs at least one image")
-        return [read_side_cached((digest(data), self.max_pixels),
-                                 lambda data=data: decode_image(data, self.max_pixels)[0],
-                                 with_mrz=with_mrz, models_dir=self.models_dir,
-                                 read_print=read_print)
-                for data in blobs]
+        keys = [(digest(data), self.max_pixels) for data in blobs]
+        options = dict(with_mrz=with_mrz, models_dir=self.models_dir, read_print=read_print,
+                       held_card=held_card)
+        reads = [kept_side_read(key, **options) for key in keys]
+        for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
+            if reads[i] is None:
+                front_qr_read = held_card and any(
+                    r is not None and r.side == "front" and r.qr_valid for r in reads)
+                reads[i] = read_side_cached(
+                    key, lambda data=data: decode_image(data, self.max_pixels)[0],
+                    front_qr_read=front_qr_read, **options)
+        return reads
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
         """The portrait cut from a photo of a card front (any kind) or passport page, as JPEG,
@@ -353,11 +368,12 @@ class EkycEngine:
 
     # ---- faces -------------------------------------------------------------------------------
     def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes, *,
-                with_mrz: bool = True) -> dict:
+                with_mrz: bool = True, held_card: bool = False) -> dict:
         """Card portrait (or a plain portrait photo) against the live face.
 
         ``with_mrz=False``: the card's machine-readable zone is not read (``vision verify``
         reports only the decision and the distance; the kiosk reads the zone to cross-check it).
+        ``held_card``: the card photos are camera shots of one side each (:meth:`read_card`).
 
         ``card_bytes``: one photo, or the photos of both sides of the card in any order (the
         portrait comes from the front, the QR fields from whichever side carries the QR).
@@ -376,7 +392,8 @@ class EkycEngine:
         try:
             face, _ = decode_image(face_bytes, self.max_pixels)
             # each card photo read once per process (step 6 has read them already, mostly)
-            sides = self._read_sides(blobs, with_mrz=with_mrz, read_print=True)
+            sides = self._read_sides(blobs, with_mrz=with_mrz, read_print=True,
+                                     held_card=held_card)
         except ImageError:
             return {"decision": "no_face", "distance": None, "model": self.face_model,
                     "shadow": None, "reference": None, "card": {}}

@@ -50,7 +50,7 @@ def _portrait(engine, data: bytes) -> bytes | None:
 
 
 def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
-               read_print: bool = False) -> dict:
+               read_print: bool = False, held_card: bool = False) -> dict:
     """A card photo at step 6: the card read (this photo first, then the card photos already
     taken: the QR code may be on the other side), its frame hash, and — when it shows a front
     (or is taken as one) — the portrait cut out; a preview for the console.
@@ -59,12 +59,13 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
      "frame_hash": hex | None, "portrait": JPEG | None, "preview": JPEG | None}
 
     ``read_print``: read the print by OCR when the QR code is not readable (step 1's scan,
-    where the number fills the form; 0.3–1 s more)."""
+    where the number fills the form; 0.3–1 s more). ``held_card``: the photos are camera shots
+    of one side each (engine.read_card)."""
     card, error = None, None
     try:
         # step 6 reads no print: a number read off the print could not vouch for the identity
         # there anyway (a clerk compares it), and each photo would cost 0.3–1 s more
-        card = engine.read_card([data, *others], read_print=read_print)
+        card = engine.read_card([data, *others], read_print=read_print, held_card=held_card)
     except Exception as exc:  # vision must never take the kiosk down: kept as labelled
         error = type(exc).__name__
     side = ((card or {}).get("sides") or [None])[0]
@@ -97,8 +98,8 @@ def stored_photo(engine, kind: str, data: bytes) -> dict:
     return found
 
 
-def compare(engine, cards, face: bytes) -> dict:
-    return engine.compare(cards, face)
+def compare(engine, cards, face: bytes, held_card: bool = False) -> dict:
+    return engine.compare(cards, face, held_card=held_card)
 
 
 def judge_liveness(engine, stamps: list[float], blobs: list[bytes], challenge: list[str]):

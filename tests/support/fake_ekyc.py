@@ -194,14 +194,15 @@ class FakeEkycEngine:
     def _read(self, images: list[bytes]) -> dict:
         return {**blank_read(len(images)), **self.card}
 
-    def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True) -> dict:
+    def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True,
+                  held_card: bool = False) -> dict:
         if (real := self._passthrough("read_card")) is not None:
-            return real.read_card(images, read_print=read_print)
+            return real.read_card(images, read_print=read_print, held_card=held_card)
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
         for data in images:
             self.check_image(data)  # the real engine decodes each photo: ImageError alike
-        self._called("read_card", images, read_print=read_print)
+        self._called("read_card", images, read_print=read_print, held_card=held_card)
         return self._read(list(images))
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:
@@ -232,11 +233,11 @@ class FakeEkycEngine:
                 "no_match": reject + 0.2}[self.decision]
 
     def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes, *,
-                with_mrz: bool = True) -> dict:
+                with_mrz: bool = True, held_card: bool = False) -> dict:
         if (real := self._passthrough("compare")) is not None:
-            return real.compare(card_bytes, face_bytes, with_mrz=with_mrz)
+            return real.compare(card_bytes, face_bytes, with_mrz=with_mrz, held_card=held_card)
         blobs = [card_bytes] if isinstance(card_bytes, bytes | bytearray) else list(card_bytes)
-        self._called("compare", blobs, face_bytes, with_mrz=with_mrz)
+        self._called("compare", blobs, face_bytes, with_mrz=with_mrz, held_card=held_card)
         try:
             for data in [*blobs, face_bytes]:
                 self.check_image(data)
