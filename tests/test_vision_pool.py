@@ -212,13 +212,20 @@ def test_the_pool_size_follows_the_cores_and_the_web_processes():
         sizes({"VISION_WORKERS": "many"}, {}, cores=2)
 
 
+def test_a_worker_runs_opencv_on_one_thread_by_default(make_pool):
+    """The processes are the parallelism (about one per core): OpenCV's own threads on top
+    only cost CPU."""
+    assert make_pool().run("threads", pool_jobs.opencv_threads) == 1
+    assert make_pool(threads=3).run("threads", pool_jobs.opencv_threads) == 3
+
+
 # ---- in the app --------------------------------------------------------------------------------
 
 def test_the_app_builds_its_pool_from_the_settings(tmp_path):
     from tests.app_factory import make_app
 
     app = make_app(tmp_path, VISION_WORKERS=1, VISION_QUEUE=3, VISION_TIMEOUT_SECONDS=9,
-                   VISION_NICE=4,
+                   VISION_NICE=4, VISION_THREADS=2,
                    VISION_ENGINE_FACTORY="tests.support.pool_jobs:TinyEngine.from_config")
     pool = app.extensions[vision_pool.EXTENSION_KEY]
     try:
@@ -228,6 +235,7 @@ def test_the_app_builds_its_pool_from_the_settings(tmp_path):
         app.test_client().get("/")
         assert pool.stats()["workers"] == 1
         assert pool.run("echo", pool_jobs.echo, 7)["value"] == 7
+        assert pool.run("threads", pool_jobs.opencv_threads) == 2
     finally:
         pool.close()
     with pytest.raises(ValueError, match="VISION_ENGINE_FACTORY"):

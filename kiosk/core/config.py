@@ -55,6 +55,7 @@ DEFAULTS = {
     "VISION_QUEUE": "auto",
     "VISION_TIMEOUT_SECONDS": 60,
     "VISION_NICE": 10,  # the vision processes' lower CPU priority: web requests win the CPU
+    "VISION_THREADS": 1,  # OpenCV's threads per vision process (the processes run in parallel)
     "VISION_ENGINE_FACTORY": None,  # "module:callable"(config) → engine; None = EkycEngine  # frames are sent unmirrored (camera.js never flips the image)
     # Providers: "sandbox" is the embedded default; "http" talks to a real service
     "SMARTCA_BACKEND": "sandbox",

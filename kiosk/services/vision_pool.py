@@ -15,6 +15,8 @@ Settings (docs/deploy.md, «Vision pool»):
 - VISION_TIMEOUT_SECONDS: a job longer than this (default 60) is given up, its worker replaced.
 - VISION_NICE: how much lower the workers' CPU priority is (default 10; 0 = the same as the
   web threads).
+- VISION_THREADS: OpenCV's threads in each worker (default 1: the processes are the
+  parallelism; 0 = OpenCV's own choice, one per core).
 - VISION_ENGINE_FACTORY: "module:callable" building a worker's engine from the settings
   (default: EkycEngine.from_config); a benchmark's scripted engine goes there, since the
   workers cannot see an engine put into this process's app.extensions.
@@ -97,7 +99,9 @@ def build(app: Flask, engine_key: str):
     config = {key: app.config.get(key) for key in ENGINE_SETTINGS}
     return VisionPool(factory, config, workers=workers, queue=queue,
                       timeout=float(app.config.get("VISION_TIMEOUT_SECONDS", 60)),
-                      nice=int(app.config.get("VISION_NICE", 10)))
+                      nice=int(app.config.get("VISION_NICE", 10)),
+                      threads=_int_setting(app.config.get("VISION_THREADS", 1),
+                                           "VISION_THREADS") or 0)
 
 
 def _named(spec: str):

@@ -55,15 +55,22 @@ class JobFailed(Exception):
     """The job raised something that could not be sent back as it was."""
 
 
-def _worker_main(conn, factory, config, ready, nice: int) -> None:
+def _worker_main(conn, factory, config, ready, nice: int, threads: int = 0) -> None:
     """A worker process: lower priority, one engine, models loaded once, then jobs until the
-    pipe closes."""
+    pipe closes. ``threads``: OpenCV's threads in this process (0 = OpenCV's own choice)."""
     # Ctrl+C reaches the whole process group: the web process stops, and its closed pipe ends
     # this loop; no KeyboardInterrupt traceback from every worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if nice and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(nice)
+    if threads:
+        # The server runs about one vision process per core: the parallelism is the
+        # processes'. OpenCV's own threads on top only make each job cost more CPU (handing
+        # work out and spinning: ~20 % more per photo, docs/performance.md).
+        import cv2
+
+        cv2.setNumThreads(threads)
     engine = factory(config)
     preload = getattr(engine, "preload", None)
     if preload is not None:
@@ -113,12 +120,13 @@ class VisionPool:
     job. :meth:`start` spawns them (it returns at once: the models load in the background)."""
 
     def __init__(self, factory: Callable, config: dict, *, workers: int, queue: int,
-                 timeout: float = 60.0, nice: int = 10, context: str = "spawn"):
+                 timeout: float = 60.0, nice: int = 10, threads: int = 1,
+                 context: str = "spawn"):
         if workers < 1:
             raise ValueError("a vision pool needs at least one worker (0 = InlinePool)")
         self.factory, self.config = factory, dict(config)
         self.workers, self.queue = workers, max(1, queue)
-        self.timeout, self.nice = timeout, nice
+        self.timeout, self.nice, self.threads = timeout, nice, threads
         self._ctx = multiprocessing.get_context(context)
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -149,7 +157,8 @@ class VisionPool:
         parent, child = self._ctx.Pipe()
         ready = self._ctx.Event()
         process = self._ctx.Process(target=_worker_main, name="kiosk-vision",
-                                    args=(child, self.factory, self.config, ready, self.nice),
+                                    args=(child, self.factory, self.config, ready, self.nice,
+                                          self.threads),
                                     daemon=True)
         process.start()
         child.close()

@@ -30,6 +30,12 @@ def echo(engine, value):
             "nice": os.nice(0) if hasattr(os, "nice") else None}
 
 
+def opencv_threads(engine) -> int:
+    import cv2
+
+    return cv2.getNumThreads()
+
+
 def sleep(engine, seconds: float):
     time.sleep(seconds)
     return seconds
