@@ -509,12 +509,24 @@ class Server:
         """CPU of the whole process tree: the master, its workers, their vision processes (the
         photo analysis runs there), and any of them that already exited (reaped: counted in
         its parent's cutime/cstime)."""
+        return sum(self.cpu_seconds_by_role().values())
+
+    def cpu_seconds_by_role(self) -> dict[str, float]:
+        """The same CPU split: ``web`` (the master and the processes serving requests) and
+        ``vision`` (the web processes' own children: the vision pool)."""
         tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
-            with contextlib.suppress(OSError):
-                total += sum(int(v) for v in _stat(pid)[11:15])  # utime stime cutime cstime
-        return total / tick
+        web = [self.proc.pid, *(_children(self.proc.pid) if self.kind == "gunicorn" else [])]
+        vision = [pid for parent in web[1:] or web for pid in _children(parent)]
+        totals = {}
+        for role, pids in (("web", web), ("vision", vision)):
+            ticks = 0
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    # utime stime cutime cstime: a child's is counted once it is reaped, so
+                    # a web process's own share excludes its live vision processes
+                    ticks += sum(int(v) for v in _stat(pid)[11:15])
+            totals[role] = ticks / tick
+        return totals
 
     def vision_rss_mb(self) -> list[float]:
         """Each vision process's resident memory now (the workers' children), MB."""
@@ -682,7 +694,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         t.join(300)
     results = Results()
     hard_deadline = time.monotonic() + max_seconds
-    cpu0, t0 = server.cpu_seconds(), time.monotonic()
+    roles0, t0 = server.cpu_seconds_by_role(), time.monotonic()
     log_start = server.log_size()
     console_cpu0 = console_server.cpu_seconds() if console_server is not None else 0.0
     threads = []
@@ -700,7 +712,9 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
     for t in threads:
         t.join(max(0.0, hard_deadline - time.monotonic()) + 150)
     wall = time.monotonic() - t0
-    cpu = server.cpu_seconds() - cpu0
+    roles = {role: value - roles0.get(role, 0.0)
+             for role, value in server.cpu_seconds_by_role().items()}
+    cpu = sum(roles.values())
     console_cpu = console_server.cpu_seconds() - console_cpu0 if console_server is not None else None
     server_log = server.log_tail() if results.errors else []
     requests_done = sum(len(v) for v in results.times.values())
@@ -717,6 +731,9 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
         "registrations_per_min": round(results.finished / wall * 60, 1) if wall else 0,
         "cpu_s": round(cpu, 2),
         "cpu_s_per_registration": round(cpu / results.finished, 3) if results.finished else None,
+        "cpu_s_per_registration_by_role": ({role: round(v / results.finished, 3)
+                                            for role, v in roles.items()}
+                                           if results.finished else None),
         "cpu_ms_per_request": round(cpu / requests_done * 1000, 2) if requests_done else None,
         "all_requests": _percentiles([x for v in results.times.values() for x in v])
         if requests_done else None,

@@ -2,6 +2,7 @@
 the photos a kiosk actually sends (real engine, in-process, one thread).
 
     .venv/bin/python bench/profile_vision.py [--rounds 5] [--previews 8] [--profile step6_face]
+                                             [--opencv-threads 1]
 
 The photos (docs/performance.md, «Where a registration's CPU goes»):
 
@@ -18,7 +19,9 @@ step 6 = ``read_card([front])``, ``read_card([back, front])``, ``frame_hash`` ×
 ``compare([front, back], face)``; the console's review = ``card_portrait_jpeg(front)``.
 Each call is timed as CPU seconds (process_time) per call, fresh photos per round (another
 seed: nothing of one round's photos is cached for the next), median over rounds. JSON on stdout.
-``--profile CALL`` prints cProfile's top functions of that call on stderr.
+``--profile CALL`` prints cProfile's top functions of that call on stderr. ``--opencv-threads``:
+OpenCV's threads, as a vision process of the pool runs it (VISION_THREADS, default 1); 0 leaves
+OpenCV its own choice (one per core), as code before VISION_THREADS ran in the pool.
 """
 from __future__ import annotations
 
@@ -137,8 +140,12 @@ def main(argv=None) -> int:
     ap.add_argument("--previews", type=int, default=8, help="preview frames per capture")
     ap.add_argument("--profile", help="cProfile this call (its name in the output)")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--opencv-threads", type=int, default=1,
+                    help="OpenCV's threads (the pool's VISION_THREADS); 0 = OpenCV's choice")
     args = ap.parse_args(argv)
 
+    if args.opencv_threads:
+        cv2.setNumThreads(args.opencv_threads)
     e = engine()
     e.preload()
     people = pairs()
@@ -169,6 +176,7 @@ def main(argv=None) -> int:
     step6 = sum(per_reg[k] for k in per_reg if k.startswith("step6"))
     report = {
         "rounds": args.rounds, "previews_per_capture": args.previews,
+        "opencv_threads": cv2.getNumThreads(),
         "cpu_ms_per_call_median": {k: round(v * 1000, 1) for k, v in med.items()},
         "calls_per_registration": counts,
         "cpu_ms_per_registration": {k: round(v * 1000, 1) for k, v in per_reg.items()},

@@ -19,7 +19,7 @@ from kiosk.vision.images import ImageError, difference_hash
 from kiosk.vision.pool import BUSY_MESSAGE, InlinePool, VisionBusy, VisionPool
 from tests.support import pool_jobs
 
-from .kiosk_driver import jpeg_bytes
+from .kiosk_driver import data_url, jpeg_bytes
 from .staff_console import Clerk
 
 CARD = {"card_found": True, "id_number": "038085012345", "date_of_birth": "1985-09-05",
@@ -462,3 +462,15 @@ def test_camera_shots_are_compared_as_a_card_held_up(app, kiosk, fake_ekyc):
     kiosk.capture_all()
     compares = [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
     assert compares and all(kwargs["held_card"] is True for kwargs in compares)
+
+
+def test_a_scan_at_step_1_is_read_as_a_card_held_up_and_an_uploaded_one_as_a_page(kiosk,
+                                                                                  fake_ekyc):
+    kiosk.start()
+    scan = f"/r/{kiosk.token}/step/1/scan"
+    kiosk.post(scan + "/consent", {"consent": "y"})
+    kiosk.post(scan, {"image_data": data_url("image/jpeg", jpeg_bytes(seed=8))})
+    kiosk.post(scan, {"image_data": "",
+                      "image_file": (io.BytesIO(jpeg_bytes(seed=9)), "scan.jpg")})
+    reads = [kwargs["held_card"] for method, kwargs in fake_ekyc.calls if method == "read_card"]
+    assert reads == [True, False]

@@ -71,7 +71,10 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
         return ScanOutcome(error=err.message)
     # vision first, while this request has written nothing: one pool job reads the card and
     # cuts the portrait and the preview the console will show (VisionBusy: nothing written)
-    found = vision_pool.run("card_scan", jobs.card_photo, data, [], False, True)
+    # the kiosk's camera shows one side of a card held up; an upload may be a page showing
+    # both (read_card.read_side)
+    found = vision_pool.run("card_scan", jobs.card_photo, data, [], False, True,
+                            source in ekyc.HELD_CARD_SOURCES)
     if found["card"] is None:  # a vision bug must not cost the customer the step: they can type
         current_app.logger.error("card scan failed for %s (%s)", reg.number,
                                  found.get("card_error"))

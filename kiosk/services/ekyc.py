@@ -64,6 +64,9 @@ def _today():
 
 
 CARD_KINDS = ("card_front", "card_back")
+# Photos taken by the kiosk's camera: one side of a card held up (step 1's scan, step 6's shots).
+# An upload may be a scan or a photocopy showing both sides.
+HELD_CARD_SOURCES = ("camera", "scan")
 SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_back"}
 
 
@@ -88,10 +91,10 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
     others = [latest[k].content for k in CARD_KINDS if k in latest]
-    # a camera shot at step 6 is one side of the card held up; an upload may be a page
-    # showing both (read_card.read_side)
+    # a camera shot is one side of the card held up; an upload may be a page showing both
+    # (read_card.read_side)
     found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front",
-                            False, source == "camera")
+                            False, source in HELD_CARD_SOURCES)
     card = found["card"]
     if card is None:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.error("card check failed for %s (%s)", reg.number,
@@ -293,9 +296,9 @@ def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
 
 
 def _held_card(sources: dict[str, str]) -> bool:
-    """Whether every card photo is a camera shot of step 6 (one side of the card held up,
+    """Whether every card photo is a shot of the kiosk's camera (one side of the card held up,
     read as such: read_card.read_side); an upload may be a page showing both sides."""
-    return all(sources.get(kind) == "camera" for kind in CARD_KINDS if kind in sources)
+    return all(sources.get(kind) in HELD_CARD_SOURCES for kind in CARD_KINDS if kind in sources)
 
 
 def _latest_rows(reg: Registration) -> dict[str, Evidence]:
