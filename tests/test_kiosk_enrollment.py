@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Kiosk, Office, Registration, utcnow
+from kiosk.core.models import AuditEvent, Kiosk, Office, Registration, StaffUser, utcnow
 from kiosk.services import kiosk_devices
 from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN, enroll_test_kiosk, kiosk_client
 
@@ -332,6 +332,38 @@ def test_a_state_report_is_stored_cut_down_and_throttled(app, client):
     _report(client, camera="nonsense")
     assert "camera" in _kiosk(app).device_state  # an unknown value keeps the last known one
     _report(client)
+
+
+def test_a_state_report_read_before_a_print_keeps_the_prints_outcome(app):
+    """The kiosk's state report and a receipt's print are different requests: a report that
+    read the kiosk's row before the print and writes after it loses nothing of the print."""
+    with app.app_context():
+        reporting = db.session.scalar(select(Kiosk).where(Kiosk.code == "quay-01"))
+        assert reporting.device_state is None and reporting.print_state is None
+        with app.app_context():  # the print, in another request (its own session)
+            kiosk_devices.note_print("quay-01", ok=True)
+            db.session.commit()
+        assert kiosk_devices.report_state(reporting, {"camera": "allowed"})
+        db.session.commit()
+    with app.app_context():
+        add_admin(app)
+        admin = db.session.scalar(select(StaffUser).where(StaffUser.username == ADMIN[0]))
+        row = next(r for r in kiosk_devices.rows_for(admin, {}) if r.kiosk.code == "quay-01")
+        assert row.camera == "Đã cho phép" and "In được" in row.printer
+    with app.app_context():  # and the other way round: a print after a report keeps the camera
+        printing = db.session.scalar(select(Kiosk).where(Kiosk.code == "quay-01"))
+        printing.print_state  # noqa: B018  (loaded now, as the print's request would)
+        with app.app_context():
+            db.session.execute(update(Kiosk).where(Kiosk.code == "quay-01")
+                               .values(last_seen_at=utcnow() - timedelta(seconds=25)))
+            db.session.commit()
+            reporting = db.session.scalar(select(Kiosk).where(Kiosk.code == "quay-01"))
+            assert kiosk_devices.report_state(reporting, {"camera": "denied"})
+            db.session.commit()
+        kiosk_devices.note_print("quay-01", ok=False)
+        db.session.commit()
+    state, printed = _kiosk(app).device_state, _kiosk(app).print_state
+    assert state["camera"] == "denied" and printed["print"] == "error"
 
 
 def test_the_console_lists_each_kiosks_state(app, client, kiosk):

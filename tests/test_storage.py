@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, select, text
@@ -308,3 +309,46 @@ def test_migration_takes_a_48_month_package_off_sale_and_says_why(app):
             upgrade()
         assert "retired_reason" in {
             c["name"] for c in inspect(db.engine).get_columns("service_package")}
+
+
+def test_migration_moves_the_last_prints_outcome_to_its_own_column(app):
+    """0010: the print's outcome, kept in the kiosk's reported state before, moves to
+    print_state (the report's own keys stay); the downgrade puts it back."""
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    previous = "0009_offices_kiosks_findings"
+    old = {"camera": "allowed", "print": "error", "print_at": "2026-12-01T08:00:00"}
+
+    def columns():
+        return [sa.column("code", sa.String), sa.column("name", sa.String),
+                sa.column("printer", sa.String), sa.column("active", sa.Boolean),
+                sa.column("created_at", sa.DateTime), sa.column("device_state", sa.JSON)]
+
+    with app.app_context():
+        downgrade(revision=previous)
+        kiosk = sa.table("kiosk", *columns())
+        for code, state in (("quay-m1", old), ("quay-m2", None)):
+            db.session.execute(kiosk.insert().values(
+                code=code, name=code, printer="", active=True,
+                created_at=datetime(2026, 1, 1), device_state=state))
+        db.session.commit()
+        try:
+            upgrade(revision="0010_kiosk_print_state")
+            kiosk = sa.table("kiosk", *columns(), sa.column("print_state", sa.JSON))
+            rows = {code: (state, printed) for code, state, printed in db.session.execute(
+                sa.select(kiosk.c.code, kiosk.c.device_state, kiosk.c.print_state)
+                .where(kiosk.c.code.like("quay-m%")))}
+            assert rows["quay-m1"] == ({"camera": "allowed"},
+                                       {"print": "error", "print_at": "2026-12-01T08:00:00"})
+            assert rows["quay-m2"] == (None, None)
+            db.session.commit()
+            downgrade(revision=previous)
+            kiosk = sa.table("kiosk", *columns())
+            assert db.session.execute(sa.select(kiosk.c.device_state)
+                                      .where(kiosk.c.code == "quay-m1")).scalar() == old
+            db.session.commit()
+        finally:
+            db.session.rollback()
+            upgrade()
+        assert "print_state" in {c["name"] for c in inspect(db.engine).get_columns("kiosk")}

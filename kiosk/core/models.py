@@ -144,9 +144,13 @@ class Kiosk(db.Model):
                                                             unique=True, index=True)
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # What the kiosk last reported of itself: camera, reader and printer state.
+    # What the kiosk last reported of itself (camera, screen; the reader as the server sees
+    # it), and when; written only by its state report.
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     device_state: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The last receipt's print ("print": ok | error, "print_at"); written only when the server
+    # prints. A column of its own: two writers of one JSON value lose each other's keys.
+    print_state: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # "" = the app's PRINTER setting; else browser | cups | file
     printer: Mapped[str] = mapped_column(String(20), default="")
     printer_queue: Mapped[str | None] = mapped_column(String(100), nullable=True)

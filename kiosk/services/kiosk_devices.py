@@ -220,8 +220,9 @@ def note_print(kiosk_code: str | None, ok: bool) -> None:
     kiosk = by_code(kiosk_code) if kiosk_code else None
     if kiosk is None:
         return
-    kiosk.device_state = {**(kiosk.device_state or {}), "print": "ok" if ok else "error",
-                          "print_at": utcnow().isoformat(timespec="seconds")}
+    # its own column: the kiosk's state report, written by other requests, never touches it
+    kiosk.print_state = {"print": "ok" if ok else "error",
+                         "print_at": utcnow().isoformat(timespec="seconds")}
 
 
 # ---- the console's list ------------------------------------------------------------------------
@@ -259,8 +260,9 @@ def rows_for(user: StaffUser, printer_modes: dict[str, str]) -> list[KioskRow]:
         pending = (kiosk.enrollment_code_digest is not None
                    and kiosk.enrollment_expires_at is not None
                    and kiosk.enrollment_expires_at > now)
-        printed = kiosk_health.PRINT_OUTCOMES[state.get("print", "none")
-                                              if state.get("print") in ("ok", "error") else "none"]
+        last_print = (kiosk.print_state or {}).get("print")
+        printed = kiosk_health.PRINT_OUTCOMES[last_print if last_print in ("ok", "error")
+                                              else "none"]
         result.append(KioskRow(
             kiosk=kiosk, office=offices.get(kiosk.office_id), enrolled=enrolled,
             code_pending=pending,
