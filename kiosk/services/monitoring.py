@@ -289,29 +289,44 @@ _MIRROR = PoolMirror()
 def readiness() -> tuple[bool, dict[str, str]]:
     """(ready, {check: "ok" or why not}). Cheap enough to poll every few seconds; says nothing
     about anybody and no path or address of the server."""
-    checks = {"database": _database_answers(READY_DB_TIMEOUT_SECONDS),
+    database, revisions = _database_answers(READY_DB_TIMEOUT_SECONDS)
+    checks = {"database": database,
+              "migrations": _migrations(revisions) if database == "ok" else "unknown",
               "face_models": _face_models(),
               "vision_pool": _vision_pool()}
-    return all(v in ("ok", "absent") for v in checks.values()), checks
+    return all(v in READY_STATES for v in checks.values()), checks
 
 
-def _database_answers(timeout: float) -> str:
-    """``SELECT 1`` on a connection of its own, given ``timeout`` seconds. It runs in a thread so
-    that a database that does not answer (a half-open connection, a host gone) makes the check
-    fail on time instead of holding the load balancer's probe; one check at a time per app, so
-    a hung database cannot pile up threads."""
+# What lets a server serve: "absent" is a vision pool the server runs without; a schema newer
+# than the code is an upgrade under way (``init`` has run, this server is not reloaded yet), and
+# migrations are written so that the old code keeps working on the new schema meanwhile.
+NEWER_SCHEMA = "newer than this code (an upgrade under way?)"
+READY_STATES = ("ok", "absent", NEWER_SCHEMA)
+
+
+def _database_answers(timeout: float) -> tuple[str, frozenset[str] | None]:
+    """(``SELECT 1`` on a connection of its own, given ``timeout`` seconds; the schema's
+    migration revisions, or None when it has none). It runs in a thread so that a database
+    that does not answer (a half-open connection, a host gone) makes the check fail on time
+    instead of holding the load balancer's probe; one check at a time per app, so a hung
+    database cannot pile up threads."""
     app = current_app._get_current_object()
     lock = app.extensions.setdefault("kiosk_ready_lock", threading.Lock())
     if not lock.acquire(blocking=False):
-        return "no answer (the previous check is still waiting)"
-    outcome: dict[str, str] = {}
+        return "no answer (the previous check is still waiting)", None
+    outcome: dict = {"revisions": None}
     finished = threading.Event()
 
     def check():
         try:
             with app.app_context(), db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            outcome["result"] = "ok"
+                outcome["result"] = "ok"
+                try:
+                    outcome["revisions"] = frozenset(conn.execute(
+                        text("SELECT version_num FROM alembic_version")).scalars())
+                except Exception:  # no alembic_version table: a database never migrated
+                    outcome["revisions"] = None
         except Exception as exc:  # the message may hold the server's address: the type only
             outcome["result"] = f"error ({type(exc).__name__})"
         finally:
@@ -320,8 +335,50 @@ def _database_answers(timeout: float) -> str:
 
     threading.Thread(target=check, name="readyz-db", daemon=True).start()
     if not finished.wait(timeout):
-        return f"no answer within {timeout:g} s"
-    return outcome["result"]
+        return f"no answer within {timeout:g} s", None
+    return outcome["result"], outcome["revisions"]
+
+
+def _migrations(revisions: frozenset[str] | None) -> str:
+    """Whether the database's schema is one this code can serve on: its migration revisions are
+    the code's heads, or newer ones (:data:`NEWER_SCHEMA`). Code deployed without ``flask db
+    upgrade`` would fail customers at the first page that reads a new column: "behind"."""
+    heads = code_migration_heads()
+    if not revisions:
+        return "not migrated"
+    if revisions == heads:
+        return "ok"
+    known = _known_revisions()
+    if revisions <= known:
+        return "behind (run flask db upgrade)"
+    return NEWER_SCHEMA
+
+
+def code_migration_heads() -> frozenset[str]:
+    """The newest revisions of this code's migrations folder (read once per process)."""
+    return _migration_scripts()[0]
+
+
+def _known_revisions() -> frozenset[str]:
+    return _migration_scripts()[1]
+
+
+def _migration_scripts() -> tuple[frozenset[str], frozenset[str]]:
+    """(the heads, every revision) of the app's migrations folder, read once per process: the
+    files do not change under a running server (a deployment restarts it)."""
+    app = current_app._get_current_object()
+    cached = app.extensions.get("kiosk_migration_scripts")
+    if cached is None:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", app.extensions["migrate"].directory)
+        scripts = ScriptDirectory.from_config(config)
+        cached = (frozenset(scripts.get_heads()),
+                  frozenset(rev.revision for rev in scripts.walk_revisions()))
+        app.extensions["kiosk_migration_scripts"] = cached
+    return cached
 
 
 def _face_models() -> str:
