@@ -138,6 +138,34 @@ def test_reports_and_csv_count_the_own_office_only(app, waiting):
     assert _csv_started(_clerk_b(app)) == 0
 
 
+def test_an_admins_report_names_each_rows_office_and_adds_up_each_office(app, kiosk, office_b):
+    """Registrations of two offices (the same kiosk code, as a kiosk moved between offices
+    would give): each report row says its office, the page adds up each office, and the CSV
+    carries the office in its last two columns."""
+    kiosk.start()
+    first = kiosk.token
+    kiosk.start()
+    put_in_office(app, kiosk.token, office_b)
+    assert first != kiosk.token
+    admin = _admin(app)
+    html = admin.html("/staff/reports")
+    lines = html.split('id="report-lines"', 1)[1].split("</table>", 1)[0]
+    assert "VNPT Thanh Hóa" in lines and "VNPT Sầm Sơn" in lines
+    offices = html.split('id="report-offices"', 1)[1].split("</table>", 1)[0]
+    rows = [r for r in offices.split("<tr>")[1:] if "<td>" in r]
+    assert len(rows) == 2 and all("<td>1</td>" in r for r in rows)
+    text = admin.get("/staff/reports.csv").get_data().decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    assert table[0][-2:] == ["Mã đơn vị", "Đơn vị"] and table[0][:4] == [
+        "Ngày", "Mã quầy", "Tên quầy", "Bắt đầu"]
+    assert sorted((r[-2], r[-1], r[3]) for r in table[1:]) == [
+        ("sam-son", "VNPT Sầm Sơn", "1"), ("thanh-hoa", "VNPT Thanh Hóa", "1")]
+    # a clerk sees their own office only: no per-office table of one office
+    own = _clerk_b(app).html("/staff/reports")
+    assert 'id="report-offices"' not in own and "VNPT Thanh Hóa" not in own.split(
+        'id="report-lines"', 1)[1]
+
+
 def test_the_audit_log_shows_the_own_offices_registrations_only(app, waiting):
     assert waiting.number in Clerk(app).html("/staff/audit", headers=HX)
     other = _clerk_b(app)

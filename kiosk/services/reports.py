@@ -1,5 +1,6 @@
-"""How the days went, per day and per kiosk: started, completed, abandoned, cancelled, sent to
-review, approved, rejected, and median minutes per step and per registration.
+"""How the days went, per day and per kiosk (each kiosk under its office), and per office:
+started, completed, abandoned, cancelled, sent to review, approved, rejected, and median
+minutes per step and per registration.
 
 Counts are by the day a registration *started* (office time). Step times come from the audit
 trail: a step's time is from the previous step's first completion (or the start) to its own.
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from kiosk.core.extensions import db
-from kiosk.core.models import AuditEvent, Registration, StaffUser, utcnow
+from kiosk.core.models import AuditEvent, Office, Registration, StaffUser, utcnow
 from kiosk.domain import flow
 from kiosk.domain.local_time import LOCAL_TZ
 from kiosk.services import office_scope
@@ -35,6 +36,8 @@ class Line:
     day: date
     kiosk: str
     kiosk_name: str
+    office: str = ""  # the office's name ("" on the totals of several offices)
+    office_code: str = ""
     counts: dict = field(default_factory=lambda: {k: 0 for k, _ in COUNTS})
     step_minutes: dict = field(default_factory=lambda: defaultdict(list))
     total_minutes: list = field(default_factory=list)
@@ -52,9 +55,10 @@ class Line:
 class Report:
     first: date
     last: date
-    lines: list[Line]  # per day and kiosk
+    lines: list[Line]  # per day, office and kiosk
     days: list[Line]  # per day, all kiosks
     total: Line
+    offices: list[Line] = field(default_factory=list)  # per office, the whole range
 
 
 def parse_range(first: str | None, last: str | None) -> tuple[date, date, str | None]:
@@ -97,15 +101,23 @@ def build(first: date, last: date, staff: StaffUser, office_filter: int | None =
             events[ev.registration_id].append(ev)
 
     names = kiosk_names()
+    office_of = {o.id: o for o in db.session.scalars(select(Office))}
     now = utcnow()
     lines: dict[tuple, Line] = {}
     days: dict[date, Line] = {}
+    per_office: dict[str, Line] = {}
     total = Line(first, "", "Tất cả")
     for reg in regs:
         day = reg.created_at.astimezone(LOCAL_TZ).date()
-        key = (day, reg.kiosk_id or "")
-        line = lines.setdefault(key, Line(day, key[1], names.get(key[1], key[1] or "(không rõ)")))
+        office = office_of.get(reg.office_id)
+        office_name = office.name if office is not None else "(không rõ)"
+        office_code = office.code if office is not None else ""
+        key = (day, office_name, reg.kiosk_id or "")
+        line = lines.setdefault(key, Line(day, key[2], names.get(key[2], key[2] or "(không rõ)"),
+                                          office_name, office_code))
         day_line = days.setdefault(day, Line(day, "", "Tất cả"))
+        office_line = per_office.setdefault(office_name, Line(first, "", "Tất cả", office_name,
+                                                              office_code))
         evs = events.get(reg.id, [])
         flags = {
             "started": True,
@@ -130,7 +142,7 @@ def build(first: date, last: date, staff: StaffUser, office_filter: int | None =
             previous = reg.created_at if step == flow.FIRST_STEP else firsts.get(step - 1)
             if previous is not None:
                 step_times[step] = _minutes(previous, firsts[step])
-        for target in (line, day_line, total):
+        for target in (line, day_line, office_line, total):
             for k, v in flags.items():
                 target.counts[k] += int(v)
             for step, minutes in step_times.items():
@@ -138,7 +150,8 @@ def build(first: date, last: date, staff: StaffUser, office_filter: int | None =
             if reg.status == "finished" and reg.finished_at is not None:
                 target.total_minutes.append(_minutes(reg.created_at, reg.finished_at))
     ordered_days = [days[d] for d in sorted(days)]
-    return Report(first, last, [lines[k] for k in sorted(lines)], ordered_days, total)
+    return Report(first, last, [lines[k] for k in sorted(lines)], ordered_days, total,
+                  [per_office[name] for name in sorted(per_office)])
 
 
 def _fmt(value: float | None) -> str:
@@ -159,17 +172,18 @@ def _cell(value) -> str:
 
 
 def to_csv(report: Report) -> bytes:
-    """UTF-8 with a BOM, so Excel opens the Vietnamese headers correctly."""
+    """UTF-8 with a BOM, so Excel opens the Vietnamese headers correctly. The office comes
+    last: the columns a spreadsheet built on an earlier export reads stay where they were."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["Ngày", "Mã quầy", "Tên quầy", *[label for _, label in COUNTS],
                      "Trung vị phút/hồ sơ hoàn tất",
-                     *[f"Trung vị phút bước {s}" for s in STEPS]])
+                     *[f"Trung vị phút bước {s}" for s in STEPS], "Mã đơn vị", "Đơn vị"])
     for line in report.lines:
         writer.writerow([_cell(v) for v in (
             line.day.isoformat(), line.kiosk, line.kiosk_name,
             *[line.counts[k] for k, _ in COUNTS], _fmt(line.median_total),
-            *[_fmt(line.median_step(s)) for s in STEPS])])
+            *[_fmt(line.median_step(s)) for s in STEPS], line.office_code, line.office)])
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
