@@ -26,7 +26,9 @@
   var MSG_ABSENT = 'Không tìm thấy camera (có thể camera chưa được cắm). Bấm «Gọi nhân viên» để được giúp.';
   var MSG_NOT_READY = 'Camera chưa sẵn sàng, xin vui lòng chờ trong giây lát.';
   var MSG_SENDING = 'Đang gửi ảnh…';
-  var MSG_BUSY = 'Máy đang bận, xin chờ trong giây lát. Ảnh sẽ được gửi lại.';
+  // kiosk.js already says «Máy đang bận» at the top of the form: here, what the customer needs
+  // to know beside the shutter — the photo is kept, no need to shoot again.
+  var MSG_BUSY = 'Ảnh đã chụp xong. Máy sẽ tự gửi lại, quý khách không cần chụp lại.';
   var STORAGE_KEY = 'kiosk.cameraDeviceId';
   var JPEG_QUALITY = 0.92;
 
