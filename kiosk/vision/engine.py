@@ -236,8 +236,8 @@ class EkycEngine:
         (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
         a photo is not a usable image. ``read_print=False``: a front without a readable QR code
         is not read by OCR (0.3–1 s; where a printed number could not vouch anyway).
-        ``held_card``: the photos are camera shots of one card held up, one side each (step 6:
-        read_card.read_side says what that spares)."""
+        ``held_card``: the photos are camera shots of one card held up, one side each (the
+        kiosk's camera: read_card.read_side says what that spares)."""
         from kiosk.vision.read_card import merge_sides
 
         if isinstance(images, bytes | bytearray):

@@ -51,9 +51,10 @@ def _portrait(engine, data: bytes) -> bytes | None:
 
 def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
                read_print: bool = False, held_card: bool = False) -> dict:
-    """A card photo at step 6: the card read (this photo first, then the card photos already
-    taken: the QR code may be on the other side), its frame hash, and — when it shows a front
-    (or is taken as one) — the portrait cut out; a preview for the console.
+    """A card photo (step 6, and step 1's scan): the card read (this photo first, then the
+    card photos already taken: the QR code may be on the other side), its frame hash, and —
+    when it shows a front (or is taken as one) — the portrait cut out; a preview for the
+    console.
 
     {"card": read-card dict or None (the read failed), "card_error": str | None,
      "frame_hash": hex | None, "portrait": JPEG | None, "preview": JPEG | None}

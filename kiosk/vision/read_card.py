@@ -389,8 +389,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
     ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default).
 
-    ``held_card``: the frame is a camera shot of one card held up, one side (step 6), never a
-    page that may show both sides (a scan, a photocopy). Then a side whose TD1 zone reads with
+    ``held_card``: the frame is a camera shot of one card held up, one side (the kiosk's camera
+    at steps 1 and 6), never a page that may show both sides (a scan, a photocopy). Then a side whose TD1 zone reads with
     its check digits is a back and nothing more: no portrait is looked for on it (~0.3 s of
     YuNet over the frame). ``front_qr_read`` (with ``held_card``): another photo of the card
     showed a front whose QR code read — a 2021 chip card, whose only QR code that is — so
