@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html as htmllib
 import json
 import os
 import platform
@@ -351,12 +352,16 @@ class Kiosk:
             self.results.error("4 provision", "no sandbox code on the screen")
             raise StepFailed("4 provision")
         self.call("5 code", "POST", step(5), data={"code": code.group(1)})
-        self.call("5 password", "POST", step(5), expect_next="/step/6",
-                  data={"password": PASSWORD, "password_confirm": PASSWORD})
+        html = self.call("5 password", "POST", step(5), expect_next="/step/6",
+                         data={"password": PASSWORD, "password_confirm": PASSWORD}).text
         for kind in ("card_front", "card_back", "face"):
             if shots is not None and kind in shots["frames"]:
+                # where guidance.js posts them: the camera form's own address (which may say
+                # which photo is being taken), else the one every version answers
+                found = re.search(r'data-guidance-url="([^"]+)"', html)
+                url = htmllib.unescape(found.group(1)) if found else f"/r/{token}/guidance"
                 for _ in range(self.previews):  # guidance.js: a frame every 300 ms
-                    self.call("6 preview", "POST", f"/r/{token}/guidance", think=False,
+                    self.call("6 preview", "POST", url, think=False,
                               files={"frame": ("frame.jpg", shots["frames"][kind], "image/jpeg")})
             html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
                              # as camera.js posts it: a text field of a multipart form

@@ -338,8 +338,9 @@ class EkycEngine:
         return {"ok": advice.ok, "issues": list(advice.issues),
                 "messages": list(advice.messages), "qr_read": advice.qr_text is not None}
 
-    def preview(self, data: bytes) -> PreviewAdvice:
+    def preview(self, data: bytes, *, qr: bool = True) -> PreviewAdvice:
         """Advice on one preview frame, and the card's QR code when this frame shows it readably.
+        ``qr=False``: the advice only (the card's QR code is already known).
 
         A frame bigger than a webcam's is judged at 1280 px wide: the limits are shares of the
         frame, and the analysis then stays within its time budget. The QR code is looked for
@@ -358,7 +359,7 @@ class EkycEngine:
             scale = GUIDANCE_MAX_SIDE / side
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         result = analyse_frame(frame)
-        decoders = preview_decoders(result)
+        decoders = preview_decoders(result) if qr else ()
         found = decode_preview_qr(frame, result.corners, decoders,
                                   region_variants=PREVIEW_REGION_VARIANTS,
                                   frame_variants=PREVIEW_FRAME_VARIANTS) if decoders else None

@@ -115,5 +115,5 @@ def card_portrait(engine, data: bytes) -> bytes | None:
     return engine.card_portrait_jpeg(data)
 
 
-def preview(engine, data: bytes):
-    return engine.preview(data)
+def preview(engine, data: bytes, qr: bool = True):
+    return engine.preview(data, qr=qr)

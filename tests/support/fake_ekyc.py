@@ -19,6 +19,7 @@ methods and signatures, and its blank answers to the real ones' shape.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk.domain.face_decision import FaceThresholds
@@ -217,12 +218,12 @@ class FakeEkycEngine:
         return {"ok": advice.ok, "issues": list(advice.issues),
                 "messages": list(advice.messages), "qr_read": advice.qr_text is not None}
 
-    def preview(self, data: bytes) -> PreviewAdvice:
+    def preview(self, data: bytes, *, qr: bool = True) -> PreviewAdvice:
         if (real := self._passthrough("preview")) is not None:
-            return real.preview(data)
+            return real.preview(data, qr=qr)
         self.check_image(data)
-        self._called("preview", data)
-        return self.advice
+        self._called("preview", data, qr=qr)
+        return self.advice if qr else replace(self.advice, qr_text=None)
 
     # ---- faces -------------------------------------------------------------------------------
     def _distance(self) -> float | None:

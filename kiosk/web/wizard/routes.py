@@ -303,7 +303,8 @@ def guidance(token: str):
         abort(409)
     upload = request.files.get("frame")
     try:
-        return card_preview.advise(reg, upload.read(2_000_000) if upload else b"")
+        return card_preview.advise(reg, upload.read(2_000_000) if upload else b"",
+                                   request.args.get("kind"))
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
     except vision_pool.VisionBusy as busy:  # the next frame tries again

@@ -1,0 +1,88 @@
+"""The camera's preview frames at step 6: once the card's QR code has been read off its front
+photo (a 2021 chip card, whose only QR code that is), the frames of its back are judged without
+looking for one; every other frame still is (services/card_preview)."""
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import pytest
+
+from .kiosk_driver import jpeg_bytes
+
+CHIP_FRONT = {"card_found": True, "card_kind": "cccd_chip_2021", "sides": ["front"],
+              "id_number": "038085012345", "field_sources": {"id_number": "qr"},
+              "quality": {"qr_valid": True, "side": "front"}}
+
+
+def _guidance_url(page: str) -> str:
+    return html.unescape(re.search(r'data-guidance-url="([^"]+)"', page).group(1))
+
+
+def _preview_asks_for_qr(kiosk, fake_ekyc, url: str) -> bool:
+    fake_ekyc.calls.clear()
+    response = kiosk.post(url, {"frame": (io.BytesIO(jpeg_bytes(seed=3)), "f.jpg")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 200 and "ok" in response.get_json()
+    [(method, kwargs)] = [c for c in fake_ekyc.calls if c[0] == "preview"]
+    return kwargs["qr"]
+
+
+def test_the_step_6_camera_says_which_photo_its_frames_are_for(kiosk, fake_ekyc):
+    kiosk.walk_to(6)
+    page = kiosk.get(kiosk.url(6), htmx=True).get_data(as_text=True)
+    assert _guidance_url(page).endswith("/guidance?kind=card_front")
+    fake_ekyc.card = CHIP_FRONT
+    page = kiosk.capture("card_front").get_data(as_text=True)
+    assert _guidance_url(page).endswith("/guidance?kind=card_back")
+
+
+def test_the_backs_frames_skip_the_qr_code_its_front_photo_gave(kiosk, fake_ekyc):
+    kiosk.walk_to(6)
+    fake_ekyc.card = CHIP_FRONT
+    page = kiosk.capture("card_front").get_data(as_text=True)
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, _guidance_url(page)) is False
+    # the same frame for the front (a retake), or with no photo named: looked for
+    base = f"/r/{kiosk.token}/guidance"
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, base + "?kind=card_front") is True
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, base) is True
+
+
+@pytest.mark.parametrize("front", [
+    # the 2024 card carries its QR code on the back
+    {**CHIP_FRONT, "card_kind": "can_cuoc_2024", "quality": {"qr_valid": False}},
+    # a 2021 front whose photo missed its QR code (the fields came from elsewhere, or not)
+    {**CHIP_FRONT, "quality": {"qr_valid": False}, "field_sources": {"id_number": "qr_preview"}},
+    # nothing read at all
+    {},
+])
+def test_the_backs_frames_still_look_for_a_qr_code_the_front_did_not_give(kiosk, fake_ekyc,
+                                                                         front):
+    kiosk.walk_to(6)
+    fake_ekyc.card = front
+    page = kiosk.capture("card_front").get_data(as_text=True)
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, f"/r/{kiosk.token}/guidance?kind=card_back")
+    assert "kind=card_back" in _guidance_url(page)
+
+
+def test_a_frame_judged_without_its_qr_code_costs_no_decoder(monkeypatch):
+    """The engine itself: ``qr=False`` gives the same advice and runs no QR decoder."""
+    from kiosk.core.config import DEFAULTS
+    from kiosk.vision import qr_decode
+    from kiosk.vision.engine import EkycEngine
+    from tests.test_wizard_ekyc import card_frame
+
+    from .faces_data import face_data_dir
+
+    face_data_dir()
+    engine = EkycEngine.from_config(DEFAULTS)
+    frame = card_frame("megawati_sukarnoputri/4.jpg")
+    full = engine.preview(frame)
+    assert full.qr_text  # the drawn front's QR code reads
+    decoded = []
+    monkeypatch.setattr(qr_decode, "decode_preview_qr",
+                        lambda *a, **k: decoded.append(1) or None)
+    advice_only = engine.preview(frame, qr=False)
+    assert decoded == [] and advice_only.qr_text is None
+    assert (advice_only.ok, advice_only.issues) == (full.ok, full.issues)
