@@ -3,6 +3,8 @@ front once, says (in words and a drawing) to turn the card over, and its automat
 instead of shooting the front again every few seconds."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import numpy as np
 import pytest
 from sqlalchemy import func, select
@@ -47,7 +49,8 @@ def test_the_front_held_during_the_back_is_stored_once_and_the_page_says_turn_ov
     guidance_posts: list[str] = []
     page.on("request", lambda r: r.method == "POST" and (
         card_posts.append(r.url) if "/step/6/capture/card_" in r.url
-        else guidance_posts.append(r.url) if r.url.endswith("/guidance") else None))
+        else guidance_posts.append(r.url) if urlsplit(r.url).path.endswith("/guidance")
+        else None))
     # every frame looks good and shows the front: the page shoots by itself
     app.extensions[EXTENSION_KEY].script(
         card={"card_found": True, "sides": ["front"]},
