@@ -1,6 +1,6 @@
-"""The camera's preview frames at step 6: once the card's QR code has been read off its front
-photo (a 2021 chip card, whose only QR code that is), the frames of its back are judged without
-looking for one; every other frame still is (services/card_preview)."""
+"""The camera's preview frames at step 6: once the card's QR code has been read off the photo of
+the side that carries it (a 2021 chip card's front, a 2024 card's back), the other side's frames
+are judged without looking for one; every other frame still is (services/card_preview)."""
 from __future__ import annotations
 
 import html
@@ -47,6 +47,16 @@ def test_the_backs_frames_skip_the_qr_code_its_front_photo_gave(kiosk, fake_ekyc
     base = f"/r/{kiosk.token}/guidance"
     assert _preview_asks_for_qr(kiosk, fake_ekyc, base + "?kind=card_front") is True
     assert _preview_asks_for_qr(kiosk, fake_ekyc, base) is True
+
+
+def test_a_2024_cards_front_frames_skip_the_qr_code_its_back_photo_gave(kiosk, fake_ekyc):
+    kiosk.walk_to(6)
+    fake_ekyc.card = {**CHIP_FRONT, "card_kind": "can_cuoc_2024", "sides": ["back"]}
+    page = kiosk.capture("card_back").get_data(as_text=True)  # the back first: either order
+    assert _guidance_url(page).endswith("/guidance?kind=card_front")
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, _guidance_url(page)) is False
+    base = f"/r/{kiosk.token}/guidance"
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, base + "?kind=card_back") is True
 
 
 @pytest.mark.parametrize("front", [

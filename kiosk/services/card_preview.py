@@ -6,9 +6,10 @@ the photo is taken when the advice turns good, and on real cards in real light t
 often misses a QR code that a frame a second earlier showed sharply (:mod:`preview_qr` keeps
 it for the read that follows).
 
-Once the card's QR code has been read off its front photo (a 2021 chip card, whose only QR code
-that is), the frames of its back are judged without looking for one: on a side with no QR code
-the decoders found nothing for ~65 ms a frame, three times a second.
+Once the card's QR code has been read off the photo of the side that carries it (the front of a
+2021 chip card, the back of a 2024 căn cước: each has only that one), the frames of the other
+side are judged without looking for one: on a side with no QR code the decoders found nothing
+for ~65 ms a frame, three times a second.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
 from kiosk.services import evidence, preview_qr, vision_pool
 from kiosk.vision import jobs
 
-# The card kind whose only QR code is on its front (read_card.CARD_KINDS).
-QR_ON_FRONT = "cccd_chip_2021"
+# Where each card kind carries its only QR code (read_card.CARD_KINDS).
+QR_SIDE = {"cccd_chip_2021": "card_front", "can_cuoc_2024": "card_back"}
+OTHER_SIDE = {"card_front": "card_back", "card_back": "card_front"}
 
 
 def advise(reg: Registration, frame: bytes, capturing: str | None = None) -> dict:
@@ -28,7 +30,7 @@ def advise(reg: Registration, frame: bytes, capturing: str | None = None) -> dic
     frame that is not a usable image, VisionBusy when the vision pool is full (the next frame
     tries again)."""
     advice = vision_pool.run("preview", jobs.preview, frame,
-                             not _card_qr_read_off_front(reg, capturing))
+                             not _card_qr_read_off_other_side(reg, capturing))
     qr_read = False
     # personal data is kept only with the customer's consent to the scan (given at step 1
     # before the camera opens; a request without it is not the kiosk's own)
@@ -44,15 +46,16 @@ def advise(reg: Registration, frame: bytes, capturing: str | None = None) -> dic
             "qr_read": qr_read}
 
 
-def _card_qr_read_off_front(reg: Registration, capturing: str | None) -> bool:
-    """Whether the back is being taken of a card whose QR code its front photo gave: a 2021
-    chip card, which has no other. The back's photo is then read beside that front (the card's
-    fields come from it), so its frames need no QR code of their own."""
-    if capturing != "card_back":
+def _card_qr_read_off_other_side(reg: Registration, capturing: str | None) -> bool:
+    """Whether one side is being taken of a card whose QR code the other side's photo gave,
+    that side being where the card's kind carries its only QR code. The new photo is read
+    beside that one (the card's fields come from it), so its frames need no QR code."""
+    other = OTHER_SIDE.get(capturing or "")
+    if other is None:
         return False
-    front = evidence.latest_captures(reg).get("card_front")
-    card = ((front.findings or {}).get("card") or {}) if front is not None else {}
-    return card.get("card_kind") == QR_ON_FRONT and bool(
+    row = evidence.latest_captures(reg).get(other)
+    card = ((row.findings or {}).get("card") or {}) if row is not None else {}
+    return QR_SIDE.get(card.get("card_kind")) == other and bool(
         (card.get("quality") or {}).get("qr_valid"))
 
 
