@@ -229,8 +229,7 @@ def test_a_front_whose_qr_code_read_spares_the_back_held_up_its_search(engine, p
     assert held["card_kind"] == "cccd_chip_2021" and held["mrz"]["valid"]
 
 
-def test_the_back_of_a_2024_card_held_up_is_still_read_for_its_qr_code(engine, qr_searches):
-    """The 2024 card carries its QR code on the back, and its front has none to spare it."""
+def _card_2024():
     from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
 
     fields = random_holder(np.random.default_rng(11), "can_cuoc_2024")
@@ -240,12 +239,33 @@ def test_the_back_of_a_2024_card_held_up_is_still_read_for_its_qr_code(engine, q
                                            kind="can_cuoc_2024"), (1280, 720), 11, **scene)
     back, _ = place_in_scene(render_back(fields, 11, kind="can_cuoc_2024"), (1280, 720), 12,
                              **scene)
-    engine.read_card([_jpeg(front)], read_print=False, held_card=True)
-    result = engine.read_card([_jpeg(back), _jpeg(front)], read_print=False, held_card=True)
+    return fields, _jpeg(front), _jpeg(back)
+
+
+def test_the_back_of_a_2024_card_held_up_is_still_read_for_its_qr_code(engine, qr_searches):
+    """The 2024 card carries its QR code on the back, and its front has none to spare it."""
+    fields, front, back = _card_2024()
+    engine.read_card([front], read_print=False, held_card=True)
+    result = engine.read_card([back, front], read_print=False, held_card=True)
     assert len(qr_searches) == 2
     assert result["card_kind"] == "can_cuoc_2024" and result["sides"] == ["back", "front"]
     assert result["id_number"] == fields["id_number"]
     assert result["field_sources"]["id_number"] == "qr"
+
+
+def test_a_2024_back_whose_qr_code_read_spares_the_front_held_up_its_search(engine,
+                                                                           qr_searches):
+    """Its back shown first (the side step 1's scan asks of a 2024 card): the front, which
+    has no QR code, is not searched for one, and the card reads the same."""
+    fields, front, back = _card_2024()
+    page_read = engine.read_card([front, back], read_print=False)
+    photo_cache.clear_all()
+    qr_searches.clear()
+    engine.read_card([back], read_print=False, held_card=True)
+    held = engine.read_card([front, back], read_print=False, held_card=True)
+    assert len(qr_searches) == 1  # the back's only
+    assert held == page_read and held["id_number"] == fields["id_number"]
+    assert held["card_kind"] == "can_cuoc_2024" and held["sides"] == ["front", "back"]
 
 
 def test_the_face_check_of_a_card_held_up_reads_no_card_photo_again(engine, photos,

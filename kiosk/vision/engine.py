@@ -253,8 +253,8 @@ class EkycEngine:
         when one is not a usable image (a kept one was).
 
         ``held_card``: camera shots of one card, one side each (read_card.read_side). The
-        reads kept are taken first, so that a front whose QR code read spares the other
-        photos the search for one, whatever order they come in."""
+        reads kept are taken first, so that a side whose QR code read (a card has one only)
+        spares the other photos the search for one, whatever order they come in."""
         from kiosk.vision.photo_cache import digest
         from kiosk.vision.read_card import kept_side_read, read_side_cached
 
@@ -266,11 +266,11 @@ class EkycEngine:
         reads = [kept_side_read(key, **options) for key in keys]
         for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
             if reads[i] is None:
-                front_qr_read = held_card and any(
-                    r is not None and r.side == "front" and r.qr_valid for r in reads)
+                card_qr_read = held_card and any(
+                    r is not None and r.side in ("front", "back") and r.qr_valid for r in reads)
                 reads[i] = read_side_cached(
                     key, lambda data=data: decode_image(data, self.max_pixels)[0],
-                    front_qr_read=front_qr_read, **options)
+                    card_qr_read=card_qr_read, **options)
         return reads
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:

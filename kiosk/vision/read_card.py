@@ -385,22 +385,23 @@ def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | 
 
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
               models_dir=None, read_print: bool = True, held_card: bool = False,
-              front_qr_read: bool = False) -> SideRead:
+              card_qr_read: bool = False) -> SideRead:
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
     ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default).
 
-    ``held_card``: the frame is a camera shot of one card held up, one side (the kiosk's camera
-    at steps 1 and 6), never a page that may show both sides (a scan, a photocopy). Then a side whose TD1 zone reads with
-    its check digits is a back and nothing more: no portrait is looked for on it (~0.3 s of
-    YuNet over the frame). ``front_qr_read`` (with ``held_card``): another photo of the card
-    showed a front whose QR code read — a 2021 chip card, whose only QR code that is — so
-    none is looked for here (~0.15 s on a back)."""
+    ``held_card``: the frame is a camera shot of one card held up, one side (the kiosk's
+    camera at steps 1 and 6), never a page that may show both sides (a scan, a photocopy).
+    Then a side whose TD1 zone reads with its check digits is a back and nothing more: no
+    portrait is looked for on it (~0.3 s of YuNet over the frame). ``card_qr_read`` (with
+    ``held_card``): another photo of the card read its QR code, and a card carries one only (a
+    2021 chip card on its front, a 2024 căn cước on its back), so none is looked for here
+    (~0.15 s on a side without one)."""
     frame = _check_image(image)
     detector = card_portrait.face_detector(models_dir)
     verdict = guidance.analyse_frame(frame)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
-    if not (held_card and front_qr_read):
+    if not (held_card and card_qr_read):
         read.corners = _read_qr(frame, read.corners, read, today)
     # a card without a QR code in its corner (2024 front, any back): its outline is only
     # believed once a portrait or a zone is found on it
@@ -498,7 +499,7 @@ def kept_side_read(key, today: date | None = None, *, with_mrz: bool = True, mod
 
 def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = True,
                      models_dir=None, read_print: bool = True, held_card: bool = False,
-                     front_qr_read: bool = False) -> SideRead:
+                     card_qr_read: bool = False) -> SideRead:
     """:func:`read_side` of the photo whose bytes have the digest ``key`` (``load()`` decodes
     it, only when its read is not kept): step 6 reads the same card photos several times
     (photo_cache explains). ``key`` must name everything the decoded picture depends on (the
@@ -511,7 +512,7 @@ def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = T
     if found is not None:
         return found
     read = read_side(load(), today, with_mrz=with_mrz, models_dir=models_dir,
-                     read_print=read_print, held_card=held_card, front_qr_read=front_qr_read)
+                     read_print=read_print, held_card=held_card, card_qr_read=card_qr_read)
     SIDE_READS.put(_cache_keys(key, today, with_mrz, models_dir, read_print, held_card)[0], read)
     return read
 
