@@ -166,6 +166,17 @@ def test_an_admins_report_names_each_rows_office_and_adds_up_each_office(app, ki
         'id="report-lines"', 1)[1]
 
 
+def test_two_offices_of_one_name_stay_apart_in_the_report(app, kiosk):
+    """Offices are told apart by their code: two named alike are two lines, not one."""
+    twin = make_office(app, code="thanh-hoa-2", name="VNPT Thanh Hóa")
+    kiosk.start()
+    kiosk.start()
+    put_in_office(app, kiosk.token, twin)
+    text = _admin(app).get("/staff/reports.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    assert sorted((r[-2], r[3]) for r in rows) == [("thanh-hoa", "1"), ("thanh-hoa-2", "1")]
+
+
 def test_the_audit_log_shows_the_own_offices_registrations_only(app, waiting):
     assert waiting.number in Clerk(app).html("/staff/audit", headers=HX)
     other = _clerk_b(app)

@@ -105,19 +105,21 @@ def build(first: date, last: date, staff: StaffUser, office_filter: int | None =
     now = utcnow()
     lines: dict[tuple, Line] = {}
     days: dict[date, Line] = {}
-    per_office: dict[str, Line] = {}
+    per_office: dict[tuple, Line] = {}  # by (name, code): sorted by name, two never merged
     total = Line(first, "", "Tất cả")
     for reg in regs:
         day = reg.created_at.astimezone(LOCAL_TZ).date()
         office = office_of.get(reg.office_id)
         office_name = office.name if office is not None else "(không rõ)"
         office_code = office.code if office is not None else ""
-        key = (day, office_name, reg.kiosk_id or "")
-        line = lines.setdefault(key, Line(day, key[2], names.get(key[2], key[2] or "(không rõ)"),
+        kiosk_code = reg.kiosk_id or ""
+        key = (day, office_name, office_code, kiosk_code)
+        line = lines.setdefault(key, Line(day, kiosk_code,
+                                          names.get(kiosk_code, kiosk_code or "(không rõ)"),
                                           office_name, office_code))
         day_line = days.setdefault(day, Line(day, "", "Tất cả"))
-        office_line = per_office.setdefault(office_name, Line(first, "", "Tất cả", office_name,
-                                                              office_code))
+        office_line = per_office.setdefault((office_name, office_code),
+                                            Line(first, "", "Tất cả", office_name, office_code))
         evs = events.get(reg.id, [])
         flags = {
             "started": True,
@@ -151,7 +153,7 @@ def build(first: date, last: date, staff: StaffUser, office_filter: int | None =
                 target.total_minutes.append(_minutes(reg.created_at, reg.finished_at))
     ordered_days = [days[d] for d in sorted(days)]
     return Report(first, last, [lines[k] for k in sorted(lines)], ordered_days, total,
-                  [per_office[name] for name in sorted(per_office)])
+                  [per_office[k] for k in sorted(per_office)])
 
 
 def _fmt(value: float | None) -> str:
