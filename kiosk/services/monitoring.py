@@ -343,24 +343,14 @@ def _migrations(revisions: frozenset[str] | None) -> str:
     """Whether the database's schema is one this code can serve on: its migration revisions are
     the code's heads, or newer ones (:data:`NEWER_SCHEMA`). Code deployed without ``flask db
     upgrade`` would fail customers at the first page that reads a new column: "behind"."""
-    heads = code_migration_heads()
     if not revisions:
         return "not migrated"
+    heads, known = _migration_scripts()
     if revisions == heads:
         return "ok"
-    known = _known_revisions()
     if revisions <= known:
         return "behind (run flask db upgrade)"
     return NEWER_SCHEMA
-
-
-def code_migration_heads() -> frozenset[str]:
-    """The newest revisions of this code's migrations folder (read once per process)."""
-    return _migration_scripts()[0]
-
-
-def _known_revisions() -> frozenset[str]:
-    return _migration_scripts()[1]
 
 
 def _migration_scripts() -> tuple[frozenset[str], frozenset[str]]:
