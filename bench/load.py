@@ -667,6 +667,25 @@ def server_side(lines: list[dict], top: int = 12) -> dict:
     return dict(ranked[:top])
 
 
+def web_cpu_by_endpoint(lines: list[dict], registrations: int, web_cpu_s: float) -> dict | None:
+    """Where the web processes' CPU goes, in ms a registration: the request threads' own CPU
+    summed per endpoint (the largest first), and ``outside_requests``, what the web processes
+    spent beyond all of them (the server's loop, the pool's feeder threads, the garbage
+    collector, the master)."""
+    if not registrations:
+        return None
+    totals: dict[str, float] = defaultdict(float)
+    for line in lines:
+        if line.get("cpu_ms") is None:
+            continue
+        totals[f'{line.get("method")} {line.get("endpoint")}'] += float(line["cpu_ms"])
+    in_requests = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return {"requests_ms": {k: round(v / registrations, 1) for k, v in ranked},
+            "in_requests_ms": round(in_requests / registrations, 1),
+            "outside_requests_ms": round((web_cpu_s * 1000 - in_requests) / registrations, 1)}
+
+
 def _group(results: Results, labels) -> dict | None:
     """p50/p95 over every request of these labels together."""
     values = [x for label, v in results.times.items() if label in labels for x in v]
@@ -724,6 +743,7 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
     server_log = server.log_tail() if results.errors else []
     requests_done = sum(len(v) for v in results.times.values())
     steps = {label: _percentiles(v) for label, v in sorted(results.times.items())}
+    access = server.access_lines(log_start)
     return {
         "registrations": results.finished,
         "unfinished": results.unfinished,
@@ -756,7 +776,9 @@ def drive(server: Server, client_cls, kiosks: int, walks: int, pause, max_second
                                        if results.finished else None),
             "worker_peak_rss_mb": console_server.peak_rss_mb(),
         },
-        "server_side": server_side(server.access_lines(log_start)),
+        "server_side": server_side(access),
+        "web_cpu_ms_per_registration_by_endpoint": web_cpu_by_endpoint(
+            access, results.finished, roles.get("web", 0.0)),
         "server_log_tail": server_log,
     }
 

@@ -69,6 +69,28 @@ def test_order_corners_puts_a_long_side_on_top_for_a_card_on_its_side():
     assert top == pytest.approx(856)
 
 
+def test_order_corners_answers_float32_corners_of_the_input():
+    quad = np.array([[80.5, 300.25], [100, 50], [500, 80], [480, 330]], np.float64)
+    ordered = card_outline.order_corners(quad)
+    assert ordered.dtype == np.float32 and ordered.shape == (4, 2)
+    assert sorted(map(tuple, ordered.tolist())) == sorted(map(tuple, quad.astype(np.float32)
+                                                              .tolist()))
+
+
+def test_two_sides_cross_where_both_lines_pass():
+    # y = 10 (along x) and x = 30 (along y)
+    assert card_outline._crossing((0, 10), (1, 0), (30, -5), (0, 2)) == pytest.approx((30, 10))
+    # a slanted pair: through (0, 0) along (1, 1) and through (10, 0) along (-1, 1)
+    assert card_outline._crossing(np.float32([0, 0]), np.float32([1, 1]),
+                                  np.float32([10, 0]), np.float32([-1, 1])) == \
+        pytest.approx((5, 5))
+
+
+def test_parallel_sides_do_not_cross():
+    assert card_outline._crossing((0, 0), (1, 0), (0, 5), (2, 0)) is None
+    assert card_outline._intersect((0, 0), (1, 0), (0, 5), (2, 0)) is None
+
+
 @pytest.mark.parametrize("size,seed", [((1280, 720), 1), ((640, 480), 2), ((1280, 720), 3),
                                        ((640, 480), 4)])
 def test_find_card_corners_match_the_truth(front, size, seed):

@@ -187,6 +187,48 @@ def test_the_consoles_portrait_is_cut_once(engine, photos):
     assert photo_cache.PORTRAIT_JPEGS.hits == 1
 
 
+def test_the_portrait_cut_after_a_card_read_does_not_find_the_card_again(engine, photos,
+                                                                        monkeypatch):
+    from kiosk.vision import card_outline
+
+    engine.read_card([photos["front"]], read_print=False, held_card=True)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the card was looked for again")
+
+    monkeypatch.setattr(read_card_module, "portrait_from_frame", no_search)
+    monkeypatch.setattr(card_outline, "find_card", no_search)
+    cut = engine.card_portrait_jpeg(photos["front"])
+    portrait = cv2.imdecode(np.frombuffer(cut, np.uint8), cv2.IMREAD_COLOR)
+    h, w = portrait.shape[:2]
+    assert 1.1 < h / w < 1.5  # a portrait's box, not the card (wider than high)
+    assert len(engine.face_model_instance().detect(portrait, portrait=True)) == 1  # its face
+
+
+def test_without_a_card_read_the_portrait_is_cut_from_the_photo_itself(engine, photos,
+                                                                     monkeypatch):
+    searched = []
+    real = read_card_module.portrait_from_frame
+    monkeypatch.setattr(read_card_module, "portrait_from_frame",
+                        lambda *a, **k: searched.append(1) or real(*a, **k))
+    assert engine.card_portrait_jpeg(photos["front"]) is not None
+    assert searched == [1]
+
+
+def test_a_photos_analysis_decodes_it_once(engine, photos, monkeypatch):
+    from kiosk.vision import images, jobs
+
+    decoded = []
+    real = cv2.imdecode
+    monkeypatch.setattr(images.cv2, "imdecode",
+                        lambda buf, flags: decoded.append(flags) or real(buf, flags))
+    found = jobs.card_photo(engine, photos["front"], [], True, held_card=True)
+    assert found["portrait"] is not None and found["preview"] is not None
+    # the read, the portrait cut and the console's preview share one decode; the frame hash
+    # decodes at 1/8 scale of its own
+    assert decoded == [cv2.IMREAD_COLOR, cv2.IMREAD_REDUCED_COLOR_8]
+
+
 def test_an_unusable_photo_is_refused_even_beside_a_kept_one(engine, photos):
     from kiosk.vision.images import ImageError
 

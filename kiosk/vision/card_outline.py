@@ -88,22 +88,26 @@ def order_corners(points: np.ndarray) -> np.ndarray:
     Works for any in-plane rotation up to ±90° (beyond that the card is upside down, which only
     the QR code can tell).
     """
+    # Plain floats: the outline search orders a few hundred quads a frame, and numpy's per-call
+    # overhead on four points cost more than the arithmetic.
     pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
-    centre = pts.mean(axis=0)
-    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
-    pts = pts[np.argsort(angles)]  # clockwise on screen (y points down)
+    xy = pts.tolist()
+    cx, cy = sum(p[0] for p in xy) / 4, sum(p[1] for p in xy) / 4
+    # clockwise on screen (y points down)
+    order = sorted(range(4), key=lambda i: math.atan2(xy[i][1] - cy, xy[i][0] - cx))
+    ring = [xy[i] for i in order]
     best, best_score = 0, -math.inf
     for start in range(4):
-        a, b, c = pts[start], pts[(start + 1) % 4], pts[(start + 2) % 4]
-        top, side = b - a, c - b
-        top_len, side_len = float(np.hypot(*top)), float(np.hypot(*side))
+        a, b, c = ring[start], ring[(start + 1) % 4], ring[(start + 2) % 4]
+        top_x, top_y = b[0] - a[0], b[1] - a[1]
+        top_len, side_len = math.hypot(top_x, top_y), math.hypot(c[0] - b[0], c[1] - b[1])
         if top_len < 1e-6:
             continue
         # prefer the long edge as the top, then the one pointing to +x
-        score = (1.0 if top_len >= side_len else 0.0) + top[0] / top_len * 0.5
+        score = (1.0 if top_len >= side_len else 0.0) + top_x / top_len * 0.5
         if score > best_score:
             best, best_score = start, score
-    return np.roll(pts, -best, axis=0).astype(np.float32)
+    return pts[[order[(best + k) % 4] for k in range(4)]]
 
 
 def rotate_corners(corners: np.ndarray, quarter_turns: int) -> np.ndarray:
@@ -195,9 +199,10 @@ def _quad_from_contour(contour: np.ndarray) -> np.ndarray | None:
 
 def _quad_shape_ok(quad: np.ndarray) -> tuple[bool, float]:
     """(plausible card?, measured aspect) for an ordered quad."""
-    tl, tr, br, bl = quad
-    top, bottom = np.linalg.norm(tr - tl), np.linalg.norm(br - bl)
-    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    corners = np.asarray(quad, np.float64).reshape(4, 2).tolist()
+    (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = corners
+    top, bottom = math.hypot(trx - tlx, try_ - tly), math.hypot(brx - blx, bry - bly)
+    left, right = math.hypot(blx - tlx, bly - tly), math.hypot(brx - trx, bry - try_)
     if min(top, bottom, left, right) < 8:
         return False, 0.0
     aspect = (top + bottom) / (left + right)
@@ -206,12 +211,12 @@ def _quad_shape_ok(quad: np.ndarray) -> tuple[bool, float]:
     # opposite sides of a card seen by a webcam stay within a factor ~1.6 of each other
     if max(top, bottom) / min(top, bottom) > 1.6 or max(left, right) / min(left, right) > 1.6:
         return False, aspect
-    if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.float32)):
+    if not cv2.isContourConvex(np.asarray(quad, np.float32).reshape(-1, 1, 2)):
         return False, aspect
     for i in range(4):  # interior angles within 50°..130°
-        a, b, c = quad[i - 1], quad[i], quad[(i + 1) % 4]
-        v1, v2 = a - b, c - b
-        cos = float(v1 @ v2 / (np.linalg.norm(v1) * np.linalg.norm(v2) + 1e-9))
+        (ax, ay), (bx, by), (cx, cy) = corners[i - 1], corners[i], corners[(i + 1) % 4]
+        v1x, v1y, v2x, v2y = ax - bx, ay - by, cx - bx, cy - by
+        cos = (v1x * v2x + v1y * v2y) / (math.hypot(v1x, v1y) * math.hypot(v2x, v2y) + 1e-9)
         if abs(cos) > 0.643:
             return False, aspect
     return True, aspect
@@ -251,12 +256,23 @@ def _side_shares(quad: np.ndarray, gray: np.ndarray) -> list[float]:
     return [float(v) for v in _segment_shares(quad, np.roll(quad, -1, axis=0), gray)]
 
 
-def _intersect(p1, d1, p2, d2) -> np.ndarray | None:
-    mat = np.array([[d1[0], -d2[0]], [d1[1], -d2[1]]], np.float64)
-    if abs(np.linalg.det(mat)) < 1e-6:
+def _crossing(p1, d1, p2, d2) -> tuple[float, float] | None:
+    """Where the line through ``p1`` along ``d1`` meets the one through ``p2`` along ``d2``
+    (plain floats), or None when they are parallel. Cramer's rule: the outline search
+    intersects a few hundred pairs of lines a frame, and numpy's solver costs ~20 µs a call
+    on a 2×2 system."""
+    d1x, d1y, d2x, d2y = float(d1[0]), float(d1[1]), float(d2[0]), float(d2[1])
+    det = d2x * d1y - d1x * d2y
+    if abs(det) < 1e-6:
         return None
-    s = np.linalg.solve(mat, (np.asarray(p2) - np.asarray(p1)).astype(np.float64))
-    return np.asarray(p1, np.float64) + s[0] * np.asarray(d1, np.float64)
+    rx, ry = float(p2[0]) - float(p1[0]), float(p2[1]) - float(p1[1])
+    s = (d2x * ry - rx * d2y) / det
+    return float(p1[0]) + s * d1x, float(p1[1]) + s * d1y
+
+
+def _intersect(p1, d1, p2, d2) -> np.ndarray | None:
+    found = _crossing(p1, d1, p2, d2)
+    return None if found is None else np.array(found, np.float64)
 
 
 def _repair_side(quad: np.ndarray, gray: np.ndarray, side: int) -> np.ndarray | None:
@@ -280,21 +296,21 @@ def _repair_side(quad: np.ndarray, gray: np.ndarray, side: int) -> np.ndarray | 
     expected = opp_len / CARD_ASPECT if long_side else opp_len * CARD_ASPECT
     prev_p, prev_d = quad[side - 1], quad[side] - quad[side - 1]
     next_p, next_d = quad[(side + 1) % 4], quad[(side + 2) % 4] - quad[(side + 1) % 4]
-    tried = []
     dists = np.linspace(0.85 * expected, 1.15 * expected, 25)
-    for dist in dists:
-        p = a + n * dist
-        c1 = _intersect(p, u, prev_p, prev_d)
-        c2 = _intersect(p, u, next_p, next_d)
-        if c1 is not None and c2 is not None:
-            tried.append([0.0, dist, c1, c2])
-    if tried:
-        shares = _segment_shares(np.array([t[2] for t in tried]), np.array([t[3] for t in tried]),
-                                 gray)
-        for entry, share in zip(tried, shares, strict=True):
-            entry[0] = float(share)
-    if not tried:
-        return None
+    # the candidate sides, all 25 at once: each crosses the two neighbouring sides
+    starts = a.astype(np.float64)[None, :] + dists[:, None] * n[None, :]
+    ends = []
+    for p2, d2 in ((prev_p, prev_d), (next_p, next_d)):
+        d2x, d2y = float(d2[0]), float(d2[1])
+        det = d2x * u[1] - u[0] * d2y
+        if abs(det) < 1e-6:  # parallel to a neighbour: no corner (as _crossing)
+            return None
+        r = np.asarray(p2, np.float64)[None, :] - starts
+        along = (d2x * r[:, 1] - r[:, 0] * d2y) / det
+        ends.append(starts + along[:, None] * u[None, :])
+    shares = _segment_shares(ends[0], ends[1], gray)
+    tried = [[float(share), dist, c1, c2]
+             for share, dist, c1, c2 in zip(shares, dists, ends[0], ends[1], strict=True)]
     # the outermost clear edge: the print inside the card (portrait frame, QR code) makes edges
     # parallel to the card's own a little further in
     clear = [t for t in tried if t[0] >= 0.7]
@@ -388,14 +404,11 @@ def _fit_sides(quad: np.ndarray, points: np.ndarray, tol: float) -> np.ndarray:
     out = np.empty((4, 2), np.float32)
     for i in range(4):
         (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        mat = np.array([[d1[0], -d2[0]], [d1[1], -d2[1]]], np.float64)
-        if abs(np.linalg.det(mat)) < 1e-6:
-            out[i] = quad[i]
-            continue
-        s = np.linalg.solve(mat, (p2 - p1).astype(np.float64))
-        corner = p1 + s[0] * d1
+        corner = _crossing(p1, d1, p2, d2)
         # a refit should move a corner a little, not across the card
-        out[i] = corner if np.hypot(*(corner - quad[i])) <= 4 * tol else quad[i]
+        near = corner is not None and math.hypot(corner[0] - float(quad[i][0]),
+                                                 corner[1] - float(quad[i][1])) <= 4 * tol
+        out[i] = corner if near else quad[i]
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import cv2
 
-from kiosk.vision.images import decode_image
+from kiosk.vision.images import decode_image, decoding_once
 
 # The console shows photos at most this big; the full photo stays the evidence.
 PREVIEW_MAX_SIDE = 960
@@ -62,6 +62,12 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
     ``read_print``: read the print by OCR when the QR code is not readable (step 1's scan,
     where the number fills the form; 0.3–1 s more). ``held_card``: the photos are camera shots
     of one side each (engine.read_card)."""
+    with decoding_once():  # the read, the portrait cut and the preview decode the photo once
+        return _card_photo(engine, data, others, requested_front, read_print, held_card)
+
+
+def _card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
+                read_print: bool, held_card: bool) -> dict:
     card, error = None, None
     try:
         # step 6 reads no print: a number read off the print could not vouch for the identity
@@ -87,6 +93,11 @@ def stored_photo(engine, kind: str, data: bytes) -> dict:
     """An older photo stored without findings (taken before they existed): what the console
     needs, computed once. The card read is of this photo alone, with the print read as the
     console always did."""
+    with decoding_once():
+        return _stored_photo(engine, kind, data)
+
+
+def _stored_photo(engine, kind: str, data: bytes) -> dict:
     found = {"frame_hash": _frame_hash(engine, data),
              "preview": preview_jpeg(data, engine.max_pixels), "card": None, "portrait": None}
     if kind in ("card_front", "card_back"):

@@ -497,6 +497,22 @@ def kept_side_read(key, today: date | None = None, *, with_mrz: bool = True, mod
     return None
 
 
+def kept_read_of_photo(key, today: date | None = None, *, models_dir=None) -> SideRead | None:
+    """Any read of the photo with the digest ``key`` kept in this process, whatever the options
+    it was made with (with or without the zone, the print or ``held_card``), or None. Each
+    is a true read of the photo: the portrait it cut is the photo's (:meth:`EkycEngine.
+    card_portrait_jpeg` uses it instead of finding the card again)."""
+    from kiosk.vision.photo_cache import SIDE_READS
+
+    for with_mrz, read_print in ((True, False), (True, True), (False, False)):
+        for held_card in (True, False):
+            found = SIDE_READS.get(_cache_keys(key, today, with_mrz, models_dir, read_print,
+                                               held_card)[0])
+            if found is not None:
+                return found
+    return None
+
+
 def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = True,
                      models_dir=None, read_print: bool = True, held_card: bool = False,
                      card_qr_read: bool = False) -> SideRead:

@@ -307,3 +307,68 @@ def test_cli_refuses_a_progressive_bomb_with_json(runner, tmp_path):
     assert result.exit_code != 0
     payload = json.loads(result.output.strip().splitlines()[-1])
     assert payload["error"] == "bad_image" and "Traceback" not in result.output
+
+
+# ---- one photo, several readers -----------------------------------------------------------
+
+def _camera_jpeg(width: int = 1280, height: int = 720) -> bytes:
+    import cv2
+    import numpy as np
+
+    noise = np.random.default_rng(3).integers(0, 255, (height, width, 3), dtype=np.uint8)
+    ok, buf = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    assert ok
+    return buf.tobytes()
+
+
+def _counting_decodes(monkeypatch) -> list:
+    from kiosk.vision import images
+
+    calls = []
+    real = images.cv2.imdecode
+    monkeypatch.setattr(images.cv2, "imdecode", lambda buf, flags: calls.append(flags) or
+                        real(buf, flags))
+    return calls
+
+
+def test_within_decoding_once_a_photo_is_decoded_once_and_each_reader_gets_its_own_copy(
+        monkeypatch):
+    import numpy as np
+
+    from kiosk.vision.images import decoding_once
+
+    data = _camera_jpeg()
+    decodes = _counting_decodes(monkeypatch)
+    with decoding_once():
+        first, _ = decode_image(data, 20_000_000)
+        first[:] = 0  # a reader that draws on its copy
+        second, mime = decode_image(data, 20_000_000)
+        reduced, _ = decode_image(data, 20_000_000, max_side=64)  # another scale: its own
+    assert len(decodes) == 2 and mime == "image/jpeg"
+    assert second.any() and np.array_equal(second, decode_image(data, 20_000_000)[0])
+    assert reduced.shape[1] == 160
+    decode_image(data, 20_000_000)
+    assert len(decodes) == 4  # outside the block nothing is kept
+
+
+def test_decoding_once_still_refuses_what_decoding_refuses():
+    from kiosk.vision.images import decoding_once
+
+    data = _camera_jpeg()
+    with decoding_once():
+        decode_image(data, 20_000_000)
+        with pytest.raises(ImageError):
+            decode_image(data[:len(data) // 2] + b"\xff\xd9", 20_000_000)
+        with pytest.raises(ImageError):  # the pixel limit of each call holds for a kept picture
+            decode_image(data, 500_000)
+
+
+def test_a_big_picture_is_not_kept_twice_in_memory(monkeypatch):
+    from kiosk.vision import images
+
+    data = _camera_jpeg(2400, 1600)  # 11.5 MB decoded: above REUSED_DECODE_MAX_BYTES
+    decodes = _counting_decodes(monkeypatch)
+    with images.decoding_once():
+        decode_image(data, 20_000_000)
+        decode_image(data, 20_000_000)
+    assert len(decodes) == 2
