@@ -171,11 +171,11 @@ def test_a_worker_that_cannot_be_spawned_again_is_spawned_by_the_next_job(make_p
     real_spawn = pool._spawn
     refusals = []
 
-    def refuse_once():
+    def refuse_once(slot):
         if not refusals:
             refusals.append(True)
             raise OSError(12, "Cannot allocate memory")
-        return real_spawn()
+        return real_spawn(slot)
 
     monkeypatch.setattr(pool, "_spawn", refuse_once)
     with pytest.raises(VisionBusy) as busy:
@@ -184,6 +184,53 @@ def test_a_worker_that_cannot_be_spawned_again_is_spawned_by_the_next_job(make_p
     assert not pool.ready()
     assert pool.run("echo", pool_jobs.echo, 7)["value"] == 7
     assert pool.stats()["workers"] == 1 and pool.ready()
+
+
+def _slot_keys(pool) -> tuple[int, int]:
+    """Two affinity keys that fall on different workers of a two-worker pool."""
+    first = 0
+    second = next(k for k in range(1, 10) if hash(k) % pool.workers != hash(first) % pool.workers)
+    return first, second
+
+
+def test_the_jobs_of_one_registration_go_to_one_worker(make_pool):
+    pool = make_pool(workers=2, queue=4)
+    one, other = _slot_keys(pool)
+    pids = {key: {pool.run("echo", pool_jobs.echo, i, affinity=key)["pid"] for i in range(4)}
+            for key in (one, other)}
+    assert len(pids[one]) == 1 and len(pids[other]) == 1
+    assert pids[one] != pids[other]  # and another registration's to the other
+
+
+def test_a_job_does_not_wait_for_its_busy_worker_while_another_is_idle(make_pool, tmp_path):
+    pool = make_pool(workers=2, queue=4)
+    one, _ = _slot_keys(pool)
+    own = pool.run("echo", pool_jobs.echo, 0, affinity=one)["pid"]
+    flag = tmp_path / "release"
+    held = []
+    holder = threading.Thread(target=lambda: held.append(
+        pool.run("hold", pool_jobs.wait_for_file, str(flag), affinity=one)))
+    holder.start()
+    assert _until(lambda: pool.stats()["running"] == 1)
+    try:
+        answer = pool.run("echo", pool_jobs.echo, 1, affinity=one)  # its worker is busy
+        assert answer["value"] == 1 and answer["pid"] != own
+    finally:
+        flag.write_text("go")
+        holder.join(30)
+    assert held == [True]
+
+
+def test_a_replaced_worker_takes_the_jobs_of_the_one_it_replaced(make_pool):
+    pool = make_pool(workers=2, queue=4)
+    one, other = _slot_keys(pool)
+    before = {key: pool.run("echo", pool_jobs.echo, 0, affinity=key)["pid"] for key in (one, other)}
+    with pytest.raises(VisionBusy):
+        pool.run("die", pool_jobs.die, affinity=one)
+    after = {key: pool.run("echo", pool_jobs.echo, 0, affinity=key)["pid"] for key in (one, other)}
+    assert after[other] == before[other]
+    assert after[one] != before[one]
+    assert pool.run("echo", pool_jobs.echo, 0, affinity=one)["pid"] == after[one]
 
 
 def test_a_job_that_waited_its_turn_still_gets_its_whole_time(make_pool, tmp_path):
@@ -287,7 +334,7 @@ def test_a_full_pool_answers_busy_and_the_other_pages_still_answer(app, kiosk, m
 
 def test_busy_at_the_face_compare_decides_nothing(app, kiosk, fake_ekyc):
     class CompareBusy(InlinePool):
-        def run(self, kind, fn, *args):
+        def run(self, kind, fn, *args, affinity=None):
             if kind == "compare":
                 raise VisionBusy("full")
             return super().run(kind, fn, *args)
@@ -388,7 +435,7 @@ def test_an_older_photo_is_analysed_once_then_served_from_what_was_stored(app, k
 
 
 class _AlwaysBusy(InlinePool):
-    def run(self, kind, fn, *args):
+    def run(self, kind, fn, *args, affinity=None):
         raise VisionBusy("full")
 
 
@@ -455,6 +502,27 @@ def test_an_uploaded_card_photo_is_read_as_a_page_that_may_show_both_sides(app, 
     with app.app_context():
         sources = {row.kind: row.source for row in _evidence(app)}
     assert sources["card_front"] == "upload" and sources["card_back"] == "camera"
+
+
+def test_a_registrations_photo_jobs_and_its_face_compare_share_a_worker(app, kiosk,
+                                                                         fake_ekyc):
+    """Each worker keeps the card reads it made: the comparison finds them only in the worker
+    that read the photos."""
+    seen = []
+
+    class Recording(InlinePool):
+        def run(self, kind, fn, *args, affinity=None):
+            seen.append((kind, affinity))
+            return super().run(kind, fn, *args)
+
+    app.extensions[vision_pool.EXTENSION_KEY] = Recording(lambda: fake_ekyc)
+    kiosk.walk_to(6)
+    fake_ekyc.script(decision="review", card=CARD)
+    kiosk.capture_all()
+    reg = kiosk.registration()
+    photo_jobs = [(kind, key) for kind, key in seen if kind in ("card_photo", "compare")]
+    assert {kind for kind, _ in photo_jobs} == {"card_photo", "compare"}
+    assert {key for _, key in photo_jobs} == {reg.id}
 
 
 def test_camera_shots_are_compared_as_a_card_held_up(app, kiosk, fake_ekyc):

@@ -74,7 +74,7 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
     # the kiosk's camera shows one side of a card held up; an upload may be a page showing
     # both (read_card.read_side)
     found = vision_pool.run("card_scan", jobs.card_photo, data, [], False, True,
-                            source in ekyc.HELD_CARD_SOURCES)
+                            source in ekyc.HELD_CARD_SOURCES, registration=reg)
     if found["card"] is None:  # a vision bug must not cost the customer the step: they can type
         current_app.logger.error("card scan failed for %s (%s)", reg.number,
                                  found.get("card_error"))

@@ -94,7 +94,7 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     # a camera shot is one side of the card held up; an upload may be a page showing both
     # (read_card.read_side)
     found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front",
-                            False, source in HELD_CARD_SOURCES)
+                            False, source in HELD_CARD_SOURCES, registration=reg)
     card = found["card"]
     if card is None:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.error("card check failed for %s (%s)", reg.number,
@@ -241,7 +241,8 @@ def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
         if chip is not None:
             return {**vision_pool.run("compare", jobs.compare, chip.portrait, face_bytes),
                     "reference": "chip_portrait", "card": chip.identity}
-        return vision_pool.run("compare", jobs.compare, cards, face_bytes, held_card)
+        return vision_pool.run("compare", jobs.compare, cards, face_bytes, held_card,
+                               registration=reg)
     except VisionBusy:  # not a verdict on the face: nothing is decided, the kiosk retries
         raise
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
@@ -338,7 +339,7 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     """
     mime = mime or engine().check_image(data)
     if analysis is None:
-        analysis = _analyse(kind, data)
+        analysis = _analyse(reg, kind, data)
     details = None
     latest = dict(latest) if latest is not None else _latest_rows(reg)
     if kind in ("face", "card_front", "card_back"):
@@ -361,11 +362,12 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     return latest
 
 
-def _analyse(kind: str, data: bytes) -> tuple:
+def _analyse(reg: Registration, kind: str, data: bytes) -> tuple:
     """(findings, preview, portrait) of a photo stored without the step-6 card path (an
     uploaded scan, a face photo): one pool job."""
     if kind in CARD_KINDS:
-        found = vision_pool.run("card_photo", jobs.card_photo, data, [], kind == "card_front")
+        found = vision_pool.run("card_photo", jobs.card_photo, data, [], kind == "card_front",
+                                registration=reg)
         findings, preview, portrait = photo_findings.from_card_job(found, found["card"])
         return findings, preview, portrait if kind == "card_front" else None
     return photo_findings.from_face_job(vision_pool.run("face_photo", jobs.face_photo, data))

@@ -132,7 +132,9 @@ def pool():
     return current_app.extensions[EXTENSION_KEY]
 
 
-def run(kind: str, fn, *args):
+def run(kind: str, fn, *args, registration=None):
     """``fn(engine, *args)`` (a job of kiosk.vision.jobs) in the pool: its answer, its own
-    exception (ImageError), or VisionBusy."""
-    return pool().run(kind, fn, *args)
+    exception (ImageError), or VisionBusy. ``registration``: the photos' registration; its
+    jobs go to one worker whenever it is idle, where its photos' reads are kept."""
+    affinity = None if registration is None else registration.id
+    return pool().run(kind, fn, *args, affinity=affinity)

@@ -102,6 +102,7 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: object
     ready: object  # a multiprocessing Event
+    slot: int = 0  # its place in the pool: a replacement takes the slot of the one it replaces
 
 
 @dataclass
@@ -149,11 +150,11 @@ class VisionPool:
             self._idle, self._all = [], []
             self._admitted = self._running = self._missing = 0
             self._started, self._pid, self._closed = True, os.getpid(), False
-            for _ in range(self.workers):
-                worker = self._spawn()
+            for slot in range(self.workers):
+                worker = self._spawn(slot)
                 self._idle.append(worker)
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, slot: int) -> _Worker:
         parent, child = self._ctx.Pipe()
         ready = self._ctx.Event()
         process = self._ctx.Process(target=_worker_main, name="kiosk-vision",
@@ -162,7 +163,7 @@ class VisionPool:
                                     daemon=True)
         process.start()
         child.close()
-        worker = _Worker(process, parent, ready)
+        worker = _Worker(process, parent, ready, slot)
         self._all.append(worker)
         return worker
 
@@ -180,21 +181,34 @@ class VisionPool:
         if worker in self._all:
             self._all.remove(worker)
         try:
-            return self._spawn()
+            return self._spawn(worker.slot)
         except Exception:
             log.exception("vision worker could not be replaced: retried with the next job")
             self._missing += 1
             return None
 
     def _respawn_missing(self) -> None:
-        """(condition held) Spawn again the workers that could not be replaced."""
+        """(condition held) Spawn again the workers that could not be replaced, in the slots
+        left empty."""
         while self._missing:
+            taken = {w.slot for w in self._all}
+            slot = next((i for i in range(self.workers) if i not in taken), 0)
             try:
-                self._idle.append(self._spawn())
+                self._idle.append(self._spawn(slot))
             except Exception:
                 log.exception("vision worker still cannot be spawned")
                 return
             self._missing -= 1
+
+    def _take_idle(self, affinity) -> _Worker:
+        """(condition held, a worker idle) The worker of ``affinity``'s slot when it is idle,
+        else any idle one: a job never waits for its own worker while another could run it."""
+        if affinity is not None:
+            slot = hash(affinity) % self.workers
+            for i, worker in enumerate(self._idle):
+                if worker.slot == slot:
+                    return self._idle.pop(i)
+        return self._idle.pop()
 
     def close(self) -> None:
         with self._cond:
@@ -212,9 +226,13 @@ class VisionPool:
             worker.conn.close()
 
     # ---- jobs ------------------------------------------------------------------------------------
-    def run(self, kind: str, fn: Callable, *args):
+    def run(self, kind: str, fn: Callable, *args, affinity=None):
         """``fn(engine, *args)`` in a worker: its answer, or its exception raised again;
-        :class:`VisionBusy` when the pool is full, the job took too long or the worker died."""
+        :class:`VisionBusy` when the pool is full, the job took too long or the worker died.
+
+        ``affinity``: jobs with the same value go to the same worker whenever it is idle (one
+        registration's photos: each worker keeps the reads it made, ``photo_cache``, so the
+        face comparison finds the card photos already read instead of reading them again)."""
         self.start()
         deadline = time.monotonic() + self.timeout
         with self._cond:
@@ -229,7 +247,7 @@ class VisionPool:
                     self._admitted -= 1
                     raise VisionBusy("timeout")
                 self._cond.wait(remaining)
-            worker = self._idle.pop()
+            worker = self._take_idle(affinity)
             self._running += 1
         began = time.monotonic()
         healthy = False
@@ -300,7 +318,7 @@ class InlinePool:
     def close(self) -> None:
         pass
 
-    def run(self, kind: str, fn: Callable, *args):
+    def run(self, kind: str, fn: Callable, *args, affinity=None):
         with self._lock:
             self._running += 1
         began = time.monotonic()

@@ -34,7 +34,7 @@ def test_a_busy_answer_is_waited_out_and_the_same_photo_sent_again(live_app_fact
         """Full for the first two photo analyses, then free."""
         refused = 0
 
-        def run(self, kind, fn, *args):
+        def run(self, kind, fn, *args, affinity=None):
             if kind == "card_photo" and self.refused < 2:
                 self.refused += 1
                 raise VisionBusy("full")
