@@ -45,9 +45,13 @@ graceful_timeout = 30
 # gunicorn closes it gets a reset: 14 of 200 walks failed so in the paced benchmark.
 keepalive = 75
 
-# Recycle workers now and then, staggered, so native libraries cannot grow memory forever.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then, staggered, so native libraries cannot grow memory forever. Not
+# often: a registration is ~34 requests, and a recycle costs ~2.3 s of CPU (the app imported
+# again, its vision processes started and their models loaded) and starts with cold caches.
+# Every 2,000 requests that was ~40 ms a registration; every 10,000 it is ~8 ms. A worker's
+# memory rose 7 MB over its first ~3,400 requests, levelling off (docs/performance-results.md).
+max_requests = 10000
+max_requests_jitter = 1000
 
 # Not preloaded: each worker imports the code itself, so a HUP reload picks up new code, and
 # the face models load lazily in each worker on its first step-6 request.
