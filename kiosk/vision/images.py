@@ -247,9 +247,10 @@ _DECODED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("decoded"
 
 @contextlib.contextmanager
 def decoding_once():
-    """While inside, :func:`decode_image` decodes each bytes object once per set of arguments
-    and answers copies (pixel for pixel what a fresh decode gives). Per thread and context:
-    nothing is kept once the block ends."""
+    """While inside (a ``with`` block, or a function decorated with ``@decoding_once()``),
+    :func:`decode_image` decodes each bytes object once per set of arguments and answers
+    copies (pixel for pixel what a fresh decode gives). Per thread and context: nothing is kept
+    once the block ends."""
     token = _DECODED.set({})
     try:
         yield

@@ -49,6 +49,7 @@ def _portrait(engine, data: bytes) -> bytes | None:
         return None
 
 
+@decoding_once()  # the read, the portrait cut and the preview decode the photo once
 def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
                read_print: bool = False, held_card: bool = False) -> dict:
     """A card photo (step 6, and step 1's scan): the card read (this photo first, then the
@@ -62,12 +63,6 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
     ``read_print``: read the print by OCR when the QR code is not readable (step 1's scan,
     where the number fills the form; 0.3–1 s more). ``held_card``: the photos are camera shots
     of one side each (engine.read_card)."""
-    with decoding_once():  # the read, the portrait cut and the preview decode the photo once
-        return _card_photo(engine, data, others, requested_front, read_print, held_card)
-
-
-def _card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
-                read_print: bool, held_card: bool) -> dict:
     card, error = None, None
     try:
         # step 6 reads no print: a number read off the print could not vouch for the identity
@@ -89,15 +84,11 @@ def face_photo(engine, data: bytes) -> dict:
             "preview": preview_jpeg(data, engine.max_pixels)}
 
 
+@decoding_once()
 def stored_photo(engine, kind: str, data: bytes) -> dict:
     """An older photo stored without findings (taken before they existed): what the console
     needs, computed once. The card read is of this photo alone, with the print read as the
     console always did."""
-    with decoding_once():
-        return _stored_photo(engine, kind, data)
-
-
-def _stored_photo(engine, kind: str, data: bytes) -> dict:
     found = {"frame_hash": _frame_hash(engine, data),
              "preview": preview_jpeg(data, engine.max_pixels), "card": None, "portrait": None}
     if kind in ("card_front", "card_back"):
