@@ -22,6 +22,10 @@ def _jpeg(image: np.ndarray) -> bytes:
 
 @pytest.fixture(scope="module")
 def photos():
+    return step6_photos()
+
+
+def step6_photos() -> dict:
     """A chip CCCD front (a calibration face as its portrait) and its back, each in a 1280×720
     camera frame as the kiosk shoots them, and another photo of the same person as the face."""
     from tests.support.synthetic import (

@@ -260,6 +260,10 @@ class Evidence(db.Model):
     # A downscaled JPEG for the console's pages, and the card portrait cut out (card fronts).
     preview: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
     portrait: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
+    # The card reads made of this photo (vision/carried_reads): the later jobs that take the
+    # photo take them along, so whichever process runs them does not read the card again.
+    # Encrypted: a front's read holds its portrait.
+    reads: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
 
     registration: Mapped[Registration] = relationship(back_populates="evidence")
 

@@ -104,9 +104,10 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
         state["number_source"] = (result.get("field_sources") or {}).get("id_number", "qr")
     kind = SIDE_KINDS.get(side)
     if kind:
-        findings, preview, portrait = photo_findings.from_card_job(found, result)
-        evidence.store(reg, kind, data, mime, source, findings=findings, preview=preview,
-                       portrait=portrait if kind == "card_front" else None)
+        analysis = photo_findings.from_card_job(found, result)
+        if kind != "card_front":
+            analysis = analysis._replace(portrait=None)
+        evidence.store(reg, kind, data, mime, source, **analysis.stored())
     expiry = scan_expiry(state)
     if expiry.refused:
         state["expired"] = expiry.message

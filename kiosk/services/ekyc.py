@@ -90,11 +90,12 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     mime = engine().check_image(data)
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
-    others = [latest[k].content for k in CARD_KINDS if k in latest]
+    taken = [latest[k] for k in CARD_KINDS if k in latest]
     # a camera shot is one side of the card held up; an upload may be a page showing both
     # (read_card.read_side)
-    found = vision_pool.run("card_photo", jobs.card_photo, data, others, kind == "card_front",
-                            False, source in HELD_CARD_SOURCES, registration=reg)
+    found = vision_pool.run("card_photo", jobs.card_photo, data, [row.content for row in taken],
+                            kind == "card_front", False, source in HELD_CARD_SOURCES,
+                            photo_findings.carried(taken), registration=reg)
     card = found["card"]
     if card is None:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.error("card check failed for %s (%s)", reg.number,
@@ -119,11 +120,10 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
                          kind=outcome.kind, requested=kind, side=side)
         return outcome, [], latest
     stored = outcome.kind
-    findings, preview, portrait = photo_findings.from_card_job(found, card)
+    analysis = photo_findings.from_card_job(found, card)
     if stored != "card_front":
-        portrait = None  # cut from what showed no front: no portrait to keep
-    latest = add_capture(reg, stored, data, source, mime, latest=latest,
-                         analysis=(findings, preview, portrait))
+        analysis = analysis._replace(portrait=None)  # cut from what showed no front
+    latest = add_capture(reg, stored, data, source, mime, latest=latest, analysis=analysis)
     problems = [p for p in identity_problems({"reference": "card_portrait", "card": card},
                                              reg.data, _today())
                 if p in CUSTOMER_CARD_MESSAGES and card]
@@ -225,7 +225,7 @@ def liveness_failures(reg: Registration) -> int:
 # PostgreSQL the same shape keeps row locks short.
 
 def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
-                  chip=None, held_card: bool = False) -> dict:
+                  chip=None, held_card: bool = False, carried: list[bytes] = ()) -> dict:
     """The engine's comparison (slow, no writes); a vision failure becomes NO_FACE.
 
     The reference is the chip's signed portrait when a chip read was verified (a photo of a
@@ -233,6 +233,7 @@ def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
     the back (2024 căn cước) and the machine-readable zone is on the back. ``chip``: the
     reference of a read not recorded yet (step 6's chip check); else the recorded one, if any.
     ``held_card``: the card photos are all camera shots, one side each (:func:`_held_card`).
+    ``carried``: the card reads stored with the photos (vision/carried_reads).
     """
     from kiosk.services import chip_reading
 
@@ -242,7 +243,7 @@ def compare_faces(reg: Registration, cards: list[bytes], face_bytes: bytes,
             return {**vision_pool.run("compare", jobs.compare, chip.portrait, face_bytes),
                     "reference": "chip_portrait", "card": chip.identity}
         return vision_pool.run("compare", jobs.compare, cards, face_bytes, held_card,
-                               registration=reg)
+                               list(carried), registration=reg)
     except VisionBusy:  # not a verdict on the face: nothing is decided, the kiosk retries
         raise
     except Exception as exc:  # vision must never take the kiosk down: the clerk decides
@@ -283,16 +284,19 @@ def record_decision(reg: Registration, details: dict, new_attempt: bool = True) 
 
 
 def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
-                  chip=None, *, sources: dict[str, str]) -> dict | None:
+                  chip=None, *, sources: dict[str, str],
+                  carried: list[bytes] = ()) -> dict | None:
     """Compute (never write) the decision for these photos; None while the front or the face
     is missing. ``contents``: kind → bytes of the latest photos (with any new one in place);
-    ``sources``: kind → how each was taken (camera, upload …)."""
+    ``sources``: kind → how each was taken (camera, upload …); ``carried``: the card reads
+    stored with them."""
     if contents.get("card_front") is None or contents.get("face") is None:
         return None
     cards = [contents[k] for k in CARD_KINDS if contents.get(k) is not None]
     # with a chip read, its signed portrait is the reference: the card photos are not read
     compared = compare_faces(reg, cards, contents["face"], chip) if chip is not None \
-        else compare_faces(reg, cards, contents["face"], held_card=_held_card(sources))
+        else compare_faces(reg, cards, contents["face"], held_card=_held_card(sources),
+                           carried=carried)
     return face_match_details(reg, compared, live)
 
 
@@ -307,19 +311,21 @@ def _latest_rows(reg: Registration) -> dict[str, Evidence]:
         return evidence_service.latest_captures(reg, with_content=True)
 
 
-def _latest_contents(reg: Registration) -> tuple[dict[str, bytes], dict[str, str]]:
-    """The latest photos' bytes and how each was taken, by kind."""
+def _latest_contents(reg: Registration) -> tuple[dict[str, bytes], dict[str, str], list[bytes]]:
+    """The latest photos' bytes and how each was taken, by kind; the card reads stored with
+    them."""
     rows = _latest_rows(reg)
     return ({kind: row.content for kind, row in rows.items()},
-            {kind: row.source for kind, row in rows.items()})
+            {kind: row.source for kind, row in rows.items()},
+            photo_findings.carried(rows.values()))
 
 
 def decision_against(reg: Registration, chip, live: bool) -> dict | None:
     """The decision for the latest photos against a chip reference not recorded yet (or, with
     ``chip`` None, the usual reference): computed, never written — :func:`record_decision`
     writes it. None while the front or the face is missing."""
-    contents, sources = _latest_contents(reg)
-    return _decision_for(reg, contents, live, chip, sources=sources)
+    contents, sources, carried = _latest_contents(reg)
+    return _decision_for(reg, contents, live, chip, sources=sources, carried=carried)
 
 
 def add_capture(reg: Registration, kind: str, data: bytes, source: str,
@@ -334,8 +340,8 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     as NO_FACE rather than raising).
     ``mime``: the caller has already checked the image (and got its type): not decoded again.
     ``latest``: the latest photos by kind, when the caller has just read them (not read again).
-    ``analysis``: (findings, preview, portrait) the caller's vision job found in the photo;
-    without it the photo is analysed here (one pool job).
+    ``analysis``: what the caller's vision job found in the photo (photo_findings.
+    PhotoAnalysis); without it the photo is analysed here (one pool job).
     """
     mime = mime or engine().check_image(data)
     if analysis is None:
@@ -347,12 +353,14 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
         contents[kind] = data
         sources = {k: row.source for k, row in latest.items()}
         sources[kind] = source
+        # the reads of the photos kept, and of the new one (its own job's)
+        carried = photo_findings.carried(row for k, row in latest.items() if k != kind)
+        if analysis.reads:
+            carried.append(analysis.reads)
         # A face photo taken here was not taken during the challenge.
         live = kind != "face" and reg.liveness_passed_at is not None
-        details = _decision_for(reg, contents, live, sources=sources)
-    findings, preview, portrait = analysis
-    latest[kind] = evidence_service.store(reg, kind, data, mime, source, findings=findings,
-                                          preview=preview, portrait=portrait)
+        details = _decision_for(reg, contents, live, sources=sources, carried=carried)
+    latest[kind] = evidence_service.store(reg, kind, data, mime, source, **analysis.stored())
     if kind == "face":
         reg.liveness_passed_at = None  # this photo was not taken during the challenge
     if kind in ("face", "card_front", "card_back"):
@@ -362,14 +370,14 @@ def add_capture(reg: Registration, kind: str, data: bytes, source: str,
     return latest
 
 
-def _analyse(reg: Registration, kind: str, data: bytes) -> tuple:
-    """(findings, preview, portrait) of a photo stored without the step-6 card path (an
-    uploaded scan, a face photo): one pool job."""
+def _analyse(reg: Registration, kind: str, data: bytes) -> photo_findings.PhotoAnalysis:
+    """What a photo stored without the step-6 card path (an uploaded scan, a face photo)
+    shows: one pool job."""
     if kind in CARD_KINDS:
         found = vision_pool.run("card_photo", jobs.card_photo, data, [], kind == "card_front",
                                 registration=reg)
-        findings, preview, portrait = photo_findings.from_card_job(found, found["card"])
-        return findings, preview, portrait if kind == "card_front" else None
+        analysis = photo_findings.from_card_job(found, found["card"])
+        return analysis if kind == "card_front" else analysis._replace(portrait=None)
     return photo_findings.from_face_job(vision_pool.run("face_photo", jobs.face_photo, data))
 
 
@@ -388,9 +396,9 @@ def record_liveness(reg: Registration, stamps: list[float], blobs: list[bytes]):
     details = None
     passed = verdict.state == "passed" and verdict.face_jpeg is not None
     if passed:
-        contents, sources = _latest_contents(reg)
+        contents, sources, carried = _latest_contents(reg)
         contents["face"] = verdict.face_jpeg
-        details = _decision_for(reg, contents, live=True, sources=sources)
+        details = _decision_for(reg, contents, live=True, sources=sources, carried=carried)
     audit.record("liveness_checked", reg, actor="system", state=verdict.state,
                  reason=verdict.reason, challenge=challenge, frames=len(blobs),
                  still=verdict.still)

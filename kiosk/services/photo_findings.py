@@ -10,6 +10,7 @@ once through the pool and stores them (the request commits them), then serves th
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from kiosk.core.models import Evidence
 from kiosk.services import vision_pool
@@ -35,16 +36,34 @@ def as_json(value):
     return json.loads(json.dumps(value, default=_plain))
 
 
-def from_card_job(found: dict, card: dict | None) -> tuple[dict, bytes | None, bytes | None]:
-    """(findings, preview, portrait) to store for a card photo analysed by ``jobs.card_photo``
-    (``card``: the read as the kiosk used it, e.g. with a QR code kept from the preview)."""
+class PhotoAnalysis(NamedTuple):
+    """What a photo's vision job found, as stored with it (Evidence's columns of those names)."""
+    findings: dict
+    preview: bytes | None
+    portrait: bytes | None
+    reads: bytes | None = None  # the card reads, packed (vision/carried_reads)
+
+    def stored(self) -> dict:
+        """The keyword arguments of ``services.evidence.store``."""
+        return self._asdict()
+
+
+def from_card_job(found: dict, card: dict | None) -> PhotoAnalysis:
+    """What to store for a card photo analysed by ``jobs.card_photo`` (``card``: the read as the
+    kiosk used it, e.g. with a QR code kept from the preview)."""
     findings = {"frame_hash": found.get("frame_hash"), "card": as_json(card) if card else None,
                 "portrait_found": found.get("portrait") is not None}
-    return findings, found.get("preview"), found.get("portrait")
+    return PhotoAnalysis(findings, found.get("preview"), found.get("portrait"),
+                         found.get("reads"))
 
 
-def from_face_job(found: dict) -> tuple[dict, bytes | None, None]:
-    return {"frame_hash": found.get("frame_hash")}, found.get("preview"), None
+def from_face_job(found: dict) -> PhotoAnalysis:
+    return PhotoAnalysis({"frame_hash": found.get("frame_hash")}, found.get("preview"), None)
+
+
+def carried(rows) -> list[bytes]:
+    """The card reads stored with these photos, for the jobs that take them (carried_reads)."""
+    return [row.reads for row in rows if row is not None and row.reads]
 
 
 def analysed(row: Evidence) -> Evidence:

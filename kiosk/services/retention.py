@@ -90,6 +90,7 @@ ENCRYPTED_COLUMNS = (
     ("evidence", "findings"),
     ("evidence", "preview"),
     ("evidence", "portrait"),
+    ("evidence", "reads"),  # the card reads carried with the photo
     ("document", "content"),
     ("sms_message", "to_number"),
     ("sms_message", "body"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import cv2
 
+from kiosk.vision import carried_reads
 from kiosk.vision.images import decode_image, decoding_once
 
 # The console shows photos at most this big; the full photo stays the evidence.
@@ -51,18 +52,22 @@ def _portrait(engine, data: bytes) -> bytes | None:
 
 @decoding_once()  # the read, the portrait cut and the preview decode the photo once
 def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
-               read_print: bool = False, held_card: bool = False) -> dict:
+               read_print: bool = False, held_card: bool = False,
+               carried: list[bytes] = ()) -> dict:
     """A card photo (step 6, and step 1's scan): the card read (this photo first, then the
     card photos already taken: the QR code may be on the other side), its frame hash, and —
     when it shows a front (or is taken as one) — the portrait cut out; a preview for the
     console.
 
     {"card": read-card dict or None (the read failed), "card_error": str | None,
-     "frame_hash": hex | None, "portrait": JPEG | None, "preview": JPEG | None}
+     "frame_hash": hex | None, "portrait": JPEG | None, "preview": JPEG | None,
+     "reads": this photo's reads packed (carried_reads), None when the read failed}
 
     ``read_print``: read the print by OCR when the QR code is not readable (step 1's scan,
     where the number fills the form; 0.3–1 s more). ``held_card``: the photos are camera shots
-    of one side each (engine.read_card)."""
+    of one side each (engine.read_card). ``carried``: the reads stored with ``others``
+    (carried_reads: whichever worker this job lands on, they are not read again)."""
+    carried_reads.restore(carried, others, engine.max_pixels)
     card, error = None, None
     try:
         # step 6 reads no print: a number read off the print could not vouch for the identity
@@ -75,7 +80,15 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
     if side in FRONT_SIDES or (side is None and requested_front):
         portrait = _portrait(engine, data)
     return {"card": card, "card_error": error, "frame_hash": _frame_hash(engine, data),
-            "portrait": portrait, "preview": preview_jpeg(data, engine.max_pixels)}
+            "portrait": portrait, "preview": preview_jpeg(data, engine.max_pixels),
+            "reads": _packed_reads(engine, data)}
+
+
+def _packed_reads(engine, data: bytes) -> bytes | None:
+    try:
+        return carried_reads.pack(carried_reads.photo_key(data, engine.max_pixels))
+    except Exception:  # not carried: another process reads the photo again, as it always did
+        return None
 
 
 def face_photo(engine, data: bytes) -> dict:
@@ -101,7 +114,11 @@ def stored_photo(engine, kind: str, data: bytes) -> dict:
     return found
 
 
-def compare(engine, cards, face: bytes, held_card: bool = False) -> dict:
+def compare(engine, cards, face: bytes, held_card: bool = False,
+            carried: list[bytes] = ()) -> dict:
+    """The face against the card photos (``carried``: their stored reads, card_photo)."""
+    if not isinstance(cards, bytes | bytearray):
+        carried_reads.restore(carried, cards, engine.max_pixels)
     return engine.compare(cards, face, held_card=held_card)
 
 

@@ -54,6 +54,16 @@ class LruCache:
             value = self._items[key]
         return copy.deepcopy(value)
 
+    def matching(self, wanted: Callable[[Hashable], bool]) -> list[tuple[Hashable, Any]]:
+        """(key, the answer itself, not a copy) of every answer whose key is ``wanted``; the
+        caller only reads them (carried_reads pickles them). Not counted as hits."""
+        with self._lock:
+            return [(key, value) for key, value in self._items.items() if wanted(key)]
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._items
+
     def put(self, key: Hashable, value: Any) -> None:
         value = copy.deepcopy(value)  # the caller goes on using (and may change) its own
         with self._lock:
