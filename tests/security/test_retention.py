@@ -121,3 +121,17 @@ def test_rotate_key_reencrypts_everything_and_old_key_no_longer_reads(app, kiosk
         raise AssertionError("the old key still decrypts")
     except Exception as exc:
         assert "authentication" in str(exc)
+
+
+def test_every_encrypted_column_is_re_encrypted_by_a_key_rotation():
+    """Key rotation and its report walk ENCRYPTED_COLUMNS: a column encrypted in the models but
+    missing there would keep the old key, and stop reading once that key is retired."""
+    from kiosk.core.encrypted_types import EncryptedBytes, EncryptedJSON
+    from kiosk.core.extensions import db as models_db
+    from kiosk.services.retention import ENCRYPTED_COLUMNS
+
+    encrypted = {(table.name, column.name)
+                 for table in models_db.metadata.sorted_tables for column in table.columns
+                 if isinstance(column.type, EncryptedBytes | EncryptedJSON)}
+    assert ("evidence", "reads") in encrypted
+    assert encrypted == set(ENCRYPTED_COLUMNS)
