@@ -328,3 +328,72 @@ def test_the_face_check_of_a_card_held_up_reads_no_card_photo_again(engine, phot
     monkeypatch.setattr(read_card_module, "read_side", no_second_read)
     kept = engine.compare(cards, photos["face"], held_card=True)
     assert kept == uncached
+
+
+# ---- a front's print is read only when no photo's QR code read ------------------------------
+
+@pytest.fixture(scope="module")
+def card_2024():
+    """A 2024 căn cước held up to the camera: its QR code is on the back, none on the front."""
+    from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
+
+    holder = random_holder(np.random.default_rng(5), "can_cuoc_2024")
+    scene = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
+                 brightness=0.95, occluder=False)
+    front, _ = place_in_scene(render_front(holder, load("megawati_sukarnoputri/4.jpg"), 5,
+                                           kind="can_cuoc_2024"), (1280, 720), 5, **scene)
+    back, _ = place_in_scene(render_back(holder, 5, kind="can_cuoc_2024"), (1280, 720), 6,
+                             **scene)
+    return {"front": _jpeg(front), "back": _jpeg(back), "holder": holder}
+
+
+@pytest.fixture
+def print_reads(monkeypatch):
+    from kiosk.vision import printed_number
+
+    calls = []
+    real = printed_number.read_printed_front
+    monkeypatch.setattr(printed_number, "read_printed_front",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_a_2024_fronts_print_is_not_read_when_the_backs_qr_code_read(engine, photos, card_2024,
+                                                                     print_reads):
+    """The face comparison reads the card with the print allowed. A QR read always wins over
+    the print (merge_sides), so beside a back whose code read, the front's OCR (0.3–1 s) was
+    thrown away on every comparison."""
+    from kiosk.vision import jobs
+
+    front, back = card_2024["front"], card_2024["back"]
+    jobs.card_photo(engine, front, [], True, held_card=True)
+    jobs.card_photo(engine, back, [front], False, held_card=True)
+    result = engine.compare([front, back], photos["face"], held_card=True)
+    assert print_reads == []
+    assert result["decision"] == "match"
+    assert result["card"]["id_number"] == card_2024["holder"]["id_number"]
+    assert result["card"]["field_sources"]["id_number"] == "qr"
+    # the same fields as reading both with the print, as before
+    today = None
+    with_print = [read_side(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), today,
+                            read_print=True, held_card=True) for data in (front, back)]
+    expected = merge_sides(with_print)[0]
+    for name in ("id_number", "full_name", "date_of_birth", "issue_date", "card_kind", "sides",
+                 "mrz", "expiry_date", "field_sources", "mismatches", "card_found"):
+        assert result["card"][name] == expected[name], name
+
+
+def test_with_no_qr_code_on_any_photo_the_front_print_is_still_read(engine, card_2024,
+                                                                    print_reads):
+    """The 2024 front beside a back whose QR code is covered: the number comes from the print,
+    as it did."""
+    back = cv2.imdecode(np.frombuffer(card_2024["back"], np.uint8), cv2.IMREAD_COLOR)
+    read = read_side(back, read_print=False, held_card=True)
+    assert read.qr_valid and read.qr_result.points is not None
+    x0, y0 = read.qr_result.points.min(axis=0).astype(int) - 12
+    x1, y1 = read.qr_result.points.max(axis=0).astype(int) + 12
+    back[max(0, y0):y1, max(0, x0):x1] = 235  # a thumb over the code
+    result = engine.read_card([card_2024["front"], _jpeg(back)], held_card=True)
+    assert print_reads == [1]
+    assert result["field_sources"].get("id_number") == "ocr"
+    assert result["id_number"] == card_2024["holder"]["id_number"]

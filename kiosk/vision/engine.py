@@ -262,21 +262,33 @@ class EkycEngine:
         reads kept are taken first, so that a side whose QR code read (a card has one only)
         spares the other photos the search for one, whatever order they come in."""
         from kiosk.vision.photo_cache import digest
-        from kiosk.vision.read_card import kept_side_read, read_side_cached
+        from kiosk.vision.read_card import kept_side_read, print_would_be_read, read_side_cached
 
         if not blobs:
             raise ValueError("read_card needs at least one image")
         keys = [(digest(data), self.max_pixels) for data in blobs]
         options = dict(with_mrz=with_mrz, models_dir=self.models_dir, read_print=read_print,
                        held_card=held_card)
-        reads = [kept_side_read(key, **options) for key in keys]
+        # Several photos: a front's print is read only when no photo's QR code read, since a
+        # QR read always wins (merge_sides) and the OCR costs 0.3–1 s. A 2024 card carries its
+        # code on the back: its front used to be read by OCR for every face comparison. So
+        # all are read without the print first, and it is added where it is still wanted.
+        # One photo (step 1's scan, the command line's single image) is read as asked.
+        plain = dict(options, read_print=False) if len(blobs) > 1 and read_print else options
+        reads = [kept_side_read(key, **options) or kept_side_read(key, **plain) for key in keys]
+
+        def load(data):
+            return lambda: decode_image(data, self.max_pixels)[0]
+
         for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
             if reads[i] is None:
                 card_qr_read = held_card and any(
                     r is not None and r.side in ("front", "back") and r.qr_valid for r in reads)
-                reads[i] = read_side_cached(
-                    key, lambda data=data: decode_image(data, self.max_pixels)[0],
-                    card_qr_read=card_qr_read, **options)
+                reads[i] = read_side_cached(key, load(data), card_qr_read=card_qr_read, **plain)
+        if plain is not options and not any(r.qr_valid for r in reads):
+            for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
+                if print_would_be_read(reads[i]):
+                    reads[i] = read_side_cached(key, load(data), **options)
         return reads
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:

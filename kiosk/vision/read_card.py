@@ -464,8 +464,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     return read
 
 
-def _print_was_read(read: SideRead) -> bool:
-    """Whether ``read_print`` changed this read: only a front whose QR code was not read has
+def print_would_be_read(read: SideRead) -> bool:
+    """Whether ``read_print`` changes this read: only a front whose QR code was not read has
     its print read (:func:`read_side`); any other side reads the same either way."""
     return read.side == "front" and not read.qr_valid
 
@@ -490,7 +490,7 @@ def kept_side_read(key, today: date | None = None, *, with_mrz: bool = True, mod
         if found is None and with_mrz:
             # the other read_print's read is this one too when the print was not read
             other = SIDE_READS.get((*exact[:4], not read_print, exact[5]))
-            if other is not None and not _print_was_read(other):
+            if other is not None and not print_would_be_read(other):
                 found = other
         if found is not None:
             return found
