@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import profile_vision  # noqa: E402  (the same photos and engine as the registration profile)
+import profile_vision  # the same photos and engine as the registration profile
 
 
 def main(argv=None) -> int:
@@ -58,9 +58,9 @@ def main(argv=None) -> int:
         carried = [front["reads"], back["reads"]]
         cards = [p["front"], p["back"]]
         measured = {
-            "back_job": lambda c: jobs.card_photo(e, p["back"], [p["front"]], False,
-                                                  held_card=True, carried=c),
-            "compare": lambda c: jobs.compare(e, cards, p["face"], True, c),
+            "back_job": lambda c, p=p: jobs.card_photo(e, p["back"], [p["front"]], False,
+                                                       held_card=True, carried=c),
+            "compare": lambda c, p=p, cards=cards: jobs.compare(e, cards, p["face"], True, c),
         }
         answers = {}
         for name, job in measured.items():
@@ -76,8 +76,9 @@ def main(argv=None) -> int:
         c0 = time.process_time()
         carried_reads.pack(key)
         cpu.setdefault("pack_front", []).append(time.process_time() - c0)
-        timed("restore_front", lambda: carried_reads.restore([front["reads"]], [p["front"]],
-                                                             e.max_pixels))
+        packed, photo = front["reads"], p["front"]
+        timed("restore_front", lambda packed=packed, photo=photo: carried_reads.restore(
+            [packed], [photo], e.max_pixels))
         if r == 0:
             cpu.clear()
             continue
