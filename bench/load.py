@@ -35,6 +35,11 @@ console's CPU per registration is reported apart (``console``).
 Loops are bounded: each kiosk does --registrations (paced) or --stress-registrations walks and
 stops; --max-seconds ends a configuration (unfinished walks are reported, not hidden). Only
 127.0.0.1 is used. JSON on stdout; progress on stderr.
+
+``--spread``: every request on a new connection. A kiosk otherwise keeps one connection, and
+so one gunicorn web process; behind nginx (docs/deploy.md) its requests reach any web process,
+since nginx shares its upstream connections among all clients. Each web process has its own
+vision pool, so this is what shows a job that lands where the photos it needs were not read.
 """
 from __future__ import annotations
 
@@ -236,6 +241,7 @@ class Kiosk:
     """One kiosk browser (its own cookies) walking registrations."""
 
     device_token: str | None = None  # set once per configuration by enroll_kiosk
+    spread = False  # --spread: a new connection per request (a proxy's pooled upstreams)
 
     def __init__(self, base: str, results: Results, rng: random.Random, pause, hard_deadline):
         self.base, self.results, self.rng = base, results, rng
@@ -266,6 +272,8 @@ class Kiosk:
     def send(self, label, method, path, expect_next=None, htmx=True, missing_ok=False, **kw):
         """One request, timed and checked (what profile_walk.py measures per label)."""
         headers = kw.pop("headers", {})
+        if self.spread:
+            headers.setdefault("Connection", "close")
         if method == "POST":
             headers.setdefault("X-CSRFToken", self.csrf or "")
             if htmx:
@@ -831,6 +839,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
     ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
+    ap.add_argument("--spread", action="store_true",
+                    help="each request on a new connection, so a kiosk's requests reach any web "
+                         "process, as behind nginx (its upstream connections are shared by "
+                         "all kiosks); by default a kiosk keeps its connection, and its "
+                         "gunicorn worker")
     ap.add_argument("--clerk", default="kiosk,console", help=(
         "step 6: 'kiosk' = the clerk types their password on the kiosk (argon2id per "
         "registration; every commit has it), 'console' = one signed-in clerk approves from the "
@@ -898,6 +911,7 @@ def main(argv=None) -> int:
                                 if clerk == "console":
                                     console_server = Server(server_kind, code_dir, "load_app",
                                                             env, args)
+                                Kiosk.spread = args.spread
                                 Kiosk.device_token = enroll_kiosk(server.base,
                                                                   database.enroll_code)
                                 result = drive(server, Kiosk, n, walks,
