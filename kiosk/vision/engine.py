@@ -274,7 +274,8 @@ class EkycEngine:
         # code on the back: its front used to be read by OCR for every face comparison. So
         # all are read without the print first, and it is added where it is still wanted.
         # One photo (step 1's scan, the command line's single image) is read as asked.
-        plain = dict(options, read_print=False) if len(blobs) > 1 and read_print else options
+        several = len(blobs) > 1 and read_print and with_mrz  # without the zone: no print
+        plain = dict(options, read_print=False) if several else options
         reads = [kept_side_read(key, **options) or kept_side_read(key, **plain) for key in keys]
 
         def load(data):
