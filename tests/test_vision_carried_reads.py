@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import pickle
 import zlib
+from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +21,7 @@ from kiosk.vision import read_card as read_card_module
 from kiosk.vision.engine import EkycEngine
 from kiosk.vision.pool import InlinePool
 from kiosk.vision.qr_decode import WeChatUnavailable
+from kiosk.vision.read_card import SideRead
 from tests.faces_data import require_sface_models
 from tests.test_vision_photo_cache import step6_photos
 
@@ -116,15 +119,88 @@ class _Runs:
         return (os.system, ("true",))
 
 
+class _Calls:
+    """Pickles as a call of ``fn`` with ``args``."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return (self.fn, self.args)
+
+
+def _packed(payload) -> bytes:
+    return carried_reads.FORMAT + zlib.compress(pickle.dumps(payload))
+
+
 @pytest.mark.parametrize("payload", [
     [(("k", 1), _Runs())],  # a function call
     [(("k", 1), read_card_module.read_side)],  # a function of the vision itself
     [(("k", 1), WeChatUnavailable("x"))],  # a class of the vision that is not plain data
+    [(("k", 1), _Calls(np.interp, 1, [0, 2], [0, 4]))],  # a numpy function
+    [(("k", 1), _Calls(np.float64, "1"))],  # a numpy type called
 ])
 def test_a_packing_that_holds_anything_but_data_is_refused(payload):
-    blob = carried_reads.FORMAT + zlib.compress(pickle.dumps(payload))
     with pytest.raises(ValueError, match="do not unpack"):
+        carried_reads.unpack(_packed(payload))
+
+
+def _evil_build() -> bytes:
+    """SideRead, then BUILD with the slot state {"qr_valid": True}: setattr on the class."""
+    return (pickle.PROTO + bytes([5]) + pickle.GLOBAL + b"kiosk.vision.read_card\nSideRead\n"
+            + pickle.NONE + pickle.EMPTY_DICT + pickle.SHORT_BINUNICODE + bytes([8])
+            + b"qr_valid" + pickle.NEWTRUE + pickle.SETITEM + pickle.TUPLE2 + pickle.BUILD
+            + pickle.STOP)
+
+
+def test_the_class_changing_pickle_does_change_a_class_when_unpickled_plainly():
+    """What the test below refuses is a real attack: a plain pickle.loads obeys it (in a
+    child process, so that this one's SideRead stays as it is)."""
+    import subprocess
+    import sys
+
+    code = ("import pickle, sys; from kiosk.vision.read_card import SideRead; "
+            "pickle.loads(sys.stdin.buffer.read()); print(SideRead().qr_valid)")
+    out = subprocess.run([sys.executable, "-c", code], input=_evil_build(), capture_output=True,
+                         check=True).stdout
+    assert out.strip() == b"True"
+
+
+def test_a_packing_cannot_change_a_class_of_the_vision():
+    """A pickle can set attributes on a class itself (BUILD on the class object): here,
+    every later read's ``qr_valid`` would be True."""
+    import pickletools
+
+    blob = pickle.dumps([(("k",) * 6, SideRead())], protocol=5)
+    # the same list, but the state is built onto the class SideRead, not onto an instance
+    ops = [op for op in pickletools.genops(blob)]
+    assert any(op[0].name == "BUILD" for op in ops)
+    evil = _evil_build()
+    before = SideRead.__dict__["qr_valid"]
+    with pytest.raises(ValueError, match="do not unpack"):
+        carried_reads.unpack(carried_reads.FORMAT + zlib.compress(evil))
+    assert SideRead.__dict__["qr_valid"] is before and SideRead().qr_valid is False
+
+
+def test_a_packing_made_by_code_whose_reads_had_other_fields_is_refused():
+    assert carried_reads.FORMAT.startswith(b"KR2") and len(carried_reads.FORMAT) == 11
+    other = b"KR2" + bytes(8) + carried_reads.FORMAT[11:]
+    blob = other + zlib.compress(pickle.dumps([]))
+    with pytest.raises(ValueError, match="by this code"):
         carried_reads.unpack(blob)
+
+
+def test_reads_of_another_day_or_with_odd_keys_are_not_restored(engine, photos, caplog):
+    front = jobs.card_photo(engine, photos["front"], [], True, held_card=True)
+    pairs = carried_reads.unpack(front["reads"])
+    key = carried_reads.photo_key(photos["front"], engine.max_pixels)
+    yesterday = [((key, date.today() - timedelta(days=1), *k[2:]), read) for k, read in pairs]
+    unhashable = [(([1], *k[1:]), read) for k, read in pairs]
+    _another_process()
+    caplog.set_level(logging.INFO, logger="kiosk.vision.carried_reads")
+    assert carried_reads.restore([_packed(yesterday), _packed(unhashable)], [photos["front"]],
+                                 engine.max_pixels) == 0
+    assert len(photo_cache.SIDE_READS) == 0 and "read again" in caplog.text
 
 
 @pytest.mark.parametrize("blob", [b"", b"not a packing", carried_reads.FORMAT + b"\x00broken",
@@ -139,11 +215,10 @@ def test_a_packing_that_does_not_unpack_is_dropped_and_the_photo_read_again(blob
 
 # ---- the services: stored with the photo, taken along by the later jobs ---------------------
 
-def test_step6_stores_each_card_photos_reads_and_the_comparison_takes_them(app, kiosk,
-                                                                          fake_ekyc,
-                                                                          monkeypatch):
-    """With the scripted engine nothing is read for real: each photo's «reads» stand for its
-    packing, to follow them from the job that made them to the jobs that take them."""
+@pytest.fixture
+def jobs_seen(app, fake_ekyc, monkeypatch):
+    """(kind, args) of each vision job the app runs; each card photo's «reads» are a marker
+    (the scripted engine reads nothing for real) naming the photo they were made of."""
     monkeypatch.setattr(jobs, "_packed_reads", lambda engine, data: b"reads of " + data[-16:])
     seen = []
 
@@ -153,6 +228,14 @@ def test_step6_stores_each_card_photos_reads_and_the_comparison_takes_them(app, 
             return super().run(kind, fn, *args)
 
     app.extensions[vision_pool.EXTENSION_KEY] = Recording(lambda: fake_ekyc)
+    return seen
+
+
+def test_step6_stores_each_card_photos_reads_and_the_comparison_takes_them(app, kiosk,
+                                                                          jobs_seen):
+    """With the scripted engine nothing is read for real: each photo's «reads» stand for its
+    packing, to follow them from the job that made them to the jobs that take them."""
+    seen = jobs_seen
     kiosk.walk_to(6)
     kiosk.capture_all()
     with app.app_context():
@@ -170,7 +253,10 @@ def test_step6_stores_each_card_photos_reads_and_the_comparison_takes_them(app, 
     assert sorted(compare_args[3]) == sorted([front_reads, back_reads])
 
 
-def test_a_photo_stored_before_reads_were_kept_is_simply_read_again(app, kiosk, fake_ekyc):
+def test_a_photo_stored_before_reads_were_kept_goes_to_the_comparison_without_them(
+        app, kiosk, fake_ekyc, jobs_seen):
+    """Rows without reads (older photos) are passed on without any: the worker reads them."""
+    seen = jobs_seen
     kiosk.walk_to(6)
     kiosk.capture("card_front")
     with app.app_context():
@@ -179,8 +265,15 @@ def test_a_photo_stored_before_reads_were_kept_is_simply_read_again(app, kiosk, 
         db.session.commit()
     kiosk.capture("card_back")
     assert kiosk.capture("face").status_code == 200
-    compares = [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
-    assert compares
+    with app.app_context():
+        back = db.session.scalars(select(Evidence).where(Evidence.kind == "card_back")).one()
+        back_reads = back.reads
+    assert back_reads
+    card_jobs = [args for kind, args in seen if kind == "card_photo"]
+    assert card_jobs[-1][5] == []  # the front's reads are gone: the back's job reads it
+    compare_args = [args for kind, args in seen if kind == "compare"][-1]
+    assert compare_args[3] == [back_reads]
+    assert [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
 
 
 def test_the_reads_column_is_encrypted_at_rest(app, kiosk, fake_ekyc, monkeypatch):

@@ -384,16 +384,28 @@ def test_a_2024_fronts_print_is_not_read_when_the_backs_qr_code_read(engine, pho
 
 
 def test_with_no_qr_code_on_any_photo_the_front_print_is_still_read(engine, card_2024,
-                                                                    print_reads):
+                                                                    print_reads, monkeypatch):
     """The 2024 front beside a back whose QR code is covered: the number comes from the print,
-    as it did."""
+    as it did, and only the print is read again (not the whole front)."""
     back = cv2.imdecode(np.frombuffer(card_2024["back"], np.uint8), cv2.IMREAD_COLOR)
     read = read_side(back, read_print=False, held_card=True)
     assert read.qr_valid and read.qr_result.points is not None
     x0, y0 = read.qr_result.points.min(axis=0).astype(int) - 12
     x1, y1 = read.qr_result.points.max(axis=0).astype(int) + 12
     back[max(0, y0):y1, max(0, x0):x1] = 235  # a thumb over the code
-    result = engine.read_card([card_2024["front"], _jpeg(back)], held_card=True)
-    assert print_reads == [1]
+    covered = _jpeg(back)
+    sides_read = []
+    real = read_card_module.read_side
+    monkeypatch.setattr(read_card_module, "read_side",
+                        lambda *a, **k: sides_read.append(1) or real(*a, **k))
+    result = engine.read_card([card_2024["front"], covered], held_card=True)
+    assert print_reads == [1] and len(sides_read) == 2
     assert result["field_sources"].get("id_number") == "ocr"
     assert result["id_number"] == card_2024["holder"]["id_number"]
+    # what reading both with the print in one go gives
+    expected = merge_sides([real(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR),
+                                 read_print=True, held_card=True)
+                            for data in (card_2024["front"], covered)])[0]
+    assert result == {**expected, "quality": result["quality"]}
+    assert [q["printed_read"] for q in result["quality"]["images"]] == \
+        [q["printed_read"] for q in expected["quality"]["images"]] == [True, False]

@@ -263,7 +263,8 @@ class Evidence(db.Model):
     # The card reads made of this photo (vision/carried_reads): the later jobs that take the
     # photo take them along, so whichever process runs them does not read the card again.
     # Encrypted: a front's read holds its portrait.
-    reads: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True)
+    # Loaded only where the photo goes to a vision job (services/evidence.latest_captures).
+    reads: Mapped[bytes | None] = mapped_column(EncryptedBytes, nullable=True, deferred=True)
 
     registration: Mapped[Registration] = relationship(back_populates="evidence")
 

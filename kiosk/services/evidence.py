@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, undefer
 
 from kiosk.core import audit
 from kiosk.core.extensions import db
@@ -41,7 +41,9 @@ def latest_captures(reg: Registration, with_content: bool = False) -> dict[str, 
     # the preview and the portrait are read when a page asks for them (their own routes)
     query = query.options(defer(Evidence.preview), defer(Evidence.portrait))
     if not with_content:
-        query = query.options(defer(Evidence.content), defer(Evidence.reads))
+        query = query.options(defer(Evidence.content))
+    else:
+        query = query.options(undefer(Evidence.reads))
     return {row.kind: row for row in db.session.scalars(query)}
 
 

@@ -262,7 +262,12 @@ class EkycEngine:
         reads kept are taken first, so that a side whose QR code read (a card has one only)
         spares the other photos the search for one, whatever order they come in."""
         from kiosk.vision.photo_cache import digest
-        from kiosk.vision.read_card import kept_side_read, print_would_be_read, read_side_cached
+        from kiosk.vision.read_card import (
+            kept_side_read,
+            print_added_cached,
+            print_would_be_read,
+            read_side_cached,
+        )
 
         if not blobs:
             raise ValueError("read_card needs at least one image")
@@ -288,8 +293,10 @@ class EkycEngine:
                 reads[i] = read_side_cached(key, load(data), card_qr_read=card_qr_read, **plain)
         if plain is not options and not any(r.qr_valid for r in reads):
             for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
-                if print_would_be_read(reads[i]):
-                    reads[i] = read_side_cached(key, load(data), **options)
+                if print_would_be_read(reads[i]):  # only the print is read: not the whole side
+                    reads[i] = print_added_cached(key, reads[i], load(data),
+                                                  models_dir=self.models_dir,
+                                                  held_card=held_card)
         return reads
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:

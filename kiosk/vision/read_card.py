@@ -533,6 +533,30 @@ def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = T
     return read
 
 
+def print_added_cached(key, read: SideRead, load, today: date | None = None, *,
+                       models_dir=None, held_card: bool = False) -> SideRead:
+    """``read`` (made without the print, with the zone) with the print read as
+    :func:`read_side` would have read it, kept under the key of a read with the print. Only
+    what the print changes is done again: a front whose QR code was not read gets its print
+    read (``load()`` decodes the photo); any other side is the same read."""
+    import copy
+
+    from kiosk.vision.photo_cache import SIDE_READS
+
+    found = kept_side_read(key, today, with_mrz=True, models_dir=models_dir, read_print=True,
+                           held_card=held_card)
+    if found is not None:
+        return found
+    read = copy.deepcopy(read)
+    if print_would_be_read(read):
+        _read_print(load(), read, today)
+        read.quality = {**read.quality, "printed_read": read.printed is not None,
+                        "printed_problems": list(read.printed.problems)
+                        if read.printed is not None else []}
+    SIDE_READS.put(_cache_keys(key, today, True, models_dir, True, held_card)[0], read)
+    return read
+
+
 def card_kind(sides: list[SideRead]) -> str | None:
     """The kind of document from what its sides showed (None when they cannot tell)."""
     if any(s.mrz_format == "TD3" for s in sides):
