@@ -19,11 +19,11 @@ from kiosk.services import vision_pool
 from kiosk.vision import carried_reads, jobs, photo_cache
 from kiosk.vision import read_card as read_card_module
 from kiosk.vision.engine import EkycEngine
-from kiosk.vision.pool import InlinePool
 from kiosk.vision.qr_decode import WeChatUnavailable
 from kiosk.vision.read_card import SideRead
 from tests.faces_data import require_sface_models
-from tests.test_vision_photo_cache import step6_photos
+from tests.support.stand_in_pool import RecordingPool
+from tests.test_vision_photo_cache import counted_calls, step6_photos
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +40,7 @@ def engine():
 @pytest.fixture
 def reads_made(monkeypatch):
     """How many photos were read afresh (not taken from what the process keeps)."""
-    made = []
-    real = read_card_module.read_side
-
-    def spy(*args, **kwargs):
-        made.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(read_card_module, "read_side", spy)
-    return made
+    return counted_calls(monkeypatch, read_card_module, "read_side")
 
 
 def _step6(engine, photos):
@@ -217,17 +209,11 @@ def test_a_packing_that_does_not_unpack_is_dropped_and_the_photo_read_again(blob
 
 @pytest.fixture
 def jobs_seen(app, fake_ekyc, monkeypatch):
-    """(kind, args) of each vision job the app runs; each card photo's «reads» are a marker
+    """(kind, args, affinity) of each vision job the app runs; each card photo's «reads» are a marker
     (the scripted engine reads nothing for real) naming the photo they were made of."""
     monkeypatch.setattr(jobs, "_packed_reads", lambda engine, data: b"reads of " + data[-16:])
     seen = []
-
-    class Recording(InlinePool):
-        def run(self, kind, fn, *args, affinity=None):
-            seen.append((kind, args))
-            return super().run(kind, fn, *args)
-
-    app.extensions[vision_pool.EXTENSION_KEY] = Recording(lambda: fake_ekyc)
+    app.extensions[vision_pool.EXTENSION_KEY] = RecordingPool(lambda: fake_ekyc, seen)
     return seen
 
 
@@ -245,10 +231,10 @@ def test_step6_stores_each_card_photos_reads_and_the_comparison_takes_them(app, 
     back_reads, back = stored["card_back"]
     assert front_reads == b"reads of " + front[-16:] and back_reads == b"reads of " + back[-16:]
     assert stored["face"][0] is None
-    card_jobs = [args for kind, args in seen if kind == "card_photo"]
+    card_jobs = [args for kind, args, _ in seen if kind == "card_photo"]
     # the back's job took the front with its reads
     assert card_jobs[-1][1] == [front] and card_jobs[-1][5] == [front_reads]
-    compare_args = [args for kind, args in seen if kind == "compare"][-1]
+    compare_args = [args for kind, args, _ in seen if kind == "compare"][-1]
     assert compare_args[0] == [front, back]
     assert sorted(compare_args[3]) == sorted([front_reads, back_reads])
 
@@ -269,9 +255,9 @@ def test_a_photo_stored_before_reads_were_kept_goes_to_the_comparison_without_th
         back = db.session.scalars(select(Evidence).where(Evidence.kind == "card_back")).one()
         back_reads = back.reads
     assert back_reads
-    card_jobs = [args for kind, args in seen if kind == "card_photo"]
+    card_jobs = [args for kind, args, _ in seen if kind == "card_photo"]
     assert card_jobs[-1][5] == []  # the front's reads are gone: the back's job reads it
-    compare_args = [args for kind, args in seen if kind == "compare"][-1]
+    compare_args = [args for kind, args, _ in seen if kind == "compare"][-1]
     assert compare_args[3] == [back_reads]
     assert [kwargs for method, kwargs in fake_ekyc.calls if method == "compare"]
 

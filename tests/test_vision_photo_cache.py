@@ -247,14 +247,19 @@ def qr_searches(monkeypatch):
     """How many card photos were searched for a QR code."""
     from kiosk.vision import qr_decode
 
+    return counted_calls(monkeypatch, qr_decode, "decode_card_qr")
+
+
+def counted_calls(monkeypatch, module, name: str) -> list:
+    """``module.name`` still called, each call noted in the list answered."""
     calls = []
-    real = qr_decode.decode_card_qr
+    real = getattr(module, name)
 
     def spy(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(qr_decode, "decode_card_qr", spy)
+    monkeypatch.setattr(module, name, spy)
     return calls
 
 
@@ -335,27 +340,15 @@ def test_the_face_check_of_a_card_held_up_reads_no_card_photo_again(engine, phot
 @pytest.fixture(scope="module")
 def card_2024():
     """A 2024 căn cước held up to the camera: its QR code is on the back, none on the front."""
-    from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
-
-    holder = random_holder(np.random.default_rng(5), "can_cuoc_2024")
-    scene = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, light=0.1,
-                 brightness=0.95, occluder=False)
-    front, _ = place_in_scene(render_front(holder, load("megawati_sukarnoputri/4.jpg"), 5,
-                                           kind="can_cuoc_2024"), (1280, 720), 5, **scene)
-    back, _ = place_in_scene(render_back(holder, 5, kind="can_cuoc_2024"), (1280, 720), 6,
-                             **scene)
-    return {"front": _jpeg(front), "back": _jpeg(back), "holder": holder}
+    holder, front, back = _card_2024()
+    return {"front": front, "back": back, "holder": holder}
 
 
 @pytest.fixture
 def print_reads(monkeypatch):
     from kiosk.vision import printed_number
 
-    calls = []
-    real = printed_number.read_printed_front
-    monkeypatch.setattr(printed_number, "read_printed_front",
-                        lambda *a, **k: calls.append(1) or real(*a, **k))
-    return calls
+    return counted_calls(monkeypatch, printed_number, "read_printed_front")
 
 
 def test_a_2024_fronts_print_is_not_read_when_the_backs_qr_code_read(engine, photos, card_2024,
@@ -394,10 +387,8 @@ def test_with_no_qr_code_on_any_photo_the_front_print_is_still_read(engine, card
     x1, y1 = read.qr_result.points.max(axis=0).astype(int) + 12
     back[max(0, y0):y1, max(0, x0):x1] = 235  # a thumb over the code
     covered = _jpeg(back)
-    sides_read = []
     real = read_card_module.read_side
-    monkeypatch.setattr(read_card_module, "read_side",
-                        lambda *a, **k: sides_read.append(1) or real(*a, **k))
+    sides_read = counted_calls(monkeypatch, read_card_module, "read_side")
     result = engine.read_card([card_2024["front"], covered], held_card=True)
     assert print_reads == [1] and len(sides_read) == 2
     assert result["field_sources"].get("id_number") == "ocr"

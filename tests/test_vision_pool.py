@@ -18,6 +18,7 @@ from kiosk.services import vision_pool
 from kiosk.vision.images import ImageError, difference_hash
 from kiosk.vision.pool import BUSY_MESSAGE, InlinePool, VisionBusy, VisionPool
 from tests.support import pool_jobs
+from tests.support.stand_in_pool import RecordingPool
 
 from .kiosk_driver import data_url, jpeg_bytes
 from .staff_console import Clerk
@@ -509,18 +510,12 @@ def test_a_registrations_photo_jobs_and_its_face_compare_share_a_worker(app, kio
     """Each worker keeps the card reads it made: the comparison finds them only in the worker
     that read the photos."""
     seen = []
-
-    class Recording(InlinePool):
-        def run(self, kind, fn, *args, affinity=None):
-            seen.append((kind, affinity))
-            return super().run(kind, fn, *args)
-
-    app.extensions[vision_pool.EXTENSION_KEY] = Recording(lambda: fake_ekyc)
+    app.extensions[vision_pool.EXTENSION_KEY] = RecordingPool(lambda: fake_ekyc, seen)
     kiosk.walk_to(6)
     fake_ekyc.script(decision="review", card=CARD)
     kiosk.capture_all()
     reg = kiosk.registration()
-    photo_jobs = [(kind, key) for kind, key in seen if kind in ("card_photo", "compare")]
+    photo_jobs = [(kind, key) for kind, _, key in seen if kind in ("card_photo", "compare")]
     assert {kind for kind, _ in photo_jobs} == {"card_photo", "compare"}
     assert {key for _, key in photo_jobs} == {reg.id}
 

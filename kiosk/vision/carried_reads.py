@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import importlib
 import io
@@ -61,6 +62,7 @@ _OTHERS = {
 }
 
 
+@functools.cache  # asked for each object a packing holds
 def _data_classes() -> dict[tuple[str, str], type]:
     return {(module, name): getattr(importlib.import_module(module), name)
             for module, name in _DATA_CLASSES}

@@ -1,6 +1,21 @@
-"""A stand-in for the vision pool (app.extensions["kiosk_vision_pool"]): its ``ready()`` and
-``stats()`` — the interface /metrics and /readyz read — without any process."""
+"""Stand-ins for the vision pool (app.extensions["kiosk_vision_pool"]): its ``ready()`` and
+``stats()`` — the interface /metrics and /readyz read — without any process; and an inline
+pool that records the jobs it runs."""
 from __future__ import annotations
+
+from kiosk.vision.pool import InlinePool
+
+
+class RecordingPool(InlinePool):
+    """The inline pool, noting each job as (kind, args, affinity) in ``seen``."""
+
+    def __init__(self, engine, seen: list):
+        super().__init__(engine)
+        self.seen = seen
+
+    def run(self, kind, fn, *args, affinity=None):
+        self.seen.append((kind, args, affinity))
+        return super().run(kind, fn, *args)
 
 
 class StandInPool:
