@@ -26,7 +26,8 @@ walk's own identity — the data the walk types — and a face photo of ../share
 portrait, another photo of the same person in a 1280×720 webcam frame as the face, each a JPEG
 of quality 92 as camera.js shoots it, every walk its own pictures (nothing the server keeps
 from one walk helps the next), and ``--previews`` preview frames before each card photo (as
-guidance.js posts them). The summary then reports CPU seconds per registration (the server's
+guidance.js posts them, each with the corners the last answer gave: the same picture again, so
+every frame after the first finds the card where it was, the best case of a card held still). The summary then reports CPU seconds per registration (the server's
 process tree, from /proc), vision and non-vision request times, and each worker's memory.
 ``--clerk console``: the clerk works each case from the console's queue (the review page with
 the card portrait, then approve) on a second server process over the same database, so the
@@ -368,9 +369,13 @@ class Kiosk:
                 # which photo is being taken), else the one every version answers
                 found = re.search(r'data-guidance-url="([^"]+)"', html)
                 url = htmllib.unescape(found.group(1)) if found else f"/r/{token}/guidance"
+                track = None  # guidance.js sends back where the last answer found the card
                 for _ in range(self.previews):  # guidance.js: a frame every 300 ms
-                    self.call("6 preview", "POST", url, think=False,
-                              files={"frame": ("frame.jpg", shots["frames"][kind], "image/jpeg")})
+                    answer = self.call(
+                        "6 preview", "POST", url, think=False,
+                        data={"track": track} if track else None,
+                        files={"frame": ("frame.jpg", shots["frames"][kind], "image/jpeg")})
+                    track = (answer.json() or {}).get("track")
             html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
                              # as camera.js posts it: a text field of a multipart form
                              files={"image_data": (None, photos[kind])}).text

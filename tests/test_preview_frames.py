@@ -96,3 +96,28 @@ def test_a_frame_judged_without_its_qr_code_costs_no_decoder(monkeypatch):
     advice_only = engine.preview(frame, qr=False)
     assert decoded == [] and advice_only.qr_text is None
     assert (advice_only.ok, advice_only.issues) == (full.ok, full.issues)
+
+
+def test_a_frame_comes_with_where_the_last_answer_found_the_card(kiosk, fake_ekyc):
+    """guidance.js sends back the last answer's ``track`` with its next frame; the engine gets
+    it as the place to look first (kiosk/vision/card_track.py), and the answer gives the new one."""
+    from tests.support.fake_ekyc import PreviewAdvice
+
+    kiosk.walk_to(6)
+    found = "120.0,80.0,900.0,95.5,880.0,600.0,130.0,580.0"
+    fake_ekyc.script(advice=PreviewAdvice(ok=True, issues=(), messages=(), qr_text=None,
+                                          track=found))
+    url = f"/r/{kiosk.token}/guidance?kind=card_front"
+    before = "118.0,79.0,898.0,95.0,879.0,598.0,129.0,579.0"
+    fake_ekyc.calls.clear()
+    response = kiosk.post(url, {"frame": (io.BytesIO(jpeg_bytes(seed=3)), "f.jpg"),
+                                "track": before}, content_type="multipart/form-data")
+    assert response.status_code == 200 and response.get_json()["track"] == found
+    [(_method, kwargs)] = [c for c in fake_ekyc.calls if c[0] == "preview"]
+    assert kwargs["hint"] == before
+    # a first frame has none
+    fake_ekyc.calls.clear()
+    kiosk.post(url, {"frame": (io.BytesIO(jpeg_bytes(seed=3)), "f.jpg")},
+               content_type="multipart/form-data")
+    [(_method, kwargs)] = [c for c in fake_ekyc.calls if c[0] == "preview"]
+    assert kwargs["hint"] is None

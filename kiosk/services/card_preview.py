@@ -23,14 +23,17 @@ QR_SIDE = {"cccd_chip_2021": "card_front", "can_cuoc_2024": "card_back"}
 OTHER_SIDE = {"card_front": "card_back", "card_back": "card_front"}
 
 
-def advise(reg: Registration, frame: bytes, capturing: str | None = None) -> dict:
-    """Advice on one preview frame ({"ok", "issues", "messages", "qr_read"}); a readable CCCD
-    QR code in it is kept for the card read that follows. ``capturing``: the photo the screen
-    is taking (step 6's "card_front" / "card_back"; None elsewhere). Raises ImageError for a
-    frame that is not a usable image, VisionBusy when the vision pool is full (the next frame
-    tries again)."""
+def advise(reg: Registration, frame: bytes, capturing: str | None = None,
+           track: str | None = None) -> dict:
+    """Advice on one preview frame ({"ok", "issues", "messages", "qr_read", "track"}); a
+    readable CCCD QR code in it is kept for the card read that follows. ``capturing``: the
+    photo the screen is taking (step 6's "card_front" / "card_back"; None elsewhere).
+    ``track``: the last answer's ``track``, sent back by the browser with this frame (where
+    the card was; only a place to look first, see kiosk.vision.card_track). Raises ImageError
+    for a frame that is not a usable image, VisionBusy when the vision pool is full (the next
+    frame tries again)."""
     advice = vision_pool.run("preview", jobs.preview, frame,
-                             not _card_qr_read_off_other_side(reg, capturing))
+                             not _card_qr_read_off_other_side(reg, capturing), track)
     qr_read = False
     # personal data is kept only with the customer's consent to the scan (given at step 1
     # before the camera opens; a request without it is not the kiosk's own)
@@ -43,7 +46,7 @@ def advise(reg: Registration, frame: bytes, capturing: str | None = None) -> dic
             qr_read = True
             preview_qr.keep(reg, advice.qr_text)
     return {"ok": advice.ok, "issues": list(advice.issues), "messages": list(advice.messages),
-            "qr_read": qr_read}
+            "qr_read": qr_read, "track": advice.track}
 
 
 def _card_qr_read_off_other_side(reg: Registration, capturing: str | None) -> bool:

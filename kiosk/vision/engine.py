@@ -71,6 +71,7 @@ class PreviewAdvice:
     issues: tuple[str, ...]
     messages: tuple[str, ...]
     qr_text: str | None  # the QR code's payload when this frame showed it readably
+    track: str | None = None  # the card's corners, for the next frame's hint (card_track)
 
 
 @dataclass(frozen=True)
@@ -372,9 +373,11 @@ class EkycEngine:
         return {"ok": advice.ok, "issues": list(advice.issues),
                 "messages": list(advice.messages), "qr_read": advice.qr_text is not None}
 
-    def preview(self, data: bytes, *, qr: bool = True) -> PreviewAdvice:
+    def preview(self, data: bytes, *, qr: bool = True, hint: str | None = None) -> PreviewAdvice:
         """Advice on one preview frame, and the card's QR code when this frame shows it readably.
-        ``qr=False``: the advice only (the card's QR code is already known).
+        ``qr=False``: the advice only (the card's QR code is already known). ``hint``: the
+        ``track`` of the previous frame's advice, as the browser sent it back (untrusted: see
+        :mod:`card_track`); the card is looked for there first.
 
         A frame bigger than a webcam's is judged at 1280 px wide: the limits are shares of the
         frame, and the analysis then stays within its time budget. The QR code is looked for
@@ -383,6 +386,7 @@ class EkycEngine:
         WeChat's slower reader on the frame; ``decode_preview_qr``), so
         that the camera's many frames count, not only the one photo taken when the advice turns
         good."""
+        from kiosk.vision import card_track
         from kiosk.vision.guidance import analyse_frame, preview_decoders
         from kiosk.vision.qr_decode import decode_preview_qr
 
@@ -392,14 +396,16 @@ class EkycEngine:
         if side > GUIDANCE_MAX_SIDE:
             scale = GUIDANCE_MAX_SIDE / side
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        result = analyse_frame(frame)
+        result = analyse_frame(frame, hint=card_track.parse_hint(hint, frame.shape[1],
+                                                                 frame.shape[0]))
         decoders = preview_decoders(result) if qr else ()
         found = decode_preview_qr(frame, result.corners, decoders,
                                   region_variants=PREVIEW_REGION_VARIANTS,
                                   frame_variants=PREVIEW_FRAME_VARIANTS) if decoders else None
         return PreviewAdvice(ok=bool(result.ok), issues=tuple(result.issues),
                              messages=tuple(result.messages),
-                             qr_text=found.text if found is not None else None)
+                             qr_text=found.text if found is not None else None,
+                             track=card_track.format_hint(result.corners))
 
     # ---- faces -------------------------------------------------------------------------------
     def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes, *,

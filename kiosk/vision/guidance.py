@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kiosk.vision import card_outline
+from kiosk.vision import card_outline, card_track
 
 METRIC_WIDTH = 320  # straightened card for blur/glare/brightness: ~1.7 px per QR module
 DETECT_SIDE = 400  # long side of the copy the card is searched in
@@ -311,18 +311,27 @@ def _card_warp(gray: np.ndarray, corners: np.ndarray, width: int) -> np.ndarray:
 
 def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS,
                   *, detect_side: int = DETECT_SIDE, metric_width: int = METRIC_WIDTH,
-                  metric_size: tuple[int, int] | None = None) -> Guidance:
+                  metric_size: tuple[int, int] | None = None,
+                  hint: np.ndarray | None = None) -> Guidance:
     """Find the card in ``frame`` (BGR, BGRA or grey uint8) and judge the frame.
 
-    ``metric_size`` (width, height) is accepted for the benchmark's full-size baseline; only its
-    width is used."""
+    ``hint``: the card's corners in the previous preview frame; the card is looked for near
+    them first (:func:`card_track.track_card`), and searched for in the whole frame when it is
+    not there. ``metric_size`` (width, height) is accepted for the benchmark's full-size
+    baseline; only its width is used."""
     t = thresholds
     if metric_size is not None:
         metric_width = int(metric_size[0])
     gray = card_outline.to_gray(frame)
     h, w = gray.shape[:2]
-    corners = card_outline.find_card(frame, detect_side=detect_side, accept=_printed_card(t.min_print),
-                                faint_edges=True, min_area_fraction=t.min_area_fraction)
+    accept = _printed_card(t.min_print)
+    corners = None
+    if hint is not None:
+        corners = card_track.track_card(frame, hint, detect_side=detect_side, accept=accept,
+                                        min_area_fraction=t.min_area_fraction)
+    if corners is None:
+        corners = card_outline.find_card(frame, detect_side=detect_side, accept=accept,
+                                         faint_edges=True, min_area_fraction=t.min_area_fraction)
     issues: list[str] = []
     metrics: dict = {"frame_width": w, "frame_height": h}
     if corners is None:

@@ -134,5 +134,5 @@ def card_portrait(engine, data: bytes) -> bytes | None:
     return engine.card_portrait_jpeg(data)
 
 
-def preview(engine, data: bytes, qr: bool = True):
-    return engine.preview(data, qr=qr)
+def preview(engine, data: bytes, qr: bool = True, hint: str | None = None):
+    return engine.preview(data, qr=qr, hint=hint)

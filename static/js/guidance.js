@@ -5,7 +5,8 @@
  * About three times a second a JPEG (native size, at most 1280 px wide) of the current picture is POSTed as "frame";
  * the server answers {"ok": bool, "issues": [...], "messages": [...]} ("Đưa giấy tờ lại gần
  * hơn", …), shown in the status line by camera.js (event 'kiosk:guidance': state good / advice /
- * searching / unavailable, each its own colour). After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
+ * searching / unavailable, each its own colour), and "track", where the card was found: sent
+ * back as "track" with the next frame, the server looks there first. After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
  * the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
  * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
  * that frame's payload, so the customer is not asked to move the card for a photo that would
@@ -77,6 +78,9 @@
     var failures = 0;
     var empty = 0;  // answers in a row with no card in view
     var sentAt = 0;
+    // where the last answer found the card: sent back with the next frame, so that the server
+    // looks there first (kiosk/vision/card_track.py) instead of searching the whole frame
+    var track = null;
     var holdEl = form.querySelector('[data-capture-hold]');
     var held = !!holdEl;  // the server said: not stored again, wait for the card to change
     var heldHash = null;
@@ -124,6 +128,7 @@
       canvas.toBlob(function (blob) {
         var data = new FormData();
         data.append('frame', blob, 'frame.jpg');
+        if (track) data.append('track', track);
         fetch(url, { method: 'POST', body: data, credentials: 'same-origin',
                      headers: { 'X-CSRFToken': csrfToken() } })
           .then(function (r) { return r.ok ? r.json() : null; })
@@ -132,6 +137,7 @@
             if (!advice || (advice.issues || []).indexOf('error') >= 0) { failed(); return; }
             busy = false;
             failures = 0;
+            track = typeof advice.track === 'string' ? advice.track : null;
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
             empty = (advice.issues || []).includes('no_card') ? empty + 1 : 0;
             form.setAttribute('data-guidance-quiet', empty >= QUIET_AFTER ? 'true' : 'false');

@@ -218,11 +218,11 @@ class FakeEkycEngine:
         return {"ok": advice.ok, "issues": list(advice.issues),
                 "messages": list(advice.messages), "qr_read": advice.qr_text is not None}
 
-    def preview(self, data: bytes, *, qr: bool = True) -> PreviewAdvice:
+    def preview(self, data: bytes, *, qr: bool = True, hint: str | None = None) -> PreviewAdvice:
         if (real := self._passthrough("preview")) is not None:
-            return real.preview(data, qr=qr)
+            return real.preview(data, qr=qr, hint=hint)
         self.check_image(data)
-        self._called("preview", data, qr=qr)
+        self._called("preview", data, qr=qr, hint=hint)
         return self.advice if qr else replace(self.advice, qr_text=None)
 
     # ---- faces -------------------------------------------------------------------------------

@@ -304,7 +304,7 @@ def guidance(token: str):
     upload = request.files.get("frame")
     try:
         return card_preview.advise(reg, upload.read(2_000_000) if upload else b"",
-                                   request.args.get("kind"))
+                                   request.args.get("kind"), request.form.get("track"))
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
     except vision_pool.VisionBusy as busy:  # the next frame tries again

@@ -1,0 +1,148 @@
+"""Follow a card from one preview frame to the next instead of searching the whole frame again.
+
+While the customer holds the card up, the camera's preview frames come three times a second and
+the card moves a few pixels between them. The full search (:func:`card_outline.find_card`:
+four masks, every contour fitted and judged) is most of a preview frame's CPU; the sides of
+the card the last frame found are found again near where they were for a fraction of it
+(bench/bench_preview_tracking.py). The guidance answers the corners with its advice; the kiosk's browser sends them back
+with its next frame as the *hint*.
+
+A hint is only a place to look. The quad found near it passes the same tests as a quad the
+search found (shape, inside the frame, size, every side a real grey-level step along most of
+its length, and the caller's "is this a card" test), so a hint that is stale, wrong or made up
+costs a few milliseconds and the full search runs as without one. It is never trusted for
+anything else: the advice and the QR code are computed from the frame.
+
+Pure functions on numpy arrays (no Flask).
+"""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from kiosk.vision import card_outline as co
+
+# How far a side may have moved since the last frame, as a share of the searched copy's long
+# side: 0.03 of 400 px is 12 px there, ~38 px in a 1280 px frame — a hand's drift in a third of
+# a second. A card moved further is found by the full search.
+_MOVE_SHARE = 0.03
+_STILL = 3.0  # px of the searched copy (~10 px of a 1280 px frame): a card held still
+_HINT_MAX_TEXT = 200  # "x,y,…" of 8 numbers with one decimal: far less
+
+
+def parse_hint(text: object, width: int, height: int) -> np.ndarray | None:
+    """The corners (4×2 float32) a browser sent back as "x1,y1,…,x4,y4", or None when the text
+    is not eight finite numbers within (a little beyond) a ``width``×``height`` frame."""
+    if not isinstance(text, str) or not text or len(text) > _HINT_MAX_TEXT:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        return None
+    if len(values) != 8 or not all(math.isfinite(v) for v in values):
+        return None
+    corners = np.array(values, np.float32).reshape(4, 2)
+    margin = 0.1 * max(width, height)
+    if ((corners[:, 0] < -margin) | (corners[:, 0] > width + margin)
+            | (corners[:, 1] < -margin) | (corners[:, 1] > height + margin)).any():
+        return None
+    return corners
+
+
+def format_hint(corners: np.ndarray | None) -> str | None:
+    """Corners as the browser keeps them: "x1,y1,…" with one decimal (None: no card)."""
+    if corners is None:
+        return None
+    return ",".join(f"{v:.1f}" for v in np.asarray(corners, np.float32).reshape(-1))
+
+
+# A card turns and tilts a little between two frames a third of a second apart; its sides keep
+# their proportions within this share. A quad whose proportions changed more is partly print
+# (one side moved onto the portrait's edge, say), not the card moved.
+_SHAPE_CHANGE = 0.12
+
+
+def _same_shape(quad: np.ndarray, hint: np.ndarray) -> bool:
+    """Whether the four sides of ``quad`` have the proportions of ``hint``'s (scale aside)."""
+    found = np.hypot(*(np.roll(quad, -1, axis=0) - quad).T)
+    before = np.hypot(*(np.roll(hint, -1, axis=0) - hint).T)
+    scale = float(found.sum()) / max(float(before.sum()), 1e-6)
+    return bool((np.abs(found / np.maximum(scale * before, 1e-6) - 1.0) <= _SHAPE_CHANGE).all())
+
+
+_BEYOND_STEPS = (0.6, 0.85, 1.1)  # shares of the reach, outwards from a side
+
+
+_SHARP = 1.5
+
+
+def _edge_beyond(quad: np.ndarray, gray: np.ndarray, reach: float) -> bool:
+    """Whether a side has a line parallel to it, a little further out, that is as much an
+    edge as the side itself: then the side may be print inside the card (a coloured band, the
+    portrait's frame) that the card's own edge, moved out of reach, left as the strongest step.
+    The search would have found the outline; the tracker cannot tell, so it gives up."""
+    centre = quad.mean(axis=0)
+    # sharp steps only (samples 1.5 px either side, not 3): the soft edge of the card's
+    # shadow, or a desk's shading, is no line the card's edge could be
+    shares = co._segment_shares(quad, np.roll(quad, -1, axis=0), gray, offset=_SHARP)
+    starts, ends, own = [], [], []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        d = b - a
+        n = np.array([-d[1], d[0]], np.float32) / max(float(np.hypot(*d)), 1e-6)
+        if float((a - centre) @ n) < 0:  # outwards
+            n = -n
+        for step in _BEYOND_STEPS:
+            starts.append(a + step * reach * n)
+            ends.append(b + step * reach * n)
+            own.append(shares[i])
+    beyond = co._segment_shares(np.array(starts), np.array(ends), gray, offset=_SHARP)
+    return any(share >= max(co._MIN_SIDE_SUPPORT, mine - 0.15)
+               for share, mine in zip(beyond, own, strict=True))
+
+
+def track_card(image: np.ndarray, hint: np.ndarray, *, detect_side: int = co.DETECT_SIDE,
+               accept=None, min_area_fraction: float = co._MIN_AREA_FRACTION,
+               require_qr_corner: bool = True) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL; frame pixels) of the card near ``hint`` (the last frame's
+    corners), or None when no quad near it passes :func:`card_outline.find_card_small`'s tests
+    (then the caller searches the whole frame). The arguments are :func:`card_outline.find_card`'s."""
+    if image.ndim == 3:
+        small, factor = co._downscale(co.to_gray(image), detect_side)
+    else:
+        small, factor = co._downscale(image, detect_side)
+    h, w = small.shape[:2]
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)  # as the search's candidates are judged
+    hint_small = co.order_corners(np.asarray(hint, np.float32).reshape(4, 2) * factor)
+    if not co._quad_shape_ok(hint_small)[0]:
+        return None
+    test = accept or (co._has_qr_corner if require_qr_corner else co._any_outline)
+    reach = max(4.0, _MOVE_SHARE * max(h, w))
+    # A card held still (the frames before the photo is taken) is where it was: its sides are
+    # looked for close by first, where no other edge competes. A card that moved is looked
+    # for as far as a hand drifts. Either way a side found may be print inside the card whose
+    # edge moved out of reach, so a side with a line as strong as itself beyond it is not
+    # taken (_edge_beyond; the soft edge of a shadow is no such line).
+    for radius in (_STILL, reach):
+        quad = hint_small
+        for r in (radius, 2.0):  # each side onto the strongest step near it, then closer
+            quad = co.refine_corners(blurred, quad, radius=r)
+        quad = co.order_corners(quad)
+        if (co._quad_shape_ok(quad)[0] and co._inside(quad, w, h)
+                and _same_shape(quad, hint_small)
+                and cv2.contourArea(quad) >= min_area_fraction * float(h * w)):
+            shares = co._side_shares(quad, blurred)
+            if (min(shares) >= co._MIN_SIDE_SUPPORT and sum(shares) / 4 >= co._MIN_MEAN_SUPPORT
+                    and not _edge_beyond(quad, blurred, reach)
+                    and test(blurred, quad)):
+                break
+    else:
+        return None
+    if require_qr_corner:
+        quad = co.orient_corners(small, quad)
+    corners = (quad / factor).astype(np.float32)
+    if factor < 0.9:
+        corners = co.refine_corners(co.to_gray(image), corners, radius=1.5 / factor + 1.0)
+    return corners

@@ -1,0 +1,133 @@
+"""Following the card from one preview frame to the next (kiosk/vision/card_track.py): the hint
+the browser sends back is only a place to look, checked like a card the search found."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kiosk.vision import card_outline, card_track, guidance
+from tests.support import card_scenes
+from tests.support.synthetic import place_in_scene
+
+ACCEPT = guidance._printed_card(guidance.DEFAULT_LIMITS.min_print)
+
+
+@pytest.fixture(scope="module")
+def held_card():
+    """A 2021 chip front held up to a 1280×720 camera, and where the full search finds it."""
+    card = card_scenes.render_card("cccd2021_front", np.random.default_rng(5))
+    frame, truth = place_in_scene(card, (1280, 720), 11, rotation_deg=4.0,
+                                  perspective=(5.0, 3.0), blur=0.5, noise=1.5, light=0.1,
+                                  brightness=0.95, occluder=False)
+    found = guidance.analyse_frame(frame)
+    assert found.ok and np.abs(found.corners - truth).max() < 3
+    return frame, found.corners
+
+
+def _track(frame, hint):
+    return card_track.track_card(frame, hint, detect_side=guidance.DETECT_SIDE, accept=ACCEPT,
+                                 min_area_fraction=guidance.DEFAULT_LIMITS.min_area_fraction)
+
+
+def _moved(corners, dx, dy, scale=1.0):
+    centre = corners.mean(axis=0)
+    return ((corners - centre) * scale + centre + np.array([dx, dy], np.float32)).astype(np.float32)
+
+
+# ---- the hint as the browser sends it ----------------------------------------------------------
+
+def test_a_hint_goes_to_the_browser_and_comes_back_the_same():
+    corners = np.array([[100.25, 80], [900, 95.5], [880, 600], [120, 580]], np.float32)
+    text = card_track.format_hint(corners)
+    assert text == "100.2,80.0,900.0,95.5,880.0,600.0,120.0,580.0"
+    assert np.allclose(card_track.parse_hint(text, 1280, 720), corners, atol=0.06)
+    assert card_track.format_hint(None) is None
+
+
+@pytest.mark.parametrize("text", [
+    None, "", 12, "1,2,3,4,5,6,7", "1,2,3,4,5,6,7,8,9", "1,2,3,4,5,6,7,x", "nan,2,3,4,5,6,7,8",
+    "inf,2,3,4,5,6,7,8", "1e9,2,3,4,5,6,7,8", "-500,2,3,4,5,6,7,8", "1," * 300 + "1",
+])
+def test_a_hint_that_is_not_eight_numbers_in_the_frame_is_ignored(text):
+    assert card_track.parse_hint(text, 1280, 720) is None
+
+
+# ---- the tracker ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dx, dy, scale", [(0, 0, 1.0), (12, -8, 1.0), (-20, 15, 1.02)])
+def test_the_card_is_found_again_near_where_it_was(held_card, dx, dy, scale):
+    frame, corners = held_card
+    tracked = _track(frame, _moved(corners, dx, dy, scale))
+    assert tracked is not None
+    assert np.abs(tracked - corners).max() < 2.0  # where the full search puts it
+
+
+def test_a_hint_where_no_card_is_finds_nothing(held_card):
+    frame, corners = held_card
+    assert _track(frame, _moved(corners, 300, 0)) is None  # moved far: the search's job
+    empty = np.full_like(frame, 128)
+    assert _track(empty, corners) is None
+
+
+@pytest.mark.parametrize("dx, dy, scale", [
+    (0, 25, 0.85), (0, 25, 0.9),  # the top side lands on the print under the card's edge
+    (25, 0, 0.8),  # the left side lands on the portrait's edge: the quad's proportions change
+    (0, 0, 0.85), (30, 30, 0.92),
+])
+def test_print_inside_the_card_is_not_taken_for_its_edge(held_card, dx, dy, scale):
+    """A hint shrunk onto the card's print (its edge out of reach) is refused, never
+    answered as the card."""
+    frame, corners = held_card
+    tracked = _track(frame, _moved(corners, dx, dy, scale))
+    assert tracked is None or np.abs(tracked - corners).max() < 2.0
+
+
+def test_a_hint_that_is_no_card_shape_is_refused(held_card):
+    frame, corners = held_card
+    line = np.array([[100, 100], [400, 100], [700, 100], [1000, 100]], np.float32)
+    assert _track(frame, line) is None
+
+
+# ---- the guidance with a hint --------------------------------------------------------------
+
+def test_the_advice_with_a_hint_is_the_advice_without(held_card, monkeypatch):
+    frame, corners = held_card
+    full = guidance.analyse_frame(frame)
+    searched = []
+    real_find = card_outline.find_card
+    monkeypatch.setattr(card_outline, "find_card",
+                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
+    tracked = guidance.analyse_frame(frame, hint=_moved(corners, 10, 6))
+    assert searched == []  # the hint was enough: no search of the whole frame
+    assert (tracked.ok, tracked.issues) == (full.ok, full.issues)
+    assert np.abs(tracked.corners - full.corners).max() < 2.0
+
+
+def test_a_stale_hint_falls_back_to_the_search(held_card, monkeypatch):
+    frame, corners = held_card
+    searched = []
+    real_find = card_outline.find_card
+    monkeypatch.setattr(card_outline, "find_card",
+                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
+    advice = guidance.analyse_frame(frame, hint=_moved(corners, -250, 40))
+    assert searched == [1]
+    assert advice.ok and np.abs(advice.corners - corners).max() < 2.0
+    empty = guidance.analyse_frame(np.full_like(frame, 128), hint=corners)
+    assert empty.issues == ["no_card"] and empty.corners is None
+
+
+def test_the_engine_answers_the_track_and_takes_it_back(held_card):
+    from kiosk.core.config import DEFAULTS
+    from kiosk.vision.engine import EkycEngine
+    from tests.test_wizard_ekyc import jpeg
+
+    frame, _ = held_card
+    engine = EkycEngine.from_config(DEFAULTS)
+    first = engine.preview(jpeg(frame), qr=False)
+    assert first.ok and first.track is not None
+    again = engine.preview(jpeg(frame), qr=False, hint=first.track)
+    assert (again.ok, again.issues) == (first.ok, first.issues)
+    assert np.allclose(np.array(again.track.split(","), float),
+                       np.array(first.track.split(","), float), atol=2.0)
+    # a hint that is nonsense is ignored, not an error
+    assert engine.preview(jpeg(frame), qr=False, hint="x").ok
