@@ -4,14 +4,16 @@ While the customer holds the card up, the camera's preview frames come three tim
 the card moves a few pixels between them. The full search (:func:`card_outline.find_card`:
 four masks, every contour fitted and judged) is most of a preview frame's CPU; the sides of
 the card the last frame found are found again near where they were for a fraction of it
-(bench/bench_preview_tracking.py). The guidance answers the corners with its advice; the kiosk's browser sends them back
-with its next frame as the *hint*.
+(bench/bench_preview_tracking.py). The guidance answers the corners with its advice; the
+kiosk's browser sends them back with its next frame as the *hint*.
 
-A hint is only a place to look. The quad found near it passes the same tests as a quad the
-search found (shape, inside the frame, size, every side a real grey-level step along most of
-its length, and the caller's "is this a card" test), so a hint that is stale, wrong or made up
-costs a few milliseconds and the full search runs as without one. It is never trusted for
-anything else: the advice and the QR code are computed from the frame.
+A hint is only a place to look. The quad found near it passes the tests a quad the search
+found passes (shape, inside the frame, size, every side a real grey-level step along most of
+its length, and the caller's "is this a card" test) and two more: its sides keep the hint's
+proportions, and no side has an edge as sharp as itself just beyond it (print inside the card
+taken for its edge). A hint that is stale, wrong or made up costs a few milliseconds, and the
+full search runs as without one. It is never trusted for anything else: the advice and the QR
+code are computed from the frame.
 
 Pure functions on numpy arrays (no Flask).
 """
