@@ -493,6 +493,10 @@ class Server:
         self.kind, self.port = kind, _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **env, "PYTHONPATH": f"{code_dir}:{HERE}"}
+        if (ROOT / "models").is_dir():
+            # the face models scripts/setup.sh installed (pinned by hash): an exported commit
+            # has none of its own, and without them its face comparison fails at once
+            env.setdefault("KIOSK_FACE_MODELS_DIR", str(ROOT / "models"))
         if kind == "gunicorn":
             cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(args.workers),
