@@ -74,9 +74,9 @@ def _same_shape(quad: np.ndarray, hint: np.ndarray) -> bool:
     return bool((np.abs(found / np.maximum(scale * before, 1e-6) - 1.0) <= _SHAPE_CHANGE).all())
 
 
-_BEYOND_STEPS = (0.6, 0.85, 1.1)  # shares of the reach, outwards from a side
-
-
+_BEYOND_STEPS = (0.6, 0.85, 1.1)  # where to look beyond a side: shares of the reach, outwards
+# A step is measured between samples this far (px) either side of a line: 1.5, not the search's
+# 3, so that only a sharp step counts (the soft edge of a shadow or a desk's shading does not).
 _SHARP = 1.5
 
 
@@ -86,8 +86,6 @@ def _edge_beyond(quad: np.ndarray, gray: np.ndarray, reach: float) -> bool:
     portrait's frame) that the card's own edge, moved out of reach, left as the strongest step.
     The search would have found the outline; the tracker cannot tell, so it gives up."""
     centre = quad.mean(axis=0)
-    # sharp steps only (samples 1.5 px either side, not 3): the soft edge of the card's
-    # shadow, or a desk's shading, is no line the card's edge could be
     shares = co._segment_shares(quad, np.roll(quad, -1, axis=0), gray, offset=_SHARP)
     starts, ends, own = [], [], []
     for i in range(4):
@@ -110,7 +108,8 @@ def track_card(image: np.ndarray, hint: np.ndarray, *, detect_side: int = co.DET
                require_qr_corner: bool = True) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL; frame pixels) of the card near ``hint`` (the last frame's
     corners), or None when no quad near it passes :func:`card_outline.find_card_small`'s tests
-    (then the caller searches the whole frame). The arguments are :func:`card_outline.find_card`'s."""
+    and this module's two (then the caller searches the whole frame). The other arguments are
+    :func:`card_outline.find_card`'s."""
     if image.ndim == 3:
         small, factor = co._downscale(co.to_gray(image), detect_side)
     else:
