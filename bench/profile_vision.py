@@ -15,8 +15,8 @@ The photos (docs/performance.md, «Where a registration's CPU goes»):
 
 A registration's calls (kiosk/services): step 1 scan = ``check_image`` + ``read_card([photo])``;
 preview frames (≈3 a second while a card is held: ``--previews`` per capture, three captures;
-with code that follows the card, each capture's first frame searched for it and the others
-``preview_frame_followed``, given the previous frame's corners);
+with code that follows the card, each capture's first frame and every fifth after it searched
+for it, the others ``preview_frame_followed``, given the previous frame's corners);
 step 6 = ``read_card([front])``, ``read_card([back, front])``, ``frame_hash`` ×2, and
 ``compare([front, back], face)``; the console's review = ``card_portrait_jpeg(front)``.
 Each call is timed as CPU seconds (process_time) per call, fresh photos per round (another
@@ -123,15 +123,19 @@ def calls(e, p: dict, previews: int) -> list[tuple[str, int, object]]:
     # capture's first, the corners the previous frame's answer gave, as guidance.js sends them
     # back. The frames here are one picture sent again: the card has not moved at all, the
     # best case (bench/bench_preview_tracking.py measures how often a moved card is followed).
-    followed = []
+    # After card_track.FOLLOW_AT_MOST frames followed in a row, one is searched whole.
+    searched, followed = previews, []
     if "hint" in inspect.signature(e.preview).parameters:
+        from kiosk.vision.card_track import FOLLOW_AT_MOST
+
         track = e.preview(p["front"]).track  # the previous frame's answer: not timed
-        followed = [("preview_frame_followed", (previews - 1) * 3,
+        searched = -(-previews // (FOLLOW_AT_MOST + 1))
+        followed = [("preview_frame_followed", (previews - searched) * 3,
                      lambda: e.preview(p["front"], hint=track))]
     return [
         ("step1_check_image", 1, lambda: e.check_image(p["scan"])),
         ("step1_read_card", 1, lambda: e.read_card([p["scan"]])),
-        ("preview_frame", 3 if followed else previews * 3, lambda: e.preview(p["front"])),
+        ("preview_frame", searched * 3, lambda: e.preview(p["front"])),
         *followed,
         ("step6_check_image", 3, lambda: e.check_image(p["back"])),
         ("step6_front", 1, lambda: e.read_card([p["front"]], read_print=False, **held)),

@@ -12,14 +12,16 @@ found passes (shape, inside the frame, size, every side a real grey-level step a
 its length, and the caller's "is this a card" test) and two more: its sides keep the hint's
 proportions, and no side has an edge as sharp as itself just beyond it (print inside the card
 taken for its edge). A hint that is stale, wrong or made up costs a few milliseconds, and the
-full search runs as without one. It is never trusted for anything else: the advice and the QR
-code are computed from the frame.
+full search runs as without one. The hint decides only where the corners are looked for
+first: the advice and the QR code are computed from the frame with the corners found. A quad
+followed frame after frame is checked by the full search every few frames (FOLLOW_AT_MOST).
 
 Pure functions on numpy arrays (no Flask).
 """
 from __future__ import annotations
 
-import math
+import re
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -31,33 +33,47 @@ from kiosk.vision import card_outline as co
 # a second. A card moved further is found by the full search.
 _MOVE_SHARE = 0.03
 _STILL = 3.0  # px of the searched copy (~10 px of a 1280 px frame): a card held still
-_HINT_MAX_TEXT = 200  # "x,y,…" of 8 numbers with one decimal: far less
+_HINT_MAX_TEXT = 200  # "x,y,…,n" of 9 numbers with one decimal: far less
+_NUMBER = re.compile(r"-?\d{1,6}(\.\d{1,3})?")
+# A quad found near the hint becomes the next frame's hint. Had the tracker settled on a wrong
+# quad that passes every test (print inside the card, 16–47 px off on the drawn frames), it
+# would keep it while the card is held still; so after this many frames followed in a row the
+# next one is searched whole, and the search's quad is followed from there.
+FOLLOW_AT_MOST = 4
 
 
-def parse_hint(text: object, width: int, height: int) -> np.ndarray | None:
-    """The corners (4×2 float32) a browser sent back as "x1,y1,…,x4,y4", or None when the text
-    is not eight finite numbers within (a little beyond) a ``width``×``height`` frame."""
+class Hint(NamedTuple):
+    corners: np.ndarray  # 4×2 float32, pixels of the frame as judged
+    followed: int  # frames in a row whose card was found near the last one's
+
+
+def parse_hint(text: object, width: int, height: int) -> Hint | None:
+    """The hint a browser sent back, "x1,y1,…,x4,y4,n" (:func:`format_hint`), or None when the
+    text is not eight plain numbers within (a little beyond) a ``width``×``height`` frame and a
+    count."""
     if not isinstance(text, str) or not text or len(text) > _HINT_MAX_TEXT:
         return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
+    parts = text.split(",")
+    if len(parts) != 9 or not all(_NUMBER.fullmatch(p) for p in parts):
         return None
-    if len(values) != 8 or not all(math.isfinite(v) for v in values):
-        return None
-    corners = np.array(values, np.float32).reshape(4, 2)
+    values = [float(p) for p in parts]
+    corners = np.array(values[:8], np.float32).reshape(4, 2)
     margin = 0.1 * max(width, height)
     if ((corners[:, 0] < -margin) | (corners[:, 0] > width + margin)
             | (corners[:, 1] < -margin) | (corners[:, 1] > height + margin)).any():
         return None
-    return corners
+    if not values[8].is_integer() or values[8] < 0:
+        return None
+    return Hint(corners, int(values[8]))
 
 
-def format_hint(corners: np.ndarray | None) -> str | None:
-    """Corners as the browser keeps them: "x1,y1,…" with one decimal (None: no card)."""
+def format_hint(corners: np.ndarray | None, followed: int = 0) -> str | None:
+    """The hint as the browser keeps it: the corners with one decimal, then how many frames in
+    a row were followed (None: no card)."""
     if corners is None:
         return None
-    return ",".join(f"{v:.1f}" for v in np.asarray(corners, np.float32).reshape(-1))
+    xy = ",".join(f"{v:.1f}" for v in np.asarray(corners, np.float32).reshape(-1))
+    return f"{xy},{min(int(followed), 999)}"
 
 
 # A card turns and tilts a little between two frames a third of a second apart; its sides keep

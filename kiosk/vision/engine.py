@@ -377,7 +377,8 @@ class EkycEngine:
         """Advice on one preview frame, and the card's QR code when this frame shows it readably.
         ``qr=False``: the advice only (the card's QR code is already known). ``hint``: the
         ``track`` of the previous frame's advice, as the browser sent it back (untrusted: see
-        :mod:`card_track`); the card is looked for there first.
+        :mod:`card_track`); the card is looked for there first, except after
+        ``card_track.FOLLOW_AT_MOST`` frames followed in a row.
 
         A frame bigger than a webcam's is judged at 1280 px wide: the limits are shares of the
         frame, and the analysis then stays within its time budget. The QR code is looked for
@@ -396,8 +397,11 @@ class EkycEngine:
         if side > GUIDANCE_MAX_SIDE:
             scale = GUIDANCE_MAX_SIDE / side
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        result = analyse_frame(frame, hint=card_track.parse_hint(hint, frame.shape[1],
-                                                                 frame.shape[0]))
+        given = card_track.parse_hint(hint, frame.shape[1], frame.shape[0])
+        # every few frames followed, one searched whole (card_track.FOLLOW_AT_MOST)
+        near = (given.corners if given is not None
+                and given.followed < card_track.FOLLOW_AT_MOST else None)
+        result = analyse_frame(frame, hint=near)
         decoders = preview_decoders(result) if qr else ()
         found = decode_preview_qr(frame, result.corners, decoders,
                                   region_variants=PREVIEW_REGION_VARIANTS,
@@ -405,7 +409,8 @@ class EkycEngine:
         return PreviewAdvice(ok=bool(result.ok), issues=tuple(result.issues),
                              messages=tuple(result.messages),
                              qr_text=found.text if found is not None else None,
-                             track=card_track.format_hint(result.corners))
+                             track=card_track.format_hint(
+                                 result.corners, given.followed + 1 if result.followed else 0))
 
     # ---- faces -------------------------------------------------------------------------------
     def compare(self, card_bytes: bytes | list[bytes], face_bytes: bytes, *,

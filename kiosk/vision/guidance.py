@@ -80,6 +80,7 @@ class Guidance:
     messages: list[str]
     corners: np.ndarray | None  # (4, 2) float32 frame pixels, TL, TR, BR, BL; None if no card
     metrics: dict = field(default_factory=dict)
+    followed: bool = False  # the card was found near the hint, without searching the frame
 
     @property
     def message(self) -> str | None:
@@ -327,8 +328,12 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     accept = _printed_card(t.min_print)
     corners = None
     if hint is not None:
-        corners = card_track.track_card(frame, hint, detect_side=detect_side, accept=accept,
-                                        min_area_fraction=t.min_area_fraction)
+        try:
+            corners = card_track.track_card(gray, hint, detect_side=detect_side, accept=accept,
+                                            min_area_fraction=t.min_area_fraction)
+        except Exception:  # the hint comes from a browser: at worst, the frame is searched
+            corners = None
+    followed = corners is not None
     if corners is None:
         corners = card_outline.find_card(frame, detect_side=detect_side, accept=accept,
                                          faint_edges=True, min_area_fraction=t.min_area_fraction)
@@ -371,7 +376,7 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
                 issues.append("glare")
     issues.sort(key=ISSUE_ORDER.index)
     return Guidance(ok=not issues, issues=issues, messages=[MESSAGES[i] for i in issues],
-                    corners=corners, metrics=metrics)
+                    corners=corners, metrics=metrics, followed=followed and corners is not None)
 
 
 # ----------------------------------------------------------------------------- QR on a preview

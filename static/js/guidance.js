@@ -6,8 +6,9 @@
  * the server answers {"ok": bool, "issues": [...], "messages": [...]} ("Đưa giấy tờ lại gần
  * hơn", …), shown in the status line by camera.js (event 'kiosk:guidance': state good / advice /
  * searching / unavailable, each its own colour), and "track", where the card was found: sent
- * back as "track" with the next frame, the server looks there first. After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes
- * the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
+ * back as "track" with the next frame, the server looks there first (dropped when an answer
+ * has none, or fails; kept over a «busy» answer). After GOOD_IN_A_ROW good frames the form
+ * shoots by itself (camera.js takes the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
  * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
  * that frame's payload, so the customer is not asked to move the card for a photo that would
  * only read the same code again.
@@ -97,6 +98,7 @@
 
     function failed() {
       busy = false;
+      track = null;  // whatever went wrong, the next frame is searched whole
       good = 0;
       failures += 1;
       if (failures >= 3) show('unavailable', MSG_UNAVAILABLE);
@@ -137,7 +139,10 @@
             if (!advice || (advice.issues || []).indexOf('error') >= 0) { failed(); return; }
             busy = false;
             failures = 0;
-            track = typeof advice.track === 'string' ? advice.track : null;
+            // a frame the server was too busy for says nothing about the card: keep the last
+            if ((advice.issues || []).indexOf('busy') < 0) {
+              track = typeof advice.track === 'string' ? advice.track : null;
+            }
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
             empty = (advice.issues || []).includes('no_card') ? empty + 1 : 0;
             form.setAttribute('data-guidance-quiet', empty >= QUIET_AFTER ? 'true' : 'false');
