@@ -5,7 +5,8 @@
 Frames: the held-out guidance evaluation set (``tests/support/guidance_eval.py``: both scene
 generators, all four card layouts, six backgrounds; good, far, close, turned, tilted, blurred,
 glary, dark and empty frames), rendered at ``--size`` (the kiosk's preview frames are 1280 px
-wide). Each frame is judged twice, interleaved, in the same run:
+wide). Each frame is first searched whole, untimed (the hint is drawn from where that finds
+the card), then judged twice, timed, in alternating order, in the same run:
 
 - ``full``: ``guidance.analyse_frame(image)``, the whole frame searched;
 - ``tracked``: ``analyse_frame(image, hint=…)`` where the hint stands for the previous frame's
@@ -18,8 +19,9 @@ frames the hint was used for (``tracked_share``; the rest fell back to the full 
 share with the same verdict (the same issues), the share with the card in the same place
 (corners within 1 % of the frame's width), and each pipeline's scores against the frames'
 labels (``guidance_eval.confusion``: the share of good frames refused, and per issue the
-false alarms and misses). What a tracked frame may not do: find a card the full search did
-not, or judge a frame the labels call bad as good.
+false alarms and misses). ``card_found_only_when_tracked`` counts the frames where only the
+run with the hint found a card: there the hint came from the true corners, which no earlier
+frame would have given at the counter.
 """
 from __future__ import annotations
 
