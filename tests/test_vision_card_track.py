@@ -34,6 +34,15 @@ def _moved(corners, dx, dy, scale=1.0):
     return ((corners - centre) * scale + centre + np.array([dx, dy], np.float32)).astype(np.float32)
 
 
+def _searches(monkeypatch) -> list:
+    """Counts the whole-frame searches from here on."""
+    searched = []
+    real_find = card_outline.find_card
+    monkeypatch.setattr(card_outline, "find_card",
+                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
+    return searched
+
+
 # ---- the hint as the browser sends it ----------------------------------------------------------
 
 def test_a_hint_goes_to_the_browser_and_comes_back_the_same():
@@ -96,10 +105,7 @@ def test_a_hint_that_is_no_card_shape_is_refused(held_card):
 def test_the_advice_with_a_hint_is_the_advice_without(held_card, monkeypatch):
     frame, corners = held_card
     full = guidance.analyse_frame(frame)
-    searched = []
-    real_find = card_outline.find_card
-    monkeypatch.setattr(card_outline, "find_card",
-                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
+    searched = _searches(monkeypatch)
     tracked = guidance.analyse_frame(frame, hint=_moved(corners, 10, 6))
     assert searched == [] and tracked.followed  # no search of the whole frame
     assert (tracked.ok, tracked.issues) == (full.ok, full.issues)
@@ -108,10 +114,7 @@ def test_the_advice_with_a_hint_is_the_advice_without(held_card, monkeypatch):
 
 def test_a_stale_hint_falls_back_to_the_search(held_card, monkeypatch):
     frame, corners = held_card
-    searched = []
-    real_find = card_outline.find_card
-    monkeypatch.setattr(card_outline, "find_card",
-                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
+    searched = _searches(monkeypatch)
     advice = guidance.analyse_frame(frame, hint=_moved(corners, -250, 40))
     assert searched == [1] and not advice.followed
     assert advice.ok and np.abs(advice.corners - corners).max() < 2.0
@@ -145,14 +148,6 @@ def _jpeg(image) -> bytes:
     import cv2
 
     return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
-
-
-def _searches(monkeypatch) -> list:
-    searched = []
-    real_find = card_outline.find_card
-    monkeypatch.setattr(card_outline, "find_card",
-                        lambda *a, **k: searched.append(1) or real_find(*a, **k))
-    return searched
 
 
 def _corners(track: str) -> np.ndarray:
