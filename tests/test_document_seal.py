@@ -137,6 +137,99 @@ def test_a_seal_that_no_longer_fits_fails_once_then_measures_again(sandbox):
     assert seal._reserved["bytes"] > 64
 
 
+# ---- The container pattern (seal_pattern.py) ---------------------------------------------------
+
+def _signed_data_of(pdf: bytes):
+    """The last signature's CMS SignedData in ``pdf``."""
+    return PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[-1].signed_data
+
+
+def test_later_seals_are_built_from_the_first_ones_pattern_and_all_check(sandbox, monkeypatch):
+    from pyhanko.sign.signers.pdf_cms import SimpleSigner
+
+    _, roots = sandbox
+    seal = load_pkcs12(*_sandbox_p12(), source="sandbox")  # a seal of its own: nothing learnt
+    built_by_pyhanko = []
+    original = SimpleSigner.async_sign
+
+    async def counted(self, *args, **kwargs):
+        if not kwargs.get("dry_run"):  # the first seal's trial, to size the signature
+            built_by_pyhanko.append(1)
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SimpleSigner, "async_sign", counted)
+    texts = [RENDER[kind](make_ctx()) for kind in ("contract", "acceptance", "contract")]
+    copies = [sign_pdf(text, SIGNATURE, seal=seal) for text in texts]
+    assert len(built_by_pyhanko) == 1  # the first; the other two from its pattern
+    assert seal._patterned.learnt("sha256")
+    first = _signed_data_of(copies[0])
+    for copy in copies:
+        status = pyhanko_status(copy, roots)
+        assert status.intact and status.valid and status.trusted
+        assert status.coverage.name == "ENTIRE_FILE"
+        assert check(copy, roots).valid
+        signed = _signed_data_of(copy)
+        # the same certificates and signer, each copy's own digest and signature
+        assert signed["certificates"].dump() == first["certificates"].dump()
+        assert signed["signer_infos"][0]["sid"].dump() == first["signer_infos"][0]["sid"].dump()
+    digests = {_signed_data_of(c)["signer_infos"][0]["signed_attrs"][1]["values"][0].native
+               for c in copies}
+    assert len(digests) == 3
+
+
+def test_a_pattern_rebuilds_pyhankos_own_container_byte_for_byte(sandbox):
+    import asyncio
+    import hashlib
+
+    from kiosk.documents.seal_pattern import learn
+
+    seal, _ = sandbox
+    signer = seal.signer
+    first, second = (hashlib.sha256(word).digest() for word in (b"one", b"two"))
+    built = [asyncio.run(signer.async_sign(d, "sha256", use_pades=True)).dump()
+             for d in (first, second)]
+    pattern = learn(built[0], first)
+    assert pattern is not None
+    # pyHanko's container for another document, rebuilt from the pattern and its signature
+    from asn1crypto import cms
+
+    signature = cms.ContentInfo.load(built[1])["content"]["signer_infos"][0]["signature"].native
+    assert pattern.container(second, signature) == built[1]
+    with pytest.raises(ValueError):
+        pattern.signed_attributes(first[:20])
+
+
+def test_a_container_with_a_signing_time_or_another_digest_is_not_learnt(sandbox):
+    import asyncio
+    import hashlib
+    from datetime import UTC, datetime
+
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    from kiosk.documents.seal_pattern import learn
+
+    seal, _ = sandbox
+    digest = hashlib.sha256(b"document").digest()
+    timed = asyncio.run(seal.signer.async_sign(
+        digest, "sha256", use_pades=False,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC))))
+    assert learn(timed, digest) is None  # the time differs from one seal to the next
+    plain = asyncio.run(seal.signer.async_sign(digest, "sha256", use_pades=True))
+    assert learn(plain, hashlib.sha256(b"another").digest()) is None
+    assert learn(plain, digest) is not None
+
+
+def test_a_timestamped_seal_is_built_by_pyhanko_every_time(sandbox, tsa_url):
+    from dataclasses import replace
+
+    seal, roots = sandbox
+    stamped = replace(seal, tsa_url=tsa_url)
+    copies = [sign_pdf(render_contract(make_ctx()), SIGNATURE, seal=stamped) for _ in range(2)]
+    assert not stamped._patterned.learnt("sha256")
+    for copy in copies:  # each with its own token: no pattern can carry one
+        assert check(copy, roots).timestamped
+
+
 def _sandbox_p12():
     files = document_seal.sandbox_files(sandbox_signing_dir())
     return files.p12, files.password.read_bytes()
@@ -518,11 +611,15 @@ def test_a_token_seals_the_documents(tmp_path, softhsm_token, real_certificate):
 
     app = make_app(tmp_path, fake_vision=True, **softhsm_token)
     assert app.extensions[document_seal.EXTENSION_KEY].seal.source == "pkcs11"
-    KioskDriver(kiosk_client(app)).walk_to(8)
-    sealed = _stored(app, "contract")
-    status = pyhanko_status(sealed, load_roots([(real_certificate / "ca.pem").read_bytes()]))
-    assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"
-    assert status.signing_cert.subject.native["organization_name"] == "VNPT Thanh Hoa"
+    KioskDriver(kiosk_client(app)).walk_to(10)
+    # the contract built by pyHanko, the acceptance record from its pattern: both signed on the
+    # token
+    assert app.extensions[document_seal.EXTENSION_KEY].seal._patterned.learnt("sha256")
+    for kind in ("contract", "acceptance"):
+        status = pyhanko_status(_stored(app, kind),
+                                load_roots([(real_certificate / "ca.pem").read_bytes()]))
+        assert status.intact and status.trusted and status.coverage.name == "ENTIRE_FILE"
+        assert status.signing_cert.subject.native["organization_name"] == "VNPT Thanh Hoa"
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -21,6 +21,7 @@ from pyhanko.sign.signers.pdf_cms import Signer, SimpleSigner
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from kiosk.documents import outside_loop
+from kiosk.documents.seal_pattern import PatternSigner
 
 SEAL_FIELD = "DauVNPT"  # the signature field's name: one seal per signed copy
 SEAL_REASON = "Đóng dấu văn bản khách hàng đã ký tại quầy"
@@ -50,6 +51,12 @@ class OfficeSeal:
     # of each seal's CPU, and asks the timestamp server twice. Not an __init__ field, so a copy
     # with another certificate or timestamp server (dataclasses.replace) learns its own.
     _reserved: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # What pyHanko is given to sign with: the same signer, whose CMS containers after the first
+    # are built from the first one's pattern (seal_pattern.py: ~20 ms of CPU less a document).
+    _patterned: PatternSigner = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_patterned", PatternSigner(self.signer))
 
     @property
     def subject(self) -> str:
@@ -66,7 +73,7 @@ class OfficeSeal:
         out = io.BytesIO()
         reserved = self._reserved.get("bytes")
         try:
-            signer = signers.PdfSigner(meta, signer=self.signer, timestamper=timestamper)
+            signer = signers.PdfSigner(meta, signer=self._patterned, timestamper=timestamper)
             outside_loop.call(lambda: signer.sign_pdf(writer, output=out,
                                                       bytes_reserved=reserved))
         # Whatever failed (the network, the token, the server's answer), there is no sealed
