@@ -177,24 +177,17 @@ class PatternSigner(Signer):
                      and encap_content_info is None
                      and getattr(settings, "cades_signed_attrs", None) is None
                      and getattr(settings, "adobe_revinfo_attr", None) is None)
-        if not patterned:
-            return await self.inner.async_sign(
-                data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades,
-                timestamper=timestamper, signed_attr_settings=signed_attr_settings,
-                is_pdf_sig=is_pdf_sig, encap_content_info=encap_content_info)
         key = (digest_algorithm.lower(),)
-        pattern = self._patterns.get(key)
-        if pattern is None:
-            built = await self.inner.async_sign(
-                data_digest, digest_algorithm, use_pades=True,
-                signed_attr_settings=signed_attr_settings)
+        pattern = self._patterns.get(key) if patterned else _NOT_LEARNABLE
+        if isinstance(pattern, ContainerPattern):
+            signature = await self.inner.async_sign_raw(pattern.signed_attributes(data_digest),
+                                                        key[0])
+            return pattern.container(data_digest, signature)
+        built = await self.inner.async_sign(
+            data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades,
+            timestamper=timestamper, signed_attr_settings=signed_attr_settings,
+            is_pdf_sig=is_pdf_sig, encap_content_info=encap_content_info)
+        if pattern is None:  # the first of its kind: its pattern, or never one
             with self._lock:
                 self._patterns.setdefault(key, learn(built, data_digest) or _NOT_LEARNABLE)
-            return built
-        if pattern is _NOT_LEARNABLE:
-            return await self.inner.async_sign(
-                data_digest, digest_algorithm, use_pades=True,
-                signed_attr_settings=signed_attr_settings)
-        signature = await self.inner.async_sign_raw(pattern.signed_attributes(data_digest),
-                                                    key[0])
-        return pattern.container(data_digest, signature)
+        return built
