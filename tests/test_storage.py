@@ -115,10 +115,20 @@ def test_listing_the_photos_leaves_their_bytes_in_the_database(app, kiosk):
         event.remove(engine, "before_cursor_execute", record)
     evidence_reads = [s for s in statements if "FROM evidence" in s]
     assert evidence_reads and not any("evidence.content" in s for s in evidence_reads)
-    photo = re.search(r'src="(/r/[^"]+/evidence/\d+)"', html)
+    photo = re.search(r'src="(/r/[^"]+/evidence/(\d+))"', html)
     assert photo is not None
-    response = kiosk.get(photo.group(1))
+    statements.clear()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = kiosk.get(photo.group(1))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200 and response.data[:2] == b"\xff\xd8"
+    # the thumbnail is the preview stored with the photo; the photo itself stays where it is
+    with app.app_context():
+        row = db.session.get(Evidence, int(photo.group(2)))
+        assert row.preview and response.data == row.preview != row.content
+    assert not any("evidence.content" in s for s in statements if "FROM evidence" in s)
 
 
 def test_create_staff_resets_an_existing_account_and_ends_its_sessions(runner, app):

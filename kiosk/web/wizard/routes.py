@@ -7,7 +7,15 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from kiosk.domain import flow
 from kiosk.domain.flow import Access
 from kiosk.domain.kyc import HELP_REASONS, REQUIRED_CAPTURES
-from kiosk.services import card_preview, ekyc, evidence, paperwork, registrations, vision_pool
+from kiosk.services import (
+    card_preview,
+    ekyc,
+    evidence,
+    paperwork,
+    photo_findings,
+    registrations,
+    vision_pool,
+)
 from kiosk.services import signing as signatures
 from kiosk.vision.images import ImageError
 from kiosk.web.wizard import bp
@@ -170,10 +178,12 @@ def capture(token: str, kind: str):
 
 @bp.get("/r/<token>/evidence/<int:evidence_id>")
 def evidence_image(token: str, evidence_id: int):
-    row = evidence.find(bound_registration(token), evidence_id)
+    # the downscaled copy stored when the photo was taken: the screen shows it 240–420 px wide
+    row = evidence.find(bound_registration(token), evidence_id, picture=False)
     if row is None:
         abort(404)
-    return Response(row.content, mimetype=row.mime_type)
+    data, mime = photo_findings.preview(row)
+    return Response(data, mimetype=mime)
 
 
 @bp.get("/r/<token>/document/<kind>.pdf")
