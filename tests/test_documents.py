@@ -515,6 +515,32 @@ def test_signing_twice_gives_two_updates_of_the_same_text():
     assert "Ký lúc 14:20 ngày 24/11/2026" in pdf_text(second)
 
 
+def test_the_time_lines_font_is_read_once_per_thread_and_every_copy_shows_it(monkeypatch):
+    import threading
+
+    from kiosk.documents import sign_pdf
+    from kiosk.documents import signing as signing_module
+
+    reads = []
+    reader = signing_module.PdfFileReader
+
+    def counted(*args, **kwargs):  # the module reads only the kit with it
+        reads.append(threading.get_ident())
+        return reader(*args, **kwargs)
+
+    monkeypatch.setattr(signing_module, "PdfFileReader", counted)
+    monkeypatch.setattr(signing_module, "_kits", threading.local())  # nothing read yet
+    unsigned = render_acceptance(make_ctx())
+    copies = [sign_pdf(unsigned, SIGNATURE) for _ in range(3)]
+    other = threading.Thread(target=lambda: copies.append(sign_pdf(unsigned, SIGNATURE)))
+    other.start()
+    other.join()
+    assert len(reads) == 2 and len(set(reads)) == 2  # once here, once in the other thread
+    assert len(copies) == 4
+    for copy in copies:
+        assert "Ký lúc 14:12 ngày 24/11/2026" in pdf_text(copy)
+
+
 def test_time_line_with_a_character_outside_the_made_font_subset(monkeypatch):
     """The time line's font subset is made once per process from the characters a time line
     holds; a wording with another character gets a subset with it, not a missing glyph."""

@@ -12,6 +12,7 @@ exactly the document the customer read on the screen, and its SHA-256 still chec
 from __future__ import annotations
 
 import io
+import threading
 from typing import TYPE_CHECKING
 
 from pyhanko.pdf_utils import generic
@@ -59,8 +60,9 @@ def sign_pdf(unsigned: bytes, signature: Signature, seal: OfficeSeal | None = No
 
 
 def _slot_reference(reader: PdfFileReader) -> generic.Reference:
-    """The customer's box: the form XObject a page's resources name ``FormXob.signature``."""
-    for number in range(reader.root["/Pages"]["/Count"]):
+    """The customer's box: the form XObject a page's resources name ``FormXob.signature``.
+    The last page is looked at first: the signatures close the document."""
+    for number in reversed(range(reader.root["/Pages"]["/Count"])):
         _page, resources = reader.find_page_for_modification(number)
         xobjects = resources.get_object().get("/XObject", generic.DictionaryObject())
         xobjects = xobjects.get_object()
@@ -69,6 +71,25 @@ def _slot_reference(reader: PdfFileReader) -> generic.Reference:
             if isinstance(found, generic.IndirectObject):
                 return found.reference
     raise SigningError("the document has no signature box")
+
+
+_kits = threading.local()
+
+
+def _kit_font(kit_pdf: bytes) -> generic.PdfObject:
+    """The kit's one font (a reference into the kit), from a reader kept per thread: parsing the
+    kit and resolving its font's objects again for every signing was a fifth of its CPU. Per
+    thread because a pyHanko reader seeks one stream as it reads."""
+    kept = getattr(_kits, "fonts", None)
+    if kept is None:
+        kept = _kits.fonts = {}
+    font = kept.get(kit_pdf)
+    if font is None:
+        kit = PdfFileReader(io.BytesIO(kit_pdf))
+        kit_fonts = kit.find_page_for_modification(0)[1]["/Font"]
+        (font,) = [kit_fonts.raw_get(name) for name in kit_fonts]  # the kit has one font
+        kept[kit_pdf] = font
+    return font
 
 
 def _slot_form(writer: IncrementalPdfFileWriter, drawing: SlotDrawing) -> generic.StreamObject:
@@ -88,10 +109,7 @@ def _slot_form(writer: IncrementalPdfFileWriter, drawing: SlotDrawing) -> generi
         generic.DictionaryObject({**image_keys, "/ColorSpace": pdf_name("/DeviceRGB"),
                                   "/SMask": mask}),
         encoded_data=drawing.ink))
-    kit = PdfFileReader(io.BytesIO(drawing.kit.pdf))
-    kit_fonts = kit.find_page_for_modification(0)[1]["/Font"]
-    (kit_font,) = [kit_fonts.raw_get(name) for name in kit_fonts]  # the kit has one font
-    font = writer.import_object(kit_font)
+    font = writer.import_object(_kit_font(drawing.kit.pdf))
     resources = generic.DictionaryObject({
         "/ProcSet": generic.ArrayObject([pdf_name("/PDF"), pdf_name("/Text"),
                                          pdf_name("/ImageC")]),
