@@ -185,6 +185,9 @@ def _csrf_token(html: str) -> str:
 
 # Per-registration resources a screen embeds: images (photos; document page images in older
 # code), the PDF the document viewer draws (data-doc-src), an <iframe>/<object> PDF in older code.
+# An element htmx keeps across a swap (hx-preserve, by its id): the browser does not load it again.
+PRESERVED = re.compile(r'<[a-z]+\b(?=[^>]*\bhx-preserve\b)[^>]*?\bid="([^"]+)"'
+                       r'|<[a-z]+\b(?=[^>]*\bid="([^"]+)")[^>]*?\bhx-preserve\b')
 EMBEDDED = re.compile(r'<(?:img|iframe|embed)\b[^>]*?\bsrc="(/r/[^"]+)"|<object\b[^>]*?\bdata="(/r/[^"]+)"'
                       r'|\bdata-doc-src="(/r/[^"]+)"')
 
@@ -251,6 +254,7 @@ class Kiosk:
         if self.device_token:
             self.http.cookies.set(KIOSK_COOKIE, self.device_token, domain="127.0.0.1")
         self.csrf = None
+        self.on_screen: set[str] = set()  # ids of hx-preserve elements the screen shows
         self.clerk: Clerk | None = None  # None: the clerk confirms on the kiosk (step 6 form)
         self.real_photos: RealPhotos | None = None  # None: the scripted photos (PHOTOS)
         self.previews = 0  # preview frames posted before each card photo (--vision real)
@@ -265,8 +269,12 @@ class Kiosk:
             self._think()
         if time.monotonic() > self.hard_deadline:
             raise TimeoutError("configuration time is up")
+        # a GET without HX-Request loads a whole page: nothing stays from the screen before
+        whole_page = method == "GET" and not (kw.get("headers") or {}).get("HX-Request")
         response = self.send(label, method, path, expect_next, htmx, missing_ok, **kw)
         if "html" in response.headers.get("Content-Type", ""):
+            if whole_page:
+                self.on_screen = set()
             self._embedded(response.text)
         return response
 
@@ -320,7 +328,14 @@ class Kiosk:
         static files and the app-store QR codes are the same for everyone and cached)."""
         # Lazy images in a closed <details> are not loaded until the customer opens it.
         html = re.sub(r"<details(?![^>]*\bopen\b).*?</details>", "", html, flags=re.S)
+        # htmx keeps an hx-preserve element that was on the screen (same id) instead of the
+        # new copy: its picture is not loaded again.
+        preserved = {a or b for a, b in PRESERVED.findall(html)}
+        kept, self.on_screen = self.on_screen & preserved, self.on_screen | preserved
         for found in EMBEDDED.finditer(html):
+            element = re.search(r'\bid="([^"]+)"', found.group(0))
+            if element is not None and element.group(1) in kept:
+                continue
             src = found.group(1) or found.group(2) or found.group(3)
             label = ("document pdf" if src.endswith(".pdf") else
                      "page image" if "/document/" in src else "photo")
