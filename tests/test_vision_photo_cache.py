@@ -220,12 +220,10 @@ def test_without_a_card_read_the_portrait_is_cut_from_the_photo_itself(engine, p
 
 
 def test_a_photos_analysis_decodes_it_once(engine, photos, monkeypatch):
-    from kiosk.vision import images, jobs
+    from kiosk.vision import jobs
+    from tests.support.decodes import count_decodes
 
-    decoded = []
-    real = cv2.imdecode
-    monkeypatch.setattr(images.cv2, "imdecode",
-                        lambda buf, flags: decoded.append(flags) or real(buf, flags))
+    decoded = count_decodes(monkeypatch)
     found = jobs.card_photo(engine, photos["front"], [], True, held_card=True)
     assert found["portrait"] is not None and found["preview"] is not None
     # the read, the portrait cut and the console's preview share one decode; the frame hash

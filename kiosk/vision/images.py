@@ -291,13 +291,46 @@ def _decode_image(data: bytes, max_pixels: int, flags: int, max_side: int | None
     per_pixel = 3 if header.mime == "image/jpeg" else 4
     if header.pixels * per_pixel // (factor * factor) > DECODED_MAX_BYTES:
         raise ImageError(TOO_LARGE.format(mp=DECODED_MAX_BYTES // (per_pixel * 1_000_000)))
-    check_integrity(data, header)
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED_COLOR[factor] if factor > 1 else flags)
+    image = _checked_jpeg_decode(data, header, flags, factor)
+    if image is None:  # not a plain camera JPEG, or a broken one: checked, then OpenCV's decode
+        check_integrity(data, header)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8),
+                             _REDUCED_COLOR[factor] if factor > 1 else flags)
     if image is None:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if min(image.shape[:2]) < MIN_SIDE // factor:
         raise ImageError(TOO_SMALL)
     return image, header.mime
+
+
+# Within the first 64 kB (the APP segments): a picture that may carry an EXIF orientation.
+_EXIF_SEARCH_BYTES = 65536 + 16
+
+
+def _checked_jpeg_decode(data: bytes, header: ImageHeader, flags: int,
+                         factor: int) -> np.ndarray | None:
+    """A JPEG checked and decoded in one strict pass (libjpeg-turbo through simplejpeg), or None
+    when the other path must take it.
+
+    The integrity check reads every coded bit at 1/8 scale, and OpenCV's decode then reads them
+    all again: two decodes of each photo and preview frame (the check ~2–4 ms of ~6). A strict
+    decode is the check itself. The pixels are OpenCV's to the bit (the same libjpeg-turbo
+    scaled IDCT and upsampling; tests/test_images.py compares them). Left to the other path:
+    a file with EXIF data (OpenCV turns the picture by its orientation tag; this decoder does
+    not), a colour model the decoder cannot turn into BGR (CMYK), and any file the strict
+    decode refuses (the check then says why, or lets a benign warning through)."""
+    if header.mime != "image/jpeg" or flags not in (cv2.IMREAD_COLOR, cv2.IMREAD_GRAYSCALE):
+        return None
+    if data.find(b"Exif\x00\x00", 0, _EXIF_SEARCH_BYTES) >= 0:
+        return None
+    grey = flags == cv2.IMREAD_GRAYSCALE
+    try:
+        image = simplejpeg.decode_jpeg(
+            data, colorspace="GRAY" if grey else "BGR", strict=True, min_factor=factor,
+            min_height=_ceil(header.height, factor), min_width=_ceil(header.width, factor))
+    except (ValueError, RuntimeError):
+        return None
+    return image[:, :, 0] if grey else image
 
 
 def check_usable(data: bytes, max_pixels: int) -> str:

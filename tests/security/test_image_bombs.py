@@ -322,13 +322,9 @@ def _camera_jpeg(width: int = 1280, height: int = 720) -> bytes:
 
 
 def _counting_decodes(monkeypatch) -> list:
-    from kiosk.vision import images
+    from tests.support.decodes import count_decodes
 
-    calls = []
-    real = images.cv2.imdecode
-    monkeypatch.setattr(images.cv2, "imdecode", lambda buf, flags: calls.append(flags) or
-                        real(buf, flags))
-    return calls
+    return count_decodes(monkeypatch)
 
 
 def test_within_decoding_once_a_photo_is_decoded_once_and_each_reader_gets_its_own_copy(
@@ -372,3 +368,99 @@ def test_a_big_picture_is_not_kept_twice_in_memory(monkeypatch):
         decode_image(data, 20_000_000)
         decode_image(data, 20_000_000)
     assert len(decodes) == 2
+
+
+# ---- one strict pass: the check and the decode ----------------------------------------------
+
+def _jpeg_of(image, **params) -> bytes:
+    import io
+
+
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", **params)
+    return buf.getvalue()
+
+
+def _pictures():
+    """Camera-like pictures of every kind the decoders treat differently."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(11)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (720, 1280, 3), dtype=np.uint8), (0, 0), 3)
+    rgb = Image.fromarray(smooth[:, :, ::-1])
+    return {
+        "camera": cv2.imencode(".jpg", smooth, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes(),
+        "odd size": cv2.imencode(".jpg", smooth[:477, :1001])[1].tobytes(),
+        "progressive": _jpeg_of(rgb, quality=85, progressive=True),
+        "4:4:4": _jpeg_of(rgb, quality=90, subsampling=0),
+        "grey": _jpeg_of(rgb.convert("L"), quality=90),
+        "cmyk": _jpeg_of(rgb.convert("CMYK"), quality=90),
+        "exif turned": _jpeg_of(rgb, quality=90, exif=_orientation(6)),
+    }
+
+
+def _orientation(value: int) -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("kind", ["camera", "odd size", "progressive", "4:4:4", "grey", "cmyk",
+                                  "exif turned"])
+def test_decoded_pixels_are_opencvs_at_every_scale_and_in_grey(kind):
+    """The one-pass decode gives exactly OpenCV's pixels (the vision was tuned on those),
+    whichever path a picture takes: EXIF-turned and CMYK files go OpenCV's way."""
+    import cv2
+    import numpy as np
+
+    from kiosk.vision.images import reduction_for
+
+    data = _pictures()[kind]
+    raw = np.frombuffer(data, np.uint8)
+    flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+             8: cv2.IMREAD_REDUCED_COLOR_8}
+    header = inspect(data, 40_000_000)
+    long_side = max(header.width, header.height)
+    factors = {reduction_for(header, side): side
+               for side in (None, long_side // 2, long_side // 4, long_side // 8)}
+    assert sorted(factors) == [1, 2, 4, 8]
+    for factor, max_side in factors.items():
+        image, mime = decode_image(data, 40_000_000, max_side=max_side)
+        assert mime == "image/jpeg"
+        assert np.array_equal(image, cv2.imdecode(raw, flags[factor])), (kind, factor)
+    grey, _ = decode_image(data, 40_000_000, cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(grey, cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE)), kind
+    if kind == "exif turned":
+        assert grey.shape == (1280, 720)  # turned upright, as OpenCV does
+
+
+def test_a_camera_jpeg_is_checked_and_decoded_in_one_pass(monkeypatch):
+    from kiosk.vision import images
+
+    decodes = _counting_decodes(monkeypatch)
+    strict = []
+    one_pass = images._checked_jpeg_decode
+    monkeypatch.setattr(images, "_checked_jpeg_decode",
+                        lambda *a: (lambda image: strict.append(image is not None) or image)(
+                            one_pass(*a)))
+    checks = []
+    monkeypatch.setattr(images, "check_integrity", lambda *a: checks.append(1))
+    image, _ = decode_image(_pictures()["camera"], 40_000_000)
+    assert len(decodes) == 1 and strict == [True] and checks == []
+    assert image.shape == (720, 1280, 3)
+    decode_image(_pictures()["exif turned"], 40_000_000)  # the other path: checked, decoded
+    assert len(decodes) == 2 and strict == [True, False] and checks == [1]
+
+
+def test_a_broken_camera_jpeg_gets_the_same_answer_as_before():
+    data = _pictures()["camera"]
+    with pytest.raises(ImageError, match="thiếu dữ liệu"):
+        decode_image(data[:len(data) // 2] + b"\xff\xd9", 40_000_000)
+    scan = data.find(b"\xff\xda") + 200
+    garbled = data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400]) + data[scan + 400:]
+    with pytest.raises(ImageError, match="thiếu dữ liệu"):
+        decode_image(garbled, 40_000_000)
