@@ -330,8 +330,11 @@ class Kiosk:
         html = re.sub(r"<details(?![^>]*\bopen\b).*?</details>", "", html, flags=re.S)
         # htmx keeps an hx-preserve element that was on the screen (same id) instead of the
         # new copy: its picture is not loaded again.
+        # (Kept only from the screen just before: a partial that swaps something else in
+        # between makes the next screen fetch them all again, which may count a fetch too many,
+        # never one too few.)
         preserved = {a or b for a, b in PRESERVED.findall(html)}
-        kept, self.on_screen = self.on_screen & preserved, self.on_screen | preserved
+        kept, self.on_screen = self.on_screen & preserved, preserved
         for found in EMBEDDED.finditer(html):
             element = re.search(r'\bid="([^"]+)"', found.group(0))
             if element is not None and element.group(1) in kept:

@@ -145,19 +145,19 @@ def _signed_data_of(pdf: bytes):
 
 
 def test_later_seals_are_built_from_the_first_ones_pattern_and_all_check(sandbox, monkeypatch):
-    from pyhanko.sign.signers.pdf_cms import SimpleSigner
+    from pyhanko.sign.signers.pdf_cms import Signer
 
     _, roots = sandbox
     seal = load_pkcs12(*_sandbox_p12(), source="sandbox")  # a seal of its own: nothing learnt
     built_by_pyhanko = []
-    original = SimpleSigner.async_sign
+    original = Signer.async_sign  # pyHanko's container building, whichever signer asks
 
     async def counted(self, *args, **kwargs):
         if not kwargs.get("dry_run"):  # the first seal's trial, to size the signature
             built_by_pyhanko.append(1)
         return await original(self, *args, **kwargs)
 
-    monkeypatch.setattr(SimpleSigner, "async_sign", counted)
+    monkeypatch.setattr(Signer, "async_sign", counted)
     texts = [RENDER[kind](make_ctx()) for kind in ("contract", "acceptance", "contract")]
     copies = [sign_pdf(text, SIGNATURE, seal=seal) for text in texts]
     assert len(built_by_pyhanko) == 1  # the first; the other two from its pattern
@@ -217,6 +217,20 @@ def test_a_container_with_a_signing_time_or_another_digest_is_not_learnt(sandbox
     plain = asyncio.run(seal.signer.async_sign(digest, "sha256", use_pades=True))
     assert learn(plain, hashlib.sha256(b"another").digest()) is None
     assert learn(plain, digest) is not None
+
+
+def test_a_container_that_cannot_be_learnt_costs_no_seal(sandbox, monkeypatch):
+    from kiosk.documents import seal_pattern
+
+    def broken(*_args):
+        raise KeyError("an unforeseen container")
+
+    monkeypatch.setattr(seal_pattern, "learn", broken)
+    _, roots = sandbox
+    seal = load_pkcs12(*_sandbox_p12(), source="sandbox")
+    copies = [sign_pdf(RENDER["contract"](make_ctx()), SIGNATURE, seal=seal) for _ in range(2)]
+    assert not seal._patterned.learnt("sha256")  # pyHanko builds each one
+    assert all(check(copy, roots).valid for copy in copies)
 
 
 def test_a_timestamped_seal_is_built_by_pyhanko_every_time(sandbox, tsa_url):

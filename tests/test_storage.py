@@ -131,6 +131,20 @@ def test_listing_the_photos_leaves_their_bytes_in_the_database(app, kiosk):
     assert not any("evidence.content" in s for s in statements if "FROM evidence" in s)
 
 
+def test_a_photo_without_a_stored_preview_is_shown_whole(app, kiosk):
+    """A picture stored without a preview (a small liveness frame needs none): the kiosk's
+    photo route answers the photo itself."""
+    kiosk.walk_to(6)
+    kiosk.capture_all()
+    with app.app_context():
+        row = db.session.scalar(select(Evidence).where(Evidence.kind == "face"))
+        row.preview = None
+        db.session.commit()
+        evidence_id, content = row.id, row.content
+    response = kiosk.get(f"/r/{kiosk.token}/evidence/{evidence_id}")
+    assert response.status_code == 200 and response.data == content
+
+
 def test_create_staff_resets_an_existing_account_and_ends_its_sessions(runner, app):
     from tests.app_factory import STAFF
 

@@ -21,6 +21,7 @@ pyHanko every time.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -121,18 +122,20 @@ def learn(container: cms.ContentInfo | bytes, digest: bytes) -> ContainerPattern
     return pattern
 
 
-_NOT_LEARNABLE = object()
+log = logging.getLogger(__name__)
 
 
 class PatternSigner(Signer):
     """``inner`` (the office's pyHanko signer: key file or token) with its CMS containers
     built from a pattern learnt from its first one. Everything but the container's assembly
-    is the inner signer's: its certificate, its algorithms, its raw signature."""
+    is the inner signer's: its certificate, its algorithms, its raw signature. A container the
+    pattern does not cover is built by pyHanko's own ``Signer.async_sign``, as for ``inner``."""
 
     def __init__(self, inner: Signer):
         super().__init__(prefer_pss=inner.prefer_pss, embed_roots=inner.embed_roots)
         self.inner = inner
-        self._patterns: dict[tuple, object] = {}
+        # per digest algorithm: its pattern, or None once its first container taught none
+        self._patterns: dict[str, ContainerPattern | None] = {}
         self._lock = threading.Lock()
 
     # What pyHanko asks a signer about itself is the inner signer's answer.
@@ -165,29 +168,42 @@ class PatternSigner(Signer):
 
     def learnt(self, digest_algorithm: str) -> bool:
         """Whether PAdES seals with this digest algorithm are built from a pattern now."""
-        return isinstance(self._patterns.get((digest_algorithm.lower(),)), ContainerPattern)
+        return self._patterns.get(digest_algorithm.lower()) is not None
 
     async def async_sign(self, data_digest: bytes, digest_algorithm: str, dry_run=False,
                          use_pades=False, timestamper=None, signed_attr_settings=None,
                          is_pdf_sig=True, encap_content_info=None):
-        # Only what the pattern was learnt for: a PAdES signature of a PDF, no timestamp, no
-        # attribute the settings would add (a commitment type, revocation info).
+        # Only what a pattern is learnt for: a PAdES signature of a PDF, no timestamp, no
+        # attribute the settings or an attribute provider pyHanko installed would add (a
+        # commitment type, revocation info, a PDF MAC).
         settings = signed_attr_settings
         patterned = (use_pades and is_pdf_sig and not dry_run and timestamper is None
                      and encap_content_info is None
                      and getattr(settings, "cades_signed_attrs", None) is None
-                     and getattr(settings, "adobe_revinfo_attr", None) is None)
-        key = (digest_algorithm.lower(),)
-        pattern = self._patterns.get(key) if patterned else _NOT_LEARNABLE
-        if isinstance(pattern, ContainerPattern):
+                     and getattr(settings, "adobe_revinfo_attr", None) is None
+                     and self.signed_attr_prov_spec is None
+                     and self.unsigned_attr_prov_spec is None)
+        algorithm = digest_algorithm.lower()
+        if patterned and self._patterns.get(algorithm) is not None:
+            pattern = self._patterns[algorithm]
             signature = await self.inner.async_sign_raw(pattern.signed_attributes(data_digest),
-                                                        key[0])
+                                                        algorithm)
             return pattern.container(data_digest, signature)
-        built = await self.inner.async_sign(
+        built = await super().async_sign(
             data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades,
             timestamper=timestamper, signed_attr_settings=signed_attr_settings,
             is_pdf_sig=is_pdf_sig, encap_content_info=encap_content_info)
-        if pattern is None:  # the first of its kind: its pattern, or never one
+        if patterned and algorithm not in self._patterns:  # the first of its kind
             with self._lock:
-                self._patterns.setdefault(key, learn(built, data_digest) or _NOT_LEARNABLE)
+                self._patterns.setdefault(algorithm, _learn_quietly(built, data_digest))
         return built
+
+
+def _learn_quietly(built, digest: bytes) -> ContainerPattern | None:
+    """:func:`learn`, where a failure only means pyHanko builds every container (the one built
+    is good either way: it must not cost the customer a seal)."""
+    try:
+        return learn(built, digest)
+    except Exception:  # an unforeseen container: logged once, never a failed seal
+        log.exception("the seal's CMS container could not be learnt; pyHanko builds each one")
+        return None

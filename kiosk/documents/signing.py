@@ -79,16 +79,15 @@ _kits = threading.local()
 def _kit_font(kit_pdf: bytes) -> generic.PdfObject:
     """The kit's one font (a reference into the kit), from a reader kept per thread: parsing the
     kit and resolving its font's objects again for every signing was a fifth of its CPU. Per
-    thread because a pyHanko reader seeks one stream as it reads."""
-    kept = getattr(_kits, "fonts", None)
-    if kept is None:
-        kept = _kits.fonts = {}
-    font = kept.get(kit_pdf)
-    if font is None:
-        kit = PdfFileReader(io.BytesIO(kit_pdf))
-        kit_fonts = kit.find_page_for_modification(0)[1]["/Font"]
-        (font,) = [kit_fonts.raw_get(name) for name in kit_fonts]  # the kit has one font
-        kept[kit_pdf] = font
+    thread because a pyHanko reader seeks one stream as it reads; the last kit only (a time
+    line with an unusual character has a kit of its own, rarely)."""
+    last = getattr(_kits, "last", None)
+    if last is not None and last[0] is kit_pdf:
+        return last[1]
+    kit = PdfFileReader(io.BytesIO(kit_pdf))
+    kit_fonts = kit.find_page_for_modification(0)[1]["/Font"]
+    (font,) = [kit_fonts.raw_get(name) for name in kit_fonts]  # the kit has one font
+    _kits.last = (kit_pdf, font)
     return font
 
 

@@ -47,11 +47,11 @@ def latest_captures(reg: Registration, with_content: bool = False) -> dict[str, 
     return {row.kind: row for row in db.session.scalars(query)}
 
 
-def find(reg: Registration, evidence_id: int, *, picture: bool = True) -> Evidence | None:
+def find(reg: Registration, evidence_id: int, *, with_content: bool = True) -> Evidence | None:
     """One of this registration's photos, or None (another registration's id finds nothing).
-    ``picture=False``: the photo's own bytes stay in the database until something reads them
-    (a page that shows the stored preview needs only that)."""
-    options = [] if picture else [defer(Evidence.content), defer(Evidence.portrait)]
+    ``with_content=False``: the photo's own bytes (and its portrait) stay in the database until
+    something reads them (a page that shows the stored preview needs only that)."""
+    options = [] if with_content else [defer(Evidence.content), defer(Evidence.portrait)]
     row = db.session.get(Evidence, evidence_id, options=options)
     if row is None or row.registration_id != reg.id or row.kind not in REQUIRED_CAPTURES:
         return None

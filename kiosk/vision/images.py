@@ -17,11 +17,14 @@ Order of the checks (docs/security.md, "Image bombs"):
 3. **Decoder memory cap**: the decoded array may take at most :data:`DECODED_MAX_BYTES`.
    A JPEG bigger than that is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (the
    full-size pixels never exist in memory); a PNG that big is refused. OpenCV's own ceiling
-   (``OPENCV_IO_MAX_IMAGE_PIXELS``) is lowered as a second fence for any path that forgets us.
+   (``OPENCV_IO_MAX_IMAGE_PIXELS``) is lowered as a second fence for any OpenCV decode that
+   forgets us (the one-pass decode of a camera JPEG is sized from the checked header, and its
+   result must have that size).
 4. **Integrity**: a JPEG must decode without a libjpeg warning (libjpeg-turbo through
-   ``simplejpeg`` in strict mode, at 1/8 scale so it costs little): a truncated upload padded with
-   ``FF D9`` decodes "fine" in OpenCV and Pillow, with a grey lower half. A PNG must pass
-   Pillow's chunk CRC check.
+   ``simplejpeg`` in strict mode): a truncated upload padded with ``FF D9`` decodes "fine" in
+   OpenCV and Pillow, with a grey lower half. Where the pixels are wanted, a camera JPEG is
+   checked by the strict decode that gives them (:func:`_checked_jpeg_decode`); otherwise the
+   check decodes at 1/8 scale, which costs little. A PNG must pass Pillow's chunk CRC check.
 """
 from __future__ import annotations
 
@@ -201,9 +204,12 @@ def inspect(data: bytes, max_pixels: int) -> ImageHeader:
     return ImageHeader(mime, width, height)
 
 
+BROKEN = "Ảnh bị thiếu dữ liệu hoặc bị hỏng (tải lên chưa hết). Vui lòng chụp lại."
+
+
 def check_integrity(data: bytes, header: ImageHeader) -> None:
     """Refuse a damaged or truncated file that decoders would silently patch up."""
-    broken = ImageError("Ảnh bị thiếu dữ liệu hoặc bị hỏng (tải lên chưa hết). Vui lòng chụp lại.")
+    broken = ImageError(BROKEN)
     if header.mime == "image/jpeg":
         try:
             # 1/8 scale: every entropy-coded bit is still read, the output is 1/64 of the size.
@@ -303,32 +309,61 @@ def _decode_image(data: bytes, max_pixels: int, flags: int, max_side: int | None
     return image, header.mime
 
 
-# Within the first 64 kB (the APP segments): a picture that may carry an EXIF orientation.
-_EXIF_SEARCH_BYTES = 65536 + 16
+# The colour models a camera writes: libjpeg-turbo turns them into BGR or grey like OpenCV does.
+_CAMERA_COLOURS = {"YCbCr", "Gray"}
+
+
+def _has_exif(data: bytes) -> bool:
+    """Whether the JPEG's header segments (up to the first scan) hold an EXIF block."""
+    pos, n = 2, len(data)
+    while pos + 4 <= n and data[pos] == 0xFF:
+        while pos < n and data[pos] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        if pos >= n:
+            return False
+        marker = data[pos]
+        pos += 1
+        if marker in _STANDALONE:
+            continue
+        if marker in (0xD9, 0xDA) or pos + 2 > n:  # the end, or the first scan: no more headers
+            return False
+        if marker == 0xE1 and data[pos + 2:pos + 8] == b"Exif\x00\x00":
+            return True
+        pos += int.from_bytes(data[pos:pos + 2], "big")
+    return False
 
 
 def _checked_jpeg_decode(data: bytes, header: ImageHeader, flags: int,
                          factor: int) -> np.ndarray | None:
-    """A JPEG checked and decoded in one strict pass (libjpeg-turbo through simplejpeg), or None
-    when the other path must take it.
+    """A camera JPEG checked and decoded in one strict pass (libjpeg-turbo through simplejpeg),
+    or None when the other path must take it. ImageError for a broken file.
 
     The integrity check reads every coded bit at 1/8 scale, and OpenCV's decode then reads them
     all again: two decodes of each photo and preview frame (the check ~2–4 ms of ~6). A strict
     decode is the check itself. The pixels are OpenCV's to the bit (the same libjpeg-turbo
-    scaled IDCT and upsampling; tests/test_images.py compares them). Left to the other path:
-    a file with EXIF data (OpenCV turns the picture by its orientation tag; this decoder does
-    not), a colour model the decoder cannot turn into BGR (CMYK), and any file the strict
-    decode refuses (the check then says why, or lets a benign warning through)."""
+    scaled IDCT and upsampling; tests/security/test_image_bombs.py compares them). Left to the
+    other path: a file with EXIF data (OpenCV turns the picture by its orientation tag; this
+    decoder does not), a colour model other than a camera's, the one warning the check lets
+    through (stray bytes between segments), and a decode of another size than the header's."""
     if header.mime != "image/jpeg" or flags not in (cv2.IMREAD_COLOR, cv2.IMREAD_GRAYSCALE):
         return None
-    if data.find(b"Exif\x00\x00", 0, _EXIF_SEARCH_BYTES) >= 0:
+    try:
+        colour = simplejpeg.decode_jpeg_header(data)[2]
+    except (ValueError, RuntimeError):
+        return None  # the check says what is wrong
+    if colour not in _CAMERA_COLOURS or _has_exif(data):
         return None
     grey = flags == cv2.IMREAD_GRAYSCALE
+    size = (_ceil(header.height, factor), _ceil(header.width, factor))
     try:
         image = simplejpeg.decode_jpeg(
             data, colorspace="GRAY" if grey else "BGR", strict=True, min_factor=factor,
-            min_height=_ceil(header.height, factor), min_width=_ceil(header.width, factor))
-    except (ValueError, RuntimeError):
+            min_height=size[0], min_width=size[1])
+    except (ValueError, RuntimeError) as err:
+        if _BENIGN_JPEG_WARNING.search(str(err)):
+            return None
+        raise ImageError(BROKEN) from None  # as the check would say, without a second decode
+    if image.shape[:2] != size:
         return None
     return image[:, :, 0] if grey else image
 

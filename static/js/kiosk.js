@@ -19,6 +19,9 @@
  *    server's words are shown at the top of the form, and after Retry-After seconds the SAME
  *    form is submitted again (the same photo in image_data, the same file): the customer only
  *    waits. After BUSY_MAX_TRIES the usual server error is shown instead.
+ *  - A picture kept across swaps (img[hx-preserve], step 6's photos) that failed to load loses
+ *    its id: the next swap then brings a fresh copy, fetched again, instead of keeping the
+ *    broken one.
  */
 (function () {
   'use strict';
@@ -239,6 +242,12 @@
     var scope = (t.form) || document;
     syncChoices(scope);
   });
+
+  // error events do not bubble: listened for while they go down to the image
+  document.addEventListener('error', function (e) {
+    var t = e.target;
+    if (t && t.tagName === 'IMG' && t.hasAttribute('hx-preserve')) t.removeAttribute('id');
+  }, true);
 
   function init(root) {
     syncChoices(root && root.querySelectorAll ? root : document);

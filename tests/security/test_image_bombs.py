@@ -411,14 +411,20 @@ def _orientation(value: int) -> bytes:
 
 @pytest.mark.parametrize("kind", ["camera", "odd size", "progressive", "4:4:4", "grey", "cmyk",
                                   "exif turned"])
-def test_decoded_pixels_are_opencvs_at_every_scale_and_in_grey(kind):
+def test_decoded_pixels_are_opencvs_at_every_scale_and_in_grey(kind, monkeypatch):
     """The one-pass decode gives exactly OpenCV's pixels (the vision was tuned on those),
     whichever path a picture takes: EXIF-turned and CMYK files go OpenCV's way."""
     import cv2
     import numpy as np
 
+    from kiosk.vision import images
     from kiosk.vision.images import reduction_for
 
+    one_pass = []
+    strict = images._checked_jpeg_decode
+    monkeypatch.setattr(images, "_checked_jpeg_decode",
+                        lambda *a: (lambda image: one_pass.append(image is not None) or image)(
+                            strict(*a)))
     data = _pictures()[kind]
     raw = np.frombuffer(data, np.uint8)
     flags = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
@@ -436,6 +442,8 @@ def test_decoded_pixels_are_opencvs_at_every_scale_and_in_grey(kind):
     assert np.array_equal(grey, cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE)), kind
     if kind == "exif turned":
         assert grey.shape == (1280, 720)  # turned upright, as OpenCV does
+    # camera JPEGs took the one-pass decode; the others, OpenCV's
+    assert set(one_pass) == {kind not in ("cmyk", "exif turned")}, one_pass
 
 
 def test_a_camera_jpeg_is_checked_and_decoded_in_one_pass(monkeypatch):
@@ -456,11 +464,46 @@ def test_a_camera_jpeg_is_checked_and_decoded_in_one_pass(monkeypatch):
     assert len(decodes) == 2 and strict == [True, False] and checks == [1]
 
 
-def test_a_broken_camera_jpeg_gets_the_same_answer_as_before():
+def test_a_broken_camera_jpeg_gets_the_checks_answer_without_a_second_decode(monkeypatch):
+    """Refused by the one-pass decode itself, with the integrity check's words; the check
+    alone (a photo checked before it is stored) refuses the same files the same way."""
+    from kiosk.vision import images
+    from kiosk.vision.images import check_usable
+
     data = _pictures()["camera"]
-    with pytest.raises(ImageError, match="thiếu dữ liệu"):
-        decode_image(data[:len(data) // 2] + b"\xff\xd9", 40_000_000)
     scan = data.find(b"\xff\xda") + 200
-    garbled = data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400]) + data[scan + 400:]
-    with pytest.raises(ImageError, match="thiếu dữ liệu"):
-        decode_image(garbled, 40_000_000)
+    broken = {
+        "truncated": data[:len(data) // 2] + b"\xff\xd9",
+        "garbled": data[:scan] + bytes(b ^ 0x5A for b in data[scan:scan + 400])
+        + data[scan + 400:],
+    }
+    checks = []
+    monkeypatch.setattr(images, "check_integrity", lambda *a: checks.append(1))
+    for file in broken.values():
+        with pytest.raises(ImageError, match="thiếu dữ liệu"):
+            decode_image(file, 40_000_000)
+    assert checks == []  # refused without the 1/8 check's second decode
+    monkeypatch.undo()
+    for file in broken.values():
+        with pytest.raises(ImageError, match="thiếu dữ liệu"):
+            check_usable(file, 40_000_000)
+
+
+def test_an_exif_block_after_a_large_icc_profile_still_sends_the_file_opencvs_way():
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    rgb = Image.fromarray(cv2.GaussianBlur(np.random.default_rng(2).integers(
+        0, 255, (480, 640, 3), dtype=np.uint8), (0, 0), 3)[:, :, ::-1])
+    # an ICC profile of 100 kB comes first (APP2 segments), the EXIF block (APP1) after it
+    with_profile = _jpeg_of(rgb, quality=90, icc_profile=b"\x00" * 100_000)
+    exif = _orientation(6)
+    assert exif.startswith(b"Exif\x00\x00")
+    at = with_profile.find(b"\xff\xdb")  # the first table after the APP segments
+    data = (with_profile[:at] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif
+            + with_profile[at:])
+    assert data.find(b"Exif\x00\x00") > 65536
+    image, _ = decode_image(data, 40_000_000)
+    assert image.shape == (640, 480, 3)  # turned upright by OpenCV
+    assert np.array_equal(image, cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))

@@ -60,10 +60,10 @@ def photos(number: str):
                            rows=detail_service.photos(reg, current_user), labels=CAPTURE_LABELS)
 
 
-def _evidence(reg: Registration, evidence_id: int, picture: bool = True) -> Evidence:
+def _evidence(reg: Registration, evidence_id: int, with_content: bool = True) -> Evidence:
     if evidence_id > rows.LARGEST_ID:  # no row has it (and the driver would raise on it)
         abort(404)
-    row = evidence.find(reg, evidence_id, picture=picture)
+    row = evidence.find(reg, evidence_id, with_content=with_content)
     if row is None:
         abort(404)
     return row
@@ -73,7 +73,7 @@ def _evidence(reg: Registration, evidence_id: int, picture: bool = True) -> Evid
 def evidence_image(number: str, evidence_id: int):
     # the downscaled copy stored when the photo was taken (the clerk's screen needs no more)
     data, mime = photo_findings.preview(
-        _evidence(registration_or_404(number), evidence_id, picture=False))
+        _evidence(registration_or_404(number), evidence_id, with_content=False))
     response = Response(data, mimetype=mime)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -178,8 +178,9 @@ def capture(token: str, kind: str):
 
 @bp.get("/r/<token>/evidence/<int:evidence_id>")
 def evidence_image(token: str, evidence_id: int):
-    # the downscaled copy stored when the photo was taken: the screen shows it 240–420 px wide
-    row = evidence.find(bound_registration(token), evidence_id, picture=False)
+    # The downscaled copy stored when the photo was taken: the screen shows it 240–420 px wide.
+    # A photo stored before previews existed gets one now, through the vision pool (once).
+    row = evidence.find(bound_registration(token), evidence_id, with_content=False)
     if row is None:
         abort(404)
     data, mime = photo_findings.preview(row)
