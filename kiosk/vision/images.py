@@ -313,8 +313,9 @@ def _decode_image(data: bytes, max_pixels: int, flags: int, max_side: int | None
 _CAMERA_COLOURS = {"YCbCr", "Gray"}
 
 
-def _has_exif(data: bytes) -> bool:
-    """Whether the JPEG's header segments (up to the first scan) hold an EXIF block."""
+def _exif_free(data: bytes) -> bool:
+    """Whether the JPEG's header segments, walked up to the first scan, hold no EXIF block. A
+    walk that does not reach the scan answers False: the file then goes OpenCV's way."""
     pos, n = 2, len(data)
     while pos + 4 <= n and data[pos] == 0xFF:
         while pos < n and data[pos] == 0xFF:  # fill bytes before a marker
@@ -325,10 +326,12 @@ def _has_exif(data: bytes) -> bool:
         pos += 1
         if marker in _STANDALONE:
             continue
-        if marker in (0xD9, 0xDA) or pos + 2 > n:  # the end, or the first scan: no more headers
+        if marker == 0xDA:  # the first scan: no header after it
+            return True
+        if marker == 0xD9 or pos + 2 > n:
             return False
         if marker == 0xE1 and data[pos + 2:pos + 8] == b"Exif\x00\x00":
-            return True
+            return False
         pos += int.from_bytes(data[pos:pos + 2], "big")
     return False
 
@@ -351,7 +354,7 @@ def _checked_jpeg_decode(data: bytes, header: ImageHeader, flags: int,
         colour = simplejpeg.decode_jpeg_header(data)[2]
     except (ValueError, RuntimeError):
         return None  # the check says what is wrong
-    if colour not in _CAMERA_COLOURS or _has_exif(data):
+    if colour not in _CAMERA_COLOURS or not _exif_free(data):
         return None
     grey = flags == cv2.IMREAD_GRAYSCALE
     size = (_ceil(header.height, factor), _ceil(header.width, factor))
