@@ -1,6 +1,8 @@
 """The camera's preview frames at step 6: once the card's QR code has been read off the photo of
 the side that carries it (a 2021 chip card's front, a 2024 card's back), the other side's frames
-are judged without looking for one; every other frame still is (services/card_preview)."""
+are judged without looking for one; every other frame still is (services/card_preview). The
+screen works that out when it shows the camera (``qr=0`` in the frames' address), so a frame
+does not look up the photos itself."""
 from __future__ import annotations
 
 import html
@@ -35,7 +37,7 @@ def test_the_step_6_camera_says_which_photo_its_frames_are_for(kiosk, fake_ekyc)
     assert _guidance_url(page).endswith("/guidance?kind=card_front")
     fake_ekyc.card = CHIP_FRONT
     page = kiosk.capture("card_front").get_data(as_text=True)
-    assert _guidance_url(page).endswith("/guidance?kind=card_back")
+    assert _guidance_url(page).endswith("/guidance?kind=card_back&qr=0")
 
 
 def test_the_backs_frames_skip_the_qr_code_its_front_photo_gave(kiosk, fake_ekyc):
@@ -53,7 +55,7 @@ def test_a_2024_cards_front_frames_skip_the_qr_code_its_back_photo_gave(kiosk, f
     kiosk.walk_to(6)
     fake_ekyc.card = {**CHIP_FRONT, "card_kind": "can_cuoc_2024", "sides": ["back"]}
     page = kiosk.capture("card_back").get_data(as_text=True)  # the back first: either order
-    assert _guidance_url(page).endswith("/guidance?kind=card_front")
+    assert _guidance_url(page).endswith("/guidance?kind=card_front&qr=0")
     assert _preview_asks_for_qr(kiosk, fake_ekyc, _guidance_url(page)) is False
     base = f"/r/{kiosk.token}/guidance"
     assert _preview_asks_for_qr(kiosk, fake_ekyc, base + "?kind=card_back") is True
@@ -72,8 +74,34 @@ def test_the_backs_frames_still_look_for_a_qr_code_the_front_did_not_give(kiosk,
     kiosk.walk_to(6)
     fake_ekyc.card = front
     page = kiosk.capture("card_front").get_data(as_text=True)
-    assert _preview_asks_for_qr(kiosk, fake_ekyc, f"/r/{kiosk.token}/guidance?kind=card_back")
-    assert "kind=card_back" in _guidance_url(page)
+    assert _preview_asks_for_qr(kiosk, fake_ekyc, _guidance_url(page))
+    assert _guidance_url(page).endswith("/guidance?kind=card_back")  # no qr=0
+
+
+def test_a_frame_does_not_look_up_the_photos(kiosk, fake_ekyc, app):
+    """Three frames a second: the screen said whether a QR code is wanted, so a frame reads the
+    registration and nothing of its photos (each row's findings are decrypted on reading)."""
+    from sqlalchemy import event
+
+    from kiosk.core.extensions import db
+
+    kiosk.walk_to(6)
+    fake_ekyc.card = CHIP_FRONT
+    page = kiosk.capture("card_front").get_data(as_text=True)
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert _preview_asks_for_qr(kiosk, fake_ekyc, _guidance_url(page)) is False
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements  # the registration was read
+    assert not [s for s in statements if "evidence" in s.lower()]
 
 
 def test_a_frame_judged_without_its_qr_code_costs_no_decoder(monkeypatch):

@@ -40,6 +40,8 @@ import math
 import cv2
 import numpy as np
 
+from kiosk.vision import pixel_stats
+
 CARD_SIZE = (856, 540)  # (width, height) of the canonical front, 10 px per mm
 CARD_ASPECT = 85.6 / 54.0  # ≈ 1.585 (ISO/IEC 7810 ID-1)
 
@@ -330,7 +332,7 @@ def _candidates(small: np.ndarray, small_bgr: np.ndarray | None = None,
     desk (edge contrast of 15–30 grey levels at a median of ~200)."""
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     out: list[np.ndarray] = []
-    median = float(np.median(blurred))
+    median = pixel_stats.median(blurred)
     low, high = max(10.0, 0.4 * median), max(30.0, 1.0 * median + 20)
     kernel = np.ones((3, 3), np.uint8)
     edges = cv2.dilate(cv2.Canny(blurred, low, high), kernel)
@@ -449,8 +451,8 @@ def _qr_texture(gray: np.ndarray, quad: np.ndarray) -> tuple[float, float]:
     f = w / CARD_SIZE[0]
     warp = cv2.warpPerspective(gray, card_homography(quad, _ORIENT_SIZE), _ORIENT_SIZE,
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lo, hi = pixel_stats.percentiles(warp, (5, 95))
     warp = warp.astype(np.int16)
-    lo, hi = np.percentile(warp, (5, 95))
     threshold = max(6.0, 0.25 * float(hi - lo))
     x0, y0, x1, y1 = (round(v * f) for v in QR_BOX)
     out = []

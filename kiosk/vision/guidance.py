@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kiosk.vision import card_outline, card_track
+from kiosk.vision import card_outline, card_track, pixel_stats
 
 METRIC_WIDTH = 320  # straightened card for blur/glare/brightness: ~1.7 px per QR module
 DETECT_SIDE = 400  # long side of the copy the card is searched in
@@ -110,9 +110,9 @@ def print_density(gray: np.ndarray, quad: np.ndarray) -> float:
     neighbouring pixels, so a small or slightly blurred card still counts its print."""
     warp = cv2.warpPerspective(gray, card_outline.card_homography(quad, _PRINT_SIZE), _PRINT_SIZE,
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    lo, hi = pixel_stats.percentiles(warp[8:-8, 8:-8], (5, 95))
     inner = warp[8:-8, 8:-8].astype(np.float32)
     local = cv2.blur(inner, (7, 7))
-    lo, hi = np.percentile(inner, (5, 95))
     step = max(6.0, 0.12 * float(hi - lo))
     return float(np.count_nonzero(np.abs(inner - local) > step)) / inner.size
 
@@ -225,7 +225,7 @@ def glare_fraction(gray: np.ndarray, level: int, above_paper: float) -> tuple[fl
     ch, cw = h // gy, w // gx
     # the grid's cells as rows (the last few pixels beyond whole cells are left out)
     cells = gray[:ch * gy, :cw * gx].reshape(gy, ch, gx, cw).transpose(0, 2, 1, 3).reshape(gx * gy, -1)
-    values = np.percentile(cells, 75, axis=1)
+    values = pixel_stats.row_percentiles(cells, 75)
     cy, cx = np.divmod(np.arange(gx * gy), gx)
     design = np.column_stack([np.ones(gx * gy), (cx + 0.5) / gx, (cy + 0.5) / gy])
     keep = values <= np.percentile(values, 75)  # drop the brightest quarter (the reflection)
@@ -277,7 +277,7 @@ def inside_bigger_card(gray: np.ndarray, quad: np.ndarray, side: int = 160) -> f
     ring[inner > 0] = 0
     if np.count_nonzero(ring) < 12:
         return 0.0
-    level = float(np.median(small[ring > 0]))
+    level = pixel_stats.median(small[ring > 0])
     if level < 140:  # card stock is light; a dark or wooden desk is not
         return 0.0
     similar = (np.abs(small.astype(np.int16) - level) <= 22).astype(np.uint8) * 255

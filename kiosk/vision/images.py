@@ -125,6 +125,36 @@ def _ceil(a: int, b: int) -> int:
     return (a + b - 1) // b
 
 
+def _header_segments(data: bytes):
+    """The JPEG's header segments in order, as (marker, body), up to and including the first
+    scan's header (SOS, 0xDA), after which nothing is a header; standalone markers are skipped.
+
+    The walk stops early, without yielding a scan, where the headers cannot be walked: no
+    marker where one must be, EOI before any scan, a length shorter than itself or running past
+    the end of the file. Callers tell a finished walk from a broken one by whether the last
+    segment was the scan. Bodies are views into ``data`` (an ICC profile is not copied)."""
+    view, pos, n = memoryview(data), 2, len(data)
+    while pos + 4 <= n and data[pos] == 0xFF:
+        while pos < n and data[pos] == 0xFF:  # fill bytes before a marker (T.81 B.1.1.2)
+            pos += 1
+        if pos >= n:
+            return
+        marker = data[pos]
+        pos += 1
+        if marker in _STANDALONE:
+            continue
+        if marker == 0xD9 or pos + 2 > n:  # EOI before any scan
+            return
+        length = int.from_bytes(data[pos:pos + 2], "big")
+        body = view[pos + 2:pos + length]
+        if length < 2 or len(body) < length - 2:
+            return
+        yield marker, body
+        if marker == 0xDA:
+            return
+        pos += length
+
+
 def jpeg_coefficient_bytes(data: bytes) -> int:
     """Bytes of DCT coefficients libjpeg must hold at once for this JPEG: 0 for a single-scan
     baseline file (decoded a row of blocks at a time), else the whole image's coefficients.
@@ -132,36 +162,19 @@ def jpeg_coefficient_bytes(data: bytes) -> int:
     Read from the segment headers up to the first scan (SOF: components and their sampling
     factors; SOS: whether the first scan carries every component). A file whose headers cannot
     be walked is left to the decoders' own checks (they refuse it)."""
-    pos, sof, frame = 2, None, None
-    n = len(data)
-    while pos + 4 <= n:
-        if data[pos] != 0xFF:
-            return 0  # not a marker where one must be: the integrity check refuses the file
-        while pos < n and data[pos] == 0xFF:  # fill bytes before a marker (T.81 B.1.1.2)
-            pos += 1
-        if pos >= n:
-            return 0
-        marker = data[pos]
-        pos += 1
-        if marker in _STANDALONE:
-            continue
-        if marker == 0xD9 or pos + 2 > n:  # EOI before any scan
-            return 0
-        length = int.from_bytes(data[pos:pos + 2], "big")
-        body = data[pos + 2:pos + length]
-        if length < 2 or len(body) < length - 2:
-            return 0
+    sof, frame = None, None
+    for marker, body in _header_segments(data):
         if marker in _SOF_ALL and sof is None and len(body) >= 6:
             sof = marker
             height, width, count = int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big"), body[5]
             comps = [(body[6 + 3 * i + 1] >> 4, body[6 + 3 * i + 1] & 15)
                      for i in range(count) if 6 + 3 * i + 2 < len(body)]
             frame = (width, height, comps)
-        elif marker == 0xDA:  # the first scan: nothing after it is a header
+        elif marker == 0xDA:  # the first scan
             if frame is None or not frame[2]:
                 return 0
             width, height, comps = frame
-            in_scan = body[0] if body else 0
+            in_scan = body[0] if len(body) else 0
             if sof not in _SOF_BUFFERED and in_scan >= len(comps):
                 return 0
             max_h = max(h for h, _ in comps) or 1
@@ -174,7 +187,6 @@ def jpeg_coefficient_bytes(data: bytes) -> int:
                 high = _ceil(_ceil(_ceil(height * v, max_v), 8), v) * v
                 blocks += wide * high
             return blocks * 64 * 2
-        pos += length
     return 0
 
 
@@ -316,23 +328,11 @@ _CAMERA_COLOURS = {"YCbCr", "Gray"}
 def _exif_free(data: bytes) -> bool:
     """Whether the JPEG's header segments, walked up to the first scan, hold no EXIF block. A
     walk that does not reach the scan answers False: the file then goes OpenCV's way."""
-    pos, n = 2, len(data)
-    while pos + 4 <= n and data[pos] == 0xFF:
-        while pos < n and data[pos] == 0xFF:  # fill bytes before a marker
-            pos += 1
-        if pos >= n:
+    for marker, body in _header_segments(data):
+        if marker == 0xE1 and body[:6] == b"Exif\x00\x00":
             return False
-        marker = data[pos]
-        pos += 1
-        if marker in _STANDALONE:
-            continue
-        if marker == 0xDA:  # the first scan: no header after it
+        if marker == 0xDA:
             return True
-        if marker == 0xD9 or pos + 2 > n:
-            return False
-        if marker == 0xE1 and data[pos + 2:pos + 8] == b"Exif\x00\x00":
-            return False
-        pos += int.from_bytes(data[pos:pos + 2], "big")
     return False
 
 

@@ -315,7 +315,8 @@ def guidance(token: str):
     upload = request.files.get("frame")
     try:
         return card_preview.advise(reg, upload.read(2_000_000) if upload else b"",
-                                   request.args.get("kind"), request.form.get("track"))
+                                   request.form.get("track"),
+                                   look_for_qr=request.args.get("qr") != "0")
     except ImageError as err:
         return {"ok": False, "issues": ["bad_frame"], "messages": [err.message]}
     except vision_pool.VisionBusy as busy:  # the next frame tries again

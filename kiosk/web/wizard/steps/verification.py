@@ -18,7 +18,15 @@ from kiosk.domain.kyc import (
     REVIEW_REASONS,
     missing_captures,
 )
-from kiosk.services import chip_check, chip_reading, ekyc, evidence, registrations, review
+from kiosk.services import (
+    card_preview,
+    chip_check,
+    chip_reading,
+    ekyc,
+    evidence,
+    registrations,
+    review,
+)
 from kiosk.services.staff_auth import audit_name, check
 from kiosk.vision.engine import LIVENESS_MAX_FRAMES
 from kiosk.vision.images import ImageError, bytes_from_data_url
@@ -65,6 +73,9 @@ def view(reg: Registration, readonly: bool, staff_form=None, capture_error=None,
         chip_used=(chip_reading.reference_for(reg) is not None
                    if not readonly and not rejected and chip_check.offered(reg) else None),
         face_check=last, liveness_failures=ekyc.liveness_failures(reg),
+        # the camera's frames of one side need no QR search once the other side's photo gave it
+        qr_known={kind: card_preview.card_qr_known(captures, kind)
+                  for kind in ("card_front", "card_back")},
         liveness_tries=LIVENESS_TRIES_BEFORE_CLERK, card_state=card_state,
         rejected=rejected,
     )
