@@ -20,8 +20,8 @@ bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 
 # The photo analysis runs in each web process's vision processes (services/vision_pool.py);
 # what stays here (ReportLab and the seal at steps 7–9, argon2id) holds the GIL, so one web
-# process per core uses the machine; more only add memory (~280–360 MB each, measured with 100
-# paced kiosks: docs/deploy.md «Capacity»).
+# process per core uses the machine; more only add memory (~340–410 MB each, measured with 100
+# paced kiosks: docs/deploy.md «Memory»).
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # The app sizes its vision pool from these (services/vision_pool.py: about one vision process
 # per core across all web processes): say them even when they were left to their defaults.

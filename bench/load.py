@@ -518,7 +518,10 @@ class Server:
         if kind == "gunicorn":
             cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(args.workers),
-                   "--threads", str(args.threads), "--access-logfile", "/dev/null",
+                   # no access log, as gunicorn.conf.py has it (the app logs each request
+                   # itself): gunicorn formatting a line per request for /dev/null is CPU
+                   # no deployment spends
+                   "--threads", str(args.threads),
                    "--keep-alive", str(args.keepalive),
                    f"{module}:app"]
         else:
