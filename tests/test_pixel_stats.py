@@ -26,6 +26,30 @@ def test_percentiles_equal_numpy_to_the_bit():
         assert np.array_equal(got, want), (picture.size, got, want)
         # a caller's int16 or float32 copy of the picture: numpy gives the same values
         assert np.array_equal(got, np.percentile(picture.astype(np.float32), QS))
+        assert np.array_equal(got, np.percentile(picture.astype(np.int16), QS))
+
+
+def test_the_interpolation_between_two_levels_is_numpys():
+    """numpy interpolates from the upper value for fractions of a half and more; the plain
+    formula differs from it in the last bit here."""
+    picture = np.array([1, 255], np.uint8)
+    t = 0.627
+    assert 1 + 254 * t != 255 - 254 * (1 - t)  # the case where the two formulas part
+    assert np.array_equal(pixel_stats.percentiles(picture, [62.7]), np.percentile(picture, [62.7]))
+    rows = np.array([[1, 255], [0, 200]], np.uint8)
+    assert np.array_equal(pixel_stats.row_percentiles(rows, 62.7),
+                          np.percentile(rows, 62.7, axis=1))
+
+
+def test_a_percentile_outside_0_to_100_is_refused_as_numpy_refuses_it():
+    picture = np.array([1, 2, 3], np.uint8)
+    for q in (-1, 100.5, float("nan")):
+        with pytest.raises(ValueError):
+            np.percentile(picture, [q])
+        with pytest.raises(ValueError):
+            pixel_stats.percentiles(picture, [q])
+        with pytest.raises(ValueError):
+            pixel_stats.row_percentiles(picture.reshape(1, -1), q)
 
 
 def test_median_equals_numpy_for_odd_and_even_counts():

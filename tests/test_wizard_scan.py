@@ -1,6 +1,8 @@
 """"Quét CCCD" at step 1: consent first, the card's QR fills steps 1 and 3, corrections audited."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -48,7 +50,10 @@ def test_consent_box_must_be_ticked(kiosk):
 
 def test_scanned_card_fills_step_1_and_step_3(kiosk):
     kiosk.start()
-    assert "data-guidance-url" in _consent(kiosk).get_data(as_text=True)
+    page = _consent(kiosk).get_data(as_text=True)
+    assert "data-guidance-url" in page
+    # step 1's frames always look for the QR code: the scan is where it is read first
+    assert "qr=" not in re.search(r'data-guidance-url="([^"]+)"', page).group(1)
     html = _scan(kiosk, card_frame("megawati_sukarnoputri/4.jpg")).get_data(as_text=True)
     assert 'value="038085012345"' in html and "Đã đọc thẻ CCCD" in html
     reg = kiosk.registration()

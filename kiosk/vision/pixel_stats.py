@@ -5,7 +5,7 @@
 8-bit pixels has 256 possible values, so its sorted order is its cumulative histogram: the
 k-th smallest pixel is the first value whose running count passes k. These functions give
 exactly what numpy gives (its default «linear» method, the same float64 arithmetic, to the
-bit: tests/test_pixel_stats.py compares them), in about a tenth of the time.
+bit: tests/test_pixel_stats.py compares them), in about a sixth of the time.
 
 Any other dtype (a float picture, a wider integer) is handed to numpy as it is: a value outside
 0–255 would have no bin. An int16 or float32 copy of a uint8 picture gives the same values as
@@ -32,6 +32,12 @@ def _at(cumulative: np.ndarray, rank: int) -> int:
     return int(np.searchsorted(cumulative, rank, side="right"))
 
 
+def _checked(q: float) -> float:
+    if not 0 <= q <= 100:  # NaN included, as numpy refuses it
+        raise ValueError(f"Percentiles must be in the range [0, 100], not {q}")
+    return q
+
+
 def _from_cumulative(cumulative: np.ndarray, count: int, q: float) -> float:
     position = (count - 1) * (q / 100)  # numpy's virtual index for the linear method
     below = int(np.floor(position))
@@ -48,7 +54,8 @@ def percentiles(image: np.ndarray, qs) -> np.ndarray:
         return np.asarray(np.percentile(image, qs), np.float64).reshape(-1)
     cumulative = np.bincount(image.ravel(), minlength=_LEVELS).cumsum()
     count = int(cumulative[-1])
-    return np.array([_from_cumulative(cumulative, count, float(q)) for q in np.atleast_1d(qs)],
+    return np.array([_from_cumulative(cumulative, count, _checked(float(q)))
+                     for q in np.atleast_1d(qs)],
                     np.float64)
 
 
@@ -68,6 +75,7 @@ def row_percentiles(rows: np.ndarray, q: float) -> np.ndarray:
     histogram pass over all rows (each row's values offset into its own 256 bins)."""
     if rows.dtype != np.uint8 or rows.ndim != 2 or rows.size == 0:
         return np.asarray(np.percentile(rows, q, axis=1), np.float64)
+    q = _checked(float(q))
     pixels = rows
     n_rows, count = pixels.shape
     offsets = (np.arange(n_rows, dtype=np.int32) * _LEVELS)[:, None]

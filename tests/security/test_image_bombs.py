@@ -507,3 +507,17 @@ def test_an_exif_block_after_a_large_icc_profile_still_sends_the_file_opencvs_wa
     image, _ = decode_image(data, 40_000_000)
     assert image.shape == (640, 480, 3)  # turned upright by OpenCV
     assert np.array_equal(image, cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR))
+
+
+def test_a_header_cut_inside_the_scan_header_is_not_taken_for_exif_free():
+    """The one-pass decode takes a file only when its header walk reaches a whole scan header;
+    a file cut inside it is «not known» and goes OpenCV's way, whose check refuses it."""
+    from PIL import Image
+
+    from kiosk.vision.images import _exif_free, jpeg_coefficient_bytes
+
+    cut = b"\xff\xd8\xff\xdb\x00\x04\x00\x00\xff\xda\x00\x0c\x01"
+    assert _exif_free(cut) is False
+    assert jpeg_coefficient_bytes(cut) == 0
+    whole = _jpeg_of(Image.new("RGB", (16, 16)), quality=90)
+    assert _exif_free(whole) is True
