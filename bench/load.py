@@ -382,21 +382,27 @@ class Kiosk:
         html = self.call("5 password", "POST", step(5), expect_next="/step/6",
                          data={"password": PASSWORD, "password_confirm": PASSWORD}).text
         for kind in ("card_front", "card_back", "face"):
+            track = None
             if shots is not None and kind in shots["frames"]:
                 # where guidance.js posts them: the camera form's own address (which may say
                 # which photo is being taken), else the one every version answers
                 found = re.search(r'data-guidance-url="([^"]+)"', html)
                 url = htmllib.unescape(found.group(1)) if found else f"/r/{token}/guidance"
-                track = None  # guidance.js sends back where the last answer found the card
+                # guidance.js sends back where the last answer found the card
                 for _ in range(self.previews):  # guidance.js: a frame every 300 ms
                     answer = self.call(
                         "6 preview", "POST", url, think=False,
                         data={"track": track} if track else None,
                         files={"frame": ("frame.jpg", shots["frames"][kind], "image/jpeg")})
                     track = (answer.json() or {}).get("track")
+            # as camera.js posts it: a text field of a multipart form, with the form's other
+            # fields; where the page has a [data-card-track] field, guidance.js left the last
+            # answer's corners in it (the photo is the frames' size here: no scaling)
+            fields = {"image_data": (None, photos[kind])}
+            if track and "data-card-track" in html:
+                fields["track"] = (None, track)
             html = self.call(f"6 capture {kind}", "POST", f"/r/{token}/step/6/capture/{kind}",
-                             # as camera.js posts it: a text field of a multipart form
-                             files={"image_data": (None, photos[kind])}).text
+                             files=fields).text
         if self.clerk is None:  # the clerk walks over and confirms on the kiosk's screen
             self.call("6 clerk confirms", "POST", step(6), expect_next="/step/7", data={
                 "staff_username": STAFF[0], "staff_password": STAFF[1], "verdict": "confirm"})

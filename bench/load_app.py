@@ -29,7 +29,7 @@ def _scripted(engine):
             return {"decision": "review", "distance": 0.5, "reference": "card_portrait",
                     "card": {"id_number": None}}
 
-        def read_card(self, images, *, read_print=True, held_card=False):
+        def read_card(self, images, *, read_print=True, held_card=False, hint=None):
             # Reading the card is vision too (QR, zone, portrait search): scripted as "nothing
             # read", so each photo is kept as the side it was taken for.
             count = 1 if isinstance(images, bytes | bytearray) else len(images)

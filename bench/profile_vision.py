@@ -132,15 +132,22 @@ def calls(e, p: dict, previews: int) -> list[tuple[str, int, object]]:
         searched = -(-previews // (FOLLOW_AT_MOST + 1))
         followed = [("preview_frame_followed", (previews - searched) * 3,
                      lambda: e.preview(p["front"], hint=track))]
+    # Code whose card read takes the preview's corners (read_card's ``hint``) gets, with each
+    # step-6 shot, where its side's preview frames found the card, as the kiosk's form sends it.
+    front_hint, back_hint = {}, {}
+    if "hint" in inspect.signature(e.read_card).parameters:
+        front_hint = {"hint": e.preview(p["front"]).track}  # not timed: the frames before
+        back_hint = {"hint": e.preview(p["back"]).track}
     return [
         ("step1_check_image", 1, lambda: e.check_image(p["scan"])),
         ("step1_read_card", 1, lambda: e.read_card([p["scan"]])),
         ("preview_frame", searched * 3, lambda: e.preview(p["front"])),
         *followed,
         ("step6_check_image", 3, lambda: e.check_image(p["back"])),
-        ("step6_front", 1, lambda: e.read_card([p["front"]], read_print=False, **held)),
+        ("step6_front", 1, lambda: e.read_card([p["front"]], read_print=False, **held,
+                                               **front_hint)),
         ("step6_back", 1, lambda: e.read_card([p["back"], p["front"]], read_print=False,
-                                                  **held)),
+                                              **held, **back_hint)),
         ("step6_frame_hash", 2, lambda: e.frame_hash(p["back"])),
         ("step6_face", 1, lambda: e.compare([p["front"], p["back"]], p["face"], **held)),
         ("console_portrait", 1, lambda: e.card_portrait_jpeg(p["front"])),

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .kiosk_driver import jpeg_bytes
+from .kiosk_driver import data_url, jpeg_bytes
 
 CHIP_FRONT = {"card_found": True, "card_kind": "cccd_chip_2021", "sides": ["front"],
               "id_number": "038085012345", "field_sources": {"id_number": "qr"},
@@ -149,3 +149,53 @@ def test_a_frame_comes_with_where_the_last_answer_found_the_card(kiosk, fake_eky
                content_type="multipart/form-data")
     [(_method, kwargs)] = [c for c in fake_ekyc.calls if c[0] == "preview"]
     assert kwargs["hint"] is None
+
+
+# ---- the photo taken after the frames ----------------------------------------------------------
+
+TRACK = "120.0,80.0,900.0,95.5,880.0,600.0,130.0,580.0,2"
+
+
+def _read_hints(fake_ekyc) -> list:
+    return [kwargs.get("hint") for method, kwargs in fake_ekyc.calls if method == "read_card"]
+
+
+def test_a_camera_shot_at_step_6_is_read_where_its_frames_found_the_card(kiosk, fake_ekyc):
+    """The camera form keeps the last answer's ``track`` (guidance.js) and sends it with the
+    photo; the card read looks there first. An upload through the same form is no camera shot:
+    whatever the field says, its card is searched for."""
+    kiosk.walk_to(6)
+    page = kiosk.get(f"/r/{kiosk.token}/step/6").get_data(as_text=True)
+    assert re.search(r'<input type="hidden" name="track" value="" data-card-track>', page)
+    fake_ekyc.calls.clear()
+    kiosk.post(f"/r/{kiosk.token}/step/6/capture/card_front",
+               {"image_data": data_url("image/jpeg", jpeg_bytes(seed=4)), "track": TRACK})
+    assert _read_hints(fake_ekyc)[:1] == [TRACK]
+    fake_ekyc.calls.clear()
+    kiosk.post(f"/r/{kiosk.token}/step/6/capture/card_back",
+               {"image_data": "", "track": TRACK,
+                "image_file": (io.BytesIO(jpeg_bytes(seed=5)), "back.jpg")},
+               content_type="multipart/form-data")
+    assert _read_hints(fake_ekyc)[:1] == [None]
+
+
+def test_a_camera_scan_at_step_1_is_read_where_its_frames_found_the_card(kiosk, fake_ekyc):
+    kiosk.start()
+    scan = f"/r/{kiosk.token}/step/1/scan"
+    kiosk.post(scan + "/consent", {"consent": "y"})
+    fake_ekyc.calls.clear()
+    kiosk.post(scan, {"image_data": data_url("image/jpeg", jpeg_bytes(seed=8)), "track": TRACK})
+    kiosk.post(scan, {"image_data": "", "track": TRACK,
+                      "image_file": (io.BytesIO(jpeg_bytes(seed=9)), "scan.jpg")},
+               content_type="multipart/form-data")
+    assert _read_hints(fake_ekyc) == [TRACK, None]
+
+
+@pytest.mark.parametrize("track", ["", "x" * 201])
+def test_a_track_no_preview_could_have_answered_is_not_handed_to_the_read(kiosk, fake_ekyc,
+                                                                          track):
+    kiosk.walk_to(6)
+    fake_ekyc.calls.clear()
+    kiosk.post(f"/r/{kiosk.token}/step/6/capture/card_front",
+               {"image_data": data_url("image/jpeg", jpeg_bytes(seed=4)), "track": track})
+    assert _read_hints(fake_ekyc)[:1] == [None]

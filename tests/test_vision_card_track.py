@@ -192,3 +192,56 @@ def test_every_few_frames_followed_one_is_searched_whole(engine, held_card, monk
         counts.append(int(track.rsplit(",", 1)[1]))
     assert counts == [*range(1, card_track.FOLLOW_AT_MOST + 1), 0, 1]
     assert searched == [1]
+
+
+# ---- the photo taken after the frames ------------------------------------------------------
+
+def _read(engine, data, **options):
+    from kiosk.vision import photo_cache
+
+    photo_cache.clear_all()  # each read made here, none kept from another
+    return engine.read_card([data], read_print=False, held_card=True, **options)
+
+
+@pytest.mark.parametrize("kind", ["cccd2021_front", "cccd2021_back"])
+def test_a_shot_is_read_where_the_frames_before_it_found_the_card(engine, monkeypatch, kind):
+    """The kiosk's camera shoots a moment after preview frames that found the card: the
+    photo's read takes their track and looks there first. What it reads is the read without:
+    the side, the QR code, the zone, the portrait, the quality."""
+    card = card_scenes.render_card(kind, np.random.default_rng(5))
+    frame, _ = place_in_scene(card, (1280, 720), 11, rotation_deg=4.0, perspective=(5.0, 3.0),
+                              blur=0.5, noise=1.5, light=0.1, brightness=0.95, occluder=False)
+    data = _jpeg(frame)
+    track = engine.preview(data, qr=False).track
+    searched_whole = _read(engine, data)
+    searched = _searches(monkeypatch)
+    followed = _read(engine, data, hint=track)
+    assert searched == []  # no search of the whole frame
+    assert followed["sides"] == searched_whole["sides"] and followed["sides"][0] is not None
+    for field in ("card_found", "id_number", "qr_valid", "mrz_valid", "portrait_found"):
+        assert followed.get(field) == searched_whole.get(field), field
+    assert followed["quality"]["issues"] == searched_whole["quality"]["issues"]
+
+
+@pytest.mark.parametrize("hint", ["x", "-250.0,40.0,100.0,40.0,100.0,300.0,-250.0,300.0,0",
+                                  None])
+def test_a_shot_whose_track_does_not_fit_is_searched_whole(engine, held_card, monkeypatch, hint):
+    """A track that is nonsense, points where the card is not, or is missing: the photo is
+    searched as it always was, and read the same."""
+    frame, _ = held_card
+    data = _jpeg(frame)
+    plain = _read(engine, data)
+    searched = _searches(monkeypatch)
+    again = _read(engine, data, hint=hint)
+    assert searched and again["sides"] == plain["sides"]
+    assert again.get("id_number") == plain.get("id_number")
+
+
+def test_a_shot_after_frames_followed_too_long_is_searched_whole(engine, held_card, monkeypatch):
+    """The frames' rule holds for the photo: after FOLLOW_AT_MOST frames followed in a row,
+    the next picture is searched whole."""
+    frame, corners = held_card
+    data = _jpeg(frame)
+    searched = _searches(monkeypatch)
+    _read(engine, data, hint=card_track.format_hint(corners, card_track.FOLLOW_AT_MOST))
+    assert searched

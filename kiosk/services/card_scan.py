@@ -62,8 +62,9 @@ class ScanOutcome:
     scanned: dict | None = None
 
 
-def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
-    """Read one photo of the card (camera shot or uploaded scan) and keep what it says."""
+def scan(reg: Registration, data: bytes, source: str, track: str | None = None) -> ScanOutcome:
+    """Read one photo of the card (camera shot or uploaded scan) and keep what it says.
+    ``track``: where the camera's last preview frame found the card (ekyc.camera_track)."""
     engine = ekyc.engine()
     try:
         mime = engine.check_image(data)
@@ -74,7 +75,8 @@ def scan(reg: Registration, data: bytes, source: str) -> ScanOutcome:
     # the kiosk's camera shows one side of a card held up; an upload may be a page showing
     # both (read_card.read_side)
     found = vision_pool.run("card_scan", jobs.card_photo, data, [], False, True,
-                            source in ekyc.HELD_CARD_SOURCES, registration=reg)
+                            source in ekyc.HELD_CARD_SOURCES, (),
+                            ekyc.camera_track(source, track), registration=reg)
     if found["card"] is None:  # a vision bug must not cost the customer the step: they can type
         current_app.logger.error("card scan failed for %s (%s)", reg.number,
                                  found.get("card_error"))

@@ -71,7 +71,8 @@ SIDE_KINDS = {"front": "card_front", "data_page": "card_front", "back": "card_ba
 
 
 def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
-                   retake: bool = False) -> tuple[CardOutcome, list[str], dict[str, Evidence]]:
+                   retake: bool = False, track: str | None = None
+                   ) -> tuple[CardOutcome, list[str], dict[str, Evidence]]:
     """One card photo through step 6's state machine (``kiosk.domain.step6``): stored under the
     side it actually shows (the customer may show either side first) unless that side is
     already stored in this attempt (the wrong side held up, or the same frame shot again); the
@@ -86,7 +87,9 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
 
     The photo's analysis (the card read, its frame hash, the portrait cut out, a preview) is
     one job of the vision pool, stored with the photo (services/photo_findings). VisionBusy
-    (nothing written) when the pool cannot take it now: the kiosk sends the photo again."""
+    (nothing written) when the pool cannot take it now: the kiosk sends the photo again.
+    ``track``: where the camera's last preview frame found the card (static/js/guidance.js);
+    the read looks there first. Only a camera shot has one: an upload's is ignored."""
     mime = engine().check_image(data)
     latest = _latest_rows(reg)
     # the new photo first (its side is sides[0]), then the card photos already taken
@@ -95,7 +98,8 @@ def add_card_photo(reg: Registration, kind: str, data: bytes, source: str,
     # (read_card.read_side)
     found = vision_pool.run("card_photo", jobs.card_photo, data, [row.content for row in taken],
                             kind == "card_front", False, source in HELD_CARD_SOURCES,
-                            photo_findings.carried(taken), registration=reg)
+                            photo_findings.carried(taken), camera_track(source, track),
+                            registration=reg)
     card = found["card"]
     if card is None:  # vision must never take the kiosk down: keep the photo as labelled
         current_app.logger.error("card check failed for %s (%s)", reg.number,
@@ -298,6 +302,15 @@ def _decision_for(reg: Registration, contents: dict[str, bytes], live: bool,
         else compare_faces(reg, cards, contents["face"], held_card=_held_card(sources),
                            carried=carried)
     return face_match_details(reg, compared, live)
+
+
+def camera_track(source: str, track: str | None) -> str | None:
+    """The preview's ``track`` to hand to a card photo's read: a camera shot's only (the
+    kiosk's camera, at step 6 or step 1's scan), and only as much text as a track can be (the
+    vision checks the rest: kiosk.vision.card_track)."""
+    if source not in HELD_CARD_SOURCES or not track or len(track) > 200:
+        return None
+    return track
 
 
 def _held_card(sources: dict[str, str]) -> bool:

@@ -238,22 +238,25 @@ class EkycEngine:
 
     # ---- cards -------------------------------------------------------------------------------
     def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True,
-                  held_card: bool = False) -> dict:
+                  held_card: bool = False, hint: str | None = None) -> dict:
         """What the card in one or more photos says, each photo either side in any order
         (read-card contract fields, without elapsed_ms; docs/vision-card.md). ImageError when
         a photo is not a usable image. ``read_print=False``: a front without a readable QR code
         is not read by OCR (0.3–1 s; where a printed number could not vouch anyway).
         ``held_card``: the photos are camera shots of one card held up, one side each (the
-        kiosk's camera: read_card.read_side says what that spares)."""
+        kiosk's camera: read_card.read_side says what that spares). ``hint``: where the preview
+        frames just before this shot found the card (the ``track`` of :meth:`preview`, in the
+        first photo's pixels): the first photo's card is looked for there first."""
         from kiosk.vision.read_card import merge_sides
 
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
         return merge_sides(self._read_sides(images, with_mrz=True, read_print=read_print,
-                                            held_card=held_card))[0]
+                                            held_card=held_card, hint=hint))[0]
 
     def _read_sides(self, blobs: Sequence[bytes], *, with_mrz: bool,
-                    read_print: bool, held_card: bool = False) -> list:
+                    read_print: bool, held_card: bool = False,
+                    hint: str | None = None) -> list:
         """Each photo's side read (read_card.SideRead), kept per process by the digest of its
         bytes (photo_cache): step 6 reads the front again beside the back and both again for
         each face comparison. A photo is decoded only when its read is not kept; ImageError
@@ -261,7 +264,8 @@ class EkycEngine:
 
         ``held_card``: camera shots of one card, one side each (read_card.read_side). The
         reads kept are taken first, so that a side whose QR code read (a card has one only)
-        spares the other photos the search for one, whatever order they come in."""
+        spares the other photos the search for one, whatever order they come in. ``hint``:
+        where to look for the first photo's card first (:meth:`read_card`)."""
         from kiosk.vision.photo_cache import digest
         from kiosk.vision.read_card import (
             kept_side_read,
@@ -291,7 +295,8 @@ class EkycEngine:
             if reads[i] is None:
                 card_qr_read = held_card and any(
                     r is not None and r.side in ("front", "back") and r.qr_valid for r in reads)
-                reads[i] = read_side_cached(key, load(data), card_qr_read=card_qr_read, **plain)
+                reads[i] = read_side_cached(key, load(data), card_qr_read=card_qr_read,
+                                            hint=hint if i == 0 else None, **plain)
         if plain is not options and not any(r.qr_valid for r in reads):
             for i, (key, data) in enumerate(zip(keys, blobs, strict=True)):
                 if print_would_be_read(reads[i]):  # only the print is read: not the whole side
@@ -399,8 +404,7 @@ class EkycEngine:
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         given = card_track.parse_hint(hint, frame.shape[1], frame.shape[0])
         # every few frames followed, one searched whole (card_track.FOLLOW_AT_MOST)
-        near = (given.corners if given is not None
-                and given.followed < card_track.FOLLOW_AT_MOST else None)
+        near = card_track.corners_to_follow(hint, frame.shape[1], frame.shape[0])
         result = analyse_frame(frame, hint=near)
         decoders = preview_decoders(result) if qr else ()
         found = decode_preview_qr(frame, result.corners, decoders,

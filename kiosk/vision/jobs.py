@@ -53,7 +53,7 @@ def _portrait(engine, data: bytes) -> bytes | None:
 @decoding_once()  # the read, the portrait cut and the preview decode the photo once
 def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
                read_print: bool = False, held_card: bool = False,
-               carried: list[bytes] = ()) -> dict:
+               carried: list[bytes] = (), hint: str | None = None) -> dict:
     """A card photo (step 6, and step 1's scan): the card read (this photo first, then the
     card photos already taken: the QR code may be on the other side), its frame hash, and —
     when it shows a front (or is taken as one) — the portrait cut out; a preview for the
@@ -66,13 +66,15 @@ def card_photo(engine, data: bytes, others: list[bytes], requested_front: bool,
     ``read_print``: read the print by OCR when the QR code is not readable (step 1's scan,
     where the number fills the form; 0.3–1 s more). ``held_card``: the photos are camera shots
     of one side each (engine.read_card). ``carried``: the reads stored with ``others``
-    (carried_reads: whichever worker this job lands on, they are not read again)."""
+    (carried_reads: whichever worker this job lands on, they are not read again). ``hint``:
+    where the camera's preview frames found the card just before this shot (engine.read_card)."""
     carried_reads.restore(carried, others, engine.max_pixels)
     card, error = None, None
     try:
         # step 6 reads no print: a number read off the print could not vouch for the identity
         # there anyway (a clerk compares it), and each photo would cost 0.3–1 s more
-        card = engine.read_card([data, *others], read_print=read_print, held_card=held_card)
+        card = engine.read_card([data, *others], read_print=read_print, held_card=held_card,
+                                hint=hint)
     except Exception as exc:  # vision must never take the kiosk down: kept as labelled
         error = type(exc).__name__
     side = ((card or {}).get("sides") or [None])[0]

@@ -38,7 +38,7 @@ import numpy as np
 
 from kiosk.domain.identity.documents import card_expiry
 from kiosk.domain.identity.qr_payload import QrPayloadError, parse_cccd_qr
-from kiosk.vision import card_outline, card_portrait, guidance, portrait_search
+from kiosk.vision import card_outline, card_portrait, card_track, guidance, portrait_search
 from kiosk.vision import qr_decode as qr
 from kiosk.vision.card_outline import CARD_SIZE
 
@@ -385,7 +385,7 @@ def _read_zone_at_other_scales(frame: np.ndarray, read: SideRead, today: date | 
 
 def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = True,
               models_dir=None, read_print: bool = True, held_card: bool = False,
-              card_qr_read: bool = False) -> SideRead:
+              card_qr_read: bool = False, hint: str | None = None) -> SideRead:
     """Everything one frame shows (QR, zone, portrait, outline), and which side it is.
     ``models_dir``: YuNet's folder (the engine's FACE_MODELS_DIR; None = the default).
 
@@ -395,10 +395,18 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     portrait is looked for on it (~0.3 s of YuNet over the frame). ``card_qr_read`` (with
     ``held_card``): another photo of the card read its QR code, and a card carries one only (a
     2021 chip card on its front, a 2024 căn cước on its back), so none is looked for here
-    (~0.15 s on a side without one)."""
+    (~0.15 s on a side without one).
+
+    ``hint``: where the camera's preview frames just before this shot found the card, as the
+    browser sent it back (card_track's text, in this frame's pixels; untrusted). The card is
+    looked for there first, as on a preview frame: the shot comes a moment after frames that
+    found it, so the search of the whole frame (more than half of a front's read) is spared.
+    A hint that does not fit costs the few milliseconds of trying it, then the frame is
+    searched whole; the read is the same either way but for where exactly the sides lie."""
     frame = _check_image(image)
     detector = card_portrait.face_detector(models_dir)
-    verdict = guidance.analyse_frame(frame)
+    near = card_track.corners_to_follow(hint, frame.shape[1], frame.shape[0]) if hint else None
+    verdict = guidance.analyse_frame(frame, hint=near)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
     if not (held_card and card_qr_read):
@@ -515,7 +523,7 @@ def kept_read_of_photo(key, today: date | None = None, *, models_dir=None) -> Si
 
 def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = True,
                      models_dir=None, read_print: bool = True, held_card: bool = False,
-                     card_qr_read: bool = False) -> SideRead:
+                     card_qr_read: bool = False, hint: str | None = None) -> SideRead:
     """:func:`read_side` of the photo whose bytes have the digest ``key`` (``load()`` decodes
     it, only when its read is not kept): step 6 reads the same card photos several times
     (photo_cache explains). ``key`` must name everything the decoded picture depends on (the
@@ -528,7 +536,8 @@ def read_side_cached(key, load, today: date | None = None, *, with_mrz: bool = T
     if found is not None:
         return found
     read = read_side(load(), today, with_mrz=with_mrz, models_dir=models_dir,
-                     read_print=read_print, held_card=held_card, card_qr_read=card_qr_read)
+                     read_print=read_print, held_card=held_card, card_qr_read=card_qr_read,
+                     hint=hint)
     SIDE_READS.put(_cache_keys(key, today, with_mrz, models_dir, read_print, held_card)[0], read)
     return read
 

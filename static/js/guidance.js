@@ -7,7 +7,9 @@
  * hơn", …), shown in the status line by camera.js (event 'kiosk:guidance': state good / advice /
  * searching / unavailable, each its own colour), and "track", where the card was found: sent
  * back as "track" with the next frame, the server looks there first (dropped when an answer
- * has none, or fails; kept over a «busy» answer). After GOOD_IN_A_ROW good frames the form
+ * has none, or fails; kept over a «busy» answer). The same corners, scaled to the camera's
+ * native size, wait in the form's [data-card-track] field, so that the photo camera.js takes
+ * carries them too: its read looks for the card there first. After GOOD_IN_A_ROW good frames the form
  * shoots by itself (camera.js takes the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
  * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
  * that frame's payload, so the customer is not asked to move the card for a photo that would
@@ -65,6 +67,19 @@
 
   function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
+  // A track "x1,y1,…,x4,y4,n" in the preview frame's pixels, in the photo's: the photo is the
+  // camera's native frame, the preview at most MAX_WIDTH wide (n, a count, stays).
+  function scaledTrack(text, factor) {
+    var parts = String(text).split(',');
+    if (parts.length !== 9) return '';
+    for (var i = 0; i < 8; i++) {
+      var v = parseFloat(parts[i]);
+      if (!isFinite(v)) return '';
+      parts[i] = (v * factor).toFixed(1);
+    }
+    return parts.join(',');
+  }
+
   function init(form) {
     if (form.__guidance) return;
     form.__guidance = true;
@@ -82,6 +97,11 @@
     // where the last answer found the card: sent back with the next frame, so that the server
     // looks there first (kiosk/vision/card_track.py) instead of searching the whole frame
     var track = null;
+    var trackField = form.querySelector('[data-card-track]');
+    function keepTrack(value, factor) {
+      track = value;
+      if (trackField) trackField.value = value ? scaledTrack(value, factor) : '';
+    }
     var holdEl = form.querySelector('[data-capture-hold]');
     var held = !!holdEl;  // the server said: not stored again, wait for the card to change
     var heldHash = null;
@@ -98,7 +118,7 @@
 
     function failed() {
       busy = false;
-      track = null;  // whatever went wrong, the next frame is searched whole
+      keepTrack(null, 1);  // whatever went wrong, the next frame is searched whole
       good = 0;
       failures += 1;
       if (failures >= 3) show('unavailable', MSG_UNAVAILABLE);
@@ -122,6 +142,7 @@
       canvas.width = width;
       canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+      var toPhoto = video.videoWidth / canvas.width;  // this frame's pixels to the photo's
       if (held) {
         var hash = dhash(canvas, small);
         if (heldHash === null) heldHash = hash;
@@ -141,7 +162,7 @@
             failures = 0;
             // a frame the server was too busy for says nothing about the card: keep the last
             if ((advice.issues || []).indexOf('busy') < 0) {
-              track = typeof advice.track === 'string' ? advice.track : null;
+              keepTrack(typeof advice.track === 'string' ? advice.track : null, toPhoto);
             }
             form.setAttribute('data-guidance-ok', advice.ok ? 'true' : 'false');
             empty = (advice.issues || []).includes('no_card') ? empty + 1 : 0;

@@ -196,14 +196,16 @@ class FakeEkycEngine:
         return {**blank_read(len(images)), **self.card}
 
     def read_card(self, images: list[bytes] | bytes, *, read_print: bool = True,
-                  held_card: bool = False) -> dict:
+                  held_card: bool = False, hint: str | None = None) -> dict:
         if (real := self._passthrough("read_card")) is not None:
-            return real.read_card(images, read_print=read_print, held_card=held_card)
+            return real.read_card(images, read_print=read_print, held_card=held_card, hint=hint)
         if isinstance(images, bytes | bytearray):
             images = [bytes(images)]
         for data in images:
             self.check_image(data)  # the real engine decodes each photo: ImageError alike
-        self._called("read_card", images, read_print=read_print, held_card=held_card)
+        # the hint is recorded only when one was given, so the calls without one read as before
+        self._called("read_card", images, read_print=read_print, held_card=held_card,
+                     **({"hint": hint} if hint is not None else {}))
         return self._read(list(images))
 
     def card_portrait_jpeg(self, data: bytes) -> bytes | None:

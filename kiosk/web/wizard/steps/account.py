@@ -78,7 +78,7 @@ def scan(reg: Registration):
             data, source = bytes_from_data_url(form.image_data.data or ""), "scan"
     except ImageError as err:
         return view_scan(reg, err.message)
-    outcome = card_scan.scan(reg, data, source)
+    outcome = card_scan.scan(reg, data, source, request.form.get("track"))
     if outcome.error:
         return view_scan(reg, outcome.error)
     if not outcome.number:

@@ -100,7 +100,8 @@ def capture(reg: Registration, kind: str):
         if kind in ("card_front", "card_back"):
             # step 6's state machine: either side first, each side stored once per attempt
             retake = request.form.get("retake") == kind
-            outcome, problems, latest = ekyc.add_card_photo(reg, kind, data, source, retake)
+            outcome, problems, latest = ekyc.add_card_photo(reg, kind, data, source, retake,
+                                                            request.form.get("track"))
         else:
             latest = ekyc.add_capture(reg, kind, data, source)
             outcome, problems = None, []
