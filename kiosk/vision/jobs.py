@@ -17,6 +17,7 @@ from kiosk.vision.images import decode_image, decoding_once
 # The console shows photos at most this big; the full photo stays the evidence.
 PREVIEW_MAX_SIDE = 960
 PREVIEW_JPEG_QUALITY = 85
+AREA_AT_SCALE = 0.5  # a preview shrunk to this or less is averaged (INTER_AREA)
 FRONT_SIDES = ("front", "data_page")
 
 
@@ -29,7 +30,11 @@ def preview_jpeg(data: bytes, max_pixels: int) -> bytes | None:
     side = max(image.shape[:2])
     if side > PREVIEW_MAX_SIDE:
         scale = PREVIEW_MAX_SIDE / side
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        # A webcam's 1280 px to 960 is a reduction of a quarter: bilinear differs from the area
+        # average by far less than the JPEG below loses (46–48 dB against 39.5 dB PSNR on drawn
+        # cards with sharp print), at a sixth of its CPU. Halving and more take the average.
+        method = cv2.INTER_LINEAR if scale > AREA_AT_SCALE else cv2.INTER_AREA
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=method)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_JPEG_QUALITY])
     return buf.tobytes() if ok else None
 
