@@ -27,7 +27,8 @@ portrait, another photo of the same person in a 1280×720 webcam frame as the fa
 of quality 92 as camera.js shoots it, every walk its own pictures (nothing the server keeps
 from one walk helps the next), and ``--previews`` preview frames before each card photo (as
 guidance.js posts them, each with the corners the last answer gave: the same picture again, so
-every frame after the first finds the card where it was, the best case of a card held still). The summary then reports CPU seconds per registration (the server's
+every frame after the first finds the card where it was, the best case of a card held still;
+the photo goes with the last answer's corners, as the camera form sends them). The summary then reports CPU seconds per registration (the server's
 process tree, from /proc), vision and non-vision request times, and each worker's memory.
 ``--clerk console``: the clerk works each case from the console's queue (the review page with
 the card portrait, then approve) on a second server process over the same database, so the
