@@ -64,10 +64,11 @@ MIN_SIDE = 160
 # JPEG is decoded at a reduced scale; a bigger PNG is refused (PNG cannot be decoded reduced).
 DECODED_MAX_BYTES = 64 * 1024 * 1024
 # The DCT coefficients libjpeg holds for a whole progressive / multi-scan JPEG (2 bytes × 64 per
-# 8×8 block, every component): 32 MB keeps eight parallel uploads under 256 MB and still takes an
-# 11-megapixel 4:2:0 progressive photo (a scanner's A4 page at 300 dpi is 8.7 MP). Cameras and
-# the kiosk's webcam write baseline JPEGs, which libjpeg decodes a row of blocks at a time.
-COEFFICIENT_MAX_BYTES = 32 * 1024 * 1024
+# 8×8 block, every component). 40 MB takes the commonest phone photo, 12 MP 4:2:0 (4032×3024:
+# 36.6 MB; 32 MB refused three real photographs of 2024 cards saved progressive) and a
+# scanner's A4 page at 300 dpi (8.7 MP), and keeps eight parallel uploads under 320 MB. The
+# kiosk's webcam and most cameras write baseline JPEGs, decoded a row of blocks at a time.
+COEFFICIENT_MAX_BYTES = 40 * 1024 * 1024
 # A signature pad is a canvas of about 900×260; a few megapixels is already absurd.
 SIGNATURE_MAX_PIXELS = 4_000_000
 
