@@ -866,7 +866,8 @@ def main(argv=None) -> int:
     ap.add_argument("--databases", default="sqlite,postgresql")
     ap.add_argument("--modes", default="paced,stress")
     ap.add_argument("--codes", default="this",
-                    help="'this' (the checkout bench/ is in) and/or git commits, comma-separated")
+                    help="'this' (the checkout bench/ is in) and/or git commits, comma-separated; "
+                         "a code named again is walked again (A,B,B,A: a drifting host cancels)")
     ap.add_argument("--pause", default="2,5", help="paced mode: seconds before each action, min,max")
     ap.add_argument("--registrations", type=int, default=1, help="walks per kiosk, paced")
     ap.add_argument("--stress-registrations", type=int, default=2, help="walks per kiosk, stress")
@@ -905,9 +906,14 @@ def main(argv=None) -> int:
         "checks real; the images each screen embeds (document pages, photos) fetched as a "
         "browser does"), "runs": [], "baselines": []}
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-load-"))
-    codes = {}
+    # A code may come more than once: "A,B,B,A" walks each twice, in an order that cancels a
+    # host that drifts steadily during the run (each exported once).
+    exported: dict[str, Path] = {}
+    codes: list[tuple[str, Path]] = []
     for code in args.codes.split(","):
-        codes[code] = ROOT if code == "this" else export_commit(code, workdir)
+        if code not in exported:
+            exported[code] = ROOT if code == "this" else export_commit(code, workdir)
+        codes.append((code, exported[code]))
     baselines = {}
     try:
         for mode in args.modes.split(","):
@@ -929,7 +935,7 @@ def main(argv=None) -> int:
                     base = baselines[key]
                     for db_kind in args.databases.split(","):
                         for code, code_dir, clerk in (
-                                (c, d, k) for c, d in codes.items() for k in args.clerk.split(",")
+                                (c, d, k) for c, d in codes for k in args.clerk.split(",")
                                 if k == "kiosk" or (d / "kiosk/web/staff/review.py").exists()):
                             log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n} clerk={clerk}")
                             walks = (args.registrations if mode == "paced"
