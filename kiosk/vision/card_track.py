@@ -67,11 +67,10 @@ def parse_hint(text: object, width: int, height: int) -> Hint | None:
     return Hint(corners, int(values[8]))
 
 
-def corners_to_follow(text: object, width: int, height: int) -> np.ndarray | None:
-    """The corners to look near first in a ``width``×``height`` frame, from a browser's hint
-    (:func:`parse_hint`): None when there is no usable hint, or when the frames before it were
-    already followed ``FOLLOW_AT_MOST`` times in a row (then the frame is searched whole)."""
-    given = parse_hint(text, width, height)
+def corners_to_follow(given: Hint | None) -> np.ndarray | None:
+    """The corners to look near first, from a parsed hint (:func:`parse_hint`): None when there
+    is none, or when the frames before it were already followed ``FOLLOW_AT_MOST`` times in a
+    row (then the frame is searched whole)."""
     if given is None or given.followed >= FOLLOW_AT_MOST:
         return None
     return given.corners

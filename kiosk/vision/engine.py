@@ -404,7 +404,7 @@ class EkycEngine:
             frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         given = card_track.parse_hint(hint, frame.shape[1], frame.shape[0])
         # every few frames followed, one searched whole (card_track.FOLLOW_AT_MOST)
-        near = card_track.corners_to_follow(hint, frame.shape[1], frame.shape[0])
+        near = card_track.corners_to_follow(given)
         result = analyse_frame(frame, hint=near)
         decoders = preview_decoders(result) if qr else ()
         found = decode_preview_qr(frame, result.corners, decoders,

@@ -405,7 +405,9 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
     searched whole; the read is the same either way but for where exactly the sides lie."""
     frame = _check_image(image)
     detector = card_portrait.face_detector(models_dir)
-    near = card_track.corners_to_follow(hint, frame.shape[1], frame.shape[0]) if hint else None
+    near = (card_track.corners_to_follow(card_track.parse_hint(hint, frame.shape[1],
+                                                               frame.shape[0]))
+            if hint else None)
     verdict = guidance.analyse_frame(frame, hint=near)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
