@@ -934,8 +934,9 @@ def main(argv=None) -> int:
                                                     "kiosks": n, **result})
                     base = baselines[key]
                     for db_kind in args.databases.split(","):
-                        for code, code_dir, clerk in (
-                                (c, d, k) for c, d in codes for k in args.clerk.split(",")
+                        for order, code, code_dir, clerk in (
+                                (i, c, d, k) for i, (c, d) in enumerate(codes)
+                                for k in args.clerk.split(",")
                                 if k == "kiosk" or (d / "kiosk/web/staff/review.py").exists()):
                             log(f"kiosk {code} {server_kind} {db_kind} {mode} N={n} clerk={clerk}")
                             walks = (args.registrations if mode == "paced"
@@ -978,7 +979,9 @@ def main(argv=None) -> int:
                             log(f"  -> {result['registrations']} done, {result['errors']} errors, "
                                 f"{result['cpu_s_per_registration']} CPU s/registration, "
                                 f"non-vision p95 {result['non_vision_p95_ms']} ms")
-                            report["runs"].append({"code": code, "server": server_kind,
+                            # ``order``: the code's place in --codes (a code may come twice)
+                            report["runs"].append({"code": code, "order": order,
+                                                   "server": server_kind,
                                                    "database": db_kind, "mode": mode,
                                                    "clerk": clerk,
                                                    "kiosks": n, **result})

@@ -29,6 +29,7 @@ from kiosk.services import evidence as evidence_service
 from kiosk.services import photo_findings, registrations, vision_pool
 from kiosk.services.vision_pool import VisionBusy
 from kiosk.vision import jobs
+from kiosk.vision.card_track import HINT_MAX_TEXT
 
 EXTENSION_KEY = "kiosk_ekyc"
 
@@ -308,7 +309,7 @@ def camera_track(source: str, track: str | None) -> str | None:
     """The preview's ``track`` to hand to a card photo's read: a camera shot's only (the
     kiosk's camera, at step 6 or step 1's scan), and only as much text as a track can be (the
     vision checks the rest: kiosk.vision.card_track)."""
-    if source not in HELD_CARD_SOURCES or not track or len(track) > 200:
+    if source not in HELD_CARD_SOURCES or not track or len(track) > HINT_MAX_TEXT:
         return None
     return track
 

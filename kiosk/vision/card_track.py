@@ -33,7 +33,7 @@ from kiosk.vision import card_outline as co
 # a second. A card moved further is found by the full search.
 _MOVE_SHARE = 0.03
 _STILL = 3.0  # px of the searched copy (~10 px of a 1280 px frame): a card held still
-_HINT_MAX_TEXT = 200  # "x,y,…,n" of 9 numbers with one decimal: far less
+HINT_MAX_TEXT = 200  # "x,y,…,n" of 9 numbers with one decimal: far less
 _NUMBER = re.compile(r"-?\d{1,6}(\.\d{1,3})?")
 # A quad found near the hint becomes the next frame's hint. Had the tracker settled on a wrong
 # quad that passes every test (print inside the card, 16–47 px off on the drawn frames), it
@@ -51,7 +51,7 @@ def parse_hint(text: object, width: int, height: int) -> Hint | None:
     """The hint a browser sent back, "x1,y1,…,x4,y4,n" (:func:`format_hint`), or None when the
     text is not eight plain numbers within (a little beyond) a ``width``×``height`` frame and a
     count."""
-    if not isinstance(text, str) or not text or len(text) > _HINT_MAX_TEXT:
+    if not isinstance(text, str) or not text or len(text) > HINT_MAX_TEXT:
         return None
     parts = text.split(",")
     if len(parts) != 9 or not all(_NUMBER.fullmatch(p) for p in parts):
@@ -130,11 +130,13 @@ def _edge_beyond(quad: np.ndarray, gray: np.ndarray, reach: float) -> bool:
 
 def track_card(image: np.ndarray, hint: np.ndarray, *, detect_side: int = co.DETECT_SIDE,
                accept=None, min_area_fraction: float = co._MIN_AREA_FRACTION,
-               require_qr_corner: bool = True) -> np.ndarray | None:
+               require_qr_corner: bool = True, still_only: bool = False) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL; frame pixels) of the card near ``hint`` (the last frame's
     corners), or None when no quad near it passes :func:`card_outline.find_card_small`'s tests
-    and this module's two (then the caller searches the whole frame). The other arguments are
-    :func:`card_outline.find_card`'s."""
+    and this module's two (then the caller searches the whole frame). ``still_only``: only a
+    card held still is followed (its sides within ``_STILL`` of the hint), never one that
+    drifted: for a photo, whose read is kept, where a drift may have put a side on print.
+    The other arguments are :func:`card_outline.find_card`'s."""
     if image.ndim == 3:
         small, factor = co._downscale(co.to_gray(image), detect_side)
     else:
@@ -151,7 +153,7 @@ def track_card(image: np.ndarray, hint: np.ndarray, *, detect_side: int = co.DET
     # for as far as a hand drifts. Either way a side found may be print inside the card whose
     # edge moved out of reach, so a side with a line as strong as itself beyond it is not
     # taken (_edge_beyond; the soft edge of a shadow is no such line).
-    for radius in (_STILL, reach):
+    for radius in (_STILL,) if still_only else (_STILL, reach):
         quad = hint_small
         for r in (radius, 2.0):  # each side onto the strongest step near it, then closer
             quad = co.refine_corners(blurred, quad, radius=r)

@@ -9,7 +9,9 @@ services store them with the photo (Evidence.reads, encrypted like the photo), a
 job that takes the photo takes its reads with it (:func:`restore`): the worker it lands on then
 finds them as if it had made them. A read is a function of the photo's bytes and the read's
 options (both in its key, the day included), so a carried read is the read the worker would
-make. (A held card's side read after the other side's QR code read skips its own QR search,
+make, but for one thing: a camera shot's outline may have been followed from where the
+preview frames found the card held still (read_card.read_side), a few pixels from where a
+search of the whole frame would put its sides. (A held card's side read after the other side's QR code read skips its own QR search,
 as the process that made it would have done too.)
 
 The packing is a pickle, because the reads are the engine's own objects (numpy arrays, the

@@ -313,12 +313,12 @@ def _card_warp(gray: np.ndarray, corners: np.ndarray, width: int) -> np.ndarray:
 def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS,
                   *, detect_side: int = DETECT_SIDE, metric_width: int = METRIC_WIDTH,
                   metric_size: tuple[int, int] | None = None,
-                  hint: np.ndarray | None = None) -> Guidance:
+                  hint: np.ndarray | None = None, hint_still_only: bool = False) -> Guidance:
     """Find the card in ``frame`` (BGR, BGRA or grey uint8) and judge the frame.
 
     ``hint``: the card's corners in the previous preview frame; the card is looked for near
     them first (:func:`card_track.track_card`), and searched for in the whole frame when it is
-    not there. ``metric_size`` (width, height) is accepted for the benchmark's full-size
+    not there (``hint_still_only``: not within a card held still's move of them). ``metric_size`` (width, height) is accepted for the benchmark's full-size
     baseline; only its width is used."""
     t = thresholds
     if metric_size is not None:
@@ -330,7 +330,8 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
     if hint is not None:
         try:
             corners = card_track.track_card(gray, hint, detect_side=detect_side, accept=accept,
-                                            min_area_fraction=t.min_area_fraction)
+                                            min_area_fraction=t.min_area_fraction,
+                                            still_only=hint_still_only)
         except Exception:  # the hint comes from a browser: at worst, the frame is searched
             corners = None
     followed = corners is not None

@@ -13,7 +13,9 @@ Order of the checks (docs/security.md, "Image bombs"):
    A progressive, arithmetic-coded or multi-scan JPEG is also costed by its **coefficient
    buffer** (:func:`jpeg_coefficient_bytes`): libjpeg keeps every DCT coefficient of such a
    file in memory whatever the output scale (a 469 kB progressive 6320×6320 JPEG cost 240 MB
-   even at 1/8 scale), and above :data:`COEFFICIENT_MAX_BYTES` the file is refused.
+   even at 1/8 scale), and above :data:`COEFFICIENT_MAX_BYTES` the file is refused. At most
+   :data:`BUFFERED_DECODES_AT_ONCE` such files are decoded at once per process (the others
+   wait their turn), so their buffers together stay under 256 MB.
 3. **Decoder memory cap**: the decoded array may take at most :data:`DECODED_MAX_BYTES`.
    A JPEG bigger than that is decoded at 1/2, 1/4 or 1/8 scale by libjpeg's DCT scaling (the
    full-size pixels never exist in memory); a PNG that big is refused. OpenCV's own ceiling
@@ -36,6 +38,7 @@ import io
 import os
 import re
 import struct
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -66,9 +69,14 @@ DECODED_MAX_BYTES = 64 * 1024 * 1024
 # The DCT coefficients libjpeg holds for a whole progressive / multi-scan JPEG (2 bytes × 64 per
 # 8×8 block, every component). 40 MB takes the commonest phone photo, 12 MP 4:2:0 (4032×3024:
 # 36.6 MB; 32 MB refused three real photographs of 2024 cards saved progressive) and a
-# scanner's A4 page at 300 dpi (8.7 MP), and keeps eight parallel uploads under 320 MB. The
-# kiosk's webcam and most cameras write baseline JPEGs, decoded a row of blocks at a time.
+# scanner's A4 page at 300 dpi (8.7 MP). The kiosk's webcam and most cameras write baseline
+# JPEGs, decoded a row of blocks at a time.
 COEFFICIENT_MAX_BYTES = 40 * 1024 * 1024
+# ...and at most this many such files are decoded at once in one process (the request threads of
+# a web process, the threads of the command line): their buffers together stay under 256 MB,
+# however many uploads arrive at the same moment. The others wait their turn.
+BUFFERED_DECODES_AT_ONCE = (256 * 1024 * 1024) // COEFFICIENT_MAX_BYTES
+_BUFFERED_DECODES = threading.BoundedSemaphore(BUFFERED_DECODES_AT_ONCE)
 # A signature pad is a canvas of about 900×260; a few megapixels is already absurd.
 SIGNATURE_MAX_PIXELS = 4_000_000
 
@@ -92,6 +100,7 @@ class ImageHeader:
     mime: str
     width: int
     height: int
+    buffered_bytes: int = 0  # the coefficient buffer a decode holds (jpeg_coefficient_bytes)
 
     @property
     def pixels(self) -> int:
@@ -212,9 +221,22 @@ def inspect(data: bytes, max_pixels: int) -> ImageHeader:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if width * height > max_pixels:
         raise ImageError(TOO_LARGE.format(mp=max_pixels // 1_000_000))
-    if mime == "image/jpeg" and jpeg_coefficient_bytes(data) > COEFFICIENT_MAX_BYTES:
+    buffered = jpeg_coefficient_bytes(data) if mime == "image/jpeg" else 0
+    if buffered > COEFFICIENT_MAX_BYTES:
         raise ImageError(PROGRESSIVE_TOO_LARGE)
-    return ImageHeader(mime, width, height)
+    return ImageHeader(mime, width, height, buffered)
+
+
+@contextlib.contextmanager
+def _buffer_held(header: ImageHeader):
+    """While inside, this decode holds one of the process's BUFFERED_DECODES_AT_ONCE places
+    when its file is a buffered JPEG (progressive, arithmetic-coded, multi-scan); a baseline
+    file or a PNG never waits. A decode takes a fraction of a second, so a wait is as short."""
+    if not header.buffered_bytes:
+        yield
+        return
+    with _BUFFERED_DECODES:
+        yield
 
 
 BROKEN = "Ảnh bị thiếu dữ liệu hoặc bị hỏng (tải lên chưa hết). Vui lòng chụp lại."
@@ -310,11 +332,12 @@ def _decode_image(data: bytes, max_pixels: int, flags: int, max_side: int | None
     per_pixel = 3 if header.mime == "image/jpeg" else 4
     if header.pixels * per_pixel // (factor * factor) > DECODED_MAX_BYTES:
         raise ImageError(TOO_LARGE.format(mp=DECODED_MAX_BYTES // (per_pixel * 1_000_000)))
-    image = _checked_jpeg_decode(data, header, flags, factor)
-    if image is None:  # not a plain camera JPEG, or a broken one: checked, then OpenCV's decode
-        check_integrity(data, header)
-        image = cv2.imdecode(np.frombuffer(data, np.uint8),
-                             _REDUCED_COLOR[factor] if factor > 1 else flags)
+    with _buffer_held(header):
+        image = _checked_jpeg_decode(data, header, flags, factor)
+        if image is None:  # not a plain camera JPEG, or a broken one: checked, then OpenCV's
+            check_integrity(data, header)
+            image = cv2.imdecode(np.frombuffer(data, np.uint8),
+                                 _REDUCED_COLOR[factor] if factor > 1 else flags)
     if image is None:
         raise ImageError("Không đọc được ảnh (tệp bị hỏng hoặc không đầy đủ). Vui lòng chụp lại.")
     if min(image.shape[:2]) < MIN_SIDE // factor:
@@ -382,7 +405,8 @@ def check_usable(data: bytes, max_pixels: int) -> str:
     header = inspect(data, max_pixels)
     if min(header.width, header.height) < MIN_SIDE:
         raise ImageError(TOO_SMALL)
-    check_integrity(data, header)
+    with _buffer_held(header):
+        check_integrity(data, header)
     return header.mime
 
 

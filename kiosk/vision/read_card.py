@@ -399,16 +399,18 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
 
     ``hint``: where the camera's preview frames just before this shot found the card, as the
     browser sent it back (card_track's text, in this frame's pixels; untrusted). The card is
-    looked for there first, as on a preview frame: the shot comes a moment after frames that
-    found it, so the search of the whole frame (more than half of a front's read) is spared.
-    A hint that does not fit costs the few milliseconds of trying it, then the frame is
-    searched whole; the read is the same either way but for where exactly the sides lie."""
+    looked for there first: the kiosk shoots after frames that found the card held still, so
+    the search of the whole frame (more than half of a front's read) is spared. Unlike a
+    preview frame, the photo only follows a card that has not moved (its sides within a few
+    pixels of the hint): its read is kept and carried, and a side that drifted onto print
+    would stay there. Otherwise, or when the hint does not fit, the frame is searched whole,
+    for the few milliseconds of trying."""
     frame = _check_image(image)
     detector = card_portrait.face_detector(models_dir)
     near = (card_track.corners_to_follow(card_track.parse_hint(hint, frame.shape[1],
                                                                frame.shape[0]))
             if hint else None)
-    verdict = guidance.analyse_frame(frame, hint=near)
+    verdict = guidance.analyse_frame(frame, hint=near, hint_still_only=True)
     read = SideRead(corners=verdict.corners,
                     located_by="outline" if verdict.corners is not None else None)
     if not (held_card and card_qr_read):

@@ -35,6 +35,8 @@
   // Native resolution up to 1280 px: the card's edge must be ≥ 450 px for its QR to read
   // (docs/vision-card.md), so a shrunk preview would always be "too far".
   var MAX_WIDTH = 1280;
+  // kiosk.vision.engine.GUIDANCE_MAX_SIDE: a frame with a longer side is judged shrunk to it
+  var JUDGED_SIDE = 1280;
   var CHANGED_BITS = 12;
   // ~1.5 s of empty frames (the card set down, turned over, fetched from a wallet): then one
   // frame a second finds the card's return within a second.
@@ -142,7 +144,10 @@
       canvas.width = width;
       canvas.height = Math.round(width * video.videoHeight / video.videoWidth);
       canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-      var toPhoto = video.videoWidth / canvas.width;  // this frame's pixels to the photo's
+      // the server judges a frame with its long side at most JUDGED_SIDE: its answer's pixels
+      // to the photo's (camera.js shoots the camera's native frame)
+      var toPhoto = Math.max(video.videoWidth, video.videoHeight)
+        / Math.min(JUDGED_SIDE, Math.max(canvas.width, canvas.height));
       if (held) {
         var hash = dhash(canvas, small);
         if (heldHash === null) heldHash = hash;

@@ -246,7 +246,8 @@ def test_signing_does_not_decode_the_drawing_again(monkeypatch):
 
 
 # ---- Third attack pass: the coefficient buffer of progressive / multi-scan JPEGs -----------
-# 8 uploads at once must stay under 320 MB: one may cost at most 40 MB more than the warm-up.
+# One upload may cost at most 40 MB more than the warm-up; at most six are decoded at once
+# (images.BUFFERED_DECODES_AT_ONCE), so that they stay under 256 MB together.
 PROGRESSIVE_LIMIT_KB = 40 * 1024
 PROGRESSIVE_REFUSALS = {
     "capture_progressive_jpeg_6320": "Ảnh quá lớn",
@@ -526,3 +527,83 @@ def test_a_header_cut_inside_the_scan_header_is_not_taken_for_exif_free():
     assert jpeg_coefficient_bytes(cut) == 0
     whole = _jpeg_of(Image.new("RGB", (16, 16)), quality=90)
     assert _exif_free(whole) is True
+
+
+def test_no_more_buffered_jpegs_are_decoded_at_once_than_the_budget_holds(monkeypatch):
+    """Twice as many progressive uploads as the budget has places arrive at once (a web
+    process's request threads): as many are decoded as there are places, the others wait for
+    one, and a baseline photo (every webcam's) does not wait at all."""
+    import threading
+
+    import simplejpeg
+
+    from kiosk.vision import images
+
+    photo = bombs.progressive_jpeg(640, 480, subsampling=2)
+    baseline = bombs.uniform_jpeg(640, 480)
+    places = images.BUFFERED_DECODES_AT_ONCE
+    state = threading.Condition()
+    counts = {"inside": 0, "most": 0, "waiting": 0}
+    release = threading.Event()
+    real_decode, real_places = simplejpeg.decode_jpeg, images._BUFFERED_DECODES
+
+    def held_decode(data, *args, **kwargs):
+        if data is not photo:
+            return real_decode(data, *args, **kwargs)
+        with state:
+            counts["inside"] += 1
+            counts["most"] = max(counts["most"], counts["inside"])
+            state.notify_all()
+        release.wait(30)
+        try:
+            return real_decode(data, *args, **kwargs)
+        finally:
+            with state:
+                counts["inside"] -= 1
+
+    class CountingPlaces:  # the process's places, counting who waits for one
+        def __enter__(self):
+            with state:
+                counts["waiting"] += 1
+                state.notify_all()
+            real_places.acquire()
+            with state:
+                counts["waiting"] -= 1
+
+        def __exit__(self, *exc):
+            real_places.release()
+
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", held_decode)
+    monkeypatch.setattr(images, "_BUFFERED_DECODES", CountingPlaces())
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        images.check_usable(photo, 40_000_000))) for _ in range(2 * places)]
+    for thread in threads:
+        thread.start()
+    try:
+        with state:
+            assert state.wait_for(lambda: counts["inside"] == places
+                                  and counts["waiting"] == places, timeout=30), counts
+        assert images.check_usable(baseline, 40_000_000) == "image/jpeg"  # while they wait
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(30)
+    assert counts["most"] == places and answers == ["image/jpeg"] * (2 * places)
+
+
+def test_no_module_of_the_kiosk_lets_pillow_load_a_truncated_image():
+    """Pillow's LOAD_TRUNCATED_IMAGES is one flag for the whole process, and a library may turn
+    it on when imported (face_recognition does): then a truncated PNG passes the integrity
+    check. Every module of the kiosk imported, in a fresh process, leaves it off."""
+    import subprocess
+    import sys
+
+    code = ("import importlib, pkgutil, kiosk\n"
+            "for m in pkgutil.walk_packages(kiosk.__path__, 'kiosk.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "from PIL import ImageFile\n"
+            "print(ImageFile.LOAD_TRUNCATED_IMAGES)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "False"
