@@ -318,8 +318,9 @@ def analyse_frame(frame: np.ndarray, thresholds: GuidanceLimits = DEFAULT_LIMITS
 
     ``hint``: the card's corners in the previous preview frame; the card is looked for near
     them first (:func:`card_track.track_card`), and searched for in the whole frame when it is
-    not there (``hint_still_only``: not within a card held still's move of them). ``metric_size`` (width, height) is accepted for the benchmark's full-size
-    baseline; only its width is used."""
+    not there (``hint_still_only``: not within a card held still's move of them).
+    ``metric_size`` (width, height) is accepted for the benchmark's full-size baseline; only
+    its width is used."""
     t = thresholds
     if metric_size is not None:
         metric_width = int(metric_size[0])

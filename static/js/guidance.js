@@ -9,8 +9,8 @@
  * back as "track" with the next frame, the server looks there first (dropped when an answer
  * has none, or fails; kept over a «busy» answer). The same corners, scaled to the camera's
  * native size, wait in the form's [data-card-track] field, so that the photo camera.js takes
- * carries them too: its read looks for the card there first. After GOOD_IN_A_ROW good frames the form
- * shoots by itself (camera.js takes the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
+ * carries them too: its read looks for the card there first (a card held still only).
+ * After GOOD_IN_A_ROW good frames the form shoots by itself (camera.js takes the full-resolution photo and htmx sends it). On a form marked data-shoot-on-qr (step 1's
  * scan) one frame whose QR code the server read ("qr_read": true) is enough: the server keeps
  * that frame's payload, so the customer is not asked to move the card for a photo that would
  * only read the same code again.
@@ -69,8 +69,8 @@
 
   function csrfToken() { return window.kioskCsrfToken ? window.kioskCsrfToken() : ''; }
 
-  // A track "x1,y1,…,x4,y4,n" in the preview frame's pixels, in the photo's: the photo is the
-  // camera's native frame, the preview at most MAX_WIDTH wide (n, a count, stays).
+  // A track "x1,y1,…,x4,y4,n" in the pixels of the frame as the server judged it, in the
+  // photo's (times ``factor``); n, a count, stays.
   function scaledTrack(text, factor) {
     var parts = String(text).split(',');
     if (parts.length !== 9) return '';
