@@ -30,6 +30,11 @@ def _idle_kiosk_at_step_1(live_app_factory, page):
     idle_posts = []
     page.on("request", lambda r: idle_posts.append(r.url) if r.url.endswith("/idle") else None)
     start(page, app)
+    # Step 1 is a page of its own: idle.js starts its clock at DOMContentLoaded, which on a busy
+    # machine may come after the heading is seen. A clock moved on before that start is lost
+    # (idle.js counts from when it starts), so wait for the page's load event (which follows
+    # DOMContentLoaded, and is the browser's, not a timer of the faked clock).
+    page.wait_for_load_state("load")
     return app, idle_posts
 
 
