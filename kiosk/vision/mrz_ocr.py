@@ -48,6 +48,9 @@ class MrzRead:
     text: str  # what the OCR read (for diagnostics; never logged with personal data)
     found: bool  # a zone-like block was read as 2 or 3 MRZ lines
     box: np.ndarray | None  # the zone's 4 corners in frame pixels
+    # whether the zone read turned half round: its first line is along the box's lower long
+    # side (None when nothing was read)
+    upside_down: bool | None = None
 
     @property
     def valid(self) -> bool:
@@ -302,22 +305,24 @@ def _read_at(gray: np.ndarray, boxes: list[np.ndarray], engine: str, today: date
     attempts = []
     if "grid" in readers:  # cheap: every block both ways up before any Tesseract call
         for box, crop in crops:
-            attempts += [(read_grid, box, crop), (read_grid, box, cv2.rotate(crop, cv2.ROTATE_180))]
+            attempts += [(read_grid, box, crop, False),
+                         (read_grid, box, cv2.rotate(crop, cv2.ROTATE_180), True)]
         # small characters (a TD3 zone in a 640×480 frame: 7–8 px each): the same block cut
         # again a fraction of a pixel off, so each glyph is resampled differently — each cut is
         # a whole new reading that must pass every check digit on its own (nothing is merged)
         for box in boxes:
             for crop in _shifted_crops(gray, box):
-                attempts += [(read_grid, box, crop),
-                             (read_grid, box, cv2.rotate(crop, cv2.ROTATE_180))]
+                attempts += [(read_grid, box, crop, False),
+                             (read_grid, box, cv2.rotate(crop, cv2.ROTATE_180), True)]
     if "tesseract" in readers:
         for box, crop in crops:
-            attempts += [(lambda c, t: read_crop(c, engine, t), box, v) for v in _variants(crop)]
-    for reader, box, variant in attempts:
+            attempts += [(lambda c, t: read_crop(c, engine, t), box, v, turned)
+                         for v, turned in _variants(crop)]
+    for reader, box, variant, turned in attempts:
         data, text = reader(variant, today)
         if data is None:
             continue
-        read = MrzRead(data, text, True, box)
+        read = MrzRead(data, text, True, box, turned)
         if data.valid:
             return read
         if best.data is None or sum(data.checks.values()) > sum(best.data.checks.values()):
@@ -345,8 +350,9 @@ def _shifted_crops(gray: np.ndarray, box: np.ndarray):
 
 
 def _variants(crop: np.ndarray):
-    yield crop
-    yield cv2.rotate(crop, cv2.ROTATE_180)
+    """The crop as Tesseract is given it, each with whether it was turned half round."""
+    yield crop, False
+    yield cv2.rotate(crop, cv2.ROTATE_180), True
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8)).apply(crop)
     yield cv2.adaptiveThreshold(clahe, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY,
-                                31, 10)
+                                31, 10), False

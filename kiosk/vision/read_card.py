@@ -90,6 +90,9 @@ class SideRead:
     corners: np.ndarray | None = None
     located_by: str | None = None  # "outline" | "qr" | "portrait" | "mrz" | None
     qr_result: qr.QrResult | None = None
+    # where the QR code is, when not on this frame's own side: "back" for a page that shows
+    # both sides of a 2024 căn cước (its code on the back, beside a front): see _qr_elsewhere
+    qr_side: str | None = None
     fields: dict = field(default_factory=_empty_fields)
     qr_error: str | None = None
     mrz: object | None = None  # mrz_ocr.MrzRead
@@ -244,6 +247,55 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
         if crop is not None:
             read.portrait, read.portrait_found = crop, True
             read.located_by = read.located_by or "portrait"
+
+
+# Where a QR code may lie from a TD1 zone on the same card, in zone widths along the zone's
+# lines (u) and across them, downwards as the zone reads (v). A zone is ~0.9 of its card's
+# width, and the card 0.63 of its width high with the zone at its bottom: the card reaches
+# ~0.55 zone widths to either side of the zone's centre and ~0.6 above it. The 2024 back's code
+# measured u ±0.40, v −0.39 to −0.44 (drawn and real scans); a 2021 front's code on the same
+# page v −1.2 (front above the back), +0.3 (below it), u ±0.77 (side by side).
+ZONE_CARD_U = 0.55
+ZONE_CARD_V = (-0.8, 0.0)
+# How far (a share of the card's size on every side) a QR code may lie outside the card that
+# a face found alone places (PortraitHit.card_corners: ±20 % in scale) and still be its own.
+FACE_CARD_MARGIN = 0.2
+
+
+def _qr_on_other_card(read: SideRead) -> bool:
+    """Whether a front's QR code lies on another card than its portrait: a page that shows both
+    sides (a scan, a photocopy), the code on the back beside the front. A 2021 chip card
+    carries its code on the front, by the portrait; a 2024 căn cước on its back, above the
+    zone: such a page is a 2024 card, not a 2021 front (card_kind).
+
+    Only a code found by a search of the frame counts (one found at a card's own QR corner is
+    that card's). Where the page's back was read by its zone, the zone says which card the code
+    is on; else, where the portrait was found by a search of the frame, the card its face
+    places; else nothing is changed. (The outline found on such a page may be the portrait's
+    own frame or the whole sheet, not a card: it places nothing.)"""
+    result = read.qr_result
+    if result is None or result.points is None or result.where != "frame":
+        return False
+    centre = np.asarray(result.points, np.float32).reshape(-1, 2).mean(axis=0)
+    zone = read.mrz
+    if zone is not None and zone.valid and zone.box is not None and zone.upside_down is not None:
+        tl, tr, br, bl = card_outline.order_corners(zone.box)
+        if zone.upside_down:  # read turned half round: as it reads, the box's BR is its TL
+            tl, tr, bl = br, bl, tr
+        width = float(np.linalg.norm(tr - tl))
+        if width < 1:
+            return False
+        along = (tr - tl) / width
+        down = (bl - tl) / max(float(np.linalg.norm(bl - tl)), 1e-6)
+        offset = centre - np.asarray(zone.box, np.float32).reshape(-1, 2).mean(axis=0)
+        u, v = float(offset @ along) / width, float(offset @ down) / width
+        return abs(u) <= ZONE_CARD_U and ZONE_CARD_V[0] <= v <= ZONE_CARD_V[1]
+    if read.portrait_hit is None:
+        return False
+    x, y = _qr_on_card(read.portrait_hit.card_corners(), result.points)
+    w, h = card_outline.CARD_SIZE
+    m = FACE_CARD_MARGIN
+    return not (-m * w <= x <= (1 + m) * w and -m * h <= y <= (1 + m) * h)
 
 
 def _qr_side(read: SideRead, shape: tuple[int, ...]) -> str | None:
@@ -454,6 +506,8 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "back"  # zone-like lines, unread, and nothing else: most likely a back
     elif read.corners is not None:
         read.side = "back"
+    if not held_card and read.side == "front" and _qr_on_other_card(read):
+        read.qr_side = "back"  # a page with both sides: the code is on the back beside it
     if with_mrz and read_print and read.side == "front" and not read.qr_valid:
         # no QR code: the number printed beside the portrait (only on a full read: a face
         # check that skips the zone skips this too)
@@ -574,7 +628,7 @@ def card_kind(sides: list[SideRead]) -> str | None:
     """The kind of document from what its sides showed (None when they cannot tell)."""
     if any(s.mrz_format == "TD3" for s in sides):
         return "passport"
-    qr_on = {s.side for s in sides if s.qr_result is not None}
+    qr_on = {s.qr_side or s.side for s in sides if s.qr_result is not None}
     td1 = any(s.mrz_format == "TD1" for s in sides)
     if "back" in qr_on:
         return "can_cuoc_2024"  # the QR code on the back (with or without a read zone)
