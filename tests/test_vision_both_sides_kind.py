@@ -17,14 +17,20 @@ from tests.support.synthetic import random_holder, render_back, render_front
 PAPER = (235, 235, 235)
 
 
-def _page(kind: str, layout: str, seed: int = 4) -> np.ndarray:
+def _page(kind: str, layout: str, seed: int = 4, gap: int = 30, turned: str | None = None
+          ) -> np.ndarray:
     """Both sides of one card of ``kind`` on a sheet: ``front_above`` (the usual photocopy),
-    ``back_above`` or ``side_by_side``; the gap between the two cards as on the real scans."""
+    ``back_above`` or ``side_by_side``, ``gap`` px apart (30 as on the real scans); ``turned``:
+    that side turned half round on the sheet (copied the other way up)."""
     holder = random_holder(np.random.default_rng(seed), kind)
     front = render_front(holder, load("megawati_sukarnoputri/4.jpg"), seed, kind=kind)
     back = render_back(holder, seed, kind=kind)
+    if turned == "front":
+        front = cv2.rotate(front, cv2.ROTATE_180)
+    elif turned == "back":
+        back = cv2.rotate(back, cv2.ROTATE_180)
     h, w = front.shape[:2]
-    gap, edge = 30, 40
+    edge = 40
     if layout == "side_by_side":
         page = np.full((h + 2 * edge, 2 * w + gap + 2 * edge, 3), PAPER, np.uint8)
         page[edge:edge + h, edge:edge + w] = front
@@ -59,6 +65,34 @@ def test_a_page_with_both_sides_is_named_by_where_its_code_lies(engine_for_pages
     assert result["card_kind"] == kind
     assert result["quality"]["qr_valid"] and result["portrait_found"]
     assert result["sides"] == ["front"]  # the portrait's side: the face is compared with it
+
+
+@pytest.mark.parametrize("gap", [0, 10])
+@pytest.mark.parametrize(("layout", "turned"), [("front_above", "front"), ("back_above", "back")])
+@pytest.mark.parametrize("kind", ["can_cuoc_2024", "cccd_chip_2021"])
+def test_a_side_copied_the_other_way_up_next_to_the_backs_top_edge(engine_for_pages, kind,
+                                                                   layout, turned, gap):
+    """One card turned half round against the other, the front beside the back's top edge: a
+    2021 front's code then lies at its lower edge, just past the back's top edge (the zone's
+    window ends at that edge: ZONE_CARD_V)."""
+    require_sface_models()
+    page = _page(kind, layout, gap=gap, turned=turned)
+    result = engine_for_pages.read_card([_png(page)])
+    assert result["card_kind"] == kind
+    assert result["quality"]["qr_valid"] and result["portrait_found"]
+
+
+def test_a_kept_read_is_named_for_each_caller(engine_for_pages):
+    """The reads of one photo as a page and as a card held up serve each other
+    (read_card._cache_keys); where the code lies is decided for each caller: the page read,
+    kept, answers a held card's call as one side (its front with a code: a 2021 front)."""
+    require_sface_models()
+    photo = _png(_page("can_cuoc_2024", "front_above", seed=5))
+    as_page = engine_for_pages.read_card([photo])
+    held = engine_for_pages.read_card([photo], held_card=True)
+    assert as_page["card_kind"] == "can_cuoc_2024" and as_page["sides"] == ["front"]
+    assert held["sides"] == ["front"]  # the kept read, not read again
+    assert held["card_kind"] == "cccd_chip_2021"
 
 
 def test_a_card_held_up_is_one_side_and_its_code_is_that_sides():

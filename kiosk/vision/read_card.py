@@ -30,7 +30,7 @@ Nothing heavy happens at import time: dlib's HOG detector and Tesseract load on 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import cv2
@@ -91,7 +91,7 @@ class SideRead:
     located_by: str | None = None  # "outline" | "qr" | "portrait" | "mrz" | None
     qr_result: qr.QrResult | None = None
     # where the QR code is, when not on this frame's own side: "back" for a page that shows
-    # both sides of a 2024 căn cước (its code on the back, beside a front): see _qr_elsewhere
+    # both sides of a 2024 căn cước (its code on the back, beside a front): see _qr_side_for
     qr_side: str | None = None
     fields: dict = field(default_factory=_empty_fields)
     qr_error: str | None = None
@@ -213,7 +213,11 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
     if corners is not None:
         warp = card_outline.warp_card(frame, corners)
         crop, turned = card_portrait.portrait_on_card(warp, detector)
-        if crop is not None:
+        # kept only when the face comparison will find the face in it too: an outline that
+        # was the portrait's own frame (a drawn card's photo, taller than wide, straightened
+        # as a card on its side) gives a face on its side, stretched, that the detector takes
+        # on the whole card but not in the crop; the searches below then find it upright
+        if crop is not None and card_portrait.portrait_has_face(crop, detector) is not False:
             read.portrait, read.portrait_found = crop, True
             if turned:
                 read.corners = card_outline.rotate_corners(corners, 2)
@@ -252,14 +256,24 @@ def _find_portrait(frame: np.ndarray, read: SideRead, detector) -> None:
 # Where a QR code may lie from a TD1 zone on the same card, in zone widths along the zone's
 # lines (u) and across them, downwards as the zone reads (v). A zone is ~0.9 of its card's
 # width, and the card 0.63 of its width high with the zone at its bottom: the card reaches
-# ~0.55 zone widths to either side of the zone's centre and ~0.6 above it. The 2024 back's code
-# measured u ±0.40, v −0.39 to −0.44 (drawn and real scans); a 2021 front's code on the same
-# page v −1.2 (front above the back), +0.3 (below it), u ±0.77 (side by side).
+# ~0.55 zone widths to either side of the zone's centre and ~0.62 above it (its top edge). The
+# 2024 back's code measured u ±0.40, v −0.39 to −0.44 (drawn and real scans); a 2021 front's
+# code on the same page v −1.2 (front above the back), +0.3 (below it), u ±0.77 (side by
+# side), and v −0.77 to −0.81 with the front turned half round above the back (its code then
+# at its lower edge, next to the back's top edge).
 ZONE_CARD_U = 0.55
-ZONE_CARD_V = (-0.8, 0.0)
+ZONE_CARD_V = (-0.65, 0.0)
 # How far (a share of the card's size on every side) a QR code may lie outside the card that
 # a face found alone places (PortraitHit.card_corners: ±20 % in scale) and still be its own.
 FACE_CARD_MARGIN = 0.2
+
+
+def _qr_side_for(read: SideRead, held_card: bool) -> str | None:
+    """``SideRead.qr_side`` for a read made (or kept) with this ``held_card``: "back" for a
+    front on a page whose code lies on the other card; a card held up shows one side only."""
+    if not held_card and read.side == "front" and _qr_on_other_card(read):
+        return "back"
+    return None
 
 
 def _qr_on_other_card(read: SideRead) -> bool:
@@ -506,8 +520,7 @@ def read_side(image: np.ndarray, today: date | None = None, *, with_mrz: bool = 
         read.side = "back"  # zone-like lines, unread, and nothing else: most likely a back
     elif read.corners is not None:
         read.side = "back"
-    if not held_card and read.side == "front" and _qr_on_other_card(read):
-        read.qr_side = "back"  # a page with both sides: the code is on the back beside it
+    read.qr_side = _qr_side_for(read, held_card)
     if with_mrz and read_print and read.side == "front" and not read.qr_valid:
         # no QR code: the number printed beside the portrait (only on a full read: a face
         # check that skips the zone skips this too)
@@ -540,7 +553,8 @@ def _cache_keys(key, today: date | None, with_mrz: bool, models_dir, read_print:
                 held_card: bool) -> list[tuple]:
     """The keys under which a read that serves this call may be kept, best first: the exact
     one, then the read with the other ``held_card`` (either is a true read of the photo: the
-    held card's skips only what one side held up cannot show)."""
+    held card's skips only what one side held up cannot show; where a page's code lies is
+    decided again for the caller, :func:`kept_side_read`)."""
     base = (key, today or date.today(), with_mrz, str(models_dir or ""))
     return [(*base, read_print, held_card), (*base, read_print, not held_card)]
 
@@ -559,7 +573,10 @@ def kept_side_read(key, today: date | None = None, *, with_mrz: bool = True, mod
             if other is not None and not print_would_be_read(other):
                 found = other
         if found is not None:
-            return found
+            # a read kept under the other held_card: the same read, but whether the photo is
+            # a page decides where its code is
+            qr_side = _qr_side_for(found, held_card)
+            return found if found.qr_side == qr_side else replace(found, qr_side=qr_side)
     return None
 
 
