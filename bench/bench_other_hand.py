@@ -4,9 +4,9 @@
         [--keep DIR] [--out FILE]
 
 Outside checks run ``vision read-card`` and ``vision verify`` on scenes "made by other
-generators". tests/support/other_hand.py draws them with nothing in common with
-tests/support/synthetic.py or the kiosk's code (fonts, card size, layout, QR maker, MRZ glyphs,
-scene model). This runs them exactly as outside checks do: ``flask --app kiosk vision
+generators". tests/support/other_hand.py draws them with no code shared with
+tests/support/synthetic.py or the kiosk (its fonts, card size, layout, check digits, QR payload
+and scene model; what it shares is said there). This runs them exactly as outside checks do: ``flask --app kiosk vision
 read-card --jsonl`` (``--scenes`` of each of the four sides: 2021 and 2024, front and back)
 and ``vision verify --jsonl`` (``--pairs`` card fronts against a webcam frame, half of the
 holder in another photo, half of a stranger; the face test photos' evaluation split).
@@ -102,6 +102,7 @@ def read_cards(scenes: list[dict]) -> dict:
         want_kind = None if key == "can_cuoc_2024/front" else scene["kind"]
         c = counts[key]
         c["scenes"] += 1
+        c["errors"] += "error" in answer  # counted as a miss in every column below too
         c["id_right"] += number == person["id_number"]
         c["id_wrong"] += bool(number) and number != person["id_number"]
         c["kind_right"] += answer.get("card_kind") == want_kind

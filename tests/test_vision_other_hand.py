@@ -1,5 +1,5 @@
 """Cards and webcam frames drawn by another hand (tests/support/other_hand.py: other fonts, card
-size, layout offsets, QR maker, MRZ glyphs, scene model) read as the project's own drawings do:
+size, layout offsets, check digits, QR payload, scene model) read as the project's own drawings do:
 outside checks run the contract on scenes from other generators. Every side of both chip-era
 kinds, and the face decision on the same person and on strangers."""
 from __future__ import annotations

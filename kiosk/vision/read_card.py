@@ -572,11 +572,18 @@ def kept_side_read(key, today: date | None = None, *, with_mrz: bool = True, mod
             other = SIDE_READS.get((*exact[:4], not read_print, exact[5]))
             if other is not None and not print_would_be_read(other):
                 found = other
-        if found is not None:
-            # a read kept under the other held_card: the same read, but whether the photo is
-            # a page decides where its code is
-            qr_side = _qr_side_for(found, held_card)
-            return found if found.qr_side == qr_side else replace(found, qr_side=qr_side)
+        if found is None:
+            continue
+        if exact[5] == held_card:
+            return found
+        # kept under the other held_card: the same read, except where a zone was read with its
+        # check digits (a card held up is then its back alone, not searched for a portrait: a
+        # page showing both sides reads otherwise); and whether the photo is a page decides
+        # where its code is
+        if _zone_read(found) and found.mrz_format == "TD1":
+            continue
+        qr_side = _qr_side_for(found, held_card)
+        return found if found.qr_side == qr_side else replace(found, qr_side=qr_side)
     return None
 
 
@@ -793,7 +800,9 @@ def portrait_from_frame(image: np.ndarray, models_dir=None) -> np.ndarray | None
         detector = card_portrait.face_detector(models_dir)
         if detector is not None and not card_portrait.portrait_has_face(crop, detector):
             other, _ = card_portrait.portrait_on_card(card_outline.warp_card(image, corners), detector)
-            crop = other if other is not None else crop
+            # as read_side keeps it: only a crop whose face the comparison finds too
+            if other is not None and card_portrait.portrait_has_face(other, detector):
+                crop = other
         return crop
     if card_portrait._looks_like_bare_card(image):
         return card_portrait.portrait_crop(image)

@@ -1,13 +1,15 @@
 """ID cards and webcam frames drawn by another hand than tests/support/synthetic.py.
 
 Outside checks run the command-line contract on scenes "made by other generators". This one
-shares nothing with the project's own drawer, nor with the kiosk's code: its own fonts (DejaVu
-Serif and Sans Condensed; the MRZ in OCR-B *Sharp*, not the OCR-B the zone reader's glyphs
-come from), its own card resolution (1012 × 638), layout offsets, colours and background waves,
-QR codes made by segno with their own error levels and quiet zones, its own check digits and
-QR payload, textured desks, perspective, light falloff, blur, noise and JPEG quality. Written
-from the public facts only (docs/vision-card.md, «Facts»): the 2021 chip card's QR code on the
-front, the 2024 căn cước's on the back above the TD1 zone, the zone's Vietnamese layout.
+shares no code with the project's own drawer, nor with the kiosk's: its own fonts (DejaVu Serif
+and Sans Condensed; the zone in OCR-B *Sharp*), card resolution (1012 × 638), layout offsets,
+colours and background waves, QR error levels and quiet zones, check digits and QR payload,
+desks, perspective, light falloff, blur, noise and JPEG quality. Written from the public facts
+only (docs/vision-card.md, «Facts»): the 2021 chip card's QR code on the front, the 2024 căn
+cước's on the back above the TD1 zone, the zone's Vietnamese layout. What it does share: the
+QR codes are made by segno as the project's drawer makes them; OCR-B Sharp is the same design
+as the OCR-B the zone reader's glyphs come from (96.6 % of the ink alike); a card that does not
+expire is written as the kiosk writes it (``<<<<<<``, check ``<``).
 
 Faces come from the caller (the face test photos, never copied into the repository).
 """
@@ -47,16 +49,21 @@ def holder(rng: random.Random) -> dict:
     century = 0 if born.year < 2000 else 2
     number = f"038{century + female}{born.year % 100:02d}{rng.randrange(10 ** 6):06d}"
     middle = "Thị" if female else rng.choice(_MIDDLE)
-    # renewed at 25, 40 and 60: the card expires at the next of those ages (none after 60)
-    renew_at = next((age for age in (25, 40, 60) if age > 2021 - born.year), None)
-    expiry = None
-    if renew_at is not None:
-        expiry = date(born.year + renew_at, born.month, min(born.day, 28 if born.month == 2 else 31))
+    issued = date(2021 + rng.randrange(4), 1 + rng.randrange(12), 1 + rng.randrange(28))
     return {"id_number": number, "full_name": f"{rng.choice(_SURNAMES)} {middle} {rng.choice(_GIVEN)}",
             "date_of_birth": born, "gender": "Nữ" if female else "Nam",
             "address": f"Số {rng.randrange(1, 300)}, {rng.choice(_PLACES)}",
-            "issue_date": date(2021 + rng.randrange(4), 1 + rng.randrange(12), 1 + rng.randrange(28)),
-            "expiry": expiry}
+            "issue_date": issued, "expiry": _expiry(born, issued)}
+
+
+def _expiry(born: date, issued: date) -> date | None:
+    """The card is changed at 25, 40 and 60; one issued within the two years before such a
+    birthday lasts to the next; one issued within two years of 60, or after, does not expire."""
+    for age in (25, 40, 60):
+        day = date(born.year + age, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
+        if day > date(issued.year + 2, issued.month, issued.day):
+            return day
+    return None
 
 
 def qr_payload(person: dict) -> str:
