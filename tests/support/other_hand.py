@@ -193,9 +193,9 @@ def draw_card(kind: str, side: str, person: dict, rng: random.Random,
 
 
 def scene(card_bgr: np.ndarray, rng: random.Random, size: tuple[int, int] = (1280, 720)) -> bytes:
-    """The card on a textured desk as a webcam or phone sees it: 50–80 % of the frame's width,
-    turned ±12°, its corners pulled by perspective, light falling off across the frame, blurred,
-    noisy, JPEG quality 70–92."""
+    """The card on a textured desk as a webcam or phone sees it, whole: 50–80 % of the frame's
+    width, turned ±12°, its corners pulled by perspective, light falling off across the frame,
+    blurred, noisy, JPEG quality 70–92."""
     out_w, out_h = size
     noise = np.random.default_rng(rng.randrange(10 ** 6))
     desk = np.full((out_h, out_w, 3), rng.randrange(40, 160), np.float64)
@@ -207,6 +207,13 @@ def scene(card_bgr: np.ndarray, rng: random.Random, size: tuple[int, int] = (128
     corners = np.array([[-width, -height], [width, -height], [width, height], [-width, height]]) / 2
     corners = corners @ rotation.T + (out_w / 2 + rng.uniform(-80, 80), out_h / 2 + rng.uniform(-40, 40))
     corners += [[rng.uniform(-25, 25), rng.uniform(-15, 15)] for _ in range(4)]
+    # the whole card in view, as a check's scene shows it: shrunk and moved in when it is not
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    margin = 12
+    fit = min(1.0, (out_w - 2 * margin) / (high[0] - low[0]), (out_h - 2 * margin) / (high[1] - low[1]))
+    corners = (corners - (low + high) / 2) * fit + (low + high) / 2
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    corners += np.maximum(0, margin - low) - np.maximum(0, high - (np.array(size) - margin))
     matrix = cv2.getPerspectiveTransform(
         np.float32([[0, 0], [CARD_W, 0], [CARD_W, CARD_H], [0, CARD_H]]), np.float32(corners))
     warped = cv2.warpPerspective(card_bgr, matrix, size)
