@@ -553,8 +553,8 @@ def _cache_keys(key, today: date | None, with_mrz: bool, models_dir, read_print:
                 held_card: bool) -> list[tuple]:
     """The keys under which a read that serves this call may be kept, best first: the exact
     one, then the read with the other ``held_card`` (either is a true read of the photo: the
-    held card's skips only what one side held up cannot show; where a page's code lies is
-    decided again for the caller, :func:`kept_side_read`)."""
+    held card's skips only what one side held up cannot show; :func:`kept_side_read` says
+    where the two differ)."""
     base = (key, today or date.today(), with_mrz, str(models_dir or ""))
     return [(*base, read_print, held_card), (*base, read_print, not held_card)]
 
