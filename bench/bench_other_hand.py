@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.faces_data import load, photos  # noqa: E402
+from tests import faces_data as faces  # noqa: E402
+from tests.faces_data import load  # noqa: E402
 from tests.support import other_hand  # noqa: E402
 
 FLASK = ROOT / ".venv" / "bin" / "flask"
@@ -51,15 +52,8 @@ def _contract(command: str, requests: list[dict]) -> list[dict]:
     return answers
 
 
-def _people() -> dict[str, list[str]]:
-    by_person: dict[str, list[str]] = defaultdict(list)
-    for row in photos(split="evaluation"):
-        by_person[row["identity"]].append(row["file"])
-    return {who: files for who, files in by_person.items() if len(files) >= 2}
-
-
 def draw_scenes(folder: Path, per_side: int, rng: random.Random) -> list[dict]:
-    people = _people()
+    people = faces.people("evaluation")
     every_photo = sorted(f for files in people.values() for f in files)
     scenes = []
     for kind, side in other_hand.KINDS:
@@ -73,7 +67,7 @@ def draw_scenes(folder: Path, per_side: int, rng: random.Random) -> list[dict]:
 
 
 def draw_pairs(folder: Path, count: int, rng: random.Random) -> list[dict]:
-    people = _people()
+    people = faces.people("evaluation")
     pairs = []
     for i in range(count):
         who = rng.choice(sorted(people))

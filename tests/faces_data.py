@@ -79,6 +79,14 @@ def photos(split: str | None = None, identity: str | None = None) -> list[dict]:
             and (identity is None or row["identity"] == identity)]
 
 
+def people(split: str, at_least: int = 2) -> dict[str, list[str]]:
+    """The split's identities with at least ``at_least`` photos: identity → files."""
+    by_person: dict[str, list[str]] = {}
+    for r in photos(split=split):
+        by_person.setdefault(r["identity"], []).append(r["file"])
+    return {who: files for who, files in by_person.items() if len(files) >= at_least}
+
+
 def row(file: str) -> dict:
     for r in manifest():
         if r["file"] == file:

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.faces_data import load, photos, require_sface_models
+from tests import faces_data
+from tests.faces_data import load, require_sface_models
 from tests.support import other_hand
 
 
@@ -22,20 +23,13 @@ def engine():
     return EkycEngine.from_config(dict(DEFAULTS))
 
 
-def _people(split: str = "evaluation") -> dict[str, list[str]]:
-    by_person: dict[str, list[str]] = {}
-    for row in photos(split=split):
-        by_person.setdefault(row["identity"], []).append(row["file"])
-    return {who: files for who, files in by_person.items() if len(files) >= 2}
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize(("kind", "side"), other_hand.KINDS)
 def test_every_side_of_a_card_drawn_by_another_hand_reads_right(engine, kind, side, seed):
     require_sface_models()
     rng = random.Random(f"{kind}/{side}/{seed}")
     person = other_hand.holder(rng)
-    photo = load(rng.choice(sorted(f for files in _people().values() for f in files)))
+    photo = load(rng.choice(sorted(f for files in faces_data.people("evaluation").values() for f in files)))
     card = other_hand.draw_card(kind, side, person, rng, photo)
     result = engine.read_card([other_hand.scene(card, rng)])
     assert result["sides"] == [side]
@@ -62,7 +56,7 @@ def test_the_face_on_a_card_drawn_by_another_hand_is_matched_only_to_its_holder(
         engine, seed, same_person):
     require_sface_models()
     rng = random.Random(f"faces/{seed}/{same_person}")
-    people = _people()
+    people = faces_data.people("evaluation")
     who = rng.choice(sorted(people))
     on_card, own = rng.sample(people[who], 2)
     stranger = rng.choice(sorted(p for p in people if p != who))
@@ -83,7 +77,7 @@ def test_a_card_cut_by_the_frame_still_gives_its_holders_face(engine, seed, top)
     could not use (no_face for 11 of 18 such frames before)."""
     require_sface_models()
     rng = random.Random(f"cut/{seed}")
-    people = _people()
+    people = faces_data.people("evaluation")
     who = rng.choice(sorted(people))
     on_card, own = rng.sample(people[who], 2)
     card = other_hand.draw_card("can_cuoc_2024", "front", other_hand.holder(rng), rng, load(on_card))
