@@ -42,6 +42,13 @@ stops; --max-seconds ends a configuration (unfinished walks are reported, not hi
 so one gunicorn web process; behind nginx (docs/deploy.md) its requests reach any web process,
 since nginx shares its upstream connections among all clients. Each web process has its own
 vision pool, so this is what shows a job that lands where the photos it needs were not read.
+
+``--upstream N``: all kiosks share N kept-alive connections, as nginx's ``keepalive N`` upstream
+pool does (docs/deploy.md keeps 16): a request takes any idle one, a connection is opened when
+none is idle and closed after use when N are already idle. Requests reach either web process,
+as with ``--spread``, without a new connection each time. ``--spread`` is the harsher of the
+two (every request pays gunicorn's accept and close); ``--upstream 16`` is the deployment the
+docs describe. The baseline app is walked the same way.
 """
 from __future__ import annotations
 
@@ -247,11 +254,25 @@ class Kiosk:
 
     device_token: str | None = None  # set once per configuration by enroll_kiosk
     spread = False  # --spread: a new connection per request (a proxy's pooled upstreams)
+    upstream = 0  # --upstream N: every kiosk shares N kept-alive connections (nginx's keepalive)
+    _shared: requests.adapters.HTTPAdapter | None = None
+
+    @classmethod
+    def shared_connections(cls) -> requests.adapters.HTTPAdapter:
+        """The connections every kiosk shares under --upstream: at most ``upstream`` kept idle,
+        more opened when all are busy (nginx's keepalive caps the idle ones, not the open)."""
+        if cls._shared is None:
+            cls._shared = requests.adapters.HTTPAdapter(pool_connections=4,
+                                                        pool_maxsize=cls.upstream,
+                                                        pool_block=False)
+        return cls._shared
 
     def __init__(self, base: str, results: Results, rng: random.Random, pause, hard_deadline):
         self.base, self.results, self.rng = base, results, rng
         self.pause, self.hard_deadline = pause, hard_deadline
         self.http = requests.Session()
+        if self.upstream:
+            self.http.mount("http://", self.shared_connections())
         if self.device_token:
             self.http.cookies.set(KIOSK_COOKIE, self.device_token, domain="127.0.0.1")
         self.csrf = None
@@ -882,6 +903,9 @@ def main(argv=None) -> int:
                          "process, as behind nginx (its upstream connections are shared by "
                          "all kiosks); by default a kiosk keeps its connection, and its "
                          "gunicorn worker")
+    ap.add_argument("--upstream", type=int, default=0, metavar="N",
+                    help="all kiosks share N kept-alive connections, as nginx's upstream "
+                         "keepalive pool (docs/deploy.md: 16); not with --spread")
     ap.add_argument("--clerk", default="kiosk,console", help=(
         "step 6: 'kiosk' = the clerk types their password on the kiosk (argon2id per "
         "registration; every commit has it), 'console' = one signed-in clerk approves from the "
@@ -894,6 +918,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=4, help="uncounted walks before measuring")
     args = ap.parse_args(argv)
+    if args.spread and args.upstream:
+        ap.error("--spread and --upstream are two ways to reach the web processes: choose one")
+    # how the kiosks reach the server, for the baseline app as for the kiosk
+    Kiosk.spread, Kiosk.upstream = args.spread, args.upstream
     # A SIGTERM ends the run through the finally blocks: servers stopped, databases dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pause = tuple(float(v) for v in args.pause.split(","))
@@ -955,7 +983,6 @@ def main(argv=None) -> int:
                                 if clerk == "console":
                                     console_server = Server(server_kind, code_dir, "load_app",
                                                             env, args)
-                                Kiosk.spread = args.spread
                                 Kiosk.device_token = enroll_kiosk(server.base,
                                                                   database.enroll_code)
                                 result = drive(server, Kiosk, n, walks,

@@ -147,8 +147,14 @@ def _cell_scores(cell_ink: np.ndarray, cell_bin: np.ndarray, banks) -> np.ndarra
                      for glyphs, aspects in banks])
 
 
+@lru_cache(maxsize=64)
 def _mask(allowed: str | None) -> np.ndarray:
-    return np.array([allowed is None or ch in allowed for ch in ALPHABET])
+    """Which of the 37 glyphs ``allowed`` names (None: all). A zone's layout has a handful of
+    distinct sets, asked for per cell and per blur level (~1,000 times a zone): built once,
+    read-only."""
+    mask = np.array([allowed is None or ch in allowed for ch in ALPHABET])
+    mask.flags.writeable = False
+    return mask
 
 
 class Line:
