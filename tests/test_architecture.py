@@ -192,8 +192,9 @@ MAY_COMMIT = ("kiosk.services.claims", "kiosk.services.unit_of_work",
               # the sign-in throttle: a try is counted and committed on its own connection
               # before the password is checked, or parallel tries would all be checked
               "kiosk.services.staff_auth",
-              # the kiosk's device look-up ends its read at the start of a wizard request, so
-              # that a request never holds two connections (its own and the throttle's)
+              # the kiosk's device look-up commits a digest it moved to the primary key (after
+              # a key rotation) at once, so that the write never holds SQLite's lock through
+              # the request's slow work
               "kiosk.services.kiosk_devices")
 
 

@@ -159,14 +159,15 @@ _BY_DEVICE_DIGESTS = select(Kiosk).where(
 
 
 def identify(token: str | None) -> Kiosk | None:
-    """The kiosk a wizard request comes from (:func:`by_device_token`), with the look-up's
-    transaction ended at once (a digest moved to the primary key included): the request takes
-    a database connection again only when its work needs one. Kept open, a request that then
-    counts a try on the throttle's own connection (the resume code, the enrollment code) held
-    two connections at a time, and 30 parallel ones exhausted PostgreSQL's pool for 30 s. The
-    Kiosk row stays usable: the session does not expire what a commit leaves behind."""
+    """The kiosk a wizard request comes from (:func:`by_device_token`). Its read is the start
+    of the request's transaction, on the connection the request goes on using: no commit, no
+    second connection taken from the pool and pinged. (The sign-in throttle, which counts a try
+    on a connection of its own, ends a transaction that has only read first:
+    unit_of_work.end_read.) A digest moved to the primary key is committed at once: that
+    write must not hold SQLite's lock through the request's slow work."""
     kiosk = by_device_token(token)
-    db.session.commit()
+    if kiosk is not None and kiosk in db.session.dirty:
+        db.session.commit()
     return kiosk
 
 

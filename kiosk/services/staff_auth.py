@@ -33,6 +33,7 @@ from kiosk.core import audit
 from kiosk.core.extensions import db
 from kiosk.core.models import LoginThrottle, StaffUser, UTCDateTime, utcnow
 from kiosk.domain.credentials import hash_secret, needs_rehash, verify_secret
+from kiosk.services import unit_of_work
 
 LOCKED_MESSAGE = "Đăng nhập sai quá nhiều lần từ máy này. Vui lòng thử lại sau ít phút."
 REFUSED_MESSAGE = "Tên đăng nhập hoặc mật khẩu không đúng."
@@ -83,6 +84,8 @@ def reserve_try(source: str) -> tuple[bool, bool]:
             ((counted >= limit) & table.c.locked_until.is_(None), lock_until),
             else_=table.c.locked_until),
     }).returning(table.c.failures, table.c.locked_until)
+    # the request's own read transaction ends first: one connection at a time per request
+    unit_of_work.end_read()
     with db.engine.connect() as conn:
         failures, locked_until = conn.execute(statement).one()
         conn.commit()

@@ -14,11 +14,50 @@ The named exceptions commit early, on purpose, and say why where they do it:
   that lets one request of many through (and keeps SQLite's write lock out of slow provider
   calls);
 - slow work done before any write (vision, a provider call) needs no commit of its own: it
-  runs before the step writes anything, and the request commits its result.
+  runs before the step writes anything, and the request commits its result;
+- :func:`end_read`: a transaction that has only read ends before the sign-in throttle counts a
+  try on a connection of its own, so that a request never holds two connections.
 """
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from kiosk.core.extensions import db
+
+_WROTE = "unit_of_work.wrote"  # session.info: the transaction has flushed something
+_hooked = False
+
+
+def install() -> None:
+    """Note every flush of every session, once per process: :func:`end_read` must know whether
+    the transaction holds writes, and a flushed row is no longer in ``session.new``."""
+    global _hooked
+    if _hooked:
+        return
+    event.listen(Session, "after_flush", lambda session, _context: session.info.update(
+        {_WROTE: True}))
+    event.listen(Session, "after_transaction_end", lambda session, transaction: (
+        transaction.parent is None and session.info.pop(_WROTE, None)))
+    _hooked = True
+
+
+def end_read() -> None:
+    """End the request's transaction if it has only read: nothing flushed, nothing pending. Its
+    connection goes back to the pool, and the rows it loaded stay usable (the session does not
+    expire them on commit). A transaction that has written is left alone: its writes are
+    committed with the request, once.
+
+    Called where the request is about to take a second connection of its own (the sign-in
+    throttle's count, committed at once): 30 parallel requests each holding one connection and
+    waiting for a second exhausted PostgreSQL's pool for 30 s."""
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    if (not session.in_transaction() or session.info.get(_WROTE)
+            or session.new or session.dirty or session.deleted):
+        return
+    session.commit()
 
 
 def commit() -> None:
