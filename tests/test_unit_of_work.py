@@ -104,3 +104,22 @@ def test_a_new_transaction_forgets_the_last_ones_writes(app):
         db.session.scalar(select(Office))  # the next transaction has only read
         unit_of_work.end_read()
         assert not db.session().in_transaction()
+
+
+def test_a_wizard_page_reads_its_kiosk_and_the_office_it_shows_in_one_statement(app, client):
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def _count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        html = client.get("/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    with app.app_context():
+        office = db.session.scalar(select(Office).join(Kiosk, Kiosk.office_id == Office.id))
+    assert office.phone in html  # the footer's contact is the kiosk's office
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

@@ -135,6 +135,9 @@ class Kiosk(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), nullable=True,
                                                   index=True)
+    # Loaded with the kiosk by the device look-up that starts every kiosk request (one round
+    # trip: most screens show the office's contact).
+    office: Mapped[Office | None] = relationship()
     # One-time enrollment code (keyed digest) and until when it is good.
     enrollment_code_digest: Mapped[str | None] = mapped_column(String(64), nullable=True,
                                                                unique=True, index=True)

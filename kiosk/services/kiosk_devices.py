@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import contains_eager
 
 from kiosk.core import audit
 from kiosk.core.extensions import db
@@ -154,8 +155,11 @@ def redeem(raw_code: str) -> tuple[Kiosk, str] | None:
 
 
 # Every kiosk request starts with this query: built once (as registrations._BY_TOKEN).
-_BY_DEVICE_DIGESTS = select(Kiosk).where(
-    Kiosk.device_token_digest.in_(bindparam("digests", expanding=True)))
+# Its office comes in the same round trip: most screens show the office's contact, and
+# settings.office then finds it in the session instead of asking the database again.
+_BY_DEVICE_DIGESTS = (
+    select(Kiosk).outerjoin(Kiosk.office).options(contains_eager(Kiosk.office))
+    .where(Kiosk.device_token_digest.in_(bindparam("digests", expanding=True))))
 
 
 def identify(token: str | None) -> Kiosk | None:
