@@ -26,20 +26,20 @@ from sqlalchemy.orm import Session
 from kiosk.core.extensions import db
 
 _WROTE = "unit_of_work.wrote"  # session.info: the transaction has flushed something
-_hooked = False
 
 
-def install() -> None:
-    """Note every flush of every session, once per process: :func:`end_read` must know whether
-    the transaction holds writes, and a flushed row is no longer in ``session.new``."""
-    global _hooked
-    if _hooked:
-        return
-    event.listen(Session, "after_flush", lambda session, _context: session.info.update(
-        {_WROTE: True}))
-    event.listen(Session, "after_transaction_end", lambda session, transaction: (
-        transaction.parent is None and session.info.pop(_WROTE, None)))
-    _hooked = True
+# Every flush of every session is noted, from the moment this module is imported (so before
+# end_read can ever be called): end_read must know whether the transaction holds writes, and a
+# flushed row is no longer in ``session.new``. The note goes with the outermost transaction.
+@event.listens_for(Session, "after_flush")
+def _note_write(session, _context) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
 
 
 def end_read() -> None:

@@ -13,7 +13,6 @@ def init_app(app: Flask) -> None:
     from kiosk.web.staff import bp as staff_bp
     from kiosk.web.wizard import bp as wizard_bp
 
-    unit_of_work.install()
     request_log.init_app(app)  # first: the request id exists for every later hook's log lines
     security.init_app(app)
     errors.init_app(app)
