@@ -8,6 +8,7 @@ would cost ~1 s per test.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 
 from kiosk import create_app
@@ -101,6 +102,22 @@ def enroll_test_kiosk(code: str = "quay-01", token: str = KIOSK_DEVICE_TOKEN):
     from kiosk.services import kiosk_devices
 
     kiosk_devices.bind_device(kiosk_devices.by_code(code), token)
+
+
+@contextlib.contextmanager
+def data_key_rotated(app):
+    """A new primary data key in force while inside, the old one kept to read with (what
+    rotate-key does to a running app: core/crypto.KeyRing); the app's ring is put back after.
+    Yields the new ring."""
+    from kiosk.core.crypto import KeyRing
+
+    old = app.extensions["kiosk_cipher"]
+    ring = KeyRing(base64.b64encode(os.urandom(32)).decode(), [old.primary_b64])
+    app.extensions["kiosk_cipher"] = ring
+    try:
+        yield ring
+    finally:
+        app.extensions["kiosk_cipher"] = old
 
 
 def kiosk_client(app):

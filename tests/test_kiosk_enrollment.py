@@ -16,7 +16,13 @@ from sqlalchemy import func, select, update
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Kiosk, Office, Registration, StaffUser, utcnow
 from kiosk.services import kiosk_devices
-from tests.app_factory import KIOSK_COOKIE, KIOSK_DEVICE_TOKEN, enroll_test_kiosk, kiosk_client
+from tests.app_factory import (
+    KIOSK_COOKIE,
+    KIOSK_DEVICE_TOKEN,
+    data_key_rotated,
+    enroll_test_kiosk,
+    kiosk_client,
+)
 
 from .staff_console import ADMIN, Clerk, add_admin
 
@@ -408,17 +414,7 @@ def test_cli_adds_a_kiosk_and_prints_a_one_time_link(app, runner):
 
 
 def test_an_enrolled_kiosk_survives_a_data_key_rotation(app, client):
-    import base64
-    import os
-
-    from kiosk.core.crypto import KeyRing
-
-    old = app.extensions["kiosk_cipher"]
-    new_key = base64.b64encode(os.urandom(32)).decode()
-    app.extensions["kiosk_cipher"] = KeyRing(new_key, [old.primary_b64])
-    try:
+    with data_key_rotated(app):
         assert client.get("/").status_code == 200
         with app.app_context():
             assert kiosk_devices.by_device_token(KIOSK_DEVICE_TOKEN) is not None
-    finally:
-        app.extensions["kiosk_cipher"] = old
