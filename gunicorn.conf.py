@@ -24,7 +24,8 @@ bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 # paced kiosks: docs/deploy.md «Memory»).
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # The app sizes its vision pool from these (services/vision_pool.py: about one vision process
-# per core across all web processes): say them even when they were left to their defaults.
+# per core across all web processes, half the threads may wait for one): said even when they
+# were left to their defaults, and said again by pre_fork below with the values in force.
 os.environ["WEB_CONCURRENCY"] = str(workers)
 
 # Threads cover the waits: the database, the SMS gateway and the SmartCA backend over HTTP,
@@ -112,6 +113,16 @@ def on_starting(server):
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for stale in glob.glob(os.path.join(folder, "*.db")):
         os.remove(stale)
+
+
+def pre_fork(server, worker):
+    # The command line wins over this file (`gunicorn -c gunicorn.conf.py --threads 4`), but
+    # the lines above ran before it was read: without this a worker would size its vision pool
+    # for the file's workers and threads (a queue of 4 photos where 2 threads serve). Set in the
+    # master just before each fork, so every worker, a HUP reload's too, inherits the values
+    # gunicorn actually runs with.
+    os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
+    os.environ["KIOSK_THREADS"] = str(server.cfg.threads)
 
 
 def child_exit(server, worker):

@@ -549,7 +549,7 @@ class Server:
                    # no access log, as gunicorn.conf.py has it (the app logs each request
                    # itself): gunicorn formatting a line per request for /dev/null is CPU
                    # no deployment spends
-                   "--threads", str(args.threads),
+                   *(["--threads", str(args.threads)] if args.threads else []),
                    "--keep-alive", str(args.keepalive),
                    f"{module}:app"]
         else:
@@ -895,7 +895,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-seconds", type=float, default=600, help="cap per configuration")
     ap.add_argument("--baseline-seconds", type=float, default=30, help="cap per baseline run")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers")
-    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="gunicorn threads per worker (default: gunicorn.conf.py's, as shipped)")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
     ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
     ap.add_argument("--spread", action="store_true",

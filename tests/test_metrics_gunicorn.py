@@ -64,6 +64,11 @@ def gunicorn_server(app, tmp_path):
         assert time.monotonic() < deadline, "gunicorn did not answer within 90 s"
         time.sleep(0.2)
     yield base, metrics_dir, stale, Path(log.name)
+    stop(proc, log)
+
+
+def stop(proc: subprocess.Popen, log) -> None:
+    """gunicorn stopped as systemd stops it (SIGTERM), killed if it lingers; its log closed."""
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=30)
@@ -153,3 +158,38 @@ def test_a_worker_moves_what_it_imported_out_of_the_collectors_sight(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     before, frozen, left = (int(x) for x in out.stdout.split())
     assert before == 0 and frozen > 10_000 and left < frozen / 10
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    # the command line overrides the file and the environment: the workers follow it
+    (["--workers", "1", "--threads", "2"], {"WEB_CONCURRENCY": "1", "KIOSK_THREADS": "2",
+                                            "vision_workers": 4, "vision_queue": 1}),
+    # nothing on the command line: the environment's values (as in a systemd unit)
+    ([], {"WEB_CONCURRENCY": "2", "KIOSK_THREADS": "6", "vision_workers": 2, "vision_queue": 3}),
+])
+def test_each_worker_sizes_its_vision_pool_for_the_workers_and_threads_in_force(
+        tmp_path, arguments, expected):
+    """gunicorn.conf.py reads WEB_CONCURRENCY and KIOSK_THREADS before gunicorn applies its
+    command line; its pre_fork hook hands every worker the values gunicorn runs with, so a
+    worker started with ``--threads 2`` lets one photo wait for the vision, not three."""
+    port = free_port()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+           "KIOSK_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "KIOSK_THREADS": "6"}
+    log = (tmp_path / "gunicorn.log").open("w+")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                             *arguments, "tests.support.pool_sizing_app:app"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, Path(log.name).read_text()[-3000:]
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except requests.RequestException:  # not listening yet
+                assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert answer.json() == expected
+    finally:
+        stop(proc, log)
