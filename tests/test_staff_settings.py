@@ -172,6 +172,43 @@ def test_a_kiosks_own_printer_prints_its_receipts(app, kiosk, tmp_path):
     assert not list((tmp_path / "instance" / "prints").glob("*.pdf"))  # not the app's printer
 
 
+def test_a_kiosk_printer_under_a_browser_default_closes_the_done_screen_as_a_printer_does(
+        app, kiosk, tmp_path):
+    """The server prints through the browser (PRINTER's shipped default) but this kiosk has a
+    printer of its own: the receipt comes out of that printer once, and the done screen says
+    so and closes, instead of printing it a second time through the browser."""
+    from kiosk import providers
+
+    app.config.update(PRINTER="browser", PRINTER_DIRECTORY=str(tmp_path / "prints"))
+    providers.init_app(app)  # rebuild the server's printer from the new setting
+    _admin(app).post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1", "printer": "file"})
+    kiosk.walk_to(10)
+    assert len(list((tmp_path / "prints").glob("*.pdf"))) == 1
+    html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
+    assert "Phiếu đã được gửi tới máy in" in html
+    assert "data-autoprint" not in html and "data-reprint-poll" not in html
+    assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 404
+
+
+def test_a_browser_printing_kiosk_under_a_printer_default_prints_through_its_browser(
+        app, kiosk, tmp_path):
+    """The other way round: the server has a printer, this kiosk prints through its browser
+    (no printer at its counter). Its done screen draws the receipt and prints it, keeps it
+    open for that, and «In lại phiếu» prints through the browser again."""
+    from kiosk import providers
+
+    app.config["PRINTER_DIRECTORY"] = str(tmp_path / "prints")  # PRINTER is "file" in tests
+    providers.init_app(app)
+    _admin(app).post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1", "printer": "browser"})
+    kiosk.walk_to(10)
+    html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
+    assert "data-autoprint" in html and "Phiếu đã được gửi tới máy in" not in html
+    assert kiosk.get(f"/r/{kiosk.token}/receipt/print").status_code == 200
+    again = kiosk.post(f"/r/{kiosk.token}/print", {}).get_data(as_text=True)
+    assert "data-autoprint" in again and "Đã gửi lệnh in lại phiếu" not in again
+    assert not list((tmp_path / "prints").glob("*.pdf"))  # never the server's printer
+
+
 def test_a_48_month_package_is_refused_with_the_decree_and_what_was_typed_kept(app, kiosk):
     """Decree 23/2025/NĐ-CP: a subscriber certificate lasts at most 3 years."""
     admin = _admin(app)

@@ -202,7 +202,8 @@ def done(token: str):
     reg = bound_registration(token, allow_finished=True)
     if not reg.finished:
         return redirect_to(step_url(reg, reg.furthest_step))
-    printer_mode = current_app.config["PRINTER"]
+    # this kiosk's own printer when the console sets one, as the receipt was sent to
+    printer_mode = paperwork.printer_mode(reg.kiosk_id)
     print_error = paperwork.last_print_error(reg)
     closed = printer_mode != "browser" and print_error is None
     receipt = None if closed else paperwork.receipt(reg)
@@ -268,7 +269,7 @@ def print_again(token: str):
     if printed is None:
         abort(404)
     error = printed.error
-    printer_mode = current_app.config["PRINTER"]
+    printer_mode = printed.mode or paperwork.printer_mode(reg.kiosk_id)
     closed = printer_mode != "browser" and error is None
     if closed:
         release_session()  # printed at last: the registration closes to this browser (see done)
