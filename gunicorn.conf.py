@@ -120,7 +120,8 @@ def pre_fork(server, worker):
     # the lines above ran before it was read: without this a worker would size its vision pool
     # for the file's workers and threads (a queue of 4 photos where 2 threads serve). Set in the
     # master just before each fork, so every worker, a HUP reload's too, inherits the values
-    # gunicorn actually runs with.
+    # gunicorn is configured with. TTIN/TTOU change the number of workers without changing
+    # the configuration: workers started after them still count the configured number.
     os.environ["WEB_CONCURRENCY"] = str(server.cfg.workers)
     os.environ["KIOSK_THREADS"] = str(server.cfg.threads)
 

@@ -896,7 +896,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-seconds", type=float, default=30, help="cap per baseline run")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers")
     ap.add_argument("--threads", type=int, default=None,
-                    help="gunicorn threads per worker (default: gunicorn.conf.py's, as shipped)")
+                    help="gunicorn threads per worker (default: gunicorn.conf.py's: "
+                         "$KIOSK_THREADS, else 8 as shipped)")
     ap.add_argument("--waitress-threads", type=int, default=8, help="as scripts/run.sh")
     ap.add_argument("--keepalive", type=int, default=75, help="gunicorn keep-alive seconds")
     ap.add_argument("--spread", action="store_true",

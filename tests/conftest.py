@@ -83,6 +83,17 @@ def runner(app):
 
 
 @pytest.fixture
+def browser_printing(app):
+    """The server prints through the kiosk's browser (PRINTER's shipped default): the done
+    screen draws the receipt and prints it, and stays open to the browser until it times out."""
+    from kiosk import providers
+
+    app.config["PRINTER"] = "browser"
+    providers.init_app(app)  # rebuild the printer from the new setting
+    return app
+
+
+@pytest.fixture
 def jammed_printer(app, tmp_path):
     """The app prints through CUPS to a queue whose ``lp`` refuses every job: the printer-error
     paths (done screen, clerk called, the registration still finished)."""

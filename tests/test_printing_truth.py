@@ -5,22 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from kiosk.core.extensions import db
 from kiosk.core.models import AuditEvent, Registration
 
 from .staff_console import Clerk
-
-
-@pytest.fixture
-def browser_printing(app):
-    from kiosk import providers
-
-    app.config["PRINTER"] = "browser"
-    providers.init_app(app)
-    return app
 
 
 def _events(app, name):

@@ -173,17 +173,18 @@ def test_a_kiosks_own_printer_prints_its_receipts(app, kiosk, tmp_path):
 
 
 def test_a_kiosk_printer_under_a_browser_default_closes_the_done_screen_as_a_printer_does(
-        app, kiosk, tmp_path):
+        browser_printing, kiosk, tmp_path):
     """The server prints through the browser (PRINTER's shipped default) but this kiosk has a
     printer of its own: the receipt comes out of that printer once, and the done screen says
     so and closes, instead of printing it a second time through the browser."""
-    from kiosk import providers
-
-    app.config.update(PRINTER="browser", PRINTER_DIRECTORY=str(tmp_path / "prints"))
-    providers.init_app(app)  # rebuild the server's printer from the new setting
-    _admin(app).post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1", "printer": "file"})
+    app = browser_printing
+    app.config["PRINTER_DIRECTORY"] = str(tmp_path / "prints")  # read by the kiosk's printer
+    admin = _admin(app)
+    admin.post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1", "printer": "file"})
     kiosk.walk_to(10)
     assert len(list((tmp_path / "prints").glob("*.pdf"))) == 1
+    # the screen follows the printer the receipt went to, not a console change made since
+    admin.post(f"/staff/kiosks/{_quay01(app)}", {"name": "Quầy 1", "printer": "browser"})
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert "Phiếu đã được gửi tới máy in" in html
     assert "data-autoprint" not in html and "data-reprint-poll" not in html

@@ -188,11 +188,8 @@ def test_documents_not_reached_are_not_served(kiosk):
     assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 404
 
 
-def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(app, kiosk):
-    from kiosk import providers
-
-    app.config["PRINTER"] = "browser"  # the receipt is printed from this screen
-    providers.init_app(app)  # rebuild the printer from the new setting
+def test_done_screen_shows_the_receipt_in_place_and_where_to_pay(browser_printing, kiosk):
+    # the receipt is printed from this screen
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     assert 'target="_blank"' not in html

@@ -175,13 +175,13 @@ def test_signing_without_opening_the_document_still_signs_its_text(app, kiosk):
         assert kinds == ["contract"]
 
 
-def test_receipt_picture_on_the_done_screen_loads_only_when_opened(app, kiosk):
+def test_receipt_picture_on_the_done_screen_loads_only_when_opened(browser_printing, kiosk):
     """The printed receipt is the customer's copy: its on-screen viewer sits in a closed
     «Xem phiếu trên màn hình» and is lazy, so the browser fetches and draws it only for a
     customer who opens it."""
     import re
 
-    app.config["PRINTER"] = "browser"  # the done screen shows the receipt (kiosk printers close it)
+    # browser printing: the done screen shows the receipt (kiosk printers close it)
     kiosk.walk_to(10)
     html = kiosk.get(f"/r/{kiosk.token}/done").get_data(as_text=True)
     tag = re.search(r'<div class="doc-viewer" data-doc-viewer data-doc-src="/r/[^"]+/receipt\.pdf"[^>]*>', html)

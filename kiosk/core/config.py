@@ -50,7 +50,7 @@ DEFAULTS = {
     # Photo analysis runs in a pool of worker processes (services/vision_pool.py, docs/deploy.md):
     # "auto" = one vision process per core across the server; 0 = in the request thread.
     # VISION_QUEUE: jobs waiting or running per web process before «Máy đang bận» ("auto" =
-    # workers + 1, at most half the request threads); a job past the timeout is given up.
+    # half the request threads, at least one); a job past the timeout is given up.
     "VISION_WORKERS": "auto",
     "VISION_QUEUE": "auto",
     "VISION_TIMEOUT_SECONDS": 60,

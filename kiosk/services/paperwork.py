@@ -157,16 +157,6 @@ def latest_document(reg: Registration, kind: str) -> Document | None:
     )
 
 
-def last_print_error(reg: Registration) -> str | None:
-    """The outcome of the latest print of this receipt, for the done screen."""
-    last = db.session.scalar(
-        select(AuditEvent.event).where(
-            AuditEvent.registration_id == reg.id,
-            AuditEvent.event.in_(("receipt_printed", "receipt_print_failed")))
-        .order_by(AuditEvent.id.desc()).limit(1))
-    return providers.PRINTER_MESSAGE if last == "receipt_print_failed" else None
-
-
 @dataclass(frozen=True)
 class PrintOutcome:
     """What sending a receipt to the printer came to: ``error`` is the message for the screen
@@ -174,6 +164,20 @@ class PrintOutcome:
 
     error: str | None
     mode: str | None = None
+
+
+def last_print(reg: Registration) -> PrintOutcome:
+    """How this registration's receipt last went out, for the done screen: the error of the
+    latest print, and the kind of printer it went to as audited then (a console change since
+    does not reopen or close the screen), else this kiosk's printer now."""
+    last = db.session.execute(
+        select(AuditEvent.event, AuditEvent.details).where(
+            AuditEvent.registration_id == reg.id,
+            AuditEvent.event.in_(("receipt_printed", "receipt_print_failed")))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    error = providers.PRINTER_MESSAGE if last and last.event == "receipt_print_failed" else None
+    audited = ((last.details or {}).get("mode") if last else None)
+    return PrintOutcome(error, audited or printer_mode(reg.kiosk_id))
 
 
 def send_receipt(reg: Registration, pdf: bytes, call_clerk: bool = True) -> PrintOutcome:

@@ -70,8 +70,9 @@ def test_finished_registration_closes_once_the_receipt_is_printed(kiosk):
     assert kiosk.post(f"/r/{kiosk.token}/print").status_code == 404
 
 
-def test_finished_registration_photos_and_contracts_are_never_served_again(app, kiosk):
-    app.config["PRINTER"] = "browser"  # the browser prints: open until the done screen times out
+def test_finished_registration_photos_and_contracts_are_never_served_again(browser_printing,
+                                                                          kiosk):
+    # the browser prints: open until the done screen times out
     kiosk.walk_to(10)
     assert kiosk.get(f"/r/{kiosk.token}/done").status_code == 200
     assert kiosk.get(f"/r/{kiosk.token}/receipt.pdf").status_code == 200
@@ -79,8 +80,8 @@ def test_finished_registration_photos_and_contracts_are_never_served_again(app, 
     assert kiosk.get(f"/r/{kiosk.token}/evidence/1").status_code == 404
 
 
-def test_done_screen_timeout_closes_the_registration(app, kiosk):
-    app.config["PRINTER"] = "browser"
+def test_done_screen_timeout_closes_the_registration(browser_printing, kiosk):
+    app = browser_printing
     kiosk.walk_to(10)
     from datetime import timedelta
 

@@ -202,9 +202,9 @@ def done(token: str):
     reg = bound_registration(token, allow_finished=True)
     if not reg.finished:
         return redirect_to(step_url(reg, reg.furthest_step))
-    # this kiosk's own printer when the console sets one, as the receipt was sent to
-    printer_mode = paperwork.printer_mode(reg.kiosk_id)
-    print_error = paperwork.last_print_error(reg)
+    # the printer the receipt went to: this kiosk's own when the console sets one
+    printed = paperwork.last_print(reg)
+    printer_mode, print_error = printed.mode, printed.error
     closed = printer_mode != "browser" and print_error is None
     receipt = None if closed else paperwork.receipt(reg)
     html = render_template(
