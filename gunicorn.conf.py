@@ -25,7 +25,7 @@ bind = os.environ.get("KIOSK_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 # The app sizes its vision pool from these (services/vision_pool.py: about one vision process
 # per core across all web processes, half the threads may wait for one): said even when they
-# were left to their defaults, and said again by pre_fork below with the values in force.
+# were left to their defaults, and said again by pre_fork below with the configured values.
 os.environ["WEB_CONCURRENCY"] = str(workers)
 
 # Threads cover the waits: the database, the SMS gateway and the SmartCA backend over HTTP,
