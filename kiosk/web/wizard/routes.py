@@ -268,8 +268,8 @@ def print_again(token: str):
     printed = paperwork.print_again(reg)
     if printed is None:
         abort(404)
-    error = printed.error
-    printer_mode = printed.mode or paperwork.printer_mode(reg.kiosk_id)
+    # the printer it went to (None when it failed: the screen then shows the error only)
+    error, printer_mode = printed.error, printed.mode
     closed = printer_mode != "browser" and error is None
     if closed:
         release_session()  # printed at last: the registration closes to this browser (see done)
