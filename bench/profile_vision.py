@@ -2,7 +2,7 @@
 the photos a kiosk actually sends (real engine, in-process, one thread).
 
     .venv/bin/python bench/profile_vision.py [--rounds 5] [--previews 8] [--profile step6_face]
-                                             [--opencv-threads 1]
+                                             [--opencv-threads 1] [--as-jobs]
 
 The photos (docs/performance.md, «Where a registration's CPU goes»):
 
@@ -19,6 +19,8 @@ with code that follows the card, each capture's first frame and every fifth afte
 for it, the others ``preview_frame_followed``, given the previous frame's corners);
 step 6 = ``read_card([front])``, ``read_card([back, front])``, ``frame_hash`` ×2, and
 ``compare([front, back], face)``; the console's review = ``card_portrait_jpeg(front)``.
+``--as-jobs``: instead, the vision pool's jobs (kiosk/vision/jobs.py) as step 6 of
+bench/load.py's walk sends them (:func:`job_calls`; ``--previews`` per card side).
 Each call is timed as CPU seconds (process_time) per call, fresh photos per round (another
 seed: nothing of one round's photos is cached for the next), median over rounds. JSON on stdout.
 ``--profile CALL`` prints cProfile's top functions of that call on stderr. ``--opencv-threads``:
@@ -154,10 +156,74 @@ def calls(e, p: dict, previews: int) -> list[tuple[str, int, object]]:
     ]
 
 
+def job_calls(e, p: dict, previews: int) -> list[tuple[str, int, object]]:
+    """The vision pool's jobs (kiosk/vision/jobs.py) as step 6 of ``bench/load.py``'s walk sends
+    them to one vision process: ``previews`` frames before each card side's photo (the first
+    searched, the next followed from the answer before, as guidance.js sends it back; the back's
+    frames look for no QR code once the front's photo gave it), each card photo's whole
+    analysis (``card_photo``: the read, the portrait cut, the console's preview, the reads
+    packed), the face photo's (``face_photo``) and the comparison with the card photos' carried
+    reads (``compare``). Each thunk leaves what the next needs in ``state``."""
+    from kiosk.vision import jobs
+    from kiosk.vision.card_track import FOLLOW_AT_MOST
+
+    state: dict = {}
+    searched = -(-previews // (FOLLOW_AT_MOST + 1))
+
+    def frame(side: str, qr_of: str | None):
+        def run():
+            look_for_qr = qr_of is None or not state.get(qr_of)
+            advice = jobs.preview(e, p[side], look_for_qr, state.get(f"track_{side}"))
+            state[f"track_{side}"] = advice.track
+            return advice
+        return run
+
+    def front():
+        found = jobs.card_photo(e, p["front"], [], True, False, True, (), state.get("track_front"))
+        state["front"] = found
+        card = found["card"] or {}
+        # as step 6's page decides (services/card_preview.card_qr_known): the front carried
+        # the card's only QR code, read
+        state["front_qr"] = card.get("card_kind") == "cccd_chip_2021" and bool(
+            (card.get("quality") or {}).get("qr_valid"))
+        return found
+
+    def back():
+        found = jobs.card_photo(e, p["back"], [p["front"]], False, False, True,
+                                [state["front"]["reads"]], state.get("track_back"))
+        state["back"] = found
+        return found
+
+    def compare():
+        return jobs.compare(e, [p["front"], p["back"]], p["face"], True,
+                            [state["front"]["reads"], state["back"]["reads"]])
+
+    def frames(side: str, qr_of: str | None):
+        run = frame(side, qr_of)
+
+        def searched_frame():
+            state.pop(f"track_{side}", None)  # a capture's first frame has no answer before it
+            return run()
+        return [(f"{side}_preview_searched", searched, searched_frame),
+                (f"{side}_preview_followed", previews - searched, run)]
+
+    return [
+        *frames("front", None),
+        ("card_photo_front", 1, front),
+        *frames("back", "front_qr"),
+        ("card_photo_back", 1, back),
+        ("face_photo", 1, lambda: jobs.face_photo(e, p["face"])),
+        ("compare", 1, compare),
+    ]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--previews", type=int, default=8, help="preview frames per capture")
+    ap.add_argument("--as-jobs", action="store_true", help=(
+        "time the vision pool's jobs as bench/load.py's walk sends them (step 6 only; "
+        "--previews per card side: the walk sends 3)"))
     ap.add_argument("--profile", help="cProfile this call (its name in the output)")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--card-kind", default="cccd_chip_2021",
@@ -172,15 +238,16 @@ def main(argv=None) -> int:
     e = engine()
     e.preload()
     people = pairs()
+    plan = job_calls if args.as_jobs else calls
     warm = registration_photos(999, *people[0], args.card_kind)
-    for _name, _n, thunk in calls(e, warm, 1):  # models loaded, caches of code paths warm
+    for _name, _n, thunk in plan(e, warm, 1):  # models loaded, caches of code paths warm
         thunk()
     per_call: dict[str, list[float]] = {}
     outcome: dict[str, list] = {"decisions": [], "id_read": [], "sides": []}
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     for r in range(args.rounds):
         p = registration_photos(r + 1, *people[(r + 1) % len(people)], args.card_kind)
-        for name, _n, thunk in calls(e, p, args.previews):
+        for name, _n, thunk in plan(e, p, args.previews):
             if profiler is not None and name == args.profile:
                 profiler.enable()
             c0 = time.process_time()
@@ -188,17 +255,20 @@ def main(argv=None) -> int:
             per_call.setdefault(name, []).append(time.process_time() - c0)
             if profiler is not None and name == args.profile:
                 profiler.disable()
-            if name == "step6_face":
+            if name in ("step6_face", "compare"):
                 outcome["decisions"].append(result["decision"])
                 outcome["id_read"].append(result["card"].get("id_number") == p["fields"]["id_number"])
             if name == "step6_back":
                 outcome["sides"].append(result["sides"])
-    counts = {name: n for name, n, _ in calls(e, warm, args.previews)}
+            if name == "card_photo_back":
+                outcome["sides"].append((result["card"] or {}).get("sides"))
+    counts = {name: n for name, n, _ in plan(e, warm, args.previews)}
     med = {name: statistics.median(v) for name, v in per_call.items()}
     per_reg = {name: med[name] * counts[name] for name in med}
-    step6 = sum(per_reg[k] for k in per_reg if k.startswith("step6"))
+    step6 = sum(per_reg[k] for k in per_reg if k.startswith("step6")
+                or (args.as_jobs and "preview" not in k))
     report = {
-        "rounds": args.rounds, "previews_per_capture": args.previews,
+        "rounds": args.rounds, "previews_per_capture": args.previews, "as_jobs": args.as_jobs,
         "card_kind": args.card_kind,
         "opencv_threads": cv2.getNumThreads(),
         "cpu_ms_per_call_median": {k: round(v * 1000, 1) for k, v in med.items()},
