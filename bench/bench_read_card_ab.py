@@ -1,14 +1,15 @@
 """The card reader's answers and CPU on drawn scenes, for comparing two versions of the code.
 
-    KIOSK_CODE=/tmp/ref .venv/bin/python bench/bench_read_card_ab.py [--n 10] > ref.json
-    .venv/bin/python bench/bench_read_card_ab.py [--n 10] > this.json
+    KIOSK_CODE=/tmp/ref .venv/bin/python bench/bench_read_card_ab.py [--n 10] [--held] > ref.json
+    .venv/bin/python bench/bench_read_card_ab.py [--n 10] [--held] > this.json
     .venv/bin/python bench/bench_read_card_ab.py --compare ref.json this.json
 
 For each of ``--n`` seeds and each card kind (2021 chip CCCD, 2024 căn cước, 2016 barcode
 CCCD): the front (a face photo of the calibration split as its portrait) and the back, drawn
 (tests/support/synthetic.py) and photographed on a desk in a 1280×720 frame at seeded random
 size, angle, light and blur, JPEG quality 92, then ``read_card([frame])`` — the read a kiosk's
-single photo gets, with nothing kept between reads. Each row: whether the ID number read is
+single photo gets, with nothing kept between reads (``--held``: read as the kiosk's camera
+shots are, one side of one card held up: ``read_side(frame, held_card=True)``). Each row: whether the ID number read is
 the card's, the sides, the card kind, whether the zone read valid, whether a portrait was
 found, where the number came from. ``--compare`` prints the rows that differ and the CPU.
 """
@@ -28,11 +29,11 @@ KINDS = ("cccd_chip_2021", "can_cuoc_2024", "cccd_barcode_2016")
 FACES = ("megawati_sukarnoputri/4.jpg", "joe_biden/1.jpg", "zhang_ziyi/1.jpg")
 
 
-def run(n: int) -> dict:
+def run(n: int, held: bool = False) -> dict:
     import cv2
     import numpy as np
 
-    from kiosk.vision.read_card import read_card
+    from kiosk.vision.read_card import merge_sides, read_card, read_side
     from tests.faces_data import load
     from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
 
@@ -47,7 +48,8 @@ def run(n: int) -> dict:
                 ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 92])
                 image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
                 started = time.process_time()
-                result = read_card([image])
+                result = (merge_sides([read_side(image, held_card=True)])[0] if held
+                          else read_card([image]))
                 cpu += time.process_time() - started
                 rows.append({"kind": kind, "side": side, "seed": i,
                              "id_right": result["id_number"] == holder["id_number"],
@@ -71,13 +73,15 @@ def compare(a: dict, b: dict) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10)
+    ap.add_argument("--held", action="store_true",
+                    help="read each photo as a camera shot of one card held up (step 6)")
     ap.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"))
     args = ap.parse_args(argv)
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
         report = compare(a, b)
     else:
-        report = run(args.n)
+        report = run(args.n, args.held)
     json.dump(report, sys.stdout, indent=1)
     print()
     return 0

@@ -54,6 +54,46 @@ def test_a_2021_front_costs_no_zone_reading(tesseract_blocks, holder, front, see
     assert read.quality["mrz_found"] is False
 
 
+@pytest.fixture
+def zone_searches(monkeypatch):
+    """The frames searched for a zone (each a call of mrz_ocr.read_mrz)."""
+    calls = []
+    real = mrz_ocr.read_mrz
+
+    def spy(image, *args, **kwargs):
+        calls.append(image.shape)
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(mrz_ocr, "read_mrz", spy)
+    return calls
+
+
+@needs_ocr
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_held_2021_front_is_not_searched_for_a_zone(zone_searches, holder, front, seed):
+    """One card held up to the camera shows one side: once its QR code in the corner shows it
+    is a 2021 front, nothing in the frame can be its zone. The read is the same without the
+    search; a photo that may be a page (a scan) is still searched."""
+    frame, _ = place_in_scene(front, (1280, 720), seed, **SCENE)
+    held = read_card_module.read_side(frame, held_card=True)
+    assert zone_searches == []
+    page = read_card_module.read_side(frame)
+    assert len(zone_searches) == 1
+    for read in (held, page):
+        assert read.side == "front" and read.qr_valid and read.portrait_found
+        assert read.fields["id_number"] == holder["id_number"]
+    assert held.quality == page.quality
+    assert held.mrz == page.mrz == mrz_ocr.NOTHING_READ
+
+
+@needs_ocr
+def test_a_held_back_is_still_searched_for_its_zone(zone_searches, holder):
+    back = render_back(holder, 11)
+    frame, _ = place_in_scene(back, (1280, 720), 3, **SCENE)
+    read = read_card_module.read_side(frame, held_card=True)
+    assert zone_searches and read.mrz.valid and read.side == "back"
+
+
 @needs_ocr
 @pytest.mark.parametrize("turn", [None, cv2.ROTATE_180])
 def test_the_back_beside_a_front_on_one_page_is_still_read(holder, front, turn):

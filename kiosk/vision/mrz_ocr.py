@@ -57,6 +57,10 @@ class MrzRead:
         return self.data is not None and self.data.valid
 
 
+# What a frame without a zone-like block reads as (:func:`read_mrz` finding nothing).
+NOTHING_READ = MrzRead(None, "", False, None)
+
+
 def tessdata_dir() -> str | None:
     env = os.environ.get("TESSDATA_PREFIX")
     for path in ((env,) if env else ()) + TESSDATA_DIRS:
