@@ -18,18 +18,23 @@ SCENE = dict(rotation_deg=3.0, perspective=(4.0, 3.0), blur=0.4, noise=1.5, ligh
 needs_ocr = pytest.mark.skipif(not mrz_ocr.available(), reason="Tesseract is not installed")
 
 
+def _shapes_given_to(monkeypatch, name: str) -> list:
+    """The shapes of the pictures handed to ``mrz_ocr.<name>`` from now on."""
+    calls = []
+    real = getattr(mrz_ocr, name)
+
+    def spy(picture, *args, **kwargs):
+        calls.append(picture.shape)
+        return real(picture, *args, **kwargs)
+
+    monkeypatch.setattr(mrz_ocr, name, spy)
+    return calls
+
+
 @pytest.fixture
 def tesseract_blocks(monkeypatch):
     """The blocks handed to Tesseract."""
-    calls = []
-    real = mrz_ocr.read_crop
-
-    def spy(crop, *args, **kwargs):
-        calls.append(crop.shape)
-        return real(crop, *args, **kwargs)
-
-    monkeypatch.setattr(mrz_ocr, "read_crop", spy)
-    return calls
+    return _shapes_given_to(monkeypatch, "read_crop")
 
 
 @pytest.fixture(scope="module")
@@ -57,15 +62,7 @@ def test_a_2021_front_costs_no_zone_reading(tesseract_blocks, holder, front, see
 @pytest.fixture
 def zone_searches(monkeypatch):
     """The frames searched for a zone (each a call of mrz_ocr.read_mrz)."""
-    calls = []
-    real = mrz_ocr.read_mrz
-
-    def spy(image, *args, **kwargs):
-        calls.append(image.shape)
-        return real(image, *args, **kwargs)
-
-    monkeypatch.setattr(mrz_ocr, "read_mrz", spy)
-    return calls
+    return _shapes_given_to(monkeypatch, "read_mrz")
 
 
 @needs_ocr
