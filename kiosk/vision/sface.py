@@ -205,12 +205,14 @@ class SFaceModel(FaceModel):
     def _sized_detector(self, size: tuple[int, int]):
         """A YuNet network set to ``size`` (the caller holds the detector lock).
 
-        Setting a network to another input size reshapes it (its buffers made again): ~4 ms of
-        a card portrait's ~8 ms pass on a 2-core host, and a registration's passes alternate
-        between three sizes (the portrait cut, face_angle's square patch, the camera frame).
-        So a size asked for again gets a network of its own (a few MB; making one costs
-        ~15 ms, once), the least recently used dropped past :data:`DETECTORS_KEPT`; a size seen
-        once (a batch of photos of every size) reshapes the first network, as every size did."""
+        Setting a network to another input size reshapes it (its buffers made again), and a
+        registration's four passes alternate between three sizes (the portrait cut,
+        face_angle's square patch, the camera frame). One network per size costs 0.77–0.78 of
+        one network reshaped each time and finds the same rows (bench/bench_yunet_sizes.py:
+        42.7 → 32.9 ms on a 2-core Intel Xeon). So a size asked for again gets a network of
+        its own (a few MB; making one costs ~15 ms, once), the least recently used dropped past
+        :data:`DETECTORS_KEPT`; a size seen once (a batch of photos of every size) reshapes the
+        first network, as every size did."""
         found = self._detectors.get(size)
         if found is not None:
             self._detectors.move_to_end(size)
