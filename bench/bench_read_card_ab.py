@@ -11,13 +11,15 @@ size, angle, light and blur, JPEG quality 92, then ``read_card([frame])`` — th
 single photo gets, with nothing kept between reads (``--held``: read as the kiosk's camera
 shots are, one side of one card held up: ``read_side(frame, held_card=True)``). Each row: whether the ID number read is
 the card's, the sides, the card kind, whether the zone read valid, whether a portrait was
-found, where the number came from. ``--compare`` prints the rows that differ and the CPU.
+found, where the number came from. ``--compare`` prints the rows that differ and the CPU, in
+all and as the median per card kind and side.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,7 +39,7 @@ def run(n: int, held: bool = False) -> dict:
     from tests.faces_data import load
     from tests.support.synthetic import place_in_scene, random_holder, render_back, render_front
 
-    rows, cpu = [], 0.0
+    rows, timings, cpu = [], [], 0.0
     for i in range(n):
         for kind in KINDS:
             holder = random_holder(np.random.default_rng(1000 + i), kind)
@@ -50,14 +52,16 @@ def run(n: int, held: bool = False) -> dict:
                 started = time.process_time()
                 result = (merge_sides([read_side(image, held_card=True)])[0] if held
                           else read_card([image]))
-                cpu += time.process_time() - started
+                spent = time.process_time() - started
+                cpu += spent
+                timings.append({"kind": kind, "side": side, "cpu_ms": round(spent * 1000, 1)})
                 rows.append({"kind": kind, "side": side, "seed": i,
                              "id_right": result["id_number"] == holder["id_number"],
                              "sides": result["sides"], "card_kind": result["card_kind"],
                              "zone_valid": result["mrz"]["valid"],
                              "portrait": result["portrait_found"],
                              "id_source": (result.get("field_sources") or {}).get("id_number")})
-    return {"cpu_s": round(cpu, 1), "rows": rows}
+    return {"cpu_s": round(cpu, 1), "rows": rows, "timings": timings}
 
 
 def compare(a: dict, b: dict) -> dict:
@@ -66,8 +70,16 @@ def compare(a: dict, b: dict) -> dict:
     for name, run_ in (("a", a), ("b", b)):
         totals[name] = {key: sum(bool(r[key]) for r in run_["rows"])
                         for key in ("id_right", "zone_valid", "portrait")}
+    by_group = {}
+    for name, run_ in (("a", a), ("b", b)):
+        groups: dict[str, list[float]] = {}
+        for t in run_.get("timings", []):
+            groups.setdefault(f'{t["kind"]} {t["side"]}', []).append(t["cpu_ms"])
+        for group, values in groups.items():
+            by_group.setdefault(group, {})[name] = round(statistics.median(values), 1)
     return {"rows": len(a["rows"]), "differ": len(differ), "differences": differ[:20],
-            "totals": totals, "cpu_s": {"a": a["cpu_s"], "b": b["cpu_s"]}}
+            "totals": totals, "cpu_s": {"a": a["cpu_s"], "b": b["cpu_s"]},
+            "cpu_ms_median_by_kind_and_side": by_group}
 
 
 def main(argv=None) -> int:

@@ -318,46 +318,6 @@ def test_embeddings_of_the_two_models_are_never_compared(sface_model):
         sface_model.distance(from_sface, from_sface.vector)  # a bare vector says no model
 
 
-def test_yunet_finds_the_same_faces_whether_its_network_is_reshaped_or_kept_per_size(tmp_path):
-    """A registration's YuNet passes alternate between a few input sizes (the card portrait,
-    the square patch, the camera frame). A size asked for again gets a network of its own
-    instead of reshaping the one network; the faces found are the same to the last bit."""
-    from kiosk.vision import sface
-    from tests.faces_data import require_sface_models
-
-    require_sface_models()
-    for name in sface.MODEL_FILES:  # a fresh instance: no size seen yet
-        (tmp_path / name).symlink_to(sface.default_models_dir() / name)
-    model = sface.SFaceModel(tmp_path)
-    frame, portrait = load("joe_biden/2.jpg"), load("megawati_sukarnoputri/4.jpg")
-    first = [model.detect(frame), model.detect(portrait, portrait=True)]
-    assert not model._detectors  # each size seen once: the one network, reshaped
-    again = [model.detect(frame), model.detect(portrait, portrait=True)]
-    assert len(model._detectors) == 2  # asked for again: a network each, no reshaping
-    kept = [model.detect(frame), model.detect(portrait, portrait=True)]
-    assert len(model._detectors) == 2
-    for rows in (first, again, kept):
-        assert len(rows[0]) and len(rows[1])
-        for found, wanted in zip(rows, first, strict=True):
-            assert np.array_equal(found, wanted)
-
-
-def test_yunet_keeps_a_bounded_number_of_networks(tmp_path):
-    from kiosk.vision import sface
-    from tests.faces_data import require_sface_models
-
-    require_sface_models()
-    for name in sface.MODEL_FILES:
-        (tmp_path / name).symlink_to(sface.default_models_dir() / name)
-    model = sface.SFaceModel(tmp_path)
-    for side in range(200, 200 + 8 * (sface.DETECTORS_KEPT + 2), 8):
-        blank = np.full((side, side, 3), 127, np.uint8)
-        model.detect(blank, max_side=side)
-        model.detect(blank, max_side=side)
-    assert len(model._detectors) == sface.DETECTORS_KEPT
-    assert list(model._detectors)[-1] == (side, side)  # the most recent kept
-
-
 def test_sface_loads_once_even_when_threads_race(tmp_path):
     from kiosk.vision import sface
     from tests.faces_data import require_sface_models

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,10 +62,6 @@ DETECT_MAX_SIDE = 640  # frames are shrunk to this before YuNet (a 640×480 self
 SCORE_THRESHOLD = 0.6  # YuNet confidence for a camera frame or photo
 PORTRAIT_SIDE = 160  # a card-portrait crop is scaled so its longer side is this
 PORTRAIT_PAD = 0.25  # …and padded by this share of its size on every side
-# YuNet networks kept per process, one per input size asked for again
-# (SFaceModel._sized_detector): a registration uses three sizes, liveness a fourth.
-DETECTORS_KEPT = 6
-SIZES_REMEMBERED = 256  # sizes seen once, remembered until this many (then forgotten at once)
 PORTRAIT_SCORE_THRESHOLD = 0.5  # a crop is known to hold one face: accept a weaker detection
 NMS_THRESHOLD = 0.3
 TOP_K = 50
@@ -158,11 +153,7 @@ class SFaceModel(FaceModel):
     def __init__(self, models_dir: Path | str | None = None):
         self.models_dir = Path(models_dir) if models_dir else default_models_dir()
         self._lock = threading.Lock()
-        self._detector = None  # YuNet, reshaped to each size seen once
-        # a network for each size asked for again, the most recently used last, and the sizes
-        # seen (:meth:`_sized_detector`)
-        self._detectors: OrderedDict[tuple[int, int], object] = OrderedDict()
-        self._sizes_seen: set[tuple[int, int]] = set()
+        self._detector = None
         self._recognizer = None
         self._detector_lock = threading.Lock()
         self._recognizer_lock = threading.Lock()
@@ -198,37 +189,9 @@ class SFaceModel(FaceModel):
             with _quiet_opencv():
                 self._detector = self._create_detector()
 
-    def _create_detector(self, size: tuple[int, int] = (320, 320)):
-        return cv2.FaceDetectorYN.create(str(self.models_dir / DETECTOR_FILE), "", size,
+    def _create_detector(self):
+        return cv2.FaceDetectorYN.create(str(self.models_dir / DETECTOR_FILE), "", (320, 320),
                                          SCORE_THRESHOLD, NMS_THRESHOLD, TOP_K)
-
-    def _sized_detector(self, size: tuple[int, int]):
-        """A YuNet network set to ``size`` (the caller holds the detector lock).
-
-        Setting a network to another input size reshapes it (its buffers made again), and a
-        registration's four passes alternate between three sizes (the portrait cut,
-        face_angle's square patch, the camera frame). One network per size costs 0.77–0.78 of
-        one network reshaped each time and finds the same rows (bench/bench_yunet_sizes.py:
-        42.7 → 32.9 ms on a 2-core Intel Xeon). So a size asked for again gets a network of
-        its own (a few MB; making one costs ~15 ms, once), the least recently used dropped past
-        :data:`DETECTORS_KEPT`; a size seen once (a batch of photos of every size) reshapes the
-        first network, as every size did."""
-        found = self._detectors.get(size)
-        if found is not None:
-            self._detectors.move_to_end(size)
-            return found
-        if size not in self._sizes_seen:
-            if len(self._sizes_seen) >= SIZES_REMEMBERED:
-                self._sizes_seen.clear()
-            self._sizes_seen.add(size)
-            self._detector.setInputSize(size)
-            return self._detector
-        with _quiet_opencv():
-            found = self._create_detector(size)
-        self._detectors[size] = found
-        while len(self._detectors) > DETECTORS_KEPT:
-            self._detectors.popitem(last=False)
-        return found
 
     # ---- detection -------------------------------------------------------------------------
     def detect(self, image_bgr: np.ndarray, portrait: bool = False,
@@ -261,9 +224,9 @@ class SFaceModel(FaceModel):
         if pad:
             work = cv2.copyMakeBorder(work, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         with self._detector_lock:
-            detector = self._sized_detector((work.shape[1], work.shape[0]))
-            detector.setScoreThreshold(float(threshold))
-            _, rows = detector.detect(work)
+            self._detector.setInputSize((work.shape[1], work.shape[0]))
+            self._detector.setScoreThreshold(float(threshold))
+            _, rows = self._detector.detect(work)
         if rows is None or len(rows) == 0:
             return np.zeros((0, 15), np.float32)
         rows = rows.astype(np.float32).copy()
